@@ -1,0 +1,338 @@
+/**
+ * The one configuration schema, shared by the API and the workers. `process.env` is read nowhere else.
+ *
+ * Each setting is declared once, with its documentation and its default; the README's configuration table is
+ * generated from the same declarations (`npm run config:docs`), so the two cannot disagree. Every setting has a
+ * default fit for local development, except secrets, which have none.
+ */
+
+export type AppEnv = 'development' | 'production';
+export type ProcessRole = 'all' | 'api' | 'worker';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+interface SettingSpec<T> {
+  readonly doc: string;
+  /** Raw default. Absent for secrets and for settings whose absence means "off". */
+  readonly default?: string;
+  readonly secret?: boolean;
+  /** Returns the parsed value, or throws an Error whose message says what is wrong. */
+  readonly parse: (raw: string) => T;
+}
+
+function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+const text = (raw: string) => raw;
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (raw: string): T => {
+    if (!(values as string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+}
+
+function boolean(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new Error(`must be true or false, got "${raw}"`);
+}
+
+function url(...protocols: string[]) {
+  return (raw: string): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new Error(`must be a URL, got "${redactUrl(raw)}"`);
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+      throw new Error(`must start with ${protocols.map((p) => `${p}://`).join(' or ')}, got "${redactUrl(raw)}"`);
+    }
+    return raw;
+  };
+}
+
+function secret(minLength: number) {
+  return (raw: string): string => {
+    if (raw.length < minLength) throw new Error(`must be at least ${minLength} characters long`);
+    return raw;
+  };
+}
+
+/** The settings, in the order the README lists them. */
+export const SETTINGS = {
+  APP_ENV: setting({
+    doc: '`development` or `production`. Production refuses development conveniences (mail catcher, generated secrets).',
+    default: 'development',
+    parse: oneOf<AppEnv>('development', 'production'),
+  }),
+  ROLE: setting({
+    doc: 'What this process runs: `all` (API and workers, the single-machine default), `api` or `worker`.',
+    default: 'all',
+    parse: oneOf<ProcessRole>('all', 'api', 'worker'),
+  }),
+  HOST: setting({ doc: 'Address the HTTP server listens on.', default: '127.0.0.1', parse: text }),
+  PORT: setting({ doc: 'HTTP port.', default: '3000', parse: integer(0, 65535) }),
+  PUBLIC_URL: setting({
+    doc: 'The address people reach the service at; used for links in e-mails and feeds.',
+    default: 'http://localhost:3000',
+    parse: url('http', 'https'),
+  }),
+  LOG_LEVEL: setting({
+    doc: 'pino log level.',
+    default: 'info',
+    parse: oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  }),
+  DATABASE_URL: setting({
+    doc: 'PostgreSQL connection string.',
+    default: 'postgresql://postgres@127.0.0.1:5432/meldingskanal',
+    parse: url('postgres', 'postgresql'),
+  }),
+  DATABASE_POOL_SIZE: setting({ doc: 'PostgreSQL connections per process.', default: '10', parse: integer(1, 200) }),
+  REDIS_URL: setting({ doc: 'Redis connection string.', default: 'redis://127.0.0.1:6379', parse: url('redis', 'rediss') }),
+  REDIS_PREFIX: setting({
+    doc: 'Prefix for every Redis key and pub/sub channel, so several deployments can share one Redis.',
+    default: 'mk',
+    parse: (raw: string) => {
+      if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new Error('must be 1–40 letters, digits, "_" or "-"');
+      return raw;
+    },
+  }),
+  SMTP_URL: setting({
+    doc: 'SMTP relay (`smtp://user:pass@host:587`, `smtps://…`). Unset in development: a local mail catcher is started.',
+    parse: url('smtp', 'smtps'),
+  }),
+  MAIL_FROM: setting({
+    doc: 'Sender of e-mails. Required when SMTP_URL is set.',
+    parse: (raw: string) => {
+      if (/[\r\n]/.test(raw) || !/@/.test(raw)) throw new Error('must be an address such as "Meldingskanal <noreply@uio.no>"');
+      return raw;
+    },
+  }),
+  SMTP_POOL_SIZE: setting({ doc: 'Pooled SMTP connections per worker process.', default: '10', parse: integer(1, 100) }),
+  SMTP_MAX_MESSAGES: setting({
+    doc: 'Messages sent over one SMTP connection before it is renewed.',
+    default: '1000',
+    parse: integer(1, 100000),
+  }),
+  SMTP_RATE_PER_SECOND: setting({
+    doc: 'Upper bound on messages per second per worker process (0 = no limit).',
+    default: '0',
+    parse: integer(0, 100000),
+  }),
+  MAILDEV_SMTP_PORT: setting({ doc: 'Development mail catcher: SMTP port.', default: '1025', parse: integer(0, 65535) }),
+  MAILDEV_WEB_PORT: setting({ doc: 'Development mail catcher: web port.', default: '1080', parse: integer(0, 65535) }),
+  UNSUBSCRIBE_SECRET: setting({
+    doc: 'Key (≥ 32 characters) that signs unsubscribe links. Required in production; in development a random key is made per process.',
+    secret: true,
+    parse: secret(32),
+  }),
+  EMAIL_BATCH_SIZE: setting({ doc: 'Deliveries per e-mail job.', default: '50', parse: integer(1, 1000) }),
+  EMAIL_CONCURRENCY: setting({ doc: 'E-mail jobs in flight per worker process.', default: '4', parse: integer(1, 100) }),
+  EMAIL_MAX_ATTEMPTS: setting({
+    doc: 'Attempts per e-mail delivery before it is marked failed.',
+    default: '8',
+    parse: integer(1, 50),
+  }),
+  FANOUT_PAGE_SIZE: setting({
+    doc: 'Subscriptions read per fan-out page (and the most delivery ids enqueued in one call).',
+    default: '1000',
+    parse: integer(10, 1000),
+  }),
+  OUTBOX_POLL_MS: setting({
+    doc: 'How often the outbox relay looks for unrelayed events when no notification arrives.',
+    default: '2000',
+    parse: integer(50, 600000),
+  }),
+  SWEEP_INTERVAL_MS: setting({
+    doc: 'How often the sweeper re-queues stale deliveries.',
+    default: '30000',
+    parse: integer(100, 3600000),
+  }),
+  STALE_DELIVERY_MS: setting({
+    doc: 'A delivery left `pending` or `sending` this long is considered lost by its worker and re-queued.',
+    default: '120000',
+    parse: integer(100, 86400000),
+  }),
+  WS_MAX_PAYLOAD_BYTES: setting({ doc: 'Largest inbound WebSocket frame.', default: '4096', parse: integer(64, 1048576) }),
+  WS_PING_INTERVAL_MS: setting({
+    doc: 'WebSocket ping interval; a socket that misses a pong is closed.',
+    default: '30000',
+    parse: integer(100, 600000),
+  }),
+  WS_MAX_BUFFERED_BYTES: setting({
+    doc: 'A WebSocket whose unsent data passes this is closed (1013), so a slow client cannot hold memory.',
+    default: '1048576',
+    parse: integer(1024, 1073741824),
+  }),
+  WS_MAX_CHANNELS_PER_SOCKET: setting({
+    doc: 'Channels one WebSocket may watch.',
+    default: '50',
+    parse: integer(1, 10000),
+  }),
+  SHUTDOWN_TIMEOUT_MS: setting({
+    doc: 'How long SIGTERM waits for in-flight work before closing anyway.',
+    default: '10000',
+    parse: integer(100, 600000),
+  }),
+  SEED_ON_EMPTY: setting({
+    doc: 'Load the demo content on start when the database has no channels (development only).',
+    default: 'true',
+    parse: boolean,
+  }),
+  MIGRATE_ON_START: setting({ doc: '`npm start` applies pending migrations before serving.', default: 'true', parse: boolean }),
+} as const;
+
+type Settings = typeof SETTINGS;
+type Parsed<K extends keyof Settings> = ReturnType<Settings[K]['parse']>;
+
+export interface Config {
+  readonly appEnv: AppEnv;
+  readonly role: ProcessRole;
+  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string };
+  readonly logLevel: LogLevel;
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly mail: {
+    /** Undefined in development without SMTP_URL: the caller starts the development mail catcher. */
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly poolSize: number;
+    readonly maxMessages: number;
+    readonly ratePerSecond: number;
+    readonly maildev: { readonly smtpPort: number; readonly webPort: number };
+  };
+  /** Undefined only in development; see UNSUBSCRIBE_SECRET. */
+  readonly unsubscribeSecret: string | undefined;
+  readonly delivery: {
+    readonly emailBatchSize: number;
+    readonly emailConcurrency: number;
+    readonly emailMaxAttempts: number;
+    readonly fanoutPageSize: number;
+    readonly outboxPollMs: number;
+    readonly sweepIntervalMs: number;
+    readonly staleDeliveryMs: number;
+  };
+  readonly ws: {
+    readonly maxPayloadBytes: number;
+    readonly pingIntervalMs: number;
+    readonly maxBufferedBytes: number;
+    readonly maxChannelsPerSocket: number;
+  };
+  readonly shutdownTimeoutMs: number;
+  readonly seedOnEmpty: boolean;
+  readonly migrateOnStart: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses and validates the environment. Collects every problem before failing, so an operator fixes them in one go.
+ * Empty strings count as unset (compose files and shells often leave `FOO=`).
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const values: Partial<{ [K in keyof Settings]: Parsed<K> }> = {};
+
+  for (const [name, spec] of Object.entries(SETTINGS) as [keyof Settings, SettingSpec<unknown>][]) {
+    const raw = env[name]?.trim() ? env[name] : spec.default;
+    if (raw === undefined) continue;
+    try {
+      (values as Record<string, unknown>)[name] = spec.parse(raw);
+    } catch (error) {
+      problems.push(`${name} ${(error as Error).message}`);
+    }
+  }
+
+  const v = values as { [K in keyof Settings]: Parsed<K> };
+  const production = v.APP_ENV === 'production';
+  if (v.SMTP_URL && !v.MAIL_FROM && !problems.some((p) => p.startsWith('MAIL_FROM'))) {
+    problems.push('MAIL_FROM is required when SMTP_URL is set (for example "BOTT Meldingskanal <noreply@uio.no>")');
+  }
+  if (production) {
+    if (!v.SMTP_URL && !problems.some((p) => p.startsWith('SMTP_URL'))) {
+      problems.push('SMTP_URL is required when APP_ENV=production (the development mail catcher never runs there)');
+    }
+    if (!v.UNSUBSCRIBE_SECRET && !problems.some((p) => p.startsWith('UNSUBSCRIBE_SECRET'))) {
+      problems.push('UNSUBSCRIBE_SECRET is required when APP_ENV=production (generate one: openssl rand -base64 48)');
+    }
+    if (v.PUBLIC_URL && new URL(v.PUBLIC_URL).protocol !== 'https:') {
+      problems.push('PUBLIC_URL must be https:// when APP_ENV=production');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    appEnv: v.APP_ENV,
+    role: v.ROLE,
+    http: { host: v.HOST, port: v.PORT, publicUrl: v.PUBLIC_URL.replace(/\/+$/, '') },
+    logLevel: v.LOG_LEVEL,
+    database: { url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
+    redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
+    mail: {
+      smtpUrl: v.SMTP_URL,
+      from: v.MAIL_FROM ?? 'BOTT Meldingskanal <meldingskanal@localhost>',
+      poolSize: v.SMTP_POOL_SIZE,
+      maxMessages: v.SMTP_MAX_MESSAGES,
+      ratePerSecond: v.SMTP_RATE_PER_SECOND,
+      maildev: { smtpPort: v.MAILDEV_SMTP_PORT, webPort: v.MAILDEV_WEB_PORT },
+    },
+    unsubscribeSecret: v.UNSUBSCRIBE_SECRET,
+    delivery: {
+      emailBatchSize: v.EMAIL_BATCH_SIZE,
+      emailConcurrency: v.EMAIL_CONCURRENCY,
+      emailMaxAttempts: v.EMAIL_MAX_ATTEMPTS,
+      fanoutPageSize: v.FANOUT_PAGE_SIZE,
+      outboxPollMs: v.OUTBOX_POLL_MS,
+      sweepIntervalMs: v.SWEEP_INTERVAL_MS,
+      staleDeliveryMs: v.STALE_DELIVERY_MS,
+    },
+    ws: {
+      maxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
+      pingIntervalMs: v.WS_PING_INTERVAL_MS,
+      maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
+      maxChannelsPerSocket: v.WS_MAX_CHANNELS_PER_SOCKET,
+    },
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    seedOnEmpty: v.SEED_ON_EMPTY,
+    migrateOnStart: v.MIGRATE_ON_START,
+  });
+}
+
+/** The configuration table for the README, generated from SETTINGS. */
+export function configTableMarkdown(): string {
+  const rows = Object.entries(SETTINGS).map(([name, spec]: [string, SettingSpec<unknown>]) => {
+    const def = spec.secret ? '*(secret, no default)*' : spec.default === undefined ? '*(unset)*' : `\`${spec.default}\``;
+    return `| \`${name}\` | ${def} | ${spec.doc} |`;
+  });
+  return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** Hides the password in a connection string, for messages and logs. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configTableMarkdown, loadConfig, SETTINGS } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives a working development configuration with no environment at all', () => {
+    const config = loadConfig({});
+    expect(config.appEnv).toBe('development');
+    expect(config.role).toBe('all');
+    expect(config.http.port).toBe(3000);
+    expect(config.database.url).toBe('postgresql://postgres@127.0.0.1:5432/meldingskanal');
+    expect(config.mail.smtpUrl).toBeUndefined();
+    expect(config.unsubscribeSecret).toBeUndefined();
+    expect(Object.isFrozen(config.delivery)).toBe(true);
+  });
+
+  it('lists every problem in one error', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', ROLE: 'both', REDIS_URL: 'http://x', EMAIL_BATCH_SIZE: '0' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems).toHaveLength(4);
+      expect(problems.join('\n')).toMatch(/PORT must be a whole number/);
+      expect(problems.join('\n')).toMatch(/ROLE must be one of all, api, worker/);
+      expect(problems.join('\n')).toMatch(/REDIS_URL must start with redis:\/\//);
+      expect(problems.join('\n')).toMatch(/EMAIL_BATCH_SIZE must be between 1 and 1000/);
+      expect((error as Error).message).toMatch(/^Invalid configuration \(4 problems\)/);
+    }
+  });
+
+  it('requires MAIL_FROM once SMTP_URL is set', () => {
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail.uio.no:587' })).toThrow(/MAIL_FROM is required when SMTP_URL is set/);
+    const config = loadConfig({ SMTP_URL: 'smtp://mail.uio.no:587', MAIL_FROM: 'BOTT <noreply@uio.no>' });
+    expect(config.mail.from).toBe('BOTT <noreply@uio.no>');
+  });
+
+  it('refuses development conveniences in production and never echoes a password', () => {
+    try {
+      loadConfig({ APP_ENV: 'production', DATABASE_URL: 'mysql://u:hunter2@db/x' });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/SMTP_URL is required when APP_ENV=production/);
+      expect(message).toMatch(/UNSUBSCRIBE_SECRET is required/);
+      expect(message).toMatch(/PUBLIC_URL must be https/);
+      expect(message).not.toMatch(/hunter2/);
+    }
+  });
+
+  it('rejects short secrets and header injection in MAIL_FROM', () => {
+    expect(() => loadConfig({ UNSUBSCRIBE_SECRET: 'short' })).toThrow(/UNSUBSCRIBE_SECRET must be at least 32/);
+    expect(() => loadConfig({ MAIL_FROM: 'a@b.no\r\nBcc: x@y.no' })).toThrow(/MAIL_FROM/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ SMTP_URL: '', PORT: '' }).http.port).toBe(3000);
+  });
+
+  it('documents every setting in the README table', () => {
+    const table = configTableMarkdown();
+    for (const name of Object.keys(SETTINGS)) expect(table).toContain(`\`${name}\``);
+    expect(table).toMatch(/UNSUBSCRIBE_SECRET` \| \*\(secret, no default\)\*/);
+  });
+});
