@@ -1,0 +1,34 @@
+/** Channel look-ups with the asking actor's role, the facts access rules need. Prisma types stop here. */
+import type { ChannelFacts } from '../domain/access.js';
+import type { Actor, ChannelRoleKind, ChannelVisibility } from '../domain/types.js';
+import type { Db } from './prisma.js';
+
+export interface ChannelRecord extends ChannelFacts {
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  visibility: ChannelVisibility;
+  createdAt: Date;
+  role: ChannelRoleKind | null;
+}
+
+type DbOrTx = Pick<Db, 'channel'>;
+
+export async function findChannelBySlug(db: DbOrTx, slug: string, actor: Actor): Promise<ChannelRecord | null> {
+  const row = await db.channel.findUnique({
+    where: { slug },
+    include: actor.kind === 'user' ? { roles: { where: { userId: actor.userId }, select: { role: true } } } : undefined,
+  });
+  if (!row) return null;
+  const roles = (row as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    description: row.description,
+    visibility: row.visibility,
+    createdAt: row.createdAt,
+    role: roles[0]?.role ?? null,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Builds the Fastify application from its dependencies, without listening. The entry point (src/main.ts) and the
+ * tests call this same function; there are no test-only branches. Plugins are registered explicitly, in this order:
+ * cross-cutting (errors, auth, OpenAPI) → operational endpoints → API routes → live updates.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../deps.js';
+import { loggerOptions } from '../logger.js';
+
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
+
+export interface BuildAppOptions {
+  /** Pass false to silence request logs (the logger level comes from the configuration otherwise). */
+  logger?: boolean;
+}
+
+/** Largest request body accepted anywhere (413 above it). Announcements are text; attachments come later. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(deps.config.logLevel, 'api'),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Honour a caller's request id (a gateway's) when it looks sane; otherwise make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    ajv: {
+      customOptions: {
+        // Unknown fields are rejected, not silently dropped (every object schema sets additionalProperties: false).
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: true,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // -- registrations (in order) --
+
+  return app;
+}

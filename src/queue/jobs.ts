@@ -1,0 +1,83 @@
+/**
+ * Queue names, job payloads and job-id builders: the contract between producers (outbox relay, sweeper, API) and
+ * the worker bindings. Payloads carry ids only; processors re-read everything from PostgreSQL. Job ids are
+ * deterministic so that adding the same work twice is a no-op while the first job exists (BullMQ ids must not
+ * contain ':').
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const QUEUE = {
+  fanout: 'fanout',
+  email: 'email',
+  maintenance: 'maintenance',
+} as const;
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+/** Fan one published announcement out to its channel's subscribers. */
+export interface FanoutJob {
+  announcementId: string;
+}
+
+/** Send these e-mail deliveries (ledger ids as decimal strings; bigint does not survive JSON). */
+export interface EmailJob {
+  deliveryIds: string[];
+}
+
+/** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
+export interface MaintenanceJob {
+  task: 'sweep';
+}
+
+export const jobId = {
+  fanout: (announcementId: string) => `fanout-${announcementId}`,
+  /** A batch is named by its first delivery id; a retry of the same batch gets the attempt number appended. */
+  email: (firstDeliveryId: string | bigint, attempt?: number) =>
+    attempt ? `email-${firstDeliveryId}-r${attempt}` : `email-${firstDeliveryId}`,
+};
+
+export const SWEEP_SCHEDULER_ID = 'sweep';
+
+export interface Queues {
+  fanout: Queue<FanoutJob>;
+  email: Queue<EmailJob>;
+  maintenance: Queue<MaintenanceJob>;
+  close(): Promise<void>;
+}
+
+/**
+ * Completed jobs are kept a while so a re-add with the same id is ignored (dedup window); failed ones longer, for
+ * inspection. The ledger in PostgreSQL, not Redis, is the record of what was delivered.
+ */
+export const DEFAULT_JOB_OPTIONS = {
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const opts = { connection, prefix: `${prefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS };
+  const fanout = new Queue<FanoutJob>(QUEUE.fanout, {
+    ...opts,
+    defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 10, backoff: { type: 'exponential', delay: 1000, jitter: 0.5 } },
+  });
+  const email = new Queue<EmailJob>(QUEUE.email, {
+    ...opts,
+    defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 10, backoff: { type: 'exponential', delay: 1000, jitter: 0.5 } },
+  });
+  const maintenance = new Queue<MaintenanceJob>(QUEUE.maintenance, opts);
+  return {
+    fanout,
+    email,
+    maintenance,
+    async close() {
+      await Promise.all([fanout.close(), email.close(), maintenance.close()]);
+    },
+  };
+}
+
+/** Splits ids into chunks for enqueueing (addBulk of thousands holds workers back; keep chunks ≤ 1,000). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

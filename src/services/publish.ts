@@ -1,0 +1,63 @@
+/**
+ * Publishing: the announcement and its outbox event are written in ONE transaction, so an announcement is never
+ * published without its event and an event never exists for a rolled-back announcement. Nothing is sent to Redis
+ * here: the outbox relay (workers/outbox-relay.ts) does that after commit, at least once. `pg_notify` wakes the
+ * relay at commit time, so the usual latency is milliseconds, not the relay's poll interval.
+ */
+import { findChannelBySlug } from '../db/channels.js';
+import type { Db } from '../db/prisma.js';
+import { canPublish, canReadChannel } from '../domain/access.js';
+import { AppError, notFound } from '../domain/errors.js';
+import type { Actor, Importance } from '../domain/types.js';
+import { type AnnouncementView, announcementView } from './views.js';
+
+export const OUTBOX_NOTIFY_CHANNEL = 'meldingskanal_outbox';
+export const ANNOUNCEMENT_PUBLISHED = 'announcement.published';
+
+export interface PublishInput {
+  title: string;
+  body: string;
+  importance?: Importance;
+}
+
+export interface OutboxPayload {
+  announcementId: string;
+}
+
+export async function publishAnnouncement(
+  deps: { db: Db; publicUrl: string },
+  actor: Actor,
+  channelSlug: string,
+  input: PublishInput,
+): Promise<AnnouncementView> {
+  const title = input.title.trim();
+  const body = input.body.trim();
+  if (!title) throw new AppError('validation_failed', 'title must not be blank', { field: 'title' });
+  if (!body) throw new AppError('validation_failed', 'body must not be blank', { field: 'body' });
+
+  const channel = await findChannelBySlug(deps.db, channelSlug, actor);
+  // A channel the actor may not read answers exactly like one that does not exist.
+  if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
+  if (!canPublish(actor, channel)) throw new AppError('forbidden', 'You may not publish in this channel');
+
+  const announcement = await deps.db.$transaction(async (tx) => {
+    const created = await tx.announcement.create({
+      data: {
+        channelId: channel.id,
+        authorId: actor.kind === 'user' ? actor.userId : null,
+        title,
+        body,
+        importance: input.importance ?? 'info',
+        status: 'published',
+        publishedAt: new Date(),
+      },
+    });
+    const payload: OutboxPayload = { announcementId: created.id };
+    await tx.outboxEvent.create({
+      data: { type: ANNOUNCEMENT_PUBLISHED, channelId: channel.id, aggregateId: created.id, payload: { ...payload } },
+    });
+    await tx.$queryRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
+    return created;
+  });
+  return announcementView(announcement, channel.slug, deps.publicUrl);
+}

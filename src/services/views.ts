@@ -1,0 +1,65 @@
+/**
+ * Public shapes of domain objects, shared by REST responses, live events and e-mails, so that every reader sees
+ * the same fields. Mappers emit only these declared fields.
+ */
+export interface ChannelView {
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  visibility: 'public' | 'internal' | 'restricted';
+  createdAt: string;
+}
+
+export interface AnnouncementView {
+  id: string;
+  channel: string;
+  title: string;
+  body: string;
+  importance: 'info' | 'important' | 'critical';
+  status: 'draft' | 'published' | 'retracted';
+  publishedAt: string | null;
+  url: string;
+}
+
+export function channelView(row: {
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  visibility: ChannelView['visibility'];
+  createdAt: Date;
+}): ChannelView {
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    description: row.description,
+    visibility: row.visibility,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function announcementView(
+  row: {
+    id: string;
+    title: string;
+    body: string;
+    importance: AnnouncementView['importance'];
+    status: AnnouncementView['status'];
+    publishedAt: Date | null;
+  },
+  channelSlug: string,
+  publicUrl: string,
+): AnnouncementView {
+  return {
+    id: row.id,
+    channel: channelSlug,
+    title: row.title,
+    body: row.body,
+    importance: row.importance,
+    status: row.status,
+    publishedAt: row.publishedAt?.toISOString() ?? null,
+    url: `${publicUrl}/api/v1/announcements/${row.id}`,
+  };
+}
