@@ -44,7 +44,16 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     reply.header('x-request-id', request.id);
   });
 
-  // -- registrations (in order) --
+  // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
+  // 1. cross-cutting: error handler, authentication, OpenAPI document and docs
+
+  // 2. operational endpoints: /healthz, /readyz, /metrics
+
+  // 3. API v1 routes
+
+  // 4. e-mail link endpoints (unsubscribe)
+
+  // 5. live updates (WebSocket)
 
   return app;
 }
