@@ -16,6 +16,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Config } from '../config.js';
+import { MIGRATIONS_DIR } from '../paths.js';
 
 /** The key Prisma's schema engine passes to pg_advisory_lock. */
 export const PRISMA_ADVISORY_LOCK_KEY = 72707369;
@@ -57,6 +59,22 @@ export function checksumOf(contents: Buffer | string): string {
   return createHash('sha256').update(contents).digest('hex');
 }
 
+/**
+ * Whether a migration file still matches the checksum recorded when it was applied, judged as Prisma's schema engine
+ * judges it, so that this runner and `prisma migrate deploy` agree on what counts as drift:
+ * - line endings do not count (a Windows checkout with git's autocrlf turns LF into CRLF), and
+ * - rows written by old Prisma versions hold the hex digest without zero-padding of each byte.
+ */
+export function matchesRecordedChecksum(sql: string, recorded: string): boolean {
+  const variants = [sql, sql.replaceAll('\r\n', '\n'), sql.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n')];
+  return variants.some((variant) => {
+    const digest = createHash('sha256').update(variant, 'utf8').digest();
+    const rendered =
+      recorded.length === 64 ? digest.toString('hex') : Array.from(digest, (byte) => byte.toString(16)).join('');
+    return rendered === recorded;
+  });
+}
+
 /** Reads the migration folders in name order (their timestamp prefix makes that chronological). */
 export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -66,7 +84,13 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
     .sort();
   const migrations: MigrationFile[] = [];
   for (const name of folders) {
-    const bytes = await readFile(join(dir, name, 'migration.sql'));
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(dir, name, 'migration.sql'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw new MigrationError(`Migration folder ${name} has no migration.sql (in ${dir})`, name);
+    }
     migrations.push({ name, sql: bytes.toString('utf8'), checksum: checksumOf(bytes) });
   }
   return migrations;
@@ -90,6 +114,9 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const migrations = await readMigrations(migrationsDir);
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection lost while idle is reported as an 'error' event, which would otherwise crash the process; the next
+  // query rejects with the cause anyway.
+  client.on('error', () => {});
   await client.connect();
   try {
     // Session-level lock: held across the per-migration transactions, released on unlock or disconnect.
@@ -112,13 +139,22 @@ export async function migrate(
         applied.set(row.migration_name, row);
       }
 
-      const changed = migrations.filter((m) => applied.has(m.name) && applied.get(m.name)!.checksum !== m.checksum);
+      const changed = migrations.filter((m) => {
+        const row = applied.get(m.name);
+        return row !== undefined && !matchesRecordedChecksum(m.sql, row.checksum);
+      });
       if (changed.length > 0) {
         throw new MigrationError(
           `Refusing to start: applied migration${changed.length > 1 ? 's' : ''} ${changed.map((m) => m.name).join(', ')} ` +
             'changed since they were applied (checksum mismatch). Restore the original file(s) and put the change in a new migration.',
           changed[0]!.name,
         );
+      }
+
+      const known = new Set(migrations.map((m) => m.name));
+      for (const name of applied.keys()) {
+        // Prisma only warns about this too: the database is ahead of this checkout (e.g. a rollback of the code).
+        if (!known.has(name)) log(`warning: applied migration ${name} is not in ${migrationsDir}`);
       }
 
       const result: MigrateResult = { applied: [], alreadyApplied: [] };
@@ -162,25 +198,58 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
   }
 }
 
-/** Creates the database named in the URL if it does not exist (as `prisma migrate deploy` does). */
+/**
+ * Creates the database named in the URL if it does not exist (as `prisma migrate deploy` does). Returns whether it
+ * created it. Safe when several processes start at once on an empty server.
+ */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!name) throw new MigrationError('DATABASE_URL names no database');
+
+  // Try the database itself first: where it exists (the usual case, and managed servers where the role may not
+  // connect to the maintenance database) nothing else is needed.
+  const probe = new pg.Client({ connectionString: databaseUrl });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
+  client.on('error', () => {});
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount) return false;
-    try {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-    } catch (error) {
-      // Another process created it between our check and our CREATE: that is fine.
-      if ((error as { code?: string }).code !== '42P04') throw error;
-    }
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     return true;
+  } catch (error) {
+    // Another process created it between our probe and our CREATE. PostgreSQL reports that as duplicate_database
+    // when the other one had committed, and as a unique violation on pg_database when both ran at the same moment.
+    const code = (error as { code?: string }).code;
+    if (code === DUPLICATE_DATABASE || code === UNIQUE_VIOLATION) return false;
+    throw error;
   } finally {
     await client.end();
   }
+}
+
+const INVALID_CATALOG_NAME = '3D000';
+const DUPLICATE_DATABASE = '42P04';
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * What `npm run migrate` and `npm start` do: create the database if needed, then apply the project's pending
+ * migrations (prisma/migrations). `log` receives one line per applied migration.
+ */
+export async function runMigrations(
+  config: Pick<Config, 'database'>,
+  log: (message: string) => void,
+): Promise<MigrateResult> {
+  if (await ensureDatabase(config.database.url)) log('created the database');
+  return migrate(config.database.url, MIGRATIONS_DIR, log);
 }

@@ -1,0 +1,33 @@
+/**
+ * `npm run migrate`: creates the database if needed and applies pending migrations from prisma/migrations.
+ * Exit codes: 0 up to date, 1 a migration could not be applied (the message says which and why), 2 bad configuration.
+ */
+import { ConfigError, loadConfig, redactUrl } from '../config.js';
+import { runMigrations } from '../db/migrate.js';
+
+async function main(): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    const result = await runMigrations(config, (message) => console.log(message));
+    console.log(
+      result.applied.length === 0
+        ? `Database ${redactUrl(config.database.url)} is up to date (${result.alreadyApplied.length} migration(s) applied before).`
+        : `Applied ${result.applied.length} migration(s) to ${redactUrl(config.database.url)}.`,
+    );
+    return 0;
+  } catch (error) {
+    console.error(`Migration of ${redactUrl(config.database.url)} failed: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();
