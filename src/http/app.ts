@@ -8,6 +8,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
+import healthPlugin from './plugins/health.js';
+import metricsPlugin from './plugins/metrics.js';
+import { homeRoutes } from './routes/home.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 
@@ -47,7 +50,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
   // 1. cross-cutting: error handler, authentication, OpenAPI document and docs
 
-  // 2. operational endpoints: /healthz, /readyz, /metrics
+  // 2. operational endpoints: /healthz, /readyz, /metrics, and the landing page at /
+  await app.register(metricsPlugin, { deps });
+  await app.register(healthPlugin, { deps });
+  await app.register(homeRoutes, { deps });
 
   // 3. API v1 routes
 

@@ -1,0 +1,81 @@
+/**
+ * `GET /` — a small landing page, so that a person who opens http://localhost:3000 after `npm start` finds the way:
+ * the interactive API documentation, the channel list, and (in development without SMTP) the mail catcher where
+ * e-mails arrive. Norwegian bokmål, like the people it serves; no scripts, no external assets.
+ */
+// Type-only: brings @fastify/swagger's additions to route schemas (tags, summary, hide) into scope.
+import type {} from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config.js';
+import type { AppDeps } from '../app.js';
+
+export interface HomeRouteOptions {
+  deps: Pick<AppDeps, 'config'>;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Where the development mail catcher can be read, when this configuration starts one (src/mail/dev-catcher.ts):
+ * development, no SMTP_URL. Derived from the configuration alone, so every API process shows the same link.
+ */
+export function mailCatcherWebUrl(config: Config): string | undefined {
+  if (config.appEnv !== 'development' || config.mail.smtpUrl) return undefined;
+  return `http://localhost:${config.mail.maildev.webPort}`;
+}
+
+export function renderHomePage(config: Config): string {
+  const catcher = mailCatcherWebUrl(config);
+  const links: [href: string, label: string, note: string][] = [
+    ['/api/docs', 'API-dokumentasjon', 'Interaktiv dokumentasjon av HTTP-API-et (OpenAPI).'],
+    ['/api/v1/channels', 'Kanaler', 'Kanalene du kan lese, som JSON.'],
+    ['/api/openapi.json', 'OpenAPI-dokument', 'Maskinlesbar beskrivelse av API-et.'],
+    ['/readyz', 'Driftsstatus', 'Svarer 200 når PostgreSQL og Redis er tilgjengelige.'],
+  ];
+  if (catcher) links.push([catcher, 'E-postfanger (utvikling)', 'Her kommer e-postene som sendes lokalt.']);
+
+  const items = links
+    .map(
+      ([href, label, note]) =>
+        `      <li><a href="${escapeHtml(href)}">${escapeHtml(label)}</a> – ${escapeHtml(note)}</li>`,
+    )
+    .join('\n');
+
+  return `<!doctype html>
+<html lang="nb">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Meldingskanal – BOTT</title>
+    <style>
+      body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+      a { color: #0b5394; }
+      a:focus-visible { outline: 3px solid #0b5394; outline-offset: 2px; }
+      footer { margin-top: 2rem; font-size: 0.9rem; color: #555; }
+    </style>
+  </head>
+  <body>
+    <main>
+      <h1>Meldingskanal</h1>
+      <p>Kunngjøringstjenesten til BOTT-samarbeidet (UiB, UiO, UiT og NTNU): driftsmeldinger og nyheter fra
+        fellesprosjektene, levert på e-post og direkte i nettleseren.</p>
+      <h2>Kom i gang</h2>
+      <ul>
+${items}
+      </ul>
+    </main>
+    <footer><p lang="en">Meldingskanal — the announcement service of the BOTT collaboration.</p></footer>
+  </body>
+</html>
+`;
+}
+
+export async function homeRoutes(app: FastifyInstance, options: HomeRouteOptions): Promise<void> {
+  // Rendered once: it depends on the configuration only.
+  const page = renderHomePage(options.deps.config);
+  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(page),
+  );
+}
