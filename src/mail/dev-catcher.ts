@@ -1,0 +1,61 @@
+/**
+ * The development mail catcher: a local SMTP server with a web inbox (maildev), so that a person running
+ * `npm start` without an SMTP relay can read every e-mail the service sends. It exists so that mail is never
+ * silently dropped in development; it never runs in production (src/config.ts requires SMTP_URL there, and
+ * `needsDevMailCatcher` says no).
+ */
+import { MailDev } from 'maildev';
+import type { Config } from '../config.js';
+
+export interface DevMailCatcher {
+  /** Where to send mail: `smtp://127.0.0.1:<port>`. */
+  smtpUrl: string;
+  /** Where a person reads it: `http://localhost:<port>`. */
+  webUrl: string;
+  stop(): Promise<void>;
+}
+
+/** True when this configuration sends mail to the development catcher: development, and no SMTP_URL given. */
+export function needsDevMailCatcher(config: Config): boolean {
+  return config.appEnv === 'development' && config.mail.smtpUrl === undefined;
+}
+
+/**
+ * Starts maildev on the configured ports (MAILDEV_SMTP_PORT, MAILDEV_WEB_PORT; 0 picks free ones), bound to
+ * loopback only: the inbox shows every e-mail, so it must not be reachable from the network.
+ */
+export async function startDevMailCatcher(ports: Config['mail']['maildev']): Promise<DevMailCatcher> {
+  const maildev = new MailDev({
+    smtp: ports.smtpPort,
+    ip: '127.0.0.1',
+    web: ports.webPort,
+    webIp: '127.0.0.1',
+    // maildev logs to stdout in its own format; the launcher logs the addresses with pino instead.
+    silent: true,
+    // Keep the inbox bounded: a long-running development process should not grow without limit.
+    maxEmails: 500,
+  });
+  let servers: Awaited<ReturnType<MailDev['start']>>;
+  try {
+    servers = await maildev.start();
+  } catch (error) {
+    await maildev.stop().catch(() => {});
+    throw new Error(
+      `Could not start the development mail catcher on SMTP port ${ports.smtpPort} / web port ${ports.webPort} ` +
+        `(${(error as Error).message}). Free the ports, choose others with MAILDEV_SMTP_PORT / MAILDEV_WEB_PORT, ` +
+        'or set SMTP_URL and MAIL_FROM to use a real relay.',
+      { cause: error },
+    );
+  }
+  const smtpPort = servers.smtp.getAddress().port;
+  const webPort = servers.api?.getAddress()?.port ?? ports.webPort;
+  let stopping: Promise<void> | undefined;
+  return {
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    webUrl: `http://localhost:${webPort}`,
+    stop() {
+      stopping ??= maildev.stop();
+      return stopping;
+    },
+  };
+}
