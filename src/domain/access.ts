@@ -31,3 +31,30 @@ export function canManageChannels(actor: Actor): boolean {
 export function canSubscribe(actor: Actor, channel: ChannelFacts): boolean {
   return actor.kind === 'user' && canReadChannel(actor, channel);
 }
+
+/**
+ * The set of channels an actor may read, in a form a query can filter on (listing channels must not load every
+ * channel and test each): either every channel, or those with one of `visibilities` plus those where
+ * `memberUserId` holds a role. `isInReadScope(channelReadScope(a), c)` equals `canReadChannel(a, c)` for every
+ * actor and channel (tests/unit/access.test.ts checks each combination).
+ */
+export type ChannelReadScope =
+  | { all: true }
+  | { all: false; visibilities: ChannelVisibility[]; memberUserId: string | null };
+
+export function channelReadScope(actor: Actor): ChannelReadScope {
+  if (actor.kind !== 'user' || !actor.scopes.includes('read')) {
+    return { all: false, visibilities: ['public'], memberUserId: null };
+  }
+  if (actor.isAdmin) return { all: true };
+  return {
+    all: false,
+    visibilities: actor.organisationId !== null ? ['public', 'internal'] : ['public'],
+    memberUserId: actor.userId,
+  };
+}
+
+export function isInReadScope(scope: ChannelReadScope, channel: ChannelFacts): boolean {
+  if (scope.all) return true;
+  return scope.visibilities.includes(channel.visibility) || (scope.memberUserId !== null && channel.role !== null);
+}

@@ -3,14 +3,21 @@
  * tests call this same function; there are no test-only branches. Plugins are registered explicitly, in this order:
  * cross-cutting (errors, auth, OpenAPI) → operational endpoints → API routes → live updates.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+
 import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
+import authPlugin from './plugins/auth.js';
+import errorsPlugin from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
 import metricsPlugin from './plugins/metrics.js';
+import openApiPlugin from './plugins/openapi.js';
+import { announcementRoutes } from './routes/announcements.js';
+import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 
@@ -49,6 +56,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
 
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
   // 1. cross-cutting: error handler, authentication, OpenAPI document and docs
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { db: deps.db });
+  await app.register(openApiPlugin, { publicUrl: deps.config.http.publicUrl });
 
   // 2. operational endpoints: /healthz, /readyz, /metrics, and the landing page at /
   await app.register(metricsPlugin, { deps });
@@ -56,6 +66,14 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(homeRoutes, { deps });
 
   // 3. API v1 routes
+  await app.register(
+    async (v1) => {
+      await v1.register(channelRoutes, { db: deps.db });
+      await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
+      await v1.register(subscriptionRoutes, { db: deps.db });
+    },
+    { prefix: '/api/v1' },
+  );
 
   // 4. e-mail link endpoints (unsubscribe)
 

@@ -63,3 +63,29 @@ export function announcementView(
     url: `${publicUrl}/api/v1/announcements/${row.id}`,
   };
 }
+
+export interface SubscriptionView {
+  channel: string;
+  emailMode: 'immediate' | 'daily' | 'weekly' | 'off';
+  language: 'nb' | 'nn' | 'en';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function subscriptionView(
+  row: {
+    emailMode: SubscriptionView['emailMode'];
+    language: SubscriptionView['language'];
+    createdAt: Date;
+    updatedAt: Date;
+  },
+  channelSlug: string,
+): SubscriptionView {
+  return {
+    channel: channelSlug,
+    emailMode: row.emailMode,
+    language: row.language,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Opaque keyset cursors. A cursor is the sort key of the last item on a page, as base64url-encoded JSON tagged with
+ * its kind, so clients cannot build or mix them up and we can change the encoding without breaking the API contract
+ * ("opaque"). Keyset, not OFFSET: every page costs the same, however deep, and concurrent inserts never shift items
+ * between pages (no duplicates, no gaps).
+ */
+import { AppError } from './errors.js';
+
+/** Upper bound on an encoded cursor, checked before decoding (also declared in the query schema). */
+export const MAX_CURSOR_LENGTH = 512;
+
+/** Sort key of the channel listing: slug ascending. */
+export interface ChannelCursor {
+  slug: string;
+}
+
+/** Sort key of an announcement feed: publishedAt descending, id descending (id breaks ties of equal times). */
+export interface AnnouncementCursor {
+  publishedAt: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export function encodeChannelCursor(key: ChannelCursor): string {
+  return encode({ k: 'ch', s: key.slug });
+}
+
+export function decodeChannelCursor(raw: string): ChannelCursor {
+  const value = decode(raw, 'ch');
+  if (typeof value.s !== 'string' || value.s.length === 0 || value.s.length > 64) throw invalidCursor();
+  return { slug: value.s };
+}
+
+export function encodeAnnouncementCursor(key: AnnouncementCursor): string {
+  return encode({ k: 'an', p: key.publishedAt.toISOString(), i: key.id });
+}
+
+export function decodeAnnouncementCursor(raw: string): AnnouncementCursor {
+  const value = decode(raw, 'an');
+  if (typeof value.p !== 'string' || !ISO_INSTANT.test(value.p)) throw invalidCursor();
+  if (typeof value.i !== 'string' || !UUID.test(value.i)) throw invalidCursor();
+  const publishedAt = new Date(value.p);
+  if (Number.isNaN(publishedAt.getTime())) throw invalidCursor();
+  return { publishedAt, id: value.i.toLowerCase() };
+}
+
+function encode(value: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function decode(raw: string, kind: string): Record<string, unknown> {
+  // Buffer.from(…, 'base64url') silently skips foreign characters, so check the alphabet first.
+  if (raw.length === 0 || raw.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalidCursor();
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidCursor();
+  const record = value as Record<string, unknown>;
+  // A cursor from another listing is as wrong as a garbled one.
+  if (record.k !== kind) throw invalidCursor();
+  return record;
+}
+
+function invalidCursor(): AppError {
+  return new AppError('invalid_cursor', 'The cursor is not valid; use nextCursor from a previous page as it is');
+}

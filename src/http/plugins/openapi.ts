@@ -1,0 +1,62 @@
+/**
+ * The OpenAPI 3.1 document, generated from the routes' own TypeBox schemas (so it cannot drift from what the API
+ * validates and sends), served at GET /api/openapi.json, with Swagger UI at /api/docs. Register this plugin before
+ * any route: @fastify/swagger collects routes as they are added.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { ErrorBody } from '../schemas/common.js';
+
+export interface OpenApiPluginOptions {
+  /** The address people reach the service at (config.http.publicUrl): the document's server. */
+  publicUrl: string;
+}
+
+export const OPENAPI_PATH = '/api/openapi.json';
+export const DOCS_PATH = '/api/docs';
+/** The version of API v1's contract, not of the software. */
+export const API_DOCUMENT_VERSION = '1.0.0';
+
+async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions): Promise<void> {
+  // Shared by every route's error responses; appears once, as components.schemas.Error.
+  app.addSchema(ErrorBody);
+
+  await app.register(swagger, {
+    openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, so TypeBox's `const` and `type: 'null'` pass through unchanged.
+      openapi: '3.1.0',
+      info: {
+        title: 'Meldingskanal API',
+        version: API_DOCUMENT_VERSION,
+        description:
+          'Announcements of the BOTT collaboration (UiB, UiO, UiT, NTNU). Reads of public channels need no token; ' +
+          'everything else takes `Authorization: Bearer <api token>` (tokens are made with `npm run cli`). Errors ' +
+          'are `{ "error": { "code", "message", "details"? }, "requestId" }`. Lists are keyset-paginated: pass ' +
+          '`nextCursor` back as `cursor`.',
+      },
+      servers: [{ url: options.publicUrl }],
+      tags: [
+        { name: 'channels', description: 'Announcement streams' },
+        { name: 'announcements', description: 'Items published in a channel' },
+        { name: 'subscriptions', description: "The signed-in user's subscriptions" },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token (mkt_…)' },
+        },
+      },
+    },
+    // Name shared schemas by their $id (components.schemas.Error), not def-0.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  });
+
+  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+}
+
+export default fp(openApiPlugin, { name: 'meldingskanal-openapi', fastify: '5.x' });

@@ -1,0 +1,71 @@
+/** Publishing and reading announcements: /api/v1/channels/:slug/announcements and /api/v1/announcements/:id. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Db } from '../../db/prisma.js';
+import { getAnnouncement, listChannelAnnouncements } from '../../services/announcements.js';
+import { publishAnnouncement } from '../../services/publish.js';
+import { requireAuthenticated } from '../plugins/auth.js';
+import { Announcement, AnnouncementPage, AnnouncementParams, PublishBody } from '../schemas/announcements.js';
+import { ChannelParams } from '../schemas/channels.js';
+import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, PageQuery } from '../schemas/common.js';
+
+export interface AnnouncementRoutesOptions {
+  db: Db;
+  publicUrl: string;
+}
+
+export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOptions> = async (app, options) => {
+  const deps = { db: options.db, publicUrl: options.publicUrl };
+
+  app.post(
+    '/channels/:slug/announcements',
+    {
+      preHandler: requireAuthenticated,
+      schema: {
+        tags: ['announcements'],
+        summary: 'Publish an announcement',
+        description:
+          'Needs a token with scope `publish` and the owner or publisher role in the channel (or an admin). ' +
+          'Subscribers are notified after the announcement is stored.',
+        security: BEARER_REQUIRED,
+        params: ChannelParams,
+        body: PublishBody,
+        response: { 201: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const announcement = await publishAnnouncement(deps, request.actor, request.params.slug, request.body);
+      return reply.code(201).header('location', `/api/v1/announcements/${announcement.id}`).send(announcement);
+    },
+  );
+
+  app.get(
+    '/channels/:slug/announcements',
+    {
+      schema: {
+        tags: ['announcements'],
+        summary: "List a channel's announcements",
+        description: 'Published announcements, newest first.',
+        security: BEARER_OPTIONAL,
+        params: ChannelParams,
+        querystring: PageQuery,
+        response: { 200: AnnouncementPage, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => listChannelAnnouncements(deps, request.actor, request.params.slug, request.query),
+  );
+
+  app.get(
+    '/announcements/:id',
+    {
+      schema: {
+        tags: ['announcements'],
+        summary: 'Get an announcement',
+        description: 'Answers 404 when the caller may not read its channel.',
+        security: BEARER_OPTIONAL,
+        params: AnnouncementParams,
+        response: { 200: Announcement, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => getAnnouncement(deps, request.actor, request.params.id),
+  );
+};

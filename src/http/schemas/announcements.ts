@@ -1,0 +1,32 @@
+import { Type } from 'typebox';
+import { IMPORTANCES } from '../../domain/types.js';
+import { DateTime, Page, Slug, Uuid } from './common.js';
+
+const Importance = Type.Enum([...IMPORTANCES], { description: 'critical is never held back by digests' });
+
+export const Announcement = Type.Object(
+  {
+    id: Uuid,
+    channel: Slug,
+    title: Type.String(),
+    body: Type.String({ description: 'Markdown' }),
+    importance: Importance,
+    status: Type.Enum(['draft', 'published', 'retracted']),
+    publishedAt: Type.Union([DateTime, Type.Null()]),
+    url: Type.String({ format: 'uri' }),
+  },
+  { additionalProperties: false, title: 'Announcement', description: 'An announcement' },
+);
+
+export const AnnouncementPage = Page(Announcement, 'Published announcements, newest first');
+
+export const PublishBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    body: Type.String({ minLength: 1, maxLength: 20_000, pattern: '\\S', description: 'Markdown' }),
+    importance: Type.Optional(Importance),
+  },
+  { additionalProperties: false },
+);
+
+export const AnnouncementParams = Type.Object({ id: Uuid }, { additionalProperties: false });

@@ -1,0 +1,108 @@
+/**
+ * Shared TypeBox schemas of the HTTP API. They validate requests (Ajv, unknown fields rejected), shape responses
+ * (fast-json-stringify emits only declared fields) and feed the OpenAPI document, so the three cannot drift apart.
+ */
+import { type TSchema, Type } from 'typebox';
+import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
+import { ERROR_STATUS, type ErrorCode } from '../../domain/errors.js';
+
+export const SLUG_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
+
+export const Slug = Type.String({
+  pattern: SLUG_PATTERN,
+  minLength: 1,
+  maxLength: 64,
+  description: 'URL name: lower-case letters and digits in groups joined by single hyphens',
+  examples: ['bott-okonomi'],
+});
+
+export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+
+export const DateTime = Type.String({ format: 'date-time' });
+
+/** The `$id` the error body is registered under (app.addSchema), so every route refers to one definition. */
+export const ERROR_SCHEMA_ID = 'Error';
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.Enum(Object.keys(ERROR_STATUS) as ErrorCode[], { description: 'Stable, machine-readable code' }),
+        message: Type.String({ description: 'For people; may change' }),
+        details: Type.Optional(
+          Type.Unknown({ description: 'Depends on the code; for validation_failed a list of problems' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    requestId: Type.String({ description: 'Quote it when reporting a problem; also in the x-request-id header' }),
+  },
+  { $id: ERROR_SCHEMA_ID, title: 'Error', additionalProperties: false },
+);
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is invalid (validation_failed, invalid_cursor)',
+  401: 'No valid bearer token (unauthenticated)',
+  403: 'Authenticated, but not allowed (forbidden)',
+  404: 'Not found, or not visible to the caller (not_found)',
+  409: 'Conflicts with existing data (conflict)',
+  413: 'Request body too large (payload_too_large)',
+  415: 'Request body is not application/json (unsupported_media_type)',
+  500: 'Unexpected error (internal_error)',
+  503: 'A backing service is unavailable; retry later (service_unavailable)',
+};
+
+/** Every route can answer these: a bad token (401), a failure (500), a backing service down (503). */
+const ALWAYS = [401, 500, 503] as const;
+
+/** Error responses for a route's `response` map: the given statuses plus the ones any route can give. */
+export function errorResponses(...statuses: (keyof typeof ERROR_DESCRIPTIONS)[]): Record<number, TSchema> {
+  const all = [...new Set([...statuses, ...ALWAYS])].sort();
+  return Object.fromEntries(
+    all.map((status) => [status, Type.Ref(ERROR_SCHEMA_ID, { description: ERROR_DESCRIPTIONS[status] })]),
+  );
+}
+
+/** Bodies are JSON: a body-taking route can also answer 400 (malformed JSON), 413 and 415. */
+export const BODY_ERRORS = [400, 413, 415] as const;
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Integer({
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: DEFAULT_PAGE_SIZE,
+      description: `Items per page (1–${MAX_PAGE_SIZE})`,
+    }),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_CURSOR_LENGTH,
+        description: 'nextCursor of the previous page; omit for the first page',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A page of a keyset-paginated listing. `nextCursor` is null on the last page. */
+export function Page<T extends TSchema>(item: T, description: string) {
+  return Type.Object(
+    {
+      items: Type.Array(item),
+      nextCursor: Type.Union([Type.String(), Type.Null()], {
+        description: 'Pass as `cursor` to get the next page; null when there is none',
+      }),
+    },
+    { additionalProperties: false, description },
+  );
+}
+
+/** Security requirements for the OpenAPI document: either a bearer token is required, or it is optional. */
+type SecurityRequirements = { [scheme: string]: string[] }[];
+export const BEARER_REQUIRED: SecurityRequirements = [{ bearerAuth: [] }];
+/** `{}` is OpenAPI's "or no authentication at all". */
+export const BEARER_OPTIONAL: SecurityRequirements = [{ bearerAuth: [] }, {}];

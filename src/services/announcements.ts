@@ -1,0 +1,94 @@
+/**
+ * Reading announcements: a channel's published feed (newest first) and one announcement. Publishing lives in
+ * publish.ts (it writes the outbox event in the same transaction).
+ */
+import { findChannelBySlug } from '../db/channels.js';
+import type { Db } from '../db/prisma.js';
+import { canReadChannel } from '../domain/access.js';
+import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
+import { notFound } from '../domain/errors.js';
+import type { Actor, ChannelRoleKind, Importance } from '../domain/types.js';
+import type { Page, PageRequest } from './channels.js';
+import { type AnnouncementView, announcementView } from './views.js';
+
+interface FeedRow {
+  id: string;
+  title: string;
+  body: string;
+  importance: Importance;
+  status: 'published';
+  publishedAt: Date;
+}
+
+/**
+ * Published announcements of one channel, newest first (publishedAt desc, id desc: the id orders announcements
+ * published in the same millisecond), one keyset page at a time.
+ */
+export async function listChannelAnnouncements(
+  deps: { db: Db; publicUrl: string },
+  actor: Actor,
+  channelSlug: string,
+  page: PageRequest,
+): Promise<Page<AnnouncementView>> {
+  const after = page.cursor === undefined ? undefined : decodeAnnouncementCursor(page.cursor);
+  const channel = await findChannelBySlug(deps.db, channelSlug, actor);
+  if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
+
+  // A row-value comparison, not `publishedAt < $p OR (publishedAt = $p AND id < $i)`: PostgreSQL turns the row
+  // comparison into an index range on (channelId, publishedAt DESC, id DESC), so a deep page costs what the first
+  // one does; the OR form would scan and filter every row before the cursor.
+  const take = page.limit + 1;
+  const rows = after
+    ? await deps.db.$queryRaw<FeedRow[]>`
+        SELECT id, title, body, importance::text AS importance, status::text AS status, "publishedAt"
+        FROM "Announcement"
+        WHERE "channelId" = ${channel.id}::uuid AND status = 'published' AND "publishedAt" IS NOT NULL
+          AND ("publishedAt", id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)
+        ORDER BY "publishedAt" DESC, id DESC
+        LIMIT ${take}`
+    : await deps.db.$queryRaw<FeedRow[]>`
+        SELECT id, title, body, importance::text AS importance, status::text AS status, "publishedAt"
+        FROM "Announcement"
+        WHERE "channelId" = ${channel.id}::uuid AND status = 'published' AND "publishedAt" IS NOT NULL
+        ORDER BY "publishedAt" DESC, id DESC
+        LIMIT ${take}`;
+
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map((row) => announcementView(row, channel.slug, deps.publicUrl)),
+    nextCursor:
+      rows.length > page.limit && last
+        ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })
+        : null,
+  };
+}
+
+/**
+ * One published announcement, if the actor may read its channel. Drafts and retracted announcements, and those in
+ * channels the actor may not read, answer like ids that do not exist.
+ */
+export async function getAnnouncement(
+  deps: { db: Db; publicUrl: string },
+  actor: Actor,
+  id: string,
+): Promise<AnnouncementView> {
+  const row = await deps.db.announcement.findUnique({
+    where: { id },
+    include: {
+      channel: {
+        select: {
+          slug: true,
+          visibility: true,
+          roles: actor.kind === 'user' ? { where: { userId: actor.userId }, select: { role: true } } : false,
+        },
+      },
+    },
+  });
+  if (row?.status !== 'published') throw notFound('Announcement');
+  const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
+  if (!canReadChannel(actor, { visibility: row.channel.visibility, role: roles[0]?.role ?? null })) {
+    throw notFound('Announcement');
+  }
+  return announcementView(row, row.channel.slug, deps.publicUrl);
+}
