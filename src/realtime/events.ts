@@ -1,0 +1,41 @@
+/**
+ * Building and publishing LiveEvents. The outbox relay (worker) and the replay path (API) both build events with
+ * `liveEventFrom`, so a live frame and a replayed frame of the same event are identical.
+ */
+import type { Redis } from 'ioredis';
+import { ANNOUNCEMENT_PUBLISHED } from '../services/publish.js';
+import { announcementView } from '../services/views.js';
+import { type LiveEvent, liveRedisChannel } from './protocol.js';
+
+/** The announcement columns a LiveEvent carries (a Prisma Announcement row fits). */
+export type LiveAnnouncementRow = Parameters<typeof announcementView>[0];
+
+/**
+ * The LiveEvent for one `announcement.published` outbox row.
+ * @param outbox the OutboxEvent row: its id becomes `eventId` (as a decimal string; bigint does not survive JSON)
+ * @param channel the announcement's channel (its slug names it on the wire)
+ * @param publicUrl config.http.publicUrl, for the announcement's link
+ */
+export function liveEventFrom(
+  outbox: { id: bigint | string; channelId: string },
+  announcement: LiveAnnouncementRow,
+  channel: { slug: string },
+  publicUrl: string,
+): LiveEvent {
+  return {
+    eventId: String(outbox.id),
+    type: ANNOUNCEMENT_PUBLISHED,
+    channelId: outbox.channelId,
+    channel: channel.slug,
+    announcement: announcementView(announcement, channel.slug, publicUrl),
+  };
+}
+
+/**
+ * Publishes a LiveEvent to every API process (each one's LiveHub). Resolves with the number of API processes that
+ * received it; pub/sub is fire-and-forget, so a process that was disconnected from Redis at that moment misses it and
+ * its clients catch up by reconnecting with `since`.
+ */
+export async function publishLiveEvent(redis: Redis, prefix: string, event: LiveEvent): Promise<number> {
+  return redis.publish(liveRedisChannel(prefix), JSON.stringify(event));
+}

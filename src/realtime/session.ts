@@ -1,0 +1,308 @@
+/**
+ * One WebSocket's state on the server: its channels, its position in the event stream, its replay and its health.
+ * Kept apart from the Fastify plugin and written against small ports (a socket-like object, a hub, two look-ups), so
+ * its rules are unit-tested without a network (tests/unit/live-session.test.ts).
+ *
+ * Ordering and de-duplication: `lastEventId` is the highest event id sent on this socket. A live event at or below it
+ * is a duplicate (it was replayed, or the client said it has it by reconnecting with `since`) and is dropped. While a
+ * replay is being read, live events are held back, then merged with the replayed ones, sorted by id, de-duplicated
+ * and sent; so a replay and the live stream join without a gap, a repeat or a reordering.
+ */
+import type { LiveListener } from './hub.js';
+import {
+  CLOSE,
+  type ClientFrame,
+  encodeFrame,
+  type FrameErrorCode,
+  type LiveEvent,
+  parseClientFrame,
+  parseEventId,
+  type ServerFrame,
+} from './protocol.js';
+
+/** The parts of a `ws` WebSocket a session uses. */
+export interface SocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  ping(): void;
+}
+
+/** WebSocket.OPEN */
+const OPEN = 1;
+
+export interface SessionHub {
+  connect(listener: LiveListener): void;
+  disconnect(listener: LiveListener): void;
+  watch(listener: LiveListener, channelId: string): boolean;
+  unwatch(listener: LiveListener, channelId: string): void;
+}
+
+export interface SessionPorts {
+  hub: SessionHub;
+  /** Splits slugs into the channels this connection's actor may read and the rest (unknown and unreadable alike). */
+  resolveChannels(slugs: string[]): Promise<{ granted: { id: string; slug: string }[]; denied: string[] }>;
+  /** Events after `since` in these channels, oldest first, at most the replay limit (the newest ones if more). */
+  replay(channelIds: string[], since: bigint): Promise<{ events: LiveEvent[]; truncated: boolean }>;
+  log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+}
+
+export interface SessionLimits {
+  maxChannels: number;
+  maxBufferedBytes: number;
+  /** Malformed frames tolerated; the next one closes the socket with 1008. */
+  maxBadFrames: number;
+  /** Frames received but not yet handled (they are handled one at a time, in order); more closes with 1008. */
+  maxQueuedFrames: number;
+  /** Live events held back during one replay; more closes with 1013 (the client reconnects with `since`). */
+  maxHeldEvents: number;
+}
+
+export class LiveSession implements LiveListener {
+  /** slug → channelId of the channels this socket watches. */
+  private readonly channels = new Map<string, string>();
+  private lastEventId: bigint;
+  private sentAnyEvent = false;
+  /** The URL's `since`, applied to the first subscribe frame that has none of its own. */
+  private pendingSince: string | undefined;
+  /** Live events held back while a replay is read; undefined when no replay is running. */
+  private held: LiveEvent[] | undefined;
+  private badFrames = 0;
+  private queued = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private alive = true;
+
+  constructor(
+    private readonly socket: SocketLike,
+    private readonly ports: SessionPorts,
+    private readonly limits: SessionLimits,
+    since?: string,
+  ) {
+    this.pendingSince = since;
+    // A reconnecting client already has every event up to `since`.
+    this.lastEventId = (since !== undefined ? parseEventId(since) : null) ?? 0n;
+    ports.hub.connect(this);
+  }
+
+  /** Feeds one inbound WebSocket message. Frames are handled strictly in order, one at a time. */
+  receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.closed) return;
+    if (this.queued >= this.limits.maxQueuedFrames) {
+      this.close(CLOSE.policyViolation, 'too many frames in flight');
+      return;
+    }
+    this.queued += 1;
+    const text = isBinary ? undefined : toText(data);
+    this.chain = this.chain
+      .then(() => this.handle(text))
+      .catch((error: unknown) => {
+        this.ports.log.warn({ err: error }, 'live: a frame failed');
+        this.send({ type: 'error', code: 'internal_error', message: 'The frame could not be handled; try again' });
+      })
+      .finally(() => {
+        this.queued -= 1;
+      });
+  }
+
+  /** Resolves when every frame received so far has been handled (tests and shutdown use it). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Hub callback: one live event for a channel this socket watches. */
+  deliver(event: LiveEvent, frame: string): void {
+    if (this.closed) return;
+    if (this.held) {
+      this.held.push(event);
+      if (this.held.length > this.limits.maxHeldEvents)
+        this.close(CLOSE.tryAgainLater, 'too many events during replay');
+      return;
+    }
+    const id = BigInt(event.eventId);
+    if (id <= this.lastEventId) return;
+    if (this.sendRaw(frame)) this.advance(id);
+  }
+
+  /** The socket answered a ping. */
+  markAlive(): void {
+    this.alive = true;
+  }
+
+  /**
+   * One heartbeat tick: a socket that has not answered the previous ping is terminated (a half-open TCP connection
+   * would otherwise hold its memory and subscriptions until the OS notices, which can take hours); the others are
+   * pinged again. Returns false when the socket was terminated.
+   */
+  heartbeat(): boolean {
+    if (this.closed) return false;
+    if (!this.alive) {
+      this.ports.log.debug({}, 'live: terminating a socket that missed a pong');
+      this.dispose();
+      this.socket.terminate();
+      return false;
+    }
+    this.alive = false;
+    this.socket.ping();
+    return true;
+  }
+
+  /** Closes the socket with `code` and stops receiving events. */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.dispose();
+    this.socket.close(code, reason);
+  }
+
+  /** Leaves the hub; called when the socket closed, whoever closed it. Idempotent. */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.held = undefined;
+    this.ports.hub.disconnect(this);
+  }
+
+  private async handle(text: string | undefined): Promise<void> {
+    if (this.closed) return;
+    if (text === undefined) return this.reject('bad_frame', 'frames must be JSON text, not binary');
+    const parsed = parseClientFrame(text, { maxChannels: this.limits.maxChannels });
+    if (!parsed.ok) return this.reject(parsed.code, parsed.message);
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case 'ping':
+        this.send({ type: 'pong' });
+        return;
+      case 'unsubscribe':
+        return this.unsubscribe(frame.channels);
+      case 'subscribe':
+        return this.subscribe(frame);
+    }
+  }
+
+  private reject(code: FrameErrorCode, message: string): void {
+    if (code === 'bad_frame') {
+      this.badFrames += 1;
+      if (this.badFrames > this.limits.maxBadFrames) {
+        this.close(CLOSE.policyViolation, 'too many malformed frames');
+        return;
+      }
+    }
+    this.send({ type: 'error', code, message });
+  }
+
+  private unsubscribe(slugs: string[]): void {
+    for (const slug of slugs) {
+      const id = this.channels.get(slug);
+      if (id === undefined) continue;
+      this.channels.delete(slug);
+      this.ports.hub.unwatch(this, id);
+    }
+    this.send({ type: 'unsubscribed', channels: slugs });
+  }
+
+  private async subscribe(frame: Extract<ClientFrame, { type: 'subscribe' }>): Promise<void> {
+    const since = frame.since ?? this.pendingSince;
+    this.pendingSince = undefined;
+
+    const fresh = frame.channels.filter((slug) => !this.channels.has(slug));
+    const { granted, denied } =
+      fresh.length > 0 ? await this.ports.resolveChannels(fresh) : { granted: [], denied: [] };
+    if (this.closed) return;
+    if (this.channels.size + granted.length > this.limits.maxChannels) {
+      return this.reject(
+        'too_many_channels',
+        `a socket may watch at most ${this.limits.maxChannels} channels (it watches ${this.channels.size})`,
+      );
+    }
+
+    const sinceId = since === undefined ? null : parseEventId(since);
+    // With `since`, a `replayed` frame always follows the acknowledgement (count 0 when there is nothing to replay),
+    // so a client can wait for it.
+    const replaying = sinceId !== null;
+    // Hold live events back BEFORE watching, so none slips between the replay's query and the live stream.
+    if (replaying) this.held = [];
+    for (const channel of granted) {
+      this.channels.set(channel.slug, channel.id);
+      this.ports.hub.watch(this, channel.id);
+    }
+    const deniedSet = new Set(denied);
+    this.send({
+      type: 'subscribed',
+      channels: frame.channels.filter((slug) => !deniedSet.has(slug)),
+      denied,
+    });
+    if (!replaying) return;
+
+    // A client that reconnects has every event up to `since`; one that already received events keeps its position.
+    if (!this.sentAnyEvent && sinceId > this.lastEventId) this.lastEventId = sinceId;
+    let replay: { events: LiveEvent[]; truncated: boolean };
+    try {
+      replay = await this.ports.replay(
+        granted.map((c) => c.id),
+        sinceId,
+      );
+    } catch (error) {
+      this.ports.log.warn({ err: error }, 'live: replay failed');
+      replay = { events: [], truncated: true };
+      this.send({
+        type: 'error',
+        code: 'replay_unavailable',
+        message: 'The replay could not be read; reconnect later',
+      });
+    }
+    const held = this.held ?? [];
+    this.held = undefined;
+    if (this.closed) return;
+
+    // Replayed events are history the client asked for (they may be older than events it already has on other
+    // channels); held live events follow the usual rule. Merge, de-duplicate by id, send in id order.
+    const byId = new Map<bigint, LiveEvent>();
+    for (const event of replay.events) byId.set(BigInt(event.eventId), event);
+    for (const event of held) {
+      const id = BigInt(event.eventId);
+      if (id > this.lastEventId) byId.set(id, event);
+    }
+    const ordered = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [id, event] of ordered) {
+      if (!this.sendRaw(encodeFrame(event))) return;
+      this.advance(id);
+    }
+    this.send({
+      type: 'replayed',
+      channels: granted.map((c) => c.slug),
+      count: replay.events.length,
+      truncated: replay.truncated,
+    });
+  }
+
+  private advance(id: bigint): void {
+    this.sentAnyEvent = true;
+    if (id > this.lastEventId) this.lastEventId = id;
+  }
+
+  private send(frame: ServerFrame): boolean {
+    return this.sendRaw(encodeFrame(frame));
+  }
+
+  /**
+   * Sends unless the socket is gone or too far behind: a client that does not read would otherwise make the server
+   * buffer every event for it. Such a socket is closed with 1013 (try again later); it reconnects with `since`.
+   */
+  private sendRaw(data: string): boolean {
+    if (this.closed || this.socket.readyState !== OPEN) return false;
+    if (this.socket.bufferedAmount + data.length > this.limits.maxBufferedBytes) {
+      this.close(CLOSE.tryAgainLater, 'client too slow');
+      return false;
+    }
+    this.socket.send(data);
+    return true;
+  }
+}
+
+function toText(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

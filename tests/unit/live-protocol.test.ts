@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { parseClientFrame, parseEventId, parseLiveEvent } from '../../src/realtime/protocol.js';
+
+const limits = { maxChannels: 3 };
+
+describe('parseEventId', () => {
+  it('accepts non-negative decimal strings that fit a bigint', () => {
+    expect(parseEventId('0')).toBe(0n);
+    expect(parseEventId('42')).toBe(42n);
+    expect(parseEventId('9223372036854775807')).toBe(9223372036854775807n);
+  });
+
+  it.each([
+    ['a number', 42],
+    ['a negative', '-1'],
+    ['a leading zero', '007'],
+    ['a decimal', '1.5'],
+    ['empty', ''],
+    ['past bigint', '9223372036854775808'],
+    ['20 digits', '12345678901234567890'],
+    ['spaces', ' 1'],
+  ])('refuses %s', (_what, raw) => {
+    expect(parseEventId(raw)).toBeNull();
+  });
+});
+
+describe('parseClientFrame', () => {
+  it('parses ping, subscribe (with and without since) and unsubscribe', () => {
+    expect(parseClientFrame('{"type":"ping"}', limits)).toEqual({ ok: true, frame: { type: 'ping' } });
+    expect(parseClientFrame('{"type":"subscribe","channels":["a","b"]}', limits)).toEqual({
+      ok: true,
+      frame: { type: 'subscribe', channels: ['a', 'b'] },
+    });
+    expect(parseClientFrame('{"type":"subscribe","channels":["a"],"since":"17"}', limits)).toEqual({
+      ok: true,
+      frame: { type: 'subscribe', channels: ['a'], since: '17' },
+    });
+    expect(parseClientFrame('{"type":"unsubscribe","channels":["a"]}', limits)).toEqual({
+      ok: true,
+      frame: { type: 'unsubscribe', channels: ['a'] },
+    });
+  });
+
+  it('de-duplicates channels before counting them', () => {
+    const parsed = parseClientFrame('{"type":"subscribe","channels":["a","b","a","c","b"]}', limits);
+    expect(parsed).toEqual({ ok: true, frame: { type: 'subscribe', channels: ['a', 'b', 'c'] } });
+  });
+
+  it('refuses more channels than the limit with its own code', () => {
+    const parsed = parseClientFrame('{"type":"subscribe","channels":["a","b","c","d"]}', limits);
+    expect(parsed).toMatchObject({ ok: false, code: 'too_many_channels' });
+  });
+
+  it.each([
+    ['not JSON', 'hello'],
+    ['an array', '[]'],
+    ['null', 'null'],
+    ['no type', '{"channels":["a"]}'],
+    ['an unknown type', '{"type":"publish"}'],
+    ['an unknown field', '{"type":"ping","extra":1}'],
+    ['since on unsubscribe', '{"type":"unsubscribe","channels":["a"],"since":"1"}'],
+    ['missing channels', '{"type":"subscribe"}'],
+    ['empty channels', '{"type":"subscribe","channels":[]}'],
+    ['a non-string channel', '{"type":"subscribe","channels":[1]}'],
+    ['an empty slug', '{"type":"subscribe","channels":[""]}'],
+    ['a too-long slug', `{"type":"subscribe","channels":["${'a'.repeat(65)}"]}`],
+    ['a numeric since', '{"type":"subscribe","channels":["a"],"since":5}'],
+    ['a malformed since', '{"type":"subscribe","channels":["a"],"since":"five"}'],
+  ])('reports %s as bad_frame with a message', (_what, raw) => {
+    const parsed = parseClientFrame(raw, limits);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.code).toBe('bad_frame');
+      expect(parsed.message.length).toBeGreaterThan(5);
+    }
+  });
+});
+
+describe('parseLiveEvent', () => {
+  const valid = {
+    eventId: '12',
+    type: 'announcement.published',
+    channelId: '5f0c1f5e-8d1e-4a43-9d7d-6f3c2b1a0e9f',
+    channel: 'bott-okonomi',
+    announcement: {
+      id: '0b4d0a52-6a8e-4e3f-9c55-1f2e3d4c5b6a',
+      channel: 'bott-okonomi',
+      title: 'Nedetid',
+      body: 'Systemet er nede i kveld.',
+      importance: 'important',
+      status: 'published',
+      publishedAt: '2026-11-26T12:00:00.000Z',
+      url: 'http://localhost:3000/api/v1/announcements/0b4d0a52-6a8e-4e3f-9c55-1f2e3d4c5b6a',
+    },
+  };
+
+  it('accepts a well-formed event and keeps only the declared fields', () => {
+    const parsed = parseLiveEvent(
+      JSON.stringify({ ...valid, secret: 'x', announcement: { ...valid.announcement, authorEmail: 'a@b' } }),
+    );
+    expect(parsed).toEqual({ ok: true, event: valid });
+  });
+
+  it.each([
+    ['not JSON', 'nope'],
+    ['a numeric eventId', JSON.stringify({ ...valid, eventId: 12 })],
+    ['an unknown type', JSON.stringify({ ...valid, type: 'announcement.deleted' })],
+    ['no channelId', JSON.stringify({ ...valid, channelId: undefined })],
+    ['no announcement', JSON.stringify({ ...valid, announcement: null })],
+    ['a bad importance', JSON.stringify({ ...valid, announcement: { ...valid.announcement, importance: 'urgent' } })],
+    ['a missing title', JSON.stringify({ ...valid, announcement: { ...valid.announcement, title: undefined } })],
+  ])('refuses %s with a reason', (_what, raw) => {
+    const parsed = parseLiveEvent(raw);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toBeTruthy();
+  });
+});
