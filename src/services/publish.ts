@@ -56,7 +56,8 @@ export async function publishAnnouncement(
     await tx.outboxEvent.create({
       data: { type: ANNOUNCEMENT_PUBLISHED, channelId: channel.id, aggregateId: created.id, payload: { ...payload } },
     });
-    await tx.$queryRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
+    // $executeRaw, not $queryRaw: pg_notify returns void, a column type Prisma cannot deserialise.
+    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
     return created;
   });
   return announcementView(announcement, channel.slug, deps.publicUrl);
