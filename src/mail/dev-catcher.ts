@@ -4,7 +4,6 @@
  * silently dropped in development; it never runs in production (src/config.ts requires SMTP_URL there, and
  * `needsDevMailCatcher` says no).
  */
-import { MailDev } from 'maildev';
 import type { Config } from '../config.js';
 
 export interface DevMailCatcher {
@@ -25,6 +24,8 @@ export function needsDevMailCatcher(config: Config): boolean {
  * loopback only: the inbox shows every e-mail, so it must not be reachable from the network.
  */
 export async function startDevMailCatcher(ports: Config['mail']['maildev']): Promise<DevMailCatcher> {
+  // Loaded on demand: production processes never start the catcher, so they never load maildev and its web stack.
+  const { MailDev } = await import('maildev');
   const maildev = new MailDev({
     smtp: ports.smtpPort,
     ip: '127.0.0.1',
@@ -35,7 +36,7 @@ export async function startDevMailCatcher(ports: Config['mail']['maildev']): Pro
     // Keep the inbox bounded: a long-running development process should not grow without limit.
     maxEmails: 500,
   });
-  let servers: Awaited<ReturnType<MailDev['start']>>;
+  let servers: Awaited<ReturnType<typeof maildev.start>>;
   try {
     servers = await maildev.start();
   } catch (error) {
