@@ -68,6 +68,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // 3. API v1 routes
   await app.register(
     async (v1) => {
+      // API v1 speaks JSON only: without this, Fastify's built-in text/plain parser would turn a text body into a
+      // confusing "body must be object" 400 instead of a 415.
+      v1.removeContentTypeParser('text/plain');
       await v1.register(channelRoutes, { db: deps.db });
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
