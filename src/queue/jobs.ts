@@ -34,6 +34,11 @@ export const jobId = {
   /** A batch is named by its first delivery id; a retry of the same batch gets the attempt number appended. */
   email: (firstDeliveryId: string | bigint, attempt?: number) =>
     attempt ? `email-${firstDeliveryId}-r${attempt}` : `email-${firstDeliveryId}`,
+  /**
+   * The sweeper's re-queue of lost deliveries. It needs its own name: the job that lost them may still be kept as
+   * completed under `email-<first id>`, and BullMQ ignores an add under a kept job's id.
+   */
+  emailRequeue: (firstDeliveryId: string | bigint, sweptAtMs: number) => `email-${firstDeliveryId}-s${sweptAtMs}`,
 };
 
 export const SWEEP_SCHEDULER_ID = 'sweep';
@@ -58,11 +63,19 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const opts = { connection, prefix: `${prefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const fanout = new Queue<FanoutJob>(QUEUE.fanout, {
     ...opts,
-    defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 10, backoff: { type: 'exponential', delay: 1000, jitter: 0.5 } },
+    defaultJobOptions: {
+      ...DEFAULT_JOB_OPTIONS,
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+    },
   });
   const email = new Queue<EmailJob>(QUEUE.email, {
     ...opts,
-    defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 10, backoff: { type: 'exponential', delay: 1000, jitter: 0.5 } },
+    defaultJobOptions: {
+      ...DEFAULT_JOB_OPTIONS,
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+    },
   });
   const maintenance = new Queue<MaintenanceJob>(QUEUE.maintenance, opts);
   return {

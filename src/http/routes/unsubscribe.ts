@@ -1,0 +1,128 @@
+/**
+ * `/unsubscribe?token=…` — the e-mail link endpoints (RFC 8058 one-click unsubscribe).
+ *
+ * GET shows a page with a button and changes nothing: mail scanners and link previews fetch every link in a message.
+ * POST unsubscribes: either the mail client's one-click request (`List-Unsubscribe=One-Click`, urlencoded or
+ * multipart) or the page's own form. The signed token in the address is the authority; the body only states intent,
+ * so its content is not required. Every answer is an HTML page in the subscription's language; a token that is not
+ * valid gets a 400 page that reveals nothing (not whether the subscription exists, nor why the token failed).
+ */
+import type {} from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAppError } from '../../domain/errors.js';
+import type { Language } from '../../domain/types.js';
+import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
+import { resolveUnsubscribeKey } from '../../mail/unsubscribe-token.js';
+import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
+import type { AppDeps } from '../app.js';
+
+export interface UnsubscribeRouteOptions {
+  deps: Pick<AppDeps, 'config' | 'db'>;
+}
+
+/** Bodies here are one short form field; anything bigger is not a one-click request. */
+const FORM_BODY_LIMIT = 8 * 1024;
+
+/** The page's language when the token does not tell it: the browser's preference among ours, else bokmål. */
+export function negotiateLanguage(acceptLanguage: string | undefined): Language {
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { tag, q: q ? Number(q.slice(2)) || 0 : 1 };
+    })
+    .filter((entry) => entry.q > 0)
+    .sort((a, b) => b.q - a.q);
+  for (const { tag } of ranked) {
+    const primary = tag.split('-')[0];
+    if (primary === 'nn') return 'nn';
+    if (primary === 'nb' || primary === 'no') return 'nb';
+    if (primary === 'en') return 'en';
+  }
+  return 'nb';
+}
+
+function sendPage(reply: FastifyReply, status: number, page: UnsubscribePage): FastifyReply {
+  return (
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      // The token is in the address: keep it out of Referer headers, caches and search engines.
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store')
+      .header('x-robots-tag', 'noindex')
+      .header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      )
+      .send(renderUnsubscribePage(page))
+  );
+}
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  return typeof token === 'string' && token.length > 0 && token.length <= 200 ? token : undefined;
+}
+
+/** Registered without fastify-plugin on purpose: the form parsers below stay inside this plugin. */
+export async function unsubscribeRoutes(app: FastifyInstance, options: UnsubscribeRouteOptions): Promise<void> {
+  const deps: UnsubscribeDeps = {
+    db: options.deps.db,
+    unsubscribeKey: resolveUnsubscribeKey(options.deps.config, app.log),
+  };
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  // RFC 8058 says the one-click POST SHOULD be multipart/form-data. Its content is not needed (see above), so it is
+  // read as text within the limit and not parsed.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_r, body, done) =>
+    done(null, body),
+  );
+
+  const invalid = (request: FastifyRequest, reply: FastifyReply) =>
+    sendPage(reply, 400, { kind: 'invalid', language: negotiateLanguage(request.headers['accept-language']) });
+
+  // Querystrings are read by hand, not by a schema: whatever arrives, a person gets a page, not a JSON error.
+  const schema = {
+    tags: ['e-mail links'],
+    summary: 'Unsubscribe link from an e-mail (HTML)',
+    querystring: { type: 'object', properties: { token: { type: 'string' } } },
+  } as const;
+
+  app.get('/unsubscribe', { schema }, async (request, reply) => {
+    const token = tokenOf(request);
+    if (!token) return invalid(request, reply);
+    try {
+      const target = await findUnsubscribeTarget(deps, token);
+      const kind = target.emailMode === 'off' ? 'done' : 'confirm';
+      return sendPage(reply, 200, { kind, language: target.language, channelTitle: target.channelTitle });
+    } catch (error) {
+      if (isAppError(error) && error.code === 'validation_failed') return invalid(request, reply);
+      throw error;
+    }
+  });
+
+  app.post(
+    '/unsubscribe',
+    { schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' } },
+    async (request, reply) => {
+      const token = tokenOf(request);
+      if (!token) return invalid(request, reply);
+      try {
+        const result = await unsubscribeByToken(deps, token);
+        request.log.info(
+          { subscriptionId: String(result.subscriptionId), changed: result.changed },
+          'unsubscribed by link',
+        );
+        return sendPage(reply, 200, { kind: 'done', language: result.language, channelTitle: result.channelTitle });
+      } catch (error) {
+        if (isAppError(error) && error.code === 'validation_failed') return invalid(request, reply);
+        throw error;
+      }
+    },
+  );
+}

@@ -1,0 +1,27 @@
+/** BullMQ binding of the fan-out processor (workers/processors/fanout.ts). */
+import type { Deps } from '../src/deps.js';
+import type { Logger } from '../src/logger.js';
+import { type FanoutJob, QUEUE } from '../src/queue/jobs.js';
+import { type BoundWorker, bindWorker } from './binding.js';
+import { type FanoutResult, processFanout } from './processors/fanout.js';
+
+/**
+ * Fan-outs are few and each pages through its audience on its own; two at a time keeps one huge channel from
+ * holding up the others without competing with the e-mail workers for the database.
+ */
+export const FANOUT_CONCURRENCY = 2;
+
+export function createFanoutWorker(deps: Pick<Deps, 'config' | 'db' | 'queues'>, logger: Logger): BoundWorker {
+  const processorDeps = {
+    db: deps.db,
+    emailQueue: deps.queues.email,
+    pageSize: deps.config.delivery.fanoutPageSize,
+    emailBatchSize: deps.config.delivery.emailBatchSize,
+    logger,
+  };
+  return bindWorker<FanoutJob, FanoutResult>(QUEUE.fanout, (data) => processFanout(data, processorDeps), {
+    config: deps.config,
+    logger,
+    concurrency: FANOUT_CONCURRENCY,
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Starts the delivery pipeline in this process: the fan-out, e-mail and maintenance workers, the outbox relay, and
+ * the sweeper's job scheduler. The process entry point (src/main.ts) owns signals, the deadline and the mail catcher;
+ * it calls `startWorkers` and, on shutdown, `close()`.
+ */
+import type { Deps } from '../src/deps.js';
+import type { Logger } from '../src/logger.js';
+import type { Mailer } from '../src/mail/mailer.js';
+import { resolveUnsubscribeKey } from '../src/mail/unsubscribe-token.js';
+import { SWEEP_SCHEDULER_ID } from '../src/queue/jobs.js';
+import type { BoundWorker } from './binding.js';
+import { createEmailWorker } from './email.worker.js';
+import { createFanoutWorker } from './fanout.worker.js';
+import { createMaintenanceWorker } from './maintenance.worker.js';
+import { createOutboxRelay } from './outbox-relay.js';
+
+export interface StartWorkersOptions {
+  /** Where e-mail goes (createSmtpMailer). The caller closes it after `close()`. */
+  mailer: Mailer;
+  logger: Logger;
+}
+
+export interface RunningWorkers {
+  /**
+   * Drains gracefully: the relay stops, the workers stop taking jobs and wait for the active ones (sends in flight
+   * finish and are settled in the ledger). Memoised. Does not close `deps` or the mailer, which the caller owns.
+   */
+  close(): Promise<void>;
+}
+
+export async function startWorkers(deps: Deps, options: StartWorkersOptions): Promise<RunningWorkers> {
+  const { config } = deps;
+  const logger = options.logger;
+  const unsubscribeKey = resolveUnsubscribeKey(config, logger);
+
+  const workers: BoundWorker[] = [];
+  const relay = createOutboxRelay({
+    db: deps.db,
+    fanoutQueue: deps.queues.fanout,
+    publisher: deps.redis,
+    redisPrefix: config.redis.prefix,
+    databaseUrl: config.database.url,
+    publicUrl: config.http.publicUrl,
+    pollMs: config.delivery.outboxPollMs,
+    logger: logger.child({ component: 'outbox-relay' }),
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await relay.close();
+      await Promise.all(workers.map((w) => w.close()));
+      logger.info('workers stopped');
+    })();
+    return closing;
+  };
+
+  try {
+    workers.push(
+      createFanoutWorker(deps, logger.child({ component: 'fanout' })),
+      createEmailWorker(deps, { mailer: options.mailer, unsubscribeKey, logger: logger.child({ component: 'email' }) }),
+      createMaintenanceWorker(deps, logger.child({ component: 'maintenance' })),
+    );
+    await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
+
+    // Upserted at every start: the schedule lives in Redis, and a Redis that lost its data gets it back from the
+    // next worker that starts. One scheduler per cluster, however many workers upsert it.
+    await deps.queues.maintenance.upsertJobScheduler(
+      SWEEP_SCHEDULER_ID,
+      { every: config.delivery.sweepIntervalMs },
+      { name: 'sweep', data: { task: 'sweep' } },
+    );
+
+    await relay.start();
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+
+  logger.info(
+    {
+      emailConcurrency: config.delivery.emailConcurrency,
+      emailBatchSize: config.delivery.emailBatchSize,
+      sweepIntervalMs: config.delivery.sweepIntervalMs,
+    },
+    'workers started',
+  );
+  return { close };
+}

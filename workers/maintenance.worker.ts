@@ -1,0 +1,29 @@
+/** BullMQ binding of the periodic housekeeping (the sweeper, workers/processors/sweep.ts). */
+import type { Deps } from '../src/deps.js';
+import { AppError } from '../src/domain/errors.js';
+import type { Logger } from '../src/logger.js';
+import { type MaintenanceJob, QUEUE } from '../src/queue/jobs.js';
+import { type BoundWorker, bindWorker } from './binding.js';
+import { processSweep, type SweepResult } from './processors/sweep.js';
+
+export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queues'>, logger: Logger): BoundWorker {
+  const { config } = deps;
+  const sweepDeps = {
+    db: deps.db,
+    emailQueue: deps.queues.email,
+    staleDeliveryMs: config.delivery.staleDeliveryMs,
+    maxAttempts: config.delivery.emailMaxAttempts,
+    emailBatchSize: config.delivery.emailBatchSize,
+    logger,
+  };
+  return bindWorker<MaintenanceJob, SweepResult>(
+    QUEUE.maintenance,
+    async (data) => {
+      if (data?.task !== 'sweep')
+        throw new AppError('validation_failed', 'Unknown maintenance task', { task: data?.task });
+      return processSweep(sweepDeps);
+    },
+    // One at a time: sweeps are cheap and must not pile up behind a slow database.
+    { config, logger, concurrency: 1 },
+  );
+}

@@ -1,0 +1,222 @@
+/**
+ * The outbox relay: moves committed OutboxEvent rows to Redis, at least once.
+ *
+ * In one transaction per batch it claims unrelayed rows in id order (`FOR UPDATE SKIP LOCKED`), adds one fan-out job
+ * per announcement (job id `fanout-<announcement id>`, so a second add is ignored while the first job is kept),
+ * publishes the live event on the Redis channel every API process listens to, and sets `relayedAt`. If Redis fails,
+ * the transaction rolls back and the rows are taken again later; a live event may then be published twice, and
+ * clients recognise it by its `eventId`. Several relays (one per worker process) cooperate: SKIP LOCKED hands each
+ * row to one of them. Events of one batch are published in id order; across relays, order is not guaranteed.
+ *
+ * It wakes on `LISTEN meldingskanal_outbox` (publishAnnouncement notifies at commit) over a dedicated connection that
+ * is re-opened when it drops, and polls every OUTBOX_POLL_MS as well, so a lost notification (or a relay that was
+ * down) only delays an event, never loses it.
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Db } from '../src/db/prisma.js';
+import type { Logger } from '../src/logger.js';
+import { type FanoutJob, jobId } from '../src/queue/jobs.js';
+import { liveEventFrom, publishLiveEvent } from '../src/realtime/events.js';
+import { ANNOUNCEMENT_PUBLISHED, OUTBOX_NOTIFY_CHANNEL } from '../src/services/publish.js';
+
+export interface OutboxRelayDeps {
+  db: Db;
+  fanoutQueue: Pick<Queue<FanoutJob>, 'addBulk'>;
+  /** Publishes live events; a fail-fast connection is right (the rows are simply retried). */
+  publisher: Redis;
+  redisPrefix: string;
+  /** For the dedicated LISTEN connection (Prisma's pool cannot hold a session-level LISTEN). */
+  databaseUrl: string;
+  publicUrl: string;
+  /** OUTBOX_POLL_MS. */
+  pollMs: number;
+  logger: Logger;
+  /** Events per transaction. */
+  batchSize?: number;
+}
+
+export interface OutboxRelay {
+  /** Relays one batch; resolves to the number of events relayed. Throws if PostgreSQL or Redis fails. */
+  relayOnce(): Promise<number>;
+  /** Starts listening and polling. */
+  start(): Promise<void>;
+  /** Stops listening and polling and waits for the batch in progress. */
+  close(): Promise<void>;
+}
+
+interface OutboxRow {
+  id: bigint;
+  type: string;
+  channelId: string;
+  aggregateId: string;
+  payload: unknown;
+}
+
+const DEFAULT_BATCH_SIZE = 100;
+const LISTEN_RETRY_MAX_MS = 10_000;
+
+export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
+  const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
+  const log = deps.logger;
+
+  async function relayOnce(): Promise<number> {
+    const relayed = await deps.db.$transaction(
+      async (tx) => {
+        const events = await tx.$queryRaw<OutboxRow[]>`
+          SELECT id, type, "channelId", "aggregateId", payload
+            FROM "OutboxEvent"
+           WHERE "relayedAt" IS NULL
+           ORDER BY id
+           LIMIT ${batchSize}::int
+             FOR UPDATE SKIP LOCKED`;
+        if (events.length === 0) return [];
+
+        const published = events.filter((event) => event.type === ANNOUNCEMENT_PUBLISHED);
+        // Events of a type this version does not know are marked relayed (with a warning) rather than left to block
+        // the head of the queue forever.
+        for (const event of events) {
+          if (event.type !== ANNOUNCEMENT_PUBLISHED) {
+            log.warn({ eventId: String(event.id), type: event.type }, 'outbox event of unknown type skipped');
+          }
+        }
+
+        const announcementIds = published.map((event) => announcementIdOf(event));
+        const announcements = await tx.announcement.findMany({
+          where: { id: { in: announcementIds } },
+          include: { channel: { select: { slug: true } } },
+        });
+        const byId = new Map(announcements.map((a) => [a.id, a]));
+
+        if (published.length > 0) {
+          await deps.fanoutQueue.addBulk(
+            [...new Set(announcementIds)].map((announcementId) => ({
+              name: 'fanout',
+              data: { announcementId },
+              opts: { jobId: jobId.fanout(announcementId) },
+            })),
+          );
+        }
+        for (const event of published) {
+          const announcement = byId.get(announcementIdOf(event));
+          // Retracted (or deleted) before it was relayed: nothing to show live; the fan-out finds nothing to send.
+          if (announcement?.status !== 'published') continue;
+          const live = liveEventFrom(event, announcement, announcement.channel, deps.publicUrl);
+          await publishLiveEvent(deps.publisher, deps.redisPrefix, live);
+        }
+
+        const ids = events.map((event) => String(event.id));
+        await tx.$executeRaw`
+          UPDATE "OutboxEvent" SET "relayedAt" = now(), attempts = attempts + 1
+           WHERE id = ANY(${ids}::bigint[])`;
+        return ids;
+      },
+      // Redis calls happen inside the transaction; give them room, but not so much that a hung Redis holds row locks.
+      { maxWait: 5_000, timeout: 15_000 },
+    );
+    if (relayed.length > 0) log.debug({ events: relayed.length }, 'outbox events relayed');
+    return relayed.length;
+  }
+
+  // --- running: single-flight draining, woken by notifications and by the poll timer ---
+  let closed = false;
+  let draining: Promise<void> | undefined;
+  let wokenWhileDraining = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let listenClient: pg.Client | undefined;
+  let listening: Promise<void> | undefined;
+  let wakeListenLoop: (() => void) | undefined;
+
+  function wake(): void {
+    if (closed) return;
+    if (draining) {
+      wokenWhileDraining = true;
+      return;
+    }
+    draining = (async () => {
+      do {
+        wokenWhileDraining = false;
+        try {
+          // A full batch means there may be more.
+          let relayed = batchSize;
+          while (!closed && relayed === batchSize) relayed = await relayOnce();
+        } catch (error) {
+          // PostgreSQL or Redis is unavailable: the rows stay unrelayed and the next poll tries again.
+          log.error({ err: error }, 'outbox relay failed; will retry');
+          break;
+        }
+      } while (wokenWhileDraining && !closed);
+    })().finally(() => {
+      draining = undefined;
+    });
+  }
+
+  async function listenLoop(): Promise<void> {
+    let failures = 0;
+    while (!closed) {
+      const client = new pg.Client({
+        connectionString: deps.databaseUrl,
+        application_name: 'meldingskanal-outbox-relay',
+      });
+      const ended = new Promise<void>((resolve) => {
+        client.on('error', (error) => {
+          log.warn({ err: error }, 'outbox LISTEN connection failed');
+          resolve();
+        });
+        client.on('end', () => resolve());
+      });
+      try {
+        await client.connect();
+        client.on('notification', () => wake());
+        await client.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
+        listenClient = client;
+        failures = 0;
+        // Notifications sent while we were not listening are gone: look once now.
+        wake();
+        await ended;
+      } catch (error) {
+        if (!closed) log.warn({ err: error }, 'outbox LISTEN connection could not be opened');
+      } finally {
+        listenClient = undefined;
+        await client.end().catch(() => {});
+      }
+      if (closed) break;
+      failures += 1;
+      // Polling carries on meanwhile; reconnect with capped back-off.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(LISTEN_RETRY_MAX_MS, 250 * 2 ** Math.min(failures, 6)));
+        wakeListenLoop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeListenLoop = undefined;
+    }
+  }
+
+  return {
+    relayOnce,
+    async start() {
+      if (closed) throw new Error('The outbox relay was closed');
+      if (listening) return;
+      listening = listenLoop();
+      pollTimer = setInterval(wake, deps.pollMs);
+      wake();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (pollTimer) clearInterval(pollTimer);
+      wakeListenLoop?.();
+      await listenClient?.end().catch(() => {});
+      await listening;
+      await draining;
+    },
+  };
+}
+
+function announcementIdOf(event: OutboxRow): string {
+  const payload = event.payload as { announcementId?: unknown } | null;
+  return typeof payload?.announcementId === 'string' ? payload.announcementId : event.aggregateId;
+}

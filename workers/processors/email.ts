@@ -1,0 +1,247 @@
+/**
+ * Sends a batch of e-mail deliveries. Each delivery in the job is handled on its own: claimed, re-checked, sent and
+ * settled in the ledger, so one bad address never fails its neighbours. Safe to run twice and to run concurrently
+ * with itself: a delivery is only sent by the worker whose claim (pending → sending) succeeded.
+ *
+ * Only infrastructure failures (PostgreSQL or Redis unreachable) make the whole job throw; BullMQ then retries it,
+ * and deliveries already settled are not sent again because their claims fail.
+ */
+import type { Queue } from 'bullmq';
+import type { Db } from '../../src/db/prisma.js';
+import { AppError } from '../../src/domain/errors.js';
+import type { EmailMode, Importance, Language } from '../../src/domain/types.js';
+import type { Logger } from '../../src/logger.js';
+import { composeAnnouncementEmail } from '../../src/mail/compose.js';
+import { describeMailError, isPermanentMailError, type Mailer } from '../../src/mail/mailer.js';
+import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
+import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+
+export interface EmailProcessorDeps {
+  db: Db;
+  mailer: Mailer;
+  emailQueue: Pick<Queue<EmailJob>, 'add'>;
+  /** Signs the List-Unsubscribe links (resolveUnsubscribeKey). */
+  unsubscribeKey: string | Buffer;
+  publicUrl: string;
+  from: string;
+  /** EMAIL_MAX_ATTEMPTS: after this many transient failures a delivery is marked failed. */
+  maxAttempts: number;
+  logger: Logger;
+}
+
+export interface EmailJobResult {
+  sent: number;
+  skipped: number;
+  failed: number;
+  /** Transient failures put back to pending, with a delayed retry job. */
+  retrying: number;
+  /** Not claimable: already handled, being handled elsewhere, or not due yet. */
+  notClaimed: number;
+}
+
+/** Why a claimed delivery was not sent (Delivery.skipReason). */
+export const SKIP_REASON = {
+  subscriptionRemoved: 'subscription_removed',
+  unsubscribed: 'unsubscribed',
+  digestMode: 'digest_mode',
+  announcementNotPublished: 'announcement_not_published',
+  noAddress: 'no_address',
+} as const;
+
+/**
+ * Back-off between attempts: 1 min, 2 min, 4 min … capped at 1 h (the default 8 attempts span about 3 h, enough to
+ * ride out a relay's maintenance window). "Equal jitter" — half fixed, half random — spreads the retries of a batch
+ * that failed together so they do not hit the relay again in one burst.
+ */
+export const RETRY_BASE_MS = 60_000;
+export const RETRY_MAX_MS = 3_600_000;
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+/** The retry job fires a little after the row is due, so a clock difference between us and PostgreSQL cannot make
+ * its claim fail (the row would then wait for the sweeper). */
+const RETRY_JOB_SLACK_MS = 1000;
+
+const MAX_IDS_PER_JOB = 1000;
+
+interface ClaimedDelivery {
+  id: bigint;
+  attempts: number;
+  recipient: string;
+  subscriptionId: bigint | null;
+  subscriptionEmail: string | null;
+  emailMode: EmailMode | null;
+  language: Language | null;
+  userEmail: string | null;
+  isUserSubscription: boolean | null;
+  title: string;
+  body: string;
+  importance: Importance;
+  announcementStatus: string;
+  channelTitle: string;
+}
+
+type Outcome =
+  | { kind: 'sent' }
+  | { kind: 'skipped' }
+  | { kind: 'failed' }
+  | { kind: 'retrying'; attempt: number; id: bigint };
+
+export function parseEmailJob(data: unknown): bigint[] {
+  const ids = (data as Partial<EmailJob> | null)?.deliveryIds;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IDS_PER_JOB) {
+    throw new AppError('validation_failed', `An e-mail job carries 1–${MAX_IDS_PER_JOB} delivery ids`);
+  }
+  return ids.map((id) => {
+    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) {
+      throw new AppError('validation_failed', 'Delivery ids are positive decimal strings', { id });
+    }
+    return BigInt(id);
+  });
+}
+
+/** Why this delivery must not be sent now, or undefined when it may be. Same audience rule as the fan-out. */
+function skipReason(row: ClaimedDelivery): string | undefined {
+  if (row.announcementStatus !== 'published') return SKIP_REASON.announcementNotPublished;
+  if (row.subscriptionId === null || row.emailMode === null) return SKIP_REASON.subscriptionRemoved;
+  if (row.emailMode === 'off') return SKIP_REASON.unsubscribed;
+  // Critical announcements go out whatever the mode; others only to immediate subscribers (digests carry the rest).
+  if (row.importance !== 'critical' && row.emailMode !== 'immediate') return SKIP_REASON.digestMode;
+  if (!addressOf(row)) return SKIP_REASON.noAddress;
+  return undefined;
+}
+
+function addressOf(row: ClaimedDelivery): string | null {
+  return row.isUserSubscription ? row.userEmail : row.subscriptionEmail;
+}
+
+export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps): Promise<EmailJobResult> {
+  const ids = parseEmailJob(data);
+  const { db } = deps;
+
+  // Claim every due delivery of the batch in one statement. Each row is still claimed on its own: the row lock and
+  // the status condition mean exactly one worker gets each, whatever the batches look like.
+  const claimed = await db.$queryRaw<{ id: bigint }[]>`
+    UPDATE "Delivery"
+       SET status = 'sending', "claimedAt" = now(), attempts = attempts + 1, "updatedAt" = now()
+     WHERE id = ANY(${ids.map(String)}::bigint[])
+       AND medium = 'email' AND status = 'pending' AND "nextAttemptAt" <= now()
+    RETURNING id`;
+  const result: EmailJobResult = {
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    retrying: 0,
+    notClaimed: ids.length - claimed.length,
+  };
+  if (claimed.length === 0) return result;
+
+  // Re-check just before sending: everything that could have changed since the fan-out is read now.
+  const rows = await db.$queryRaw<ClaimedDelivery[]>`
+    SELECT d.id, d.attempts, d.recipient, d."subscriptionId",
+           s.email AS "subscriptionEmail", s."emailMode", s.language, (s."userId" IS NOT NULL) AS "isUserSubscription",
+           u.email AS "userEmail",
+           a.title, a.body, a.importance, a.status::text AS "announcementStatus",
+           c.title AS "channelTitle"
+      FROM "Delivery" d
+      JOIN "Announcement" a ON a.id = d."announcementId"
+      JOIN "Channel" c ON c.id = a."channelId"
+      LEFT JOIN "Subscription" s ON s.id = d."subscriptionId"
+      LEFT JOIN "User" u ON u.id = s."userId"
+     WHERE d.id = ANY(${claimed.map((row) => String(row.id))}::bigint[])
+     ORDER BY d.id`;
+
+  const settled = await Promise.allSettled(rows.map((row) => deliverOne(row, deps)));
+
+  const retries = new Map<number, bigint[]>();
+  let infrastructureError: unknown;
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected') {
+      infrastructureError ??= outcome.reason;
+      continue;
+    }
+    const value = outcome.value;
+    result[value.kind] += 1;
+    if (value.kind === 'retrying') retries.set(value.attempt, [...(retries.get(value.attempt) ?? []), value.id]);
+  }
+
+  // One delayed job per attempt number: the rows of a group share their due time (set in retryLater).
+  for (const [attempt, retryIds] of retries) {
+    const due = await db.$queryRaw<{ delayMs: number }[]>`
+      SELECT GREATEST(0, EXTRACT(EPOCH FROM (max("nextAttemptAt") - now())) * 1000)::float8 AS "delayMs"
+        FROM "Delivery" WHERE id = ANY(${retryIds.map(String)}::bigint[])`;
+    await deps.emailQueue.add(
+      'email',
+      { deliveryIds: retryIds.map(String) },
+      { jobId: jobId.email(retryIds[0]!, attempt), delay: Math.ceil((due[0]?.delayMs ?? 0) + RETRY_JOB_SLACK_MS) },
+    );
+  }
+
+  if (infrastructureError) throw infrastructureError;
+  deps.logger.debug({ ...result, batch: ids.length }, 'e-mail batch done');
+  return result;
+}
+
+/** Claim is held: re-check, send, settle. Rejects only when the ledger cannot be written. */
+async function deliverOne(row: ClaimedDelivery, deps: EmailProcessorDeps): Promise<Outcome> {
+  const { db, logger } = deps;
+  const reason = skipReason(row);
+  if (reason) {
+    await db.$executeRaw`
+      UPDATE "Delivery" SET status = 'skipped', "skipReason" = ${reason}, "updatedAt" = now()
+       WHERE id = ${row.id} AND status = 'sending'`;
+    return { kind: 'skipped' };
+  }
+
+  try {
+    const message = composeAnnouncementEmail({
+      deliveryId: row.id,
+      to: addressOf(row)!,
+      from: deps.from,
+      publicUrl: deps.publicUrl,
+      language: row.language ?? 'nb',
+      channelTitle: row.channelTitle,
+      announcement: { title: row.title, body: row.body, importance: row.importance },
+      unsubscribeToken: signUnsubscribeToken(deps.unsubscribeKey, {
+        subscriptionId: row.subscriptionId!,
+        recipient: row.recipient,
+      }),
+    });
+    await deps.mailer.send(message);
+  } catch (error) {
+    const description = describeMailError(error);
+    const permanent = isPermanentMailError(error);
+    const exhausted = row.attempts >= deps.maxAttempts;
+    if (permanent || exhausted) {
+      logger.warn({ deliveryId: String(row.id), attempts: row.attempts, error: description }, 'e-mail delivery failed');
+      await db.$executeRaw`
+        UPDATE "Delivery" SET status = 'failed', "lastError" = ${description}, "updatedAt" = now()
+         WHERE id = ${row.id} AND status = 'sending'`;
+      return { kind: 'failed' };
+    }
+    logger.info(
+      { deliveryId: String(row.id), attempts: row.attempts, error: description },
+      'e-mail delivery will retry',
+    );
+    await retryLater(row, description, deps);
+    return { kind: 'retrying', attempt: row.attempts, id: row.id };
+  }
+
+  // Settle whatever the status is now: if the sweeper took the row back meanwhile (we were very slow), recording the
+  // send stops a second one.
+  await db.$executeRaw`
+    UPDATE "Delivery" SET status = 'sent', "sentAt" = now(), "lastError" = NULL, "updatedAt" = now()
+     WHERE id = ${row.id} AND status IN ('sending', 'pending')`;
+  return { kind: 'sent' };
+}
+
+/** Back to pending, due after the back-off for this attempt (computed by PostgreSQL's clock, which claims compare with). */
+async function retryLater(row: ClaimedDelivery, description: string, deps: EmailProcessorDeps): Promise<void> {
+  const delaySeconds = retryDelayMs(row.attempts) / 1000;
+  await deps.db.$executeRaw`
+    UPDATE "Delivery"
+       SET status = 'pending', "lastError" = ${description}, "nextAttemptAt" = now() + make_interval(secs => ${delaySeconds}::float8),
+           "updatedAt" = now()
+     WHERE id = ${row.id} AND status = 'sending'`;
+}

@@ -1,0 +1,106 @@
+/**
+ * The sweeper: re-queues delivery work that was lost, so a crashed worker or a Redis that lost its data loses nothing.
+ * Runs every SWEEP_INTERVAL_MS from one BullMQ job scheduler (one run per cluster per interval).
+ *
+ * 1. `sending` rows claimed longer than STALE_DELIVERY_MS ago: their worker died mid-send. They go back to `pending`
+ *    and are re-queued at once. The message may have reached the relay before the crash, so this can send it again —
+ *    bounded by what was in flight, and with the SAME Message-ID (derived from the delivery id), so the duplicate is
+ *    recognisable. A row that has used up its attempts this way is marked `failed` instead (a message that keeps
+ *    killing its worker must not loop forever).
+ * 2. `pending` rows due longer than STALE_DELIVERY_MS ago: their job was lost (Redis data loss, a bug). They are
+ *    re-queued. Picking them is a claim — `UPDATE … SET "nextAttemptAt" = now() … RETURNING` over rows locked with
+ *    SKIP LOCKED — so two sweepers never both re-queue the same row, and a row is re-queued at most once per
+ *    STALE_DELIVERY_MS. During a long backlog this re-queues rows whose jobs are merely waiting; those duplicates
+ *    cost one failed claim each.
+ *
+ * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
+ * process (workers/outbox-relay.ts), whether or not a notification arrived.
+ */
+import type { Queue } from 'bullmq';
+import type { Db } from '../../src/db/prisma.js';
+import type { Logger } from '../../src/logger.js';
+import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+import { enqueueEmailJobs } from './fanout.js';
+
+export interface SweepProcessorDeps {
+  db: Db;
+  emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
+  staleDeliveryMs: number;
+  /** EMAIL_MAX_ATTEMPTS. */
+  maxAttempts: number;
+  emailBatchSize: number;
+  logger: Logger;
+}
+
+export interface SweepResult {
+  /** `sending` rows put back to `pending` and re-queued. */
+  resetSending: number;
+  /** `sending` rows that had no attempts left: marked `failed`. */
+  failedSending: number;
+  /** Lost `pending` rows re-queued. */
+  requeuedPending: number;
+}
+
+/** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
+const SWEEP_ROUND = 5000;
+export const WORKER_LOST_ERROR = 'worker lost while sending';
+
+export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResult> {
+  const { db } = deps;
+  const staleSeconds = deps.staleDeliveryMs / 1000;
+  const result: SweepResult = { resetSending: 0, failedSending: 0, requeuedPending: 0 };
+
+  for (;;) {
+    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
+      UPDATE "Delivery" d
+         SET status = (CASE WHEN d.attempts >= ${deps.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
+             "lastError" = ${WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
+       WHERE d.id IN (
+             SELECT id FROM "Delivery"
+              WHERE status = 'sending' AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY id LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+         AND d.status = 'sending'
+      RETURNING d.id::text AS id, d.status::text AS status`;
+    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
+    result.resetSending += reset.length;
+    result.failedSending += rows.length - reset.length;
+    await requeue(deps, reset);
+    if (rows.length < SWEEP_ROUND) break;
+  }
+
+  for (;;) {
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      UPDATE "Delivery" d
+         SET "nextAttemptAt" = now(), "updatedAt" = now()
+       WHERE d.id IN (
+             SELECT id FROM "Delivery"
+              WHERE status = 'pending' AND medium = 'email'
+                AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY id LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+         AND d.status = 'pending'
+      RETURNING d.id::text AS id`;
+    const ids = byId(rows.map((row) => row.id));
+    result.requeuedPending += ids.length;
+    await requeue(deps, ids);
+    if (rows.length < SWEEP_ROUND) break;
+  }
+
+  if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
+    deps.logger.warn(result, 'sweeper re-queued lost deliveries');
+  }
+  return result;
+}
+
+/** RETURNING gives no order; batches read best in id order. */
+function byId(ids: string[]): string[] {
+  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
+
+async function requeue(deps: SweepProcessorDeps, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  // If this fails (Redis down), the rows stay pending and due: the next sweep after STALE_DELIVERY_MS takes them.
+  const sweptAt = Date.now();
+  await enqueueEmailJobs(deps, ids, (firstId) => jobId.emailRequeue(firstId, sweptAt));
+}
