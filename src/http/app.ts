@@ -18,6 +18,7 @@ import { announcementRoutes } from './routes/announcements.js';
 import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   );
 
   // 4. e-mail link endpoints (unsubscribe)
+  await app.register(unsubscribeRoutes, { deps });
 
   // 5. live updates (WebSocket)
 
