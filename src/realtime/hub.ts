@@ -1,0 +1,199 @@
+/**
+ * LiveHub: one per API process. It holds ONE Redis subscriber connection on `liveRedisChannel(prefix)` (the outbox
+ * relay publishes every LiveEvent there, from whichever worker process) and a map channelId → listeners (one per
+ * WebSocket). Each event is validated once, serialised once and handed to every listener of its channel.
+ *
+ * Why the fan-out yields: a broadcast to 10,000 sockets costs ~0.2 s of CPU; doing it in one loop would stall every
+ * HTTP request of the process for that long. The hub delivers in slices (`sliceSize` deliveries) and gives the event
+ * loop back between slices with setImmediate. Events are dispatched strictly one after another, so a listener late in
+ * a long fan-out never receives event N+1 before event N.
+ */
+import type { Redis } from 'ioredis';
+import { createRedis } from '../redis.js';
+import { encodeFrame, type LiveEvent, liveRedisChannel, parseLiveEvent } from './protocol.js';
+
+/** A socket-like receiver of events. */
+export interface LiveListener {
+  /** Receives an event and its frame, serialised once for all listeners. Errors are caught and logged by the hub. */
+  deliver(event: LiveEvent, frame: string): void;
+}
+
+export interface HubLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface LiveHubOptions {
+  redisUrl: string;
+  /** config.redis.prefix: the hub listens on `liveRedisChannel(prefix)`. */
+  prefix: string;
+  log: HubLogger;
+  /** Deliveries between two yields to the event loop. */
+  sliceSize?: number;
+}
+
+export const DEFAULT_SLICE_SIZE = 1000;
+
+interface Pending {
+  event: LiveEvent;
+  frame: string;
+}
+
+export class LiveHub {
+  private readonly subscriber: Redis;
+  private readonly redisChannel: string;
+  private readonly log: HubLogger;
+  private readonly sliceSize: number;
+  /** channelId → its listeners. */
+  private readonly byChannel = new Map<string, Set<LiveListener>>();
+  /** listener → the channelIds it watches; every connected listener has an entry (possibly empty). */
+  private readonly byListener = new Map<LiveListener, Set<string>>();
+  private subscriptions = 0;
+  private readonly queue: Pending[] = [];
+  private draining = false;
+  private idle: Promise<void> = Promise.resolve();
+  private starting: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: LiveHubOptions) {
+    this.redisChannel = liveRedisChannel(options.prefix);
+    this.log = options.log;
+    this.sliceSize = options.sliceSize ?? DEFAULT_SLICE_SIZE;
+    this.subscriber = createRedis(options.redisUrl, 'subscriber', 'live-hub');
+    // Without an 'error' listener ioredis would print every reconnect failure as an unhandled error event.
+    this.subscriber.on('error', (error) => this.log.warn({ err: error }, 'live hub: Redis subscriber error'));
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.redisChannel) this.receive(message);
+    });
+  }
+
+  /**
+   * Subscribes to the Redis channel. Resolves once Redis confirmed the subscription (events published before that
+   * are not seen). Safe to call more than once. ioredis re-subscribes by itself after a reconnect.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.subscriber.subscribe(this.redisChannel).then(() => undefined);
+    return this.starting;
+  }
+
+  /** Open connections known to the hub (metrics). */
+  get connectionCount(): number {
+    return this.byListener.size;
+  }
+
+  /** (connection, channel) pairs being watched (metrics). */
+  get subscriptionCount(): number {
+    return this.subscriptions;
+  }
+
+  /** Registers a connection, before it watches any channel, so it is counted. */
+  connect(listener: LiveListener): void {
+    if (!this.byListener.has(listener)) this.byListener.set(listener, new Set());
+  }
+
+  /** Forgets a connection and all its channels. */
+  disconnect(listener: LiveListener): void {
+    const channels = this.byListener.get(listener);
+    if (!channels) return;
+    for (const channelId of channels) this.removeFromChannel(listener, channelId);
+    this.byListener.delete(listener);
+  }
+
+  /** Starts delivering `channelId`'s events to `listener` (connecting it if needed). Returns false if it already did. */
+  watch(listener: LiveListener, channelId: string): boolean {
+    this.connect(listener);
+    const channels = this.byListener.get(listener)!;
+    if (channels.has(channelId)) return false;
+    channels.add(channelId);
+    let listeners = this.byChannel.get(channelId);
+    if (!listeners) {
+      listeners = new Set();
+      this.byChannel.set(channelId, listeners);
+    }
+    listeners.add(listener);
+    this.subscriptions += 1;
+    return true;
+  }
+
+  /** Stops delivering `channelId`'s events to `listener`. */
+  unwatch(listener: LiveListener, channelId: string): void {
+    const channels = this.byListener.get(listener);
+    if (!channels?.delete(channelId)) return;
+    this.removeFromChannel(listener, channelId);
+  }
+
+  /**
+   * Handles one message from Redis (public so the dispatch path can be exercised without a second process).
+   * A malformed message is dropped with a warning: one bad publisher must not break delivery for everyone.
+   */
+  receive(message: string): void {
+    if (this.closed) return;
+    const parsed = parseLiveEvent(message);
+    if (!parsed.ok) {
+      this.log.warn(
+        { reason: parsed.reason, length: message.length, start: message.slice(0, 200) },
+        'live hub: dropped a malformed event',
+      );
+      return;
+    }
+    // Not subscribed to by anyone in this process: nothing to serialise.
+    if (!this.byChannel.has(parsed.event.channelId)) return;
+    this.queue.push({ event: parsed.event, frame: encodeFrame(parsed.event) });
+    if (!this.draining) this.idle = this.drain();
+  }
+
+  /** Resolves when every event received so far has been handed to its listeners. */
+  whenIdle(): Promise<void> {
+    return this.idle;
+  }
+
+  /** Unsubscribes from Redis and forgets every listener. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.byChannel.clear();
+    this.byListener.clear();
+    this.subscriptions = 0;
+    try {
+      await this.subscriber.quit();
+    } catch {
+      // Not connected (Redis down): quit cannot be sent, so drop the connection instead.
+      this.subscriber.disconnect();
+    }
+  }
+
+  private removeFromChannel(listener: LiveListener, channelId: string): void {
+    const listeners = this.byChannel.get(channelId);
+    if (!listeners?.delete(listener)) return;
+    this.subscriptions -= 1;
+    if (listeners.size === 0) this.byChannel.delete(channelId);
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    let sinceYield = 0;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        // A snapshot: listeners joining or leaving during a sliced fan-out do not disturb the iteration. One that
+        // left still gets the call and ignores it (its socket is closed).
+        const listeners = [...(this.byChannel.get(next.event.channelId) ?? [])];
+        for (const listener of listeners) {
+          if (sinceYield >= this.sliceSize) {
+            sinceYield = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            if (this.closed) return;
+          }
+          sinceYield += 1;
+          try {
+            listener.deliver(next.event, next.frame);
+          } catch (error) {
+            this.log.error({ err: error, eventId: next.event.eventId }, 'live hub: a listener failed');
+          }
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}

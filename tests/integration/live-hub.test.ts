@@ -1,0 +1,146 @@
+/** LiveHub against real Redis: delivery by channel, malformed messages, sliced fan-out, counts, close. */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publishLiveEvent } from '../../src/realtime/events.js';
+import { LiveHub, type LiveListener } from '../../src/realtime/hub.js';
+import { type LiveEvent, liveRedisChannel } from '../../src/realtime/protocol.js';
+import { deleteRedisPrefix, testRedisPrefix } from '../helpers/redis.js';
+import { REDIS_URL } from '../helpers/urls.js';
+import { waitFor } from '../helpers/wait.js';
+
+const prefix = testRedisPrefix();
+let publisher: Redis;
+const hubs: LiveHub[] = [];
+
+function event(id: number, channelId: string): LiveEvent {
+  return {
+    eventId: String(id),
+    type: 'announcement.published',
+    channelId,
+    channel: channelId,
+    announcement: {
+      id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+      channel: channelId,
+      title: `Melding ${id}`,
+      body: 'Tekst',
+      importance: 'info',
+      status: 'published',
+      publishedAt: '2026-11-26T12:00:00.000Z',
+      url: `http://localhost:3000/api/v1/announcements/${id}`,
+    },
+  };
+}
+
+class Recorder implements LiveListener {
+  readonly received: { event: LiveEvent; frame: string }[] = [];
+  deliver(event: LiveEvent, frame: string) {
+    this.received.push({ event, frame });
+  }
+  ids() {
+    return this.received.map((r) => r.event.eventId);
+  }
+}
+
+function newHub(options: { sliceSize?: number } = {}) {
+  const warnings: { obj: object; msg: string }[] = [];
+  const log = { warn: (obj: object, msg: string) => warnings.push({ obj, msg }), error: () => {} };
+  const hub = new LiveHub({ redisUrl: REDIS_URL, prefix, log, ...options });
+  hubs.push(hub);
+  return { hub, warnings };
+}
+
+beforeAll(() => {
+  publisher = new Redis(REDIS_URL);
+});
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((hub) => hub.close()));
+});
+afterAll(async () => {
+  publisher.disconnect();
+  await deleteRedisPrefix(prefix);
+});
+
+describe('LiveHub', () => {
+  it('delivers an event published by another Redis connection to the listeners of its channel only', async () => {
+    const { hub } = newHub();
+    await hub.start();
+    const onA = new Recorder();
+    const onB = new Recorder();
+    hub.watch(onA, 'chan-a');
+    hub.watch(onB, 'chan-b');
+    expect(hub.connectionCount).toBe(2);
+    expect(hub.subscriptionCount).toBe(2);
+
+    await publishLiveEvent(publisher, prefix, event(1, 'chan-a'));
+    await publishLiveEvent(publisher, prefix, event(2, 'chan-b'));
+    await waitFor(() => onB.received.length === 1, { what: 'the chan-b event' });
+    expect(onA.ids()).toEqual(['1']);
+    expect(onB.ids()).toEqual(['2']);
+    expect(JSON.parse(onA.received[0]!.frame)).toEqual(event(1, 'chan-a'));
+  });
+
+  it('drops a malformed message with a warning and keeps delivering', async () => {
+    const { hub, warnings } = newHub();
+    await hub.start();
+    const listener = new Recorder();
+    hub.watch(listener, 'chan-a');
+    await publisher.publish(liveRedisChannel(prefix), '{"eventId": 3, "type": "announcement.published"');
+    await publisher.publish(liveRedisChannel(prefix), JSON.stringify({ ...event(4, 'chan-a'), eventId: 4 }));
+    await publishLiveEvent(publisher, prefix, event(5, 'chan-a'));
+    await waitFor(() => listener.received.length === 1, { what: 'the valid event' });
+    expect(listener.ids()).toEqual(['5']);
+    expect(warnings.map((w) => w.msg)).toEqual([
+      'live hub: dropped a malformed event',
+      'live hub: dropped a malformed event',
+    ]);
+  });
+
+  it('serialises each event once, shares the frame, and yields to the event loop between slices', async () => {
+    const { hub } = newHub({ sliceSize: 3 });
+    let delivered = 0;
+    let deliveredWhenLoopRan: number | undefined;
+    const listeners = Array.from({ length: 10 }, () => {
+      const recorder = new Recorder();
+      const deliver = recorder.deliver.bind(recorder);
+      recorder.deliver = (event, frame) => {
+        delivered += 1;
+        // Runs as soon as the hub gives the event loop back.
+        if (delivered === 1) setImmediate(() => (deliveredWhenLoopRan = delivered));
+        deliver(event, frame);
+      };
+      return recorder;
+    });
+    for (const listener of listeners) hub.watch(listener, 'chan-a');
+
+    hub.receive(JSON.stringify(event(7, 'chan-a')));
+    hub.receive(JSON.stringify(event(8, 'chan-a')));
+    await hub.whenIdle();
+
+    // Every listener got both events, in order, although the fan-outs were sliced.
+    for (const listener of listeners) expect(listener.ids()).toEqual(['7', '8']);
+    // One string per event, the same one for every listener.
+    expect(new Set(listeners.map((l) => l.received[0]!.frame)).size).toBe(1);
+    // The event loop ran after the first slice of 3 deliveries, not after all 20.
+    expect(deliveredWhenLoopRan).toBe(3);
+    expect(delivered).toBe(20);
+  });
+
+  it('forgets a disconnected listener everywhere and stops on close', async () => {
+    const { hub } = newHub();
+    await hub.start();
+    const listener = new Recorder();
+    hub.watch(listener, 'chan-a');
+    hub.watch(listener, 'chan-b');
+    expect(hub.watch(listener, 'chan-b')).toBe(false);
+    expect(hub.subscriptionCount).toBe(2);
+    hub.disconnect(listener);
+    expect(hub.connectionCount).toBe(0);
+    expect(hub.subscriptionCount).toBe(0);
+
+    hub.watch(listener, 'chan-a');
+    await hub.close();
+    expect(hub.connectionCount).toBe(0);
+    hub.receive(JSON.stringify(event(9, 'chan-a')));
+    expect(listener.received).toEqual([]);
+  });
+});
