@@ -12,6 +12,7 @@ import { loggerOptions } from '../logger.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
+import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import openApiPlugin from './plugins/openapi.js';
 import { announcementRoutes } from './routes/announcements.js';
@@ -83,6 +84,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(unsubscribeRoutes, { deps });
 
   // 5. live updates (WebSocket)
+  await app.register(livePlugin, { deps });
 
   return app;
 }
