@@ -10,6 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import { createRedis } from '../redis.js';
+import { withTimeout } from '../timeout.js';
 import { encodeFrame, type LiveEvent, liveRedisChannel, parseLiveEvent } from './protocol.js';
 
 /** A socket-like receiver of events. */
@@ -33,6 +34,7 @@ export interface LiveHubOptions {
 }
 
 export const DEFAULT_SLICE_SIZE = 1000;
+const QUIT_TIMEOUT_MS = 1000;
 
 interface Pending {
   event: LiveEvent;
@@ -72,7 +74,13 @@ export class LiveHub {
    * are not seen). Safe to call more than once. ioredis re-subscribes by itself after a reconnect.
    */
   start(): Promise<void> {
-    this.starting ??= this.subscriber.subscribe(this.redisChannel).then(() => undefined);
+    this.starting ??= this.subscriber.subscribe(this.redisChannel).then(
+      () => undefined,
+      (error: unknown) => {
+        // Closed before Redis answered: nothing to report.
+        if (!this.closed) throw error;
+      },
+    );
     return this.starting;
   }
 
@@ -155,12 +163,12 @@ export class LiveHub {
     this.byChannel.clear();
     this.byListener.clear();
     this.subscriptions = 0;
-    try {
-      await this.subscriber.quit();
-    } catch {
-      // Not connected (Redis down): quit cannot be sent, so drop the connection instead.
-      this.subscriber.disconnect();
+    // A polite QUIT when connected; with Redis down a QUIT would wait in ioredis's offline queue for a reconnect
+    // that may never come, so shutdown does not wait on it (nor more than QUIT_TIMEOUT_MS in any case).
+    if (this.subscriber.status === 'ready') {
+      await withTimeout(this.subscriber.quit(), QUIT_TIMEOUT_MS, 'Redis QUIT').catch(() => {});
     }
+    this.subscriber.disconnect();
   }
 
   private removeFromChannel(listener: LiveListener, channelId: string): void {
