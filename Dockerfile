@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# One image, two commands: the API (the default CMD) and the worker (ROLE=worker). See docker-compose.yml.
+#
+#   docker build -t meldingskanal .
+#   docker run --rm -e DATABASE_URL=… -e REDIS_URL=… -e SMTP_URL=… -e MAIL_FROM=… -p 3000:3000 meldingskanal
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- deps: every dependency, and the Prisma client generated offline by the postinstall script --------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+# Only what `npm ci` and its postinstall (scripts/prisma-generate.mjs) read, so this layer is rebuilt only when the
+# lockfile, the schema or the config schema (prisma.config.ts reads the database URL through it) changes.
+COPY package.json package-lock.json prisma.config.ts ./
+COPY scripts/prisma-generate.mjs scripts/schema-engine-unavailable.sh ./scripts/
+COPY prisma/schema.prisma ./prisma/
+COPY src/config.ts ./src/
+RUN npm ci --no-audit --no-fund
+
+# ---- build: TypeScript → dist/ (the generated Prisma client is compiled along with src/) --------------------------
+FROM deps AS build
+COPY . .
+RUN npm run build
+
+# ---- runtime: production dependencies, the compiled code and the migrations; nothing else ---------------------------
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+# Our code never branches on NODE_ENV; libraries (Fastify's dependencies, pino) use it to skip development work.
+ENV NODE_ENV=production \
+    ROLE=api \
+    HOST=0.0.0.0 \
+    PORT=3000
+COPY package.json package-lock.json ./
+# --ignore-scripts: the postinstall generates the Prisma client, which is already compiled into dist/.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# src/paths.ts finds the project root by walking up to package.json, then reads prisma/migrations from there.
+COPY prisma/migrations ./prisma/migrations
+USER node
+EXPOSE 3000
+# /healthz is liveness only (touches no dependency). The worker has no HTTP server: compose disables this check there.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# `node`, not `npm start`: npm does not forward SIGTERM, and the graceful drain depends on receiving it.
+CMD ["node", "dist/src/main.js"]
