@@ -101,11 +101,11 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
       maxMessages: config.mail.maxMessages,
       ratePerSecond: config.mail.ratePerSecond,
     });
+    log.info({ smtp: redactUrl(smtpUrl) }, `e-mail goes to ${redactUrl(smtpUrl)}`);
     running.workers = await startWorkers(running.deps, {
       mailer: running.mailer,
       logger: log.child({ part: 'workers' }),
     });
-    log.info({ smtp: redactUrl(smtpUrl) }, 'workers started');
   }
 
   if (runsApi) {
