@@ -56,6 +56,7 @@ interface OutboxRow {
 
 const DEFAULT_BATCH_SIZE = 100;
 const LISTEN_RETRY_MAX_MS = 10_000;
+const LISTEN_CONNECT_TIMEOUT_MS = 10_000;
 
 export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -124,9 +125,12 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   let draining: Promise<void> | undefined;
   let wokenWhileDraining = false;
   let pollTimer: NodeJS.Timeout | undefined;
-  let listenClient: pg.Client | undefined;
   let listening: Promise<void> | undefined;
-  let wakeListenLoop: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
 
   function wake(): void {
     if (closed) return;
@@ -158,10 +162,11 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       const client = new pg.Client({
         connectionString: deps.databaseUrl,
         application_name: 'meldingskanal-outbox-relay',
+        connectionTimeoutMillis: LISTEN_CONNECT_TIMEOUT_MS,
       });
       const ended = new Promise<void>((resolve) => {
         client.on('error', (error) => {
-          log.warn({ err: error }, 'outbox LISTEN connection failed');
+          if (!closed) log.warn({ err: error }, 'outbox LISTEN connection failed');
           resolve();
         });
         client.on('end', () => resolve());
@@ -170,28 +175,27 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         await client.connect();
         client.on('notification', () => wake());
         await client.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
-        listenClient = client;
         failures = 0;
         // Notifications sent while we were not listening are gone: look once now.
         wake();
-        await ended;
+        // Until the connection drops or the relay closes (close() may have come while we were connecting).
+        await Promise.race([ended, stopped]);
       } catch (error) {
         if (!closed) log.warn({ err: error }, 'outbox LISTEN connection could not be opened');
       } finally {
-        listenClient = undefined;
         await client.end().catch(() => {});
       }
       if (closed) break;
       failures += 1;
       // Polling carries on meanwhile; reconnect with capped back-off.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(LISTEN_RETRY_MAX_MS, 250 * 2 ** Math.min(failures, 6)));
-        wakeListenLoop = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeListenLoop = undefined;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.min(LISTEN_RETRY_MAX_MS, 250 * 2 ** Math.min(failures, 6)));
+        }),
+        stopped,
+      ]);
+      clearTimeout(timer);
     }
   }
 
@@ -204,14 +208,15 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       pollTimer = setInterval(wake, deps.pollMs);
       wake();
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (pollTimer) clearInterval(pollTimer);
-      wakeListenLoop?.();
-      await listenClient?.end().catch(() => {});
-      await listening;
-      await draining;
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        if (pollTimer) clearInterval(pollTimer);
+        stop();
+        await listening;
+        await draining;
+      })();
+      return closing;
     },
   };
 }

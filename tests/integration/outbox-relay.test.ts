@@ -9,6 +9,7 @@ import { jobId } from '../../src/queue/jobs.js';
 import { type LiveEvent, liveRedisChannel } from '../../src/realtime/protocol.js';
 import { createRedis } from '../../src/redis.js';
 import { publishAnnouncement } from '../../src/services/publish.js';
+import type { AnnouncementView } from '../../src/services/views.js';
 import { createOutboxRelay, type OutboxRelayDeps } from '../../workers/outbox-relay.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { silentLogger } from '../helpers/delivery.js';
@@ -76,7 +77,7 @@ async function unrelayedCount(): Promise<number> {
 
 describe('outbox relay', () => {
   it('relays each event exactly once to a fan-out job and a live message, with two relays racing', async () => {
-    const published = [];
+    const published: AnnouncementView[] = [];
     for (let i = 0; i < 23; i++) published.push(await publish(`Kunngjøring ${i}`));
     const a = createOutboxRelay(relayDeps({ batchSize: 4 }));
     const b = createOutboxRelay(relayDeps({ batchSize: 4 }));
@@ -163,6 +164,14 @@ describe('outbox relay', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  it('closes at once, even while its LISTEN connection is still being opened', async () => {
+    const relay = createOutboxRelay(relayDeps());
+    await relay.start();
+    await relay.close();
+    await relay.close();
+    await expect(relay.start()).rejects.toThrow(/closed/);
   });
 
   it('polls when no notification comes', async () => {
