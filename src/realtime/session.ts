@@ -3,10 +3,13 @@
  * Kept apart from the Fastify plugin and written against small ports (a socket-like object, a hub, two look-ups), so
  * its rules are unit-tested without a network (tests/unit/live-session.test.ts).
  *
- * Ordering and de-duplication: `lastEventId` is the highest event id sent on this socket. A live event at or below it
- * is a duplicate (it was replayed, or the client said it has it by reconnecting with `since`) and is dropped. While a
+ * De-duplication and order: each event id is sent at most once per socket (a window of the last RECENT_IDS ids
+ * sent is remembered), and nothing at or below the `since` the client connected with (it said it has those). While a
  * replay is being read, live events are held back, then merged with the replayed ones, sorted by id, de-duplicated
- * and sent; so a replay and the live stream join without a gap, a repeat or a reordering.
+ * and sent; so a replay and the live stream join without a gap, a repeat or a reordering. Live events are forwarded
+ * in the order they arrive, which is eventId order as long as the outbox relay publishes in that order. An event that
+ * arrives late with a lower id (two relays at once, or transactions that committed in another order than they took
+ * their ids) is still delivered rather than dropped: a missing announcement is worse than one out of place.
  */
 import type { LiveListener } from './hub.js';
 import {
@@ -29,6 +32,12 @@ export interface SocketLike {
   terminate(): void;
   ping(): void;
 }
+
+/**
+ * Ids remembered per socket for de-duplication. A repeat comes from the relay re-publishing after a crash or from a
+ * replay overlapping the live stream, so it is recent; the window covers a full replay (500) with room to spare.
+ */
+export const RECENT_IDS = 2000;
 
 /** WebSocket.OPEN */
 const OPEN = 1;
@@ -63,8 +72,10 @@ export interface SessionLimits {
 export class LiveSession implements LiveListener {
   /** slug → channelId of the channels this socket watches. */
   private readonly channels = new Map<string, string>();
-  private lastEventId: bigint;
-  private sentAnyEvent = false;
+  /** Events at or below this id are ones the client said it has (its `since`). */
+  private floor = 0n;
+  /** The ids sent most recently, oldest first (a Set keeps insertion order). */
+  private readonly recent = new Set<bigint>();
   /** The URL's `since`, applied to the first subscribe frame that has none of its own. */
   private pendingSince: string | undefined;
   /** Live events held back while a replay is read; undefined when no replay is running. */
@@ -83,7 +94,7 @@ export class LiveSession implements LiveListener {
   ) {
     this.pendingSince = since;
     // A reconnecting client already has every event up to `since`.
-    this.lastEventId = (since !== undefined ? parseEventId(since) : null) ?? 0n;
+    this.floor = (since !== undefined ? parseEventId(since) : null) ?? 0n;
     ports.hub.connect(this);
   }
 
@@ -122,8 +133,8 @@ export class LiveSession implements LiveListener {
       return;
     }
     const id = BigInt(event.eventId);
-    if (id <= this.lastEventId) return;
-    if (this.sendRaw(frame)) this.advance(id);
+    if (this.alreadyHas(id)) return;
+    if (this.sendRaw(frame)) this.remember(id);
   }
 
   /** The socket answered a ping. */
@@ -236,7 +247,7 @@ export class LiveSession implements LiveListener {
     if (!replaying) return;
 
     // A client that reconnects has every event up to `since`; one that already received events keeps its position.
-    if (!this.sentAnyEvent && sinceId > this.lastEventId) this.lastEventId = sinceId;
+    if (this.recent.size === 0 && sinceId > this.floor) this.floor = sinceId;
     let replay: { events: LiveEvent[]; truncated: boolean };
     try {
       replay = await this.ports.replay(
@@ -257,17 +268,21 @@ export class LiveSession implements LiveListener {
     if (this.closed) return;
 
     // Replayed events are history the client asked for (they may be older than events it already has on other
-    // channels); held live events follow the usual rule. Merge, de-duplicate by id, send in id order.
+    // channels, or than the `since` it connected with); held live events follow the usual rule. Merge, de-duplicate
+    // by id, send in id order.
     const byId = new Map<bigint, LiveEvent>();
-    for (const event of replay.events) byId.set(BigInt(event.eventId), event);
+    for (const event of replay.events) {
+      const id = BigInt(event.eventId);
+      if (!this.recent.has(id)) byId.set(id, event);
+    }
     for (const event of held) {
       const id = BigInt(event.eventId);
-      if (id > this.lastEventId) byId.set(id, event);
+      if (!this.alreadyHas(id)) byId.set(id, event);
     }
     const ordered = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [id, event] of ordered) {
       if (!this.sendRaw(encodeFrame(event))) return;
-      this.advance(id);
+      this.remember(id);
     }
     this.send({
       type: 'replayed',
@@ -277,9 +292,13 @@ export class LiveSession implements LiveListener {
     });
   }
 
-  private advance(id: bigint): void {
-    this.sentAnyEvent = true;
-    if (id > this.lastEventId) this.lastEventId = id;
+  private alreadyHas(id: bigint): boolean {
+    return id <= this.floor || this.recent.has(id);
+  }
+
+  private remember(id: bigint): void {
+    this.recent.add(id);
+    if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
   }
 
   private send(frame: ServerFrame): boolean {

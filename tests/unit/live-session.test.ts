@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveListener } from '../../src/realtime/hub.js';
 import { encodeFrame, type LiveEvent } from '../../src/realtime/protocol.js';
-import { LiveSession, type SessionLimits, type SessionPorts, type SocketLike } from '../../src/realtime/session.js';
+import {
+  LiveSession,
+  RECENT_IDS,
+  type SessionLimits,
+  type SessionPorts,
+  type SocketLike,
+} from '../../src/realtime/session.js';
 
 class FakeSocket implements SocketLike {
   readyState = 1;
@@ -76,7 +82,7 @@ function event(id: number, slug = 'alpha'): LiveEvent {
 
 const limits: SessionLimits = {
   maxChannels: 3,
-  maxBufferedBytes: 10_000,
+  maxBufferedBytes: 10_000_000,
   maxBadFrames: 2,
   maxQueuedFrames: 10,
   maxHeldEvents: 100,
@@ -118,14 +124,25 @@ describe('LiveSession', () => {
     expect(socket.sent).toEqual([{ type: 'pong' }]);
   });
 
-  it('forwards live events in order and drops repeats and older ids', async () => {
+  it('forwards each live event once, in arrival order; a late lower id is delivered, not lost', async () => {
     const { socket, send, deliver } = setup();
     await send({ type: 'subscribe', channels: ['alpha'] });
     deliver(event(5));
     deliver(event(5));
     deliver(event(4));
     deliver(event(6));
-    expect(socket.eventIds()).toEqual(['5', '6']);
+    deliver(event(4));
+    expect(socket.eventIds()).toEqual(['5', '4', '6']);
+  });
+
+  it('remembers a bounded window of ids', async () => {
+    const { socket, send, deliver } = setup();
+    await send({ type: 'subscribe', channels: ['alpha'] });
+    for (let id = 1; id <= RECENT_IDS + 1; id++) deliver(event(id));
+    deliver(event(RECENT_IDS + 1));
+    deliver(event(1));
+    expect(socket.eventIds().length).toBe(RECENT_IDS + 2);
+    expect(socket.eventIds().at(-1)).toBe('1');
   });
 
   it('counts channels across frames against the limit', async () => {
@@ -221,7 +238,7 @@ describe('LiveSession', () => {
   it('closes with 1013 instead of buffering for a client that does not read', async () => {
     const { socket, hub, session, send, deliver } = setup();
     await send({ type: 'subscribe', channels: ['alpha'] });
-    socket.bufferedAmount = 9_990;
+    socket.bufferedAmount = 9_999_990;
     deliver(event(1));
     expect(socket.closedWith?.code).toBe(1013);
     expect(socket.eventIds()).toEqual([]);
