@@ -318,7 +318,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 /** The configuration table for the README, generated from SETTINGS. */
 export function configTableMarkdown(): string {
   const rows = Object.entries(SETTINGS).map(([name, spec]: [string, SettingSpec<unknown>]) => {
-    const def = spec.secret ? '*(secret, no default)*' : spec.default === undefined ? '*(unset)*' : `\`${spec.default}\``;
+    const def = spec.secret ? '_(secret, no default)_' : spec.default === undefined ? '_(unset)_' : `\`${spec.default}\``;
     return `| \`${name}\` | ${def} | ${spec.doc} |`;
   });
   return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
