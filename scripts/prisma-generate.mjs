@@ -20,5 +20,8 @@ const prismaCli = join(dirname(require.resolve('prisma/package.json')), 'build',
 const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= join(here, 'schema-engine-unavailable.sh');
 
-const result = spawnSync(process.execPath, [prismaCli, 'generate', ...process.argv.slice(2)], { stdio: 'inherit', env });
+const result = spawnSync(process.execPath, [prismaCli, 'generate', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env,
+});
 process.exit(result.status ?? 1);

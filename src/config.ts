@@ -100,7 +100,11 @@ export const SETTINGS = {
     parse: url('postgres', 'postgresql'),
   }),
   DATABASE_POOL_SIZE: setting({ doc: 'PostgreSQL connections per process.', default: '10', parse: integer(1, 200) }),
-  REDIS_URL: setting({ doc: 'Redis connection string.', default: 'redis://127.0.0.1:6379', parse: url('redis', 'rediss') }),
+  REDIS_URL: setting({
+    doc: 'Redis connection string.',
+    default: 'redis://127.0.0.1:6379',
+    parse: url('redis', 'rediss'),
+  }),
   REDIS_PREFIX: setting({
     doc: 'Prefix for every Redis key and pub/sub channel, so several deployments can share one Redis.',
     default: 'mk',
@@ -116,11 +120,16 @@ export const SETTINGS = {
   MAIL_FROM: setting({
     doc: 'Sender of e-mails. Required when SMTP_URL is set.',
     parse: (raw: string) => {
-      if (/[\r\n]/.test(raw) || !/@/.test(raw)) throw new Error('must be an address such as "Meldingskanal <noreply@uio.no>"');
+      if (/[\r\n]/.test(raw) || !/@/.test(raw))
+        throw new Error('must be an address such as "Meldingskanal <noreply@uio.no>"');
       return raw;
     },
   }),
-  SMTP_POOL_SIZE: setting({ doc: 'Pooled SMTP connections per worker process.', default: '10', parse: integer(1, 100) }),
+  SMTP_POOL_SIZE: setting({
+    doc: 'Pooled SMTP connections per worker process.',
+    default: '10',
+    parse: integer(1, 100),
+  }),
   SMTP_MAX_MESSAGES: setting({
     doc: 'Messages sent over one SMTP connection before it is renewed.',
     default: '1000',
@@ -131,7 +140,11 @@ export const SETTINGS = {
     default: '0',
     parse: integer(0, 100000),
   }),
-  MAILDEV_SMTP_PORT: setting({ doc: 'Development mail catcher: SMTP port.', default: '1025', parse: integer(0, 65535) }),
+  MAILDEV_SMTP_PORT: setting({
+    doc: 'Development mail catcher: SMTP port.',
+    default: '1025',
+    parse: integer(0, 65535),
+  }),
   MAILDEV_WEB_PORT: setting({ doc: 'Development mail catcher: web port.', default: '1080', parse: integer(0, 65535) }),
   UNSUBSCRIBE_SECRET: setting({
     doc: 'Key (≥ 32 characters) that signs unsubscribe links. Required in production; in development a random key is made per process.',
@@ -139,7 +152,11 @@ export const SETTINGS = {
     parse: secret(32),
   }),
   EMAIL_BATCH_SIZE: setting({ doc: 'Deliveries per e-mail job.', default: '50', parse: integer(1, 1000) }),
-  EMAIL_CONCURRENCY: setting({ doc: 'E-mail jobs in flight per worker process.', default: '4', parse: integer(1, 100) }),
+  EMAIL_CONCURRENCY: setting({
+    doc: 'E-mail jobs in flight per worker process.',
+    default: '4',
+    parse: integer(1, 100),
+  }),
   EMAIL_MAX_ATTEMPTS: setting({
     doc: 'Attempts per e-mail delivery before it is marked failed.',
     default: '8',
@@ -165,7 +182,11 @@ export const SETTINGS = {
     default: '120000',
     parse: integer(100, 86400000),
   }),
-  WS_MAX_PAYLOAD_BYTES: setting({ doc: 'Largest inbound WebSocket frame.', default: '4096', parse: integer(64, 1048576) }),
+  WS_MAX_PAYLOAD_BYTES: setting({
+    doc: 'Largest inbound WebSocket frame.',
+    default: '4096',
+    parse: integer(64, 1048576),
+  }),
   WS_PING_INTERVAL_MS: setting({
     doc: 'WebSocket ping interval; a socket that misses a pong is closed.',
     default: '30000',
@@ -191,7 +212,11 @@ export const SETTINGS = {
     default: 'true',
     parse: boolean,
   }),
-  MIGRATE_ON_START: setting({ doc: '`npm start` applies pending migrations before serving.', default: 'true', parse: boolean }),
+  MIGRATE_ON_START: setting({
+    doc: '`npm start` applies pending migrations before serving.',
+    default: 'true',
+    parse: boolean,
+  }),
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -237,7 +262,9 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -318,7 +345,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 /** The configuration table for the README, generated from SETTINGS. */
 export function configTableMarkdown(): string {
   const rows = Object.entries(SETTINGS).map(([name, spec]: [string, SettingSpec<unknown>]) => {
-    const def = spec.secret ? '_(secret, no default)_' : spec.default === undefined ? '_(unset)_' : `\`${spec.default}\``;
+    const def = spec.secret
+      ? '_(secret, no default)_'
+      : spec.default === undefined
+        ? '_(unset)_'
+        : `\`${spec.default}\``;
     return `| \`${name}\` | ${def} | ${spec.doc} |`;
   });
   return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');

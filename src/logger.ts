@@ -2,7 +2,7 @@
  * Logger options shared by the API (Fastify's logger) and the workers. Secrets and tokens are redacted wherever they
  * appear in a logged object; e-mail addresses are never logged by our code in the first place.
  */
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 import type { LogLevel } from './config.js';
 
 export const REDACT_PATHS = [

@@ -22,10 +22,9 @@ export default async function setup(project: TestProject): Promise<void> {
   try {
     // Serialise template creation across concurrent test runs.
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', [template]);
-    const { rowCount } = await admin.query(
-      "SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate",
-      [template],
-    );
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate', [
+      template,
+    ]);
     if (!rowCount) {
       const building = `${template}_build`;
       await admin.query(`DROP DATABASE IF EXISTS ${building}`);

@@ -30,7 +30,9 @@ describe('loadConfig', () => {
   });
 
   it('requires MAIL_FROM once SMTP_URL is set', () => {
-    expect(() => loadConfig({ SMTP_URL: 'smtp://mail.uio.no:587' })).toThrow(/MAIL_FROM is required when SMTP_URL is set/);
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail.uio.no:587' })).toThrow(
+      /MAIL_FROM is required when SMTP_URL is set/,
+    );
     const config = loadConfig({ SMTP_URL: 'smtp://mail.uio.no:587', MAIL_FROM: 'BOTT <noreply@uio.no>' });
     expect(config.mail.from).toBe('BOTT <noreply@uio.no>');
   });
