@@ -1,8 +1,10 @@
 /** The operational endpoints: liveness, readiness (with each dependency failing), Prometheus metrics, landing page. */
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { buildApp } from '../../src/http/app.js';
+import { READINESS_CHECK_TIMEOUT_MS } from '../../src/http/plugins/health.js';
 import { createRedis } from '../../src/redis.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { databaseUrl } from '../helpers/urls.js';
@@ -47,6 +49,29 @@ describe('GET /readyz', () => {
     } finally {
       await broken.close();
       deadRedis.disconnect();
+    }
+  });
+
+  it('never hangs: a Redis that accepts connections but never answers is reported as a timeout', async () => {
+    // A TCP server that accepts and stays silent: the connection opens, no reply ever comes.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const mute = createRedis(`redis://127.0.0.1:${port}`, 'producer', 'test-mute');
+    mute.on('error', () => {});
+    const broken = await buildApp({ ...ctx.deps, redis: mute }, { logger: false });
+    try {
+      const started = Date.now();
+      const res = await broken.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'unavailable', checks: { postgres: 'ok', redis: 'timeout' } });
+      expect(Date.now() - started).toBeLessThan(READINESS_CHECK_TIMEOUT_MS + 1000);
+    } finally {
+      await broken.close();
+      mute.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 
@@ -117,6 +142,7 @@ describe('GET /metrics', () => {
     deadRedis.on('error', () => {});
     const { createQueues } = await import('../../src/queue/jobs.js');
     const deadQueues = createQueues(deadRedis, 'mkt-dead');
+    for (const queue of [deadQueues.fanout, deadQueues.email, deadQueues.maintenance]) queue.on('error', () => {});
     const broken = await buildApp({ ...ctx.deps, redis: deadRedis, queues: deadQueues }, { logger: false });
     try {
       const res = await broken.inject({ method: 'GET', url: '/metrics' });
