@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
 import authPlugin from './plugins/auth.js';
@@ -20,6 +20,7 @@ import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { requestValidation } from './validation.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 
@@ -40,16 +41,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    ajv: {
-      customOptions: {
-        // Unknown fields are rejected, not silently dropped (every object schema sets additionalProperties: false).
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-      },
-    },
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    schemaController: requestValidation(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {

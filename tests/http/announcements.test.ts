@@ -138,6 +138,9 @@ describe('POST /api/v1/channels/:slug/announcements', () => {
       [{ title: 'T', body: 'x'.repeat(20_001) }, 'body.body'],
       [{ title: 'T', body: 'B', importance: 'urgent' }, 'body.importance'],
       [{ body: 'B' }, 'body.title'],
+      // Bodies are not type-coerced (query strings are): a number is not a title.
+      [{ title: 42, body: 'B' }, 'body.title'],
+      [{ title: 'T', body: ['B'] }, 'body.body'],
     ];
     for (const [payload, field] of cases) {
       const response = await publish('offentlig', payload, publisherToken);

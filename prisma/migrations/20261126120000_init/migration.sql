@@ -174,6 +174,9 @@ CREATE INDEX "Announcement_channelId_publishedAt_id_idx" ON "Announcement"("chan
 CREATE INDEX "Subscription_userId_idx" ON "Subscription"("userId");
 
 -- CreateIndex
+CREATE INDEX "Subscription_channelId_id_idx" ON "Subscription"("channelId", "id");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "Subscription_channelId_userId_key" ON "Subscription"("channelId", "userId");
 
 -- CreateIndex
