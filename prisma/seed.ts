@@ -2,21 +2,13 @@
  * `npm run seed` (and `prisma db seed`): loads the demo content into an empty, migrated database. Does nothing when
  * channels exist. Exit codes: 0 done or nothing to do, 1 failure, 2 bad configuration.
  */
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfigOrReport } from '../src/config.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { seedDemoContent } from '../src/services/seed.js';
 
 async function main(): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(process.env, console.error);
+  if (!config) return 2;
   const db = createPrisma({ url: config.database.url, poolSize: 2 });
   try {
     const { created } = await seedDemoContent(db);

@@ -342,6 +342,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   });
 }
 
+/**
+ * For command-line entry points: the configuration, or null after printing every problem (the caller exits 2).
+ * Other errors propagate.
+ */
+export function loadConfigOrReport(
+  env: Record<string, string | undefined>,
+  report: (message: string) => void = console.error,
+): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    report(error.message);
+    return null;
+  }
+}
+
 /** The configuration table for the README, generated from SETTINGS. */
 export function configTableMarkdown(): string {
   const rows = Object.entries(SETTINGS).map(([name, spec]: [string, SettingSpec<unknown>]) => {

@@ -6,7 +6,7 @@
  * Secrets (new API tokens) go to stdout on a line of their own; everything else is for people.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ConfigError, loadConfig, redactUrl } from '../config.js';
+import { loadConfigOrReport, redactUrl } from '../config.js';
 import { createPrisma, type Db } from '../db/prisma.js';
 import { isAppError } from '../domain/errors.js';
 import { CHANNEL_ROLES, type ChannelRoleKind, TOKEN_SCOPES, type TokenScope } from '../domain/types.js';
@@ -353,16 +353,8 @@ async function runCli(argv: string[], env: Record<string, string | undefined>, i
     throw error;
   }
 
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(error.message);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(env, io.err);
+  if (!config) return EXIT_USAGE;
 
   const db = createPrisma({ url: config.database.url, poolSize: 2 });
   try {

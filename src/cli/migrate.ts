@@ -2,20 +2,12 @@
  * `npm run migrate`: creates the database if needed and applies pending migrations from prisma/migrations.
  * Exit codes: 0 up to date, 1 a migration could not be applied (the message says which and why), 2 bad configuration.
  */
-import { ConfigError, loadConfig, redactUrl } from '../config.js';
+import { loadConfigOrReport, redactUrl } from '../config.js';
 import { runMigrations } from '../db/migrate.js';
 
 async function main(): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(process.env, console.error);
+  if (!config) return 2;
   try {
     const result = await runMigrations(config, (message) => console.log(message));
     console.log(
