@@ -202,6 +202,86 @@ export const SETTINGS = {
     default: '50',
     parse: integer(1, 10000),
   }),
+  OIDC_ISSUER: setting({
+    doc: 'OpenID Connect issuer for sign-in (Feide: `https://auth.dataporten.no`). Unset in development: a local development provider with demo accounts is started. Required in production.',
+    parse: url('https', 'http'),
+  }),
+  OIDC_CLIENT_ID: setting({ doc: 'OpenID Connect client id. Required when OIDC_ISSUER is set.', parse: text }),
+  OIDC_CLIENT_SECRET: setting({
+    doc: 'OpenID Connect client secret (omit for a public client that relies on PKCE alone).',
+    secret: true,
+    parse: text,
+  }),
+  OIDC_SCOPES: setting({
+    doc: 'Scopes requested at sign-in (space-separated). `userid-feide` gives the Feide user id, whose realm picks the organisation.',
+    default: 'openid profile email userid-feide',
+    parse: (raw: string) => {
+      const scopes = raw.split(/\s+/).filter(Boolean);
+      if (!scopes.includes('openid')) throw new Error('must include "openid"');
+      return scopes.join(' ');
+    },
+  }),
+  OIDC_REDIRECT_URL: setting({
+    doc: 'Redirect URL registered with the provider. Default: PUBLIC_URL + `/auth/callback`.',
+    parse: url('https', 'http'),
+  }),
+  DEV_OIDC_PORT: setting({
+    doc: 'Port of the development OpenID provider (development only, when OIDC_ISSUER is unset).',
+    default: '3001',
+    parse: integer(0, 65535),
+  }),
+  SESSION_IDLE_TIMEOUT_MS: setting({
+    doc: 'A session unused this long ends.',
+    default: '14400000',
+    parse: integer(60000, 604800000),
+  }),
+  SESSION_ABSOLUTE_TIMEOUT_MS: setting({
+    doc: 'A session ends this long after sign-in, however active.',
+    default: '43200000',
+    parse: integer(60000, 2592000000),
+  }),
+  WIDGET_ORIGINS: setting({
+    doc: 'Comma-separated origins (`https://intranett.uio.no`) allowed to embed widgets: CORS and WebSocket `Origin` allowlist, besides PUBLIC_URL itself.',
+    default: '',
+    parse: (raw: string) => {
+      const origins = raw
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        let parsed: URL;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          throw new Error(`has "${origin}", which is not an origin such as https://intranett.uio.no`);
+        }
+        if (parsed.origin !== origin || !['http:', 'https:'].includes(parsed.protocol)) {
+          throw new Error(`has "${origin}", which is not an origin (scheme://host[:port], no path or trailing slash)`);
+        }
+      }
+      return origins;
+    },
+  }),
+  RATE_LIMIT_IP_PER_MINUTE: setting({
+    doc: 'Requests per minute from one IP address (shared by all API processes through Redis).',
+    default: '600',
+    parse: integer(1, 1000000),
+  }),
+  RATE_LIMIT_USER_PER_MINUTE: setting({
+    doc: 'Requests per minute by one signed-in user or token owner.',
+    default: '1200',
+    parse: integer(1, 1000000),
+  }),
+  WS_MAX_CONNECTIONS_PER_IP: setting({
+    doc: 'Concurrent WebSocket connections from one IP address, per API process.',
+    default: '50',
+    parse: integer(1, 100000),
+  }),
+  LIVE_ACCESS_RECHECK_MS: setting({
+    doc: 'How often open WebSockets re-check access, so lost roles and ended sessions stop live updates within this time.',
+    default: '5000',
+    parse: integer(100, 600000),
+  }),
   SHUTDOWN_TIMEOUT_MS: setting({
     doc: 'How long SIGTERM waits for in-flight work before closing anyway.',
     default: '10000',
@@ -254,7 +334,24 @@ export interface Config {
     readonly pingIntervalMs: number;
     readonly maxBufferedBytes: number;
     readonly maxChannelsPerSocket: number;
+    readonly maxConnectionsPerIp: number;
+    readonly accessRecheckMs: number;
   };
+  readonly oidc: {
+    /** Undefined in development without OIDC_ISSUER: the launcher starts the development provider. */
+    readonly issuer: string | undefined;
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly scopes: string;
+    readonly redirectUrl: string;
+    readonly postLogoutRedirectUrl: string;
+    readonly devProviderPort: number;
+  };
+  readonly session: { readonly idleTimeoutMs: number; readonly absoluteTimeoutMs: number };
+  /** Origins allowed to call the API from browsers and open WebSockets: PUBLIC_URL's origin plus WIDGET_ORIGINS. */
+  readonly allowedOrigins: readonly string[];
+  readonly widgetOrigins: readonly string[];
+  readonly rateLimit: { readonly ipPerMinute: number; readonly userPerMinute: number };
   readonly shutdownTimeoutMs: number;
   readonly seedOnEmpty: boolean;
   readonly migrateOnStart: boolean;
@@ -292,6 +389,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (v.SMTP_URL && !v.MAIL_FROM && !problems.some((p) => p.startsWith('MAIL_FROM'))) {
     problems.push('MAIL_FROM is required when SMTP_URL is set (for example "BOTT Meldingskanal <noreply@uio.no>")');
   }
+  if (v.OIDC_ISSUER && !v.OIDC_CLIENT_ID) {
+    problems.push('OIDC_CLIENT_ID is required when OIDC_ISSUER is set');
+  }
+  if (v.SESSION_IDLE_TIMEOUT_MS > v.SESSION_ABSOLUTE_TIMEOUT_MS) {
+    problems.push('SESSION_IDLE_TIMEOUT_MS must not be longer than SESSION_ABSOLUTE_TIMEOUT_MS');
+  }
   if (production) {
     if (!v.SMTP_URL && !problems.some((p) => p.startsWith('SMTP_URL'))) {
       problems.push('SMTP_URL is required when APP_ENV=production (the development mail catcher never runs there)');
@@ -299,16 +402,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!v.UNSUBSCRIBE_SECRET && !problems.some((p) => p.startsWith('UNSUBSCRIBE_SECRET'))) {
       problems.push('UNSUBSCRIBE_SECRET is required when APP_ENV=production (generate one: openssl rand -base64 48)');
     }
+    if (!v.OIDC_ISSUER && !problems.some((p) => p.startsWith('OIDC_ISSUER'))) {
+      problems.push('OIDC_ISSUER is required when APP_ENV=production (the development sign-in never runs there)');
+    }
     if (v.PUBLIC_URL && new URL(v.PUBLIC_URL).protocol !== 'https:') {
       problems.push('PUBLIC_URL must be https:// when APP_ENV=production');
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const publicUrl = v.PUBLIC_URL.replace(/\/+$/, '');
   return deepFreeze({
     appEnv: v.APP_ENV,
     role: v.ROLE,
-    http: { host: v.HOST, port: v.PORT, publicUrl: v.PUBLIC_URL.replace(/\/+$/, '') },
+    http: { host: v.HOST, port: v.PORT, publicUrl },
     logLevel: v.LOG_LEVEL,
     database: { url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
     redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
@@ -335,7 +442,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pingIntervalMs: v.WS_PING_INTERVAL_MS,
       maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
       maxChannelsPerSocket: v.WS_MAX_CHANNELS_PER_SOCKET,
+      maxConnectionsPerIp: v.WS_MAX_CONNECTIONS_PER_IP,
+      accessRecheckMs: v.LIVE_ACCESS_RECHECK_MS,
     },
+    oidc: {
+      issuer: v.OIDC_ISSUER,
+      clientId: v.OIDC_CLIENT_ID,
+      clientSecret: v.OIDC_CLIENT_SECRET,
+      scopes: v.OIDC_SCOPES,
+      redirectUrl: v.OIDC_REDIRECT_URL ?? `${publicUrl}/auth/callback`,
+      postLogoutRedirectUrl: `${publicUrl}/`,
+      devProviderPort: v.DEV_OIDC_PORT,
+    },
+    session: { idleTimeoutMs: v.SESSION_IDLE_TIMEOUT_MS, absoluteTimeoutMs: v.SESSION_ABSOLUTE_TIMEOUT_MS },
+    allowedOrigins: [new URL(publicUrl).origin, ...v.WIDGET_ORIGINS],
+    widgetOrigins: v.WIDGET_ORIGINS,
+    rateLimit: { ipPerMinute: v.RATE_LIMIT_IP_PER_MINUTE, userPerMinute: v.RATE_LIMIT_USER_PER_MINUTE },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     seedOnEmpty: v.SEED_ON_EMPTY,
     migrateOnStart: v.MIGRATE_ON_START,

@@ -35,6 +35,9 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   OutboxEvent: Object.values(Prisma.OutboxEventScalarFieldEnum),
   Delivery: Object.values(Prisma.DeliveryScalarFieldEnum),
   ApiToken: Object.values(Prisma.ApiTokenScalarFieldEnum),
+  Session: Object.values(Prisma.SessionScalarFieldEnum),
+  OidcLogin: Object.values(Prisma.OidcLoginScalarFieldEnum),
+  AuditLog: Object.values(Prisma.AuditLogScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -135,6 +138,10 @@ describe('create, read, update and delete with every field', () => {
       organisationId: organisation.id,
       isAdmin: true,
       language: $Enums.Language.en,
+      oidcIssuer: 'https://auth.dataporten.no',
+      oidcSubject: randomUUID(),
+      principalName: 'ada@uib.no',
+      lastLoginAt: T2,
       createdAt: T1,
       updatedAt: T1,
     };
@@ -149,6 +156,10 @@ describe('create, read, update and delete with every field', () => {
       organisationId: null,
       isAdmin: false,
       language: 'nn' as const,
+      oidcIssuer: null,
+      oidcSubject: null,
+      principalName: null,
+      lastLoginAt: null,
     };
     const updated = await db.user.update({ where: { id: data.id }, data: changes });
     expect(updated).toEqual({ ...data, ...changes, updatedAt: updated.updatedAt });
@@ -421,6 +432,76 @@ describe('create, read, update and delete with every field', () => {
     await db.apiToken.delete({ where: { id: data.id } });
     expect(await db.apiToken.findUnique({ where: { id: data.id } })).toBeNull();
   });
+
+  it('Session', async () => {
+    const user = await makeUser();
+    const data = {
+      id: 'c'.repeat(64),
+      userId: user.id,
+      csrfSecret: 'secret',
+      idToken: 'eyJhbGciOiJSUzI1NiJ9.e30.sig',
+      createdAt: T1,
+      lastSeenAt: T2,
+      expiresAt: T3,
+    };
+    expectEveryField('Session', data);
+    expect(await db.session.create({ data })).toEqual(data);
+    const read = await db.session.findUniqueOrThrow({ where: { id: data.id }, include: { user: true } });
+    expect(read.user.id).toBe(user.id);
+
+    const changes = { csrfSecret: 'rotated', idToken: null, createdAt: T2, lastSeenAt: T3, expiresAt: T1 };
+    await db.session.update({ where: { id: data.id }, data: changes });
+    expect(await db.session.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+
+    await db.session.delete({ where: { id: data.id } });
+    expect(await db.session.findUnique({ where: { id: data.id } })).toBeNull();
+  });
+
+  it('OidcLogin', async () => {
+    const data = {
+      stateHash: 'd'.repeat(64),
+      nonce: 'nonce',
+      codeVerifier: 'verifier',
+      returnTo: '/kanaler',
+      createdAt: T1,
+      expiresAt: T2,
+    };
+    expectEveryField('OidcLogin', data);
+    expect(await db.oidcLogin.create({ data })).toEqual(data);
+    const changes = { nonce: 'n2', codeVerifier: 'v2', returnTo: '/', createdAt: T2, expiresAt: T3 };
+    await db.oidcLogin.update({ where: { stateHash: data.stateHash }, data: changes });
+    expect(await db.oidcLogin.findUniqueOrThrow({ where: { stateHash: data.stateHash } })).toEqual({
+      ...data,
+      ...changes,
+    });
+    await db.oidcLogin.delete({ where: { stateHash: data.stateHash } });
+    expect(await db.oidcLogin.findUnique({ where: { stateHash: data.stateHash } })).toBeNull();
+  });
+
+  it('AuditLog (created and read; the database refuses update, delete and truncate)', async () => {
+    const data = {
+      id: 9_007_199_254_740_993n,
+      at: T1,
+      actorUserId: randomUUID(),
+      actorKind: 'user',
+      action: 'announcement.publish',
+      targetType: 'channel',
+      targetId: 'bott-sa',
+      outcome: 'success',
+      requestId: 'req-1',
+      details: { importance: 'critical', tags: ['a', 'b'] },
+    };
+    expectEveryField('AuditLog', data);
+    expect(await db.auditLog.create({ data })).toEqual(data);
+    expect(await db.auditLog.findUniqueOrThrow({ where: { id: data.id } })).toEqual(data);
+
+    await expect(db.auditLog.update({ where: { id: data.id }, data: { outcome: 'denied' } })).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(db.auditLog.delete({ where: { id: data.id } })).rejects.toThrow(/append-only/);
+    await expect(db.$executeRawUnsafe('TRUNCATE "AuditLog"')).rejects.toThrow(/append-only/);
+    expect(await db.auditLog.findUniqueOrThrow({ where: { id: data.id } })).toEqual(data);
+  });
 });
 
 describe('defaults come from the database as the schema declares', () => {
@@ -473,6 +554,31 @@ describe('defaults come from the database as the schema declares', () => {
     });
     const token = await db.apiToken.findUniqueOrThrow({ where: { id: tokenId } });
     expect(token).toMatchObject({ lastUsedAt: null, expiresAt: null, revokedAt: null });
+    expect(user).toMatchObject({ oidcIssuer: null, oidcSubject: null, principalName: null, lastLoginAt: null });
+
+    await db.$executeRaw`INSERT INTO "Session" (id, "userId", "csrfSecret", "expiresAt")
+                         VALUES (${unique('session')}, ${userId}::uuid, 's', now() + interval '1 hour')`;
+    const session = await db.session.findFirstOrThrow({ where: { userId } });
+    expect(session.idToken).toBeNull();
+    expect(session.createdAt.getTime()).toBeGreaterThan(before);
+    expect(session.lastSeenAt.getTime()).toBeGreaterThan(before);
+    const stateHash = unique('state');
+    await db.$executeRaw`INSERT INTO "OidcLogin" ("stateHash", nonce, "codeVerifier", "returnTo", "expiresAt")
+                         VALUES (${stateHash}, 'n', 'v', '/', now())`;
+    expect((await db.oidcLogin.findUniqueOrThrow({ where: { stateHash } })).createdAt.getTime()).toBeGreaterThan(
+      before,
+    );
+    const [audit] = await db.$queryRaw<{ id: bigint }[]>`
+      INSERT INTO "AuditLog" ("actorKind", action, outcome) VALUES ('system', 'test', 'success') RETURNING id`;
+    const auditRow = await db.auditLog.findUniqueOrThrow({ where: { id: audit!.id } });
+    expect(auditRow).toMatchObject({
+      actorUserId: null,
+      targetType: null,
+      targetId: null,
+      requestId: null,
+      details: null,
+    });
+    expect(auditRow.at.getTime()).toBeGreaterThan(before);
 
     for (const row of [organisation, user, channel, announcement, subscriptionRow, event, deliveryRow, token]) {
       expect(row.createdAt.getTime()).toBeGreaterThan(before);
@@ -501,6 +607,14 @@ describe('constraints', () => {
 
     const user = await makeUser();
     await expectUniqueViolation(db.user.create({ data: { email: user.email, displayName: 'x' } }), 'User_email_key');
+    const identity = { oidcIssuer: 'https://issuer.example', oidcSubject: unique('sub') };
+    await db.user.create({ data: { displayName: 'signed in', ...identity } });
+    await expectUniqueViolation(
+      db.user.create({ data: { displayName: 'same subject', ...identity } }),
+      'User_oidcIssuer_oidcSubject_key',
+    );
+    // The same subject at another issuer is another person.
+    await db.user.create({ data: { displayName: 'other issuer', ...identity, oidcIssuer: 'https://other.example' } });
     // Many users may have no e-mail address (NULLs are distinct).
     await db.user.create({ data: { displayName: 'no e-mail 1' } });
     await db.user.create({ data: { displayName: 'no e-mail 2' } });

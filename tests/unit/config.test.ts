@@ -65,3 +65,34 @@ describe('loadConfig', () => {
     expect(table).toMatch(/UNSUBSCRIBE_SECRET` \| _\(secret, no default\)_/);
   });
 });
+
+describe('identity and access settings', () => {
+  it('derives the redirect URL and the allowed origins from PUBLIC_URL', () => {
+    const config = loadConfig({
+      PUBLIC_URL: 'https://meldinger.bott.no/',
+      WIDGET_ORIGINS: 'https://intranett.uio.no, https://i.ntnu.no',
+    });
+    expect(config.oidc.redirectUrl).toBe('https://meldinger.bott.no/auth/callback');
+    expect(config.allowedOrigins).toEqual([
+      'https://meldinger.bott.no',
+      'https://intranett.uio.no',
+      'https://i.ntnu.no',
+    ]);
+    expect(config.oidc.issuer).toBeUndefined();
+    expect(config.oidc.scopes).toBe('openid profile email userid-feide');
+  });
+
+  it('requires a client id with an issuer, an issuer in production, and sane session limits', () => {
+    expect(() => loadConfig({ OIDC_ISSUER: 'https://auth.dataporten.no' })).toThrow(/OIDC_CLIENT_ID is required/);
+    expect(() => loadConfig({ APP_ENV: 'production' })).toThrow(/OIDC_ISSUER is required when APP_ENV=production/);
+    expect(() => loadConfig({ SESSION_IDLE_TIMEOUT_MS: '7200000', SESSION_ABSOLUTE_TIMEOUT_MS: '3600000' })).toThrow(
+      /SESSION_IDLE_TIMEOUT_MS must not be longer/,
+    );
+    expect(() => loadConfig({ OIDC_SCOPES: 'profile email' })).toThrow(/OIDC_SCOPES must include "openid"/);
+  });
+
+  it('rejects widget origins with paths or without a scheme', () => {
+    expect(() => loadConfig({ WIDGET_ORIGINS: 'https://intranett.uio.no/side' })).toThrow(/WIDGET_ORIGINS/);
+    expect(() => loadConfig({ WIDGET_ORIGINS: 'intranett.uio.no' })).toThrow(/WIDGET_ORIGINS/);
+  });
+});
