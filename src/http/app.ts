@@ -52,7 +52,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
   // 1. cross-cutting: error handler, authentication, OpenAPI document and docs
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { db: deps.db });
+  await app.register(authPlugin, { db: deps.db, sessions: deps.config.session });
   await app.register(openApiPlugin, { publicUrl: deps.config.http.publicUrl });
 
   // 2. operational endpoints: /healthz, /readyz, /metrics, and the landing page at /
