@@ -1,0 +1,27 @@
+/**
+ * The catalogue of audited actions: every privileged action writes one AuditLog record (actor, action, target,
+ * outcome, request id, time). Add a name here before using it, so the admin filter can list them all.
+ */
+export const AUDIT_ACTIONS = [
+  'announcement.publish',
+  'announcement.edit',
+  'announcement.retract',
+  'channel.create',
+  'channel.update',
+  'channel.delete',
+  'channel.role.grant',
+  'channel.role.revoke',
+  'organisation.create',
+  'organisation.update',
+  'token.create',
+  'token.revoke',
+  'webhook.change',
+  'session.sign_in',
+  'session.sign_out',
+  'user.export',
+  'user.erase',
+  'authorisation.denied',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
