@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   invalid_cursor: 400,
   unauthenticated: 401,
   forbidden: 403,
+  /** A cookie-authenticated state change without a valid CSRF token or from a foreign origin. */
+  csrf_failed: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
