@@ -6,6 +6,8 @@
  * default fit for local development, except secrets, which have none.
  */
 
+import { isIP } from 'node:net';
+
 export type AppEnv = 'development' | 'production';
 export type ProcessRole = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -70,6 +72,38 @@ function secret(minLength: number) {
   };
 }
 
+/** Fastify's `trustProxy`: nobody, everybody, or the proxies' addresses/CIDRs. */
+export type TrustProxy = boolean | readonly string[];
+
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY next to addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxy(raw: string): TrustProxy {
+  const value = raw.trim().toLowerCase();
+  if (['false', 'no', 'off'].includes(value)) return false;
+  if (['true', 'yes', 'on'].includes(value)) return true;
+  // Fastify ignores a hop count on purpose (it cannot check that the nearest peer is a proxy, so any client could
+  // claim any address by sending enough X-Forwarded-For entries): refuse it rather than silently trust nobody.
+  if (/^\d+$/.test(value)) {
+    throw new Error(
+      `must list the proxies' addresses or CIDRs, not a hop count ("${raw}"): a count cannot tell a proxy from a client`,
+    );
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new Error(
+        `must be false, true, or a comma-separated list of proxy addresses/CIDRs (or ${PROXY_RANGE_NAMES.join(', ')}); "${entry}" is none of these`,
+      );
+    }
+  }
+  return entries;
+}
+
 /** The settings, in the order the README lists them. */
 export const SETTINGS = {
   APP_ENV: setting({
@@ -88,6 +122,11 @@ export const SETTINGS = {
     doc: 'The address people reach the service at; used for links in e-mails and feeds.',
     default: 'http://localhost:3000',
     parse: url('http', 'https'),
+  }),
+  TRUST_PROXY: setting({
+    doc: 'Proxies whose `X-Forwarded-For` is believed: `false` (none), their addresses/CIDRs (`10.0.0.0/8,loopback`), or `true` (anyone: only if every request passes a proxy). Rate limits key on the client IP.',
+    default: 'false',
+    parse: trustProxy,
   }),
   LOG_LEVEL: setting({
     doc: 'pino log level.',
@@ -263,13 +302,18 @@ export const SETTINGS = {
     },
   }),
   RATE_LIMIT_IP_PER_MINUTE: setting({
-    doc: 'Requests per minute from one IP address (shared by all API processes through Redis).',
-    default: '600',
+    doc: 'Requests per minute from one IP address, signed in or not, counted across all API processes (Redis). Generous, because a campus NAT puts many people behind one address; see TRUST_PROXY behind a proxy.',
+    default: '1200',
     parse: integer(1, 1000000),
   }),
   RATE_LIMIT_USER_PER_MINUTE: setting({
-    doc: 'Requests per minute by one signed-in user or token owner.',
-    default: '1200',
+    doc: 'Requests per minute by one signed-in user or token owner, from any number of addresses (counted in Redis).',
+    default: '600',
+    parse: integer(1, 1000000),
+  }),
+  RATE_LIMIT_SENSITIVE_PER_MINUTE: setting({
+    doc: 'Requests per minute to each sensitive endpoint (sign-in start, API token creation), per user, or per IP address before sign-in.',
+    default: '30',
     parse: integer(1, 1000000),
   }),
   WS_MAX_CONNECTIONS_PER_IP: setting({
@@ -305,7 +349,13 @@ type Parsed<K extends keyof Settings> = ReturnType<Settings[K]['parse']>;
 export interface Config {
   readonly appEnv: AppEnv;
   readonly role: ProcessRole;
-  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly publicUrl: string;
+    /** Fastify's `trustProxy`: see TRUST_PROXY. */
+    readonly trustProxy: TrustProxy;
+  };
   readonly logLevel: LogLevel;
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly redis: { readonly url: string; readonly prefix: string };
@@ -351,7 +401,12 @@ export interface Config {
   /** Origins allowed to call the API from browsers and open WebSockets: PUBLIC_URL's origin plus WIDGET_ORIGINS. */
   readonly allowedOrigins: readonly string[];
   readonly widgetOrigins: readonly string[];
-  readonly rateLimit: { readonly ipPerMinute: number; readonly userPerMinute: number };
+  readonly rateLimit: {
+    readonly ipPerMinute: number;
+    readonly userPerMinute: number;
+    /** Each sensitive route's own limit (src/http/plugins/rate-limit.ts, sensitiveRouteLimit). */
+    readonly sensitivePerMinute: number;
+  };
   readonly shutdownTimeoutMs: number;
   readonly seedOnEmpty: boolean;
   readonly migrateOnStart: boolean;
@@ -415,7 +470,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return deepFreeze({
     appEnv: v.APP_ENV,
     role: v.ROLE,
-    http: { host: v.HOST, port: v.PORT, publicUrl },
+    http: { host: v.HOST, port: v.PORT, publicUrl, trustProxy: v.TRUST_PROXY },
     logLevel: v.LOG_LEVEL,
     database: { url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
     redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
@@ -457,7 +512,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     session: { idleTimeoutMs: v.SESSION_IDLE_TIMEOUT_MS, absoluteTimeoutMs: v.SESSION_ABSOLUTE_TIMEOUT_MS },
     allowedOrigins: [new URL(publicUrl).origin, ...v.WIDGET_ORIGINS],
     widgetOrigins: v.WIDGET_ORIGINS,
-    rateLimit: { ipPerMinute: v.RATE_LIMIT_IP_PER_MINUTE, userPerMinute: v.RATE_LIMIT_USER_PER_MINUTE },
+    rateLimit: {
+      ipPerMinute: v.RATE_LIMIT_IP_PER_MINUTE,
+      userPerMinute: v.RATE_LIMIT_USER_PER_MINUTE,
+      sensitivePerMinute: v.RATE_LIMIT_SENSITIVE_PER_MINUTE,
+    },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     seedOnEmpty: v.SEED_ON_EMPTY,
     migrateOnStart: v.MIGRATE_ON_START,
