@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
 import authPlugin from './plugins/auth.js';
@@ -15,6 +16,7 @@ import healthPlugin from './plugins/health.js';
 import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import openApiPlugin from './plugins/openapi.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
@@ -32,10 +34,17 @@ export interface BuildAppOptions {
 /** Largest request body accepted anywhere (413 above it). Announcements are text; attachments come later. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** Fastify wants a mutable array (or a boolean). */
+function trustProxyOption(trustProxy: TrustProxy): boolean | string[] {
+  return typeof trustProxy === 'boolean' ? trustProxy : [...trustProxy];
+}
+
 export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(deps.config.logLevel, 'api'),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Which proxies' X-Forwarded-For to believe (TRUST_PROXY), so request.ip (rate limits, logs) is the client's.
+    trustProxy: trustProxyOption(deps.config.http.trustProxy),
     // Honour a caller's request id (a gateway's) when it looks sane; otherwise make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -50,8 +59,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
 
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
-  // 1. cross-cutting: error handler, authentication, OpenAPI document and docs
+  // 1. cross-cutting: error handler, rate limits (before authentication: floods stop before any lookup),
+  //    authentication, OpenAPI document and docs
   await app.register(errorsPlugin);
+  await app.register(rateLimitPlugin, { config: deps.config });
   await app.register(authPlugin, { db: deps.db, sessions: deps.config.session });
   await app.register(openApiPlugin, { publicUrl: deps.config.http.publicUrl });
 
