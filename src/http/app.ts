@@ -34,6 +34,9 @@ export interface BuildAppOptions {
 /** Largest request body accepted anywhere (413 above it). Announcements are text; attachments come later. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** Largest JSON body accepted by API v1 routes (413 above it). */
+export const API_BODY_LIMIT_BYTES = 256 * 1024;
+
 /** Fastify wants a mutable array (or a boolean). */
 function trustProxyOption(trustProxy: TrustProxy): boolean | string[] {
   return typeof trustProxy === 'boolean' ? trustProxy : [...trustProxy];
@@ -77,6 +80,11 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       // API v1 speaks JSON only: without this, Fastify's built-in text/plain parser would turn a text body into a
       // confusing "body must be object" 400 instead of a 415.
       v1.removeContentTypeParser('text/plain');
+      // JSON bodies of API v1 are small (an announcement is at most 20,000 characters): a tighter limit than the
+      // app's, unless a route sets its own.
+      v1.addHook('onRoute', (route) => {
+        route.bodyLimit ??= API_BODY_LIMIT_BYTES;
+      });
       await v1.register(channelRoutes, { db: deps.db });
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
