@@ -2,13 +2,15 @@
  * Publishing: the announcement and its outbox event are written in ONE transaction, so an announcement is never
  * published without its event and an event never exists for a rolled-back announcement. Nothing is sent to Redis
  * here: the outbox relay (workers/outbox-relay.ts) does that after commit, at least once. `pg_notify` wakes the
- * relay at commit time, so the usual latency is milliseconds, not the relay's poll interval.
+ * relay at commit time, so the usual latency is milliseconds, not the relay's poll interval. The audit record of the
+ * publication is written in the same transaction.
  */
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { canPublish, canReadChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, Importance } from '../domain/types.js';
+import { recordAudit } from './audit.js';
 import { type AnnouncementView, announcementView } from './views.js';
 
 export const OUTBOX_NOTIFY_CHANNEL = 'meldingskanal_outbox';
@@ -29,6 +31,8 @@ export async function publishAnnouncement(
   actor: Actor,
   channelSlug: string,
   input: PublishInput,
+  /** The request to quote in the audit record. */
+  requestId?: string,
 ): Promise<AnnouncementView> {
   const title = input.title.trim();
   const body = input.body.trim();
@@ -55,6 +59,16 @@ export async function publishAnnouncement(
     const payload: OutboxPayload = { announcementId: created.id };
     await tx.outboxEvent.create({
       data: { type: ANNOUNCEMENT_PUBLISHED, channelId: channel.id, aggregateId: created.id, payload: { ...payload } },
+    });
+    // In the same transaction: the record exists exactly when the announcement does.
+    await recordAudit(tx, {
+      actor,
+      action: 'announcement.publish',
+      outcome: 'success',
+      targetType: 'announcement',
+      targetId: created.id,
+      ...(requestId ? { requestId } : {}),
+      details: { channel: channel.slug, importance: created.importance },
     });
     // $executeRaw, not $queryRaw: pg_notify returns void, a column type Prisma cannot deserialise.
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;

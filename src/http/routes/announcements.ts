@@ -33,7 +33,13 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       },
     },
     async (request, reply) => {
-      const announcement = await publishAnnouncement(deps, request.actor, request.params.slug, request.body);
+      const announcement = await publishAnnouncement(
+        deps,
+        request.actor,
+        request.params.slug,
+        request.body,
+        request.id,
+      );
       return reply.code(201).header('location', `/api/v1/announcements/${announcement.id}`).send(announcement);
     },
   );
