@@ -2,7 +2,7 @@
  * Who may read and publish what. Pure functions over facts the caller loads, so the same rules serve REST, WebSocket
  * subscriptions and (later) feeds: what a client receives live is never more than what REST lets it read.
  */
-import type { Actor, ChannelRoleKind, ChannelVisibility } from './types.js';
+import type { Actor, ChannelRoleKind, ChannelVisibility, TokenScope } from './types.js';
 
 export interface ChannelFacts {
   visibility: ChannelVisibility;
@@ -23,8 +23,63 @@ export function canPublish(actor: Actor, channel: ChannelFacts): boolean {
   return actor.isAdmin || channel.role === 'owner' || channel.role === 'publisher';
 }
 
-export function canManageChannels(actor: Actor): boolean {
+/** An administrator acting with admin rights: the admin flag, and the `admin` scope (a session holds every scope). */
+export function actsAsAdmin(actor: Actor): boolean {
   return actor.kind === 'user' && actor.isAdmin && actor.scopes.includes('admin');
+}
+
+/** Creating and deleting channels (any channel): administrators only. */
+export function canManageChannels(actor: Actor): boolean {
+  return actsAsAdmin(actor);
+}
+
+/**
+ * Changing one channel's settings (title, description, visibility) and seeing its roles: its owners (a token needs
+ * the `publish` scope, the scope of work inside one's channels) and administrators.
+ */
+export function canManageChannel(actor: Actor, channel: ChannelFacts): boolean {
+  if (actor.kind !== 'user') return false;
+  if (actsAsAdmin(actor)) return true;
+  return channel.role === 'owner' && actor.scopes.includes('publish');
+}
+
+/**
+ * Granting or revoking `role` in a channel. Owners manage the channel's publishers; only administrators make or
+ * unmake owners (so an owner cannot take a channel from its other owners, nor hand it on, alone). Changing a
+ * person's role from one kind to another is revoking one and granting the other: check both.
+ */
+export function canManageRoles(actor: Actor, channel: ChannelFacts, role: ChannelRoleKind): boolean {
+  if (!canManageChannel(actor, channel)) return false;
+  return role === 'publisher' || actsAsAdmin(actor);
+}
+
+/** Adding and changing organisations (the realm table sign-in maps users with): administrators only. */
+export function canManageOrganisations(actor: Actor): boolean {
+  return actsAsAdmin(actor);
+}
+
+/**
+ * Whether a channel may be named to the actor when it acts on it (publish, manage): readable, or the actor acts as
+ * an administrator (an admin token without `read` still administers). Anything else answers exactly like a channel
+ * that does not exist — also to a member whose token lacks `read`, as publishing already does.
+ */
+export function canSeeChannel(actor: Actor, channel: ChannelFacts): boolean {
+  return canReadChannel(actor, channel) || actsAsAdmin(actor);
+}
+
+/**
+ * Creating API tokens: in a signed-in session, or with a token that has the `admin` scope. An ordinary token may not
+ * mint tokens, so a leaked one cannot be used to make fresh credentials that outlive its revocation. Either way the
+ * new token's scopes must lie within the actor's own (see tokenScopesAllowed).
+ */
+export function canCreateTokens(actor: Actor, credential: 'session' | 'token'): boolean {
+  if (actor.kind !== 'user') return false;
+  return credential === 'session' || actor.scopes.includes('admin');
+}
+
+/** A token never carries more than the actor creating it holds (a session holds all of the user's own rights). */
+export function tokenScopesAllowed(actor: Actor, requested: readonly TokenScope[]): boolean {
+  return actor.kind === 'user' && requested.every((scope) => actor.scopes.includes(scope));
 }
 
 /** Subscribing is reading plus an account to hang the subscription on. */

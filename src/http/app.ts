@@ -15,12 +15,16 @@ import errorsPlugin from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
 import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
-import openApiPlugin from './plugins/openapi.js';
+import openApiPlugin, { DOCS_PATH } from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
+import policyPlugin, { POLICY } from './policy.js';
 import { announcementRoutes } from './routes/announcements.js';
+import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
+import { organisationRoutes } from './routes/organisations.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { requestValidation } from './validation.js';
 
@@ -62,6 +66,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
 
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
+  // 0. route policies, FIRST: its onRoute hook refuses (app start fails) any route added later without a policy.
+  //    Swagger UI registers its pages and static files itself and takes no route config: they are public docs.
+  await app.register(policyPlugin, { byPrefix: [{ prefix: DOCS_PATH, policy: POLICY.public }] });
   // 1. cross-cutting: error handler, rate limits (before authentication: floods stop before any lookup),
   //    authentication, OpenAPI document and docs
   await app.register(errorsPlugin);
@@ -88,6 +95,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(channelRoutes, { db: deps.db });
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
+      await v1.register(channelSettingsRoutes, { db: deps.db });
+      await v1.register(organisationRoutes, { db: deps.db });
+      await v1.register(tokenRoutes, { db: deps.db });
     },
     { prefix: '/api/v1' },
   );

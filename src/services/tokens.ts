@@ -20,7 +20,9 @@ export interface CreatedToken {
   /** The secret. Shown once; never stored. */
   token: string;
   id: string;
+  name: string;
   prefix: string;
+  createdAt: Date;
   scopes: TokenScope[];
   expiresAt: Date | null;
 }
@@ -31,7 +33,8 @@ export function allowedScopes(user: { isAdmin: boolean }): TokenScope[] {
 }
 
 export async function createApiToken(
-  db: Db,
+  // The two tables it touches, so a transaction client works too (the caller's audit record joins the transaction).
+  db: Pick<Db, 'user' | 'apiToken'>,
   input: { userId: string; name: string; scopes?: TokenScope[]; expiresAt?: Date | null },
 ): Promise<CreatedToken> {
   const user = await db.user.findUnique({ where: { id: input.userId } });
@@ -54,7 +57,15 @@ export async function createApiToken(
       expiresAt: input.expiresAt ?? null,
     },
   });
-  return { token, id: record.id, prefix: record.prefix, scopes, expiresAt: record.expiresAt };
+  return {
+    token,
+    id: record.id,
+    name: record.name,
+    prefix: record.prefix,
+    createdAt: record.createdAt,
+    scopes,
+    expiresAt: record.expiresAt,
+  };
 }
 
 /** Resolves a presented token to an actor, or null when it is malformed, unknown, revoked or expired. */

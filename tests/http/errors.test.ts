@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { buildApp } from '../../src/http/app.js';
+import { POLICY } from '../../src/http/policy.js';
 import { createRedis } from '../../src/redis.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, tokenFor } from '../helpers/factories.js';
@@ -16,12 +17,14 @@ deadRedis.on('error', () => {});
 beforeAll(async () => {
   ctx = await createTestContext();
   app = await buildApp(ctx.deps, { logger: false });
-  // Routes that fail on purpose, added like any plugin would, to exercise the error handler end to end.
-  app.get('/test/boom', async () => {
+  // Routes that fail on purpose, added like any plugin would, to exercise the error handler end to end. Like every
+  // route, they declare a policy (the app refuses routes without one).
+  const config = { policy: POLICY.public };
+  app.get('/test/boom', { config }, async () => {
     throw new Error('connection string postgres://admin:hunter2@db/prod is wrong');
   });
-  app.get('/test/redis-down', async () => deadRedis.get('anything'));
-  app.get('/test/app-error', async () => {
+  app.get('/test/redis-down', { config }, async () => deadRedis.get('anything'));
+  app.get('/test/app-error', { config }, async () => {
     throw new AppError('conflict', 'Already there', { slug: 'x' });
   });
   adminToken = await tokenFor(ctx.deps.db, (await createUser(ctx.deps.db, { isAdmin: true })).id);

@@ -25,6 +25,43 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   { method: 'get', path: '/api/v1/me/subscriptions', auth: 'required', errors: ['401'] },
   { method: 'put', path: '/api/v1/me/subscriptions/{slug}', auth: 'required', errors: ['400', '401', '404', '415'] },
   { method: 'delete', path: '/api/v1/me/subscriptions/{slug}', auth: 'required', errors: ['401', '404'] },
+  {
+    method: 'patch',
+    path: '/api/v1/channels/{slug}',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '413', '415'],
+  },
+  { method: 'delete', path: '/api/v1/channels/{slug}', auth: 'required', errors: ['400', '401', '403', '404'] },
+  { method: 'get', path: '/api/v1/channels/{slug}/roles', auth: 'required', errors: ['400', '401', '403', '404'] },
+  {
+    method: 'put',
+    path: '/api/v1/channels/{slug}/roles/{userId}',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '413', '415'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/channels/{slug}/roles/{userId}',
+    auth: 'required',
+    errors: ['400', '401', '403', '404'],
+  },
+  { method: 'get', path: '/api/v1/organisations', auth: 'optional', errors: ['401'] },
+  {
+    method: 'post',
+    path: '/api/v1/organisations',
+    auth: 'required',
+    errors: ['400', '401', '403', '409', '413', '415'],
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/organisations/{code}',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '409', '413', '415'],
+  },
+  { method: 'get', path: '/api/v1/me/tokens', auth: 'required', errors: ['401'] },
+  { method: 'post', path: '/api/v1/me/tokens', auth: 'required', errors: ['400', '401', '403', '413', '415'] },
+  { method: 'delete', path: '/api/v1/me/tokens/{id}', auth: 'required', errors: ['400', '401', '404'] },
+  { method: 'delete', path: '/api/v1/tokens/{id}', auth: 'required', errors: ['400', '401', '403', '404'] },
 ];
 
 beforeAll(async () => {

@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { Type } from 'typebox';
 import { TimeoutError, withTimeout } from '../../timeout.js';
 import type { AppDeps } from '../app.js';
+import { POLICY } from '../policy.js';
 
 /** Each dependency gets this long to answer a readiness check (probes typically time out after 1–5 s). */
 export const READINESS_CHECK_TIMEOUT_MS = 1000;
@@ -79,6 +80,7 @@ async function healthPlugin(app: FastifyInstance, options: HealthPluginOptions):
     {
       // Probes arrive every few seconds; logging each would drown the useful lines.
       logLevel: 'warn',
+      config: { policy: POLICY.operational },
       schema: {
         tags: ['operations'],
         summary: 'Liveness: the process is up and serving HTTP',
@@ -92,6 +94,7 @@ async function healthPlugin(app: FastifyInstance, options: HealthPluginOptions):
     '/readyz',
     {
       logLevel: 'warn',
+      config: { policy: POLICY.operational },
       schema: {
         tags: ['operations'],
         summary: 'Readiness: PostgreSQL and Redis answer',

@@ -28,6 +28,7 @@ import { LiveHub } from '../../realtime/hub.js';
 import { CLOSE, parseEventId } from '../../realtime/protocol.js';
 import { LiveSession, type SessionLimits, type SessionPorts } from '../../realtime/session.js';
 import type { AppDeps } from '../app.js';
+import { POLICY } from '../policy.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -146,6 +147,8 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     LIVE_PATH,
     {
       websocket: true,
+      // Anyone may connect; each subscribed channel is checked with canReadChannel, as REST reads are.
+      config: { policy: POLICY.channelRead },
       schema: { querystring: LiveQuery },
       // The pattern admits 19 digits; a bigint stops at 9223372036854775807.
       preHandler: async (request) => {

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createMetrics, type Metrics } from '../../metrics.js';
 import type { AppDeps } from '../app.js';
+import { POLICY } from '../policy.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,6 +62,7 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
     '/metrics',
     {
       logLevel: 'warn',
+      config: { policy: POLICY.operational },
       schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' },
     },
     async (_request, reply) => {

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { POLICY } from '../policy.js';
 import { ErrorBody } from '../schemas/common.js';
 
 export interface OpenApiPluginOptions {
@@ -41,6 +42,8 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         { name: 'channels', description: 'Announcement streams' },
         { name: 'announcements', description: 'Items published in a channel' },
         { name: 'subscriptions', description: "The signed-in user's subscriptions" },
+        { name: 'organisations', description: 'Member organisations and their Feide realms' },
+        { name: 'tokens', description: 'API tokens for automation' },
       ],
       components: {
         securitySchemes: {
@@ -56,7 +59,8 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
 
   await app.register(swaggerUi, { routePrefix: DOCS_PATH });
 
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  // Swagger UI's own routes (under DOCS_PATH) cannot take a policy: app.ts gives them `public` by prefix.
+  app.get(OPENAPI_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async () => app.swagger());
 }
 
 export default fp(openApiPlugin, { name: 'meldingskanal-openapi', fastify: '5.x' });

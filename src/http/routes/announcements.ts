@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
 import { getAnnouncement, listChannelAnnouncements } from '../../services/announcements.js';
 import { publishAnnouncement } from '../../services/publish.js';
-import { requireAuthenticated } from '../plugins/auth.js';
+import { POLICY } from '../policy.js';
 import { Announcement, AnnouncementPage, AnnouncementParams, PublishBody } from '../schemas/announcements.js';
 import { ChannelParams } from '../schemas/channels.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, PageQuery } from '../schemas/common.js';
@@ -19,7 +19,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
   app.post(
     '/channels/:slug/announcements',
     {
-      preHandler: requireAuthenticated,
+      config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
         summary: 'Publish an announcement',
@@ -47,6 +47,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
   app.get(
     '/channels/:slug/announcements',
     {
+      config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
         summary: "List a channel's announcements",
@@ -63,6 +64,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
   app.get(
     '/announcements/:id',
     {
+      config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
         summary: 'Get an announcement',

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
 import { createChannel, getChannel, listChannels } from '../../services/channels.js';
-import { requireAuthenticated } from '../plugins/auth.js';
+import { POLICY } from '../policy.js';
 import { Channel, ChannelPage, ChannelParams, CreateChannelBody } from '../schemas/channels.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, PageQuery } from '../schemas/common.js';
 
@@ -14,7 +14,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
   app.post(
     '/channels',
     {
-      preHandler: requireAuthenticated,
+      config: { policy: POLICY.admin },
       schema: {
         tags: ['channels'],
         summary: 'Create a channel',
@@ -33,6 +33,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
   app.get(
     '/channels',
     {
+      config: { policy: POLICY.public },
       schema: {
         tags: ['channels'],
         summary: 'List channels',
@@ -48,6 +49,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
   app.get(
     '/channels/:slug',
     {
+      config: { policy: POLICY.channelRead },
       schema: {
         tags: ['channels'],
         summary: 'Get a channel',

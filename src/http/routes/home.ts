@@ -8,6 +8,7 @@ import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.js';
 import type { AppDeps } from '../app.js';
+import { POLICY } from '../policy.js';
 
 export interface HomeRouteOptions {
   deps: Pick<AppDeps, 'config'>;
@@ -75,7 +76,7 @@ ${items}
 export async function homeRoutes(app: FastifyInstance, options: HomeRouteOptions): Promise<void> {
   // Rendered once: it depends on the configuration only.
   const page = renderHomePage(options.deps.config);
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/', { config: { policy: POLICY.public }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(page),
   );
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../../db/prisma.js';
 import { deleteMySubscription, listMySubscriptions, putMySubscription } from '../../services/subscriptions.js';
-import { requireAuthenticated } from '../plugins/auth.js';
+import { POLICY } from '../policy.js';
 import { ChannelParams } from '../schemas/channels.js';
 import { BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import { PutSubscriptionBody, Subscription, SubscriptionList } from '../schemas/subscriptions.js';
@@ -13,11 +13,10 @@ export interface SubscriptionRoutesOptions {
 }
 
 export const subscriptionRoutes: FastifyPluginAsyncTypebox<SubscriptionRoutesOptions> = async (app, { db }) => {
-  app.addHook('preHandler', requireAuthenticated);
-
   app.get(
     '/me/subscriptions',
     {
+      config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
         summary: 'List my subscriptions',
@@ -31,6 +30,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<SubscriptionRoutesOpt
   app.put(
     '/me/subscriptions/:slug',
     {
+      config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
         summary: 'Subscribe to a channel, or change a subscription',
@@ -61,6 +61,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<SubscriptionRoutesOpt
   app.delete(
     '/me/subscriptions/:slug',
     {
+      config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
         summary: 'Unsubscribe from a channel',

@@ -15,6 +15,7 @@ import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/template
 import { resolveUnsubscribeKey } from '../../mail/unsubscribe-token.js';
 import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
 import type { AppDeps } from '../app.js';
+import { POLICY } from '../policy.js';
 
 export interface UnsubscribeRouteOptions {
   deps: Pick<AppDeps, 'config' | 'db'>;
@@ -93,7 +94,10 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
     querystring: { type: 'object', properties: { token: { type: 'string' } } },
   } as const;
 
-  app.get('/unsubscribe', { schema }, async (request, reply) => {
+  // Public: the signed token in the address is the authority, not the caller's identity.
+  const config = { policy: POLICY.public };
+
+  app.get('/unsubscribe', { config, schema }, async (request, reply) => {
     const token = tokenOf(request);
     if (!token) return invalid(request, reply);
     try {
@@ -108,7 +112,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
 
   app.post(
     '/unsubscribe',
-    { schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' } },
+    { config, schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' } },
     async (request, reply) => {
       const token = tokenOf(request);
       if (!token) return invalid(request, reply);
