@@ -11,12 +11,15 @@ import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
 import authPlugin from './plugins/auth.js';
+import corsPlugin from './plugins/cors.js';
+import csrfPlugin from './plugins/csrf.js';
 import errorsPlugin from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
 import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import openApiPlugin, { DOCS_PATH } from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
+import securityHeadersPlugin from './plugins/security-headers.js';
 import policyPlugin, { POLICY } from './policy.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
@@ -68,12 +71,23 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
   // 0. route policies, FIRST: its onRoute hook refuses (app start fails) any route added later without a policy.
   //    Swagger UI registers its pages and static files itself and takes no route config: they are public docs.
-  await app.register(policyPlugin, { byPrefix: [{ prefix: DOCS_PATH, policy: POLICY.public }] });
+  //    @fastify/cors adds an `OPTIONS *` route for preflights (answered in its hook, before authentication): public.
+  await app.register(policyPlugin, {
+    byPrefix: [
+      { prefix: DOCS_PATH, policy: POLICY.public },
+      { prefix: '*', policy: POLICY.public },
+    ],
+  });
   // 1. cross-cutting: error handler, rate limits (before authentication: floods stop before any lookup),
   //    authentication, OpenAPI document and docs
   await app.register(errorsPlugin);
+  // Browser-facing protections: security headers on every response (errors and 429s too); CORS for widget reads,
+  // answering preflights before rate limits and authentication; CSRF checks once the session is known.
+  await app.register(securityHeadersPlugin, { config: deps.config });
+  await app.register(corsPlugin, { allowedOrigins: deps.config.allowedOrigins });
   await app.register(rateLimitPlugin, { config: deps.config });
   await app.register(authPlugin, { db: deps.db, sessions: deps.config.session });
+  await app.register(csrfPlugin, { allowedOrigins: deps.config.allowedOrigins });
   await app.register(openApiPlugin, { publicUrl: deps.config.http.publicUrl });
 
   // 2. operational endpoints: /healthz, /readyz, /metrics, and the landing page at /

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { POLICY } from '../policy.js';
 import { ErrorBody } from '../schemas/common.js';
+import { docsCsp } from './security-headers.js';
 
 export interface OpenApiPluginOptions {
   /** The address people reach the service at (config.http.publicUrl): the document's server. */
@@ -42,6 +43,7 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         { name: 'channels', description: 'Announcement streams' },
         { name: 'announcements', description: 'Items published in a channel' },
         { name: 'subscriptions', description: "The signed-in user's subscriptions" },
+        { name: 'live', description: 'Live updates over WebSocket (GET /api/v1/live)' },
         { name: 'organisations', description: 'Member organisations and their Feide realms' },
         { name: 'tokens', description: 'API tokens for automation' },
       ],
@@ -57,7 +59,13 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
     },
   });
 
-  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PATH,
+    // Its own Content-Security-Policy (security-headers.ts), replacing the app pages' one on the docs' responses.
+    staticCSP: docsCsp(options.publicUrl),
+    // The validator badge would load an image from validator.swagger.io, sending it our document's address.
+    uiConfig: { validatorUrl: null },
+  });
 
   // Swagger UI's own routes (under DOCS_PATH) cannot take a policy: app.ts gives them `public` by prefix.
   app.get(OPENAPI_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async () => app.swagger());

@@ -27,7 +27,8 @@ export function mailCatcherWebUrl(config: Config): string | undefined {
   return `http://localhost:${config.mail.maildev.webPort}`;
 }
 
-export function renderHomePage(config: Config): string {
+/** @param styleNonce this response's CSP style nonce (reply.cspNonce.style): the page's one inline `<style>`. */
+export function renderHomePage(config: Config, styleNonce: string): string {
   const catcher = mailCatcherWebUrl(config);
   const links: [href: string, label: string, note: string][] = [
     ['/api/docs', 'API-dokumentasjon', 'Interaktiv dokumentasjon av HTTP-API-et (OpenAPI).'],
@@ -50,7 +51,7 @@ export function renderHomePage(config: Config): string {
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Meldingskanal – BOTT</title>
-    <style>
+    <style nonce="${escapeHtml(styleNonce)}">
       body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
       a { color: #0b5394; }
       a:focus-visible { outline: 3px solid #0b5394; outline-offset: 2px; }
@@ -74,9 +75,8 @@ ${items}
 }
 
 export async function homeRoutes(app: FastifyInstance, options: HomeRouteOptions): Promise<void> {
-  // Rendered once: it depends on the configuration only.
-  const page = renderHomePage(options.deps.config);
+  // Rendered per response: the CSP nonce of its inline style is (src/http/plugins/security-headers.ts).
   app.get('/', { config: { policy: POLICY.public }, schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(page),
+    reply.type('text/html; charset=utf-8').send(renderHomePage(options.deps.config, reply.cspNonce.style)),
   );
 }

@@ -112,7 +112,12 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
 
   app.post(
     '/unsubscribe',
-    { config, schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' } },
+    {
+      // No CSRF token: mail clients POST here without a cookie, and a signed-in person's browser may send one, but
+      // the signed token in the address is the authority either way, not the session (src/http/plugins/csrf.ts).
+      config: { ...config, csrf: false },
+      schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' },
+    },
     async (request, reply) => {
       const token = tokenOf(request);
       if (!token) return invalid(request, reply);

@@ -1,0 +1,63 @@
+/**
+ * CORS for the embeddable widget: pages on WIDGET_ORIGINS (and PUBLIC_URL's own origin) may read the public read
+ * endpoints from the browser — GET/HEAD of channels and announcements — and nothing else.
+ *
+ * - Never with credentials: `Access-Control-Allow-Credentials` is never sent, so a browser never lets another
+ *   origin read a response made with the visitor's session cookie (it would show internal channels). A widget
+ *   therefore reads as anonymous: public channels only, like the feeds.
+ * - Never reflected blindly: an origin is echoed in `Access-Control-Allow-Origin` only when it is on the list;
+ *   others get no CORS headers at all (and `Vary: Origin`, so caches keep the answers apart).
+ * - Request headers are a fixed list (no `Authorization`: an API token in a page's script would be a leaked token).
+ * - Preflights are answered here, before authentication and rate limits, and cached by browsers for
+ *   PREFLIGHT_MAX_AGE_SECONDS.
+ *
+ * To open another read endpoint to widgets (feeds, say), add its path to WIDGET_READABLE_PATHS.
+ */
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** Paths (without the query) that widget origins may read with GET or HEAD. */
+export const WIDGET_READABLE_PATHS: readonly RegExp[] = [
+  /^\/api\/v1\/channels\/?$/,
+  /^\/api\/v1\/channels\/[^/]+\/?$/,
+  /^\/api\/v1\/channels\/[^/]+\/announcements\/?$/,
+  /^\/api\/v1\/announcements\/[^/]+\/?$/,
+];
+
+/** Chrome caps the preflight cache at 2 hours; longer values are cut to that anyway. */
+export const PREFLIGHT_MAX_AGE_SECONDS = 7200;
+
+const READ_METHODS = ['GET', 'HEAD'];
+
+export interface CorsPluginOptions {
+  /** config.allowedOrigins: PUBLIC_URL's origin and WIDGET_ORIGINS. */
+  allowedOrigins: readonly string[];
+}
+
+/** Whether a request (or the request a preflight announces) is a widget read. */
+export function isWidgetRead(request: Pick<FastifyRequest, 'method' | 'url' | 'headers'>): boolean {
+  const announced = request.headers['access-control-request-method'];
+  const method = request.method === 'OPTIONS' && typeof announced === 'string' ? announced : request.method;
+  if (!READ_METHODS.includes(method.toUpperCase())) return false;
+  const path = request.url.split('?')[0] ?? '';
+  return WIDGET_READABLE_PATHS.some((pattern) => pattern.test(path));
+}
+
+async function corsPlugin(app: FastifyInstance, options: CorsPluginOptions): Promise<void> {
+  const widgetRead: FastifyCorsOptions = {
+    // A list: @fastify/cors echoes the request's Origin only when it is one of these exact strings.
+    origin: [...options.allowedOrigins],
+    credentials: false,
+    methods: READ_METHODS,
+    allowedHeaders: ['Accept', 'Accept-Language'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+  };
+  await app.register(cors, {
+    hideOptionsRoute: true,
+    delegator: (request, callback) => callback(null, isWidgetRead(request) ? widgetRead : { origin: false }),
+  });
+}
+
+export default fp(corsPlugin, { name: 'meldingskanal-cors', fastify: '5.x' });
