@@ -32,9 +32,10 @@ interface RawReplayRow {
 
 /**
  * `announcement.published` events after `since` in the given channels, oldest first, whose announcement is still
- * published (a retracted one is not replayed). At most `limit`: when more exist, the NEWEST `limit` are returned
- * and `truncated` is true — a client that missed that much reloads older announcements over REST, and what it does
- * get continues without a gap into the live stream.
+ * published (a retracted one is not replayed) — the REST feed's rule, so a replay never shows what REST would not;
+ * the caller passes only channels the client may read (the live plugin checks them with canReadChannel). At most
+ * `limit`: when more exist, the NEWEST `limit` are returned and `truncated` is true — a client that missed that much
+ * reloads older announcements over REST, and what it does get continues without a gap into the live stream.
  */
 export async function findPublishedEventsSince(
   db: Db,
@@ -50,7 +51,7 @@ export async function findPublishedEventsSince(
      WHERE e."channelId" = ANY(${[...query.channelIds]}::uuid[])
        AND e.id > ${query.since}
        AND e.type = 'announcement.published'
-       AND a.status = 'published'
+       AND a.status = 'published' AND a."publishedAt" IS NOT NULL
      ORDER BY e.id DESC
      LIMIT ${query.limit + 1}`;
   const truncated = raw.length > query.limit;

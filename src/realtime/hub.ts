@@ -11,6 +11,7 @@
 import type { Redis } from 'ioredis';
 import { createRedis } from '../redis.js';
 import { withTimeout } from '../timeout.js';
+import { type AccessHint, accessRedisChannel, parseAccessHint } from './access-hints.js';
 import { encodeFrame, type LiveEvent, liveRedisChannel, parseLiveEvent } from './protocol.js';
 
 /** A socket-like receiver of events. */
@@ -31,6 +32,11 @@ export interface LiveHubOptions {
   log: HubLogger;
   /** Deliveries between two yields to the event loop. */
   sliceSize?: number;
+  /**
+   * Called with each "access changed" hint (access-hints.ts). Given, the hub also listens on
+   * `accessRedisChannel(prefix)`, over the same connection.
+   */
+  onAccessHint?: (hint: AccessHint) => void;
 }
 
 export const DEFAULT_SLICE_SIZE = 1000;
@@ -44,6 +50,8 @@ interface Pending {
 export class LiveHub {
   private readonly subscriber: Redis;
   private readonly redisChannel: string;
+  private readonly accessChannel: string | undefined;
+  private readonly onAccessHint: ((hint: AccessHint) => void) | undefined;
   private readonly log: HubLogger;
   private readonly sliceSize: number;
   /** channelId → its listeners. */
@@ -59,6 +67,8 @@ export class LiveHub {
 
   constructor(options: LiveHubOptions) {
     this.redisChannel = liveRedisChannel(options.prefix);
+    this.onAccessHint = options.onAccessHint;
+    this.accessChannel = options.onAccessHint ? accessRedisChannel(options.prefix) : undefined;
     this.log = options.log;
     this.sliceSize = options.sliceSize ?? DEFAULT_SLICE_SIZE;
     this.subscriber = createRedis(options.redisUrl, 'subscriber', 'live-hub');
@@ -66,6 +76,7 @@ export class LiveHub {
     this.subscriber.on('error', (error) => this.log.warn({ err: error }, 'live hub: Redis subscriber error'));
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.redisChannel) this.receive(message);
+      else if (channel === this.accessChannel) this.receiveAccessHint(message);
     });
   }
 
@@ -74,7 +85,8 @@ export class LiveHub {
    * are not seen). Safe to call more than once. ioredis re-subscribes by itself after a reconnect.
    */
   start(): Promise<void> {
-    this.starting ??= this.subscriber.subscribe(this.redisChannel).then(
+    const channels = this.accessChannel ? [this.redisChannel, this.accessChannel] : [this.redisChannel];
+    this.starting ??= this.subscriber.subscribe(...channels).then(
       () => undefined,
       (error: unknown) => {
         // Closed before Redis answered: nothing to report.
@@ -148,6 +160,20 @@ export class LiveHub {
     if (!this.byChannel.has(parsed.event.channelId)) return;
     this.queue.push({ event: parsed.event, frame: encodeFrame(parsed.event) });
     if (!this.draining) this.idle = this.drain();
+  }
+
+  private receiveAccessHint(message: string): void {
+    if (this.closed || !this.onAccessHint) return;
+    const hint = parseAccessHint(message);
+    if (!hint) {
+      this.log.warn({ length: message.length }, 'live hub: dropped a malformed access hint');
+      return;
+    }
+    try {
+      this.onAccessHint(hint);
+    } catch (error) {
+      this.log.error({ err: error }, 'live hub: the access hint handler failed');
+    }
   }
 
   /** Resolves when every event received so far has been handed to its listeners. */

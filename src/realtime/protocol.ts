@@ -27,12 +27,20 @@ export type ClientFrame =
 // ---- server → client ----
 export type ServerFrame =
   | { type: 'subscribed'; channels: string[]; denied: string[] }
-  | { type: 'unsubscribed'; channels: string[] }
+  /**
+   * Answers an `unsubscribe` frame (no reason), or tells the client the server removed channels: `access` when the
+   * caller may no longer read them (a role or the channel's visibility changed), `signed_out` when the session or
+   * token behind the socket ended (the socket is then closed with 4401).
+   */
+  | { type: 'unsubscribed'; channels: string[]; reason?: UnsubscribeReason }
   /** Ends the replay a subscribe frame with `since` asked for; `truncated` means older events were left out. */
   | { type: 'replayed'; channels: string[]; count: number; truncated: boolean }
   | LiveEvent
   | { type: 'pong' }
   | { type: 'error'; code: FrameErrorCode; message: string };
+
+/** Why the server removed channels from a socket by itself. */
+export type UnsubscribeReason = 'access' | 'signed_out';
 
 /** Codes of `error` frames. None of them closes the socket by itself (repeated `bad_frame` does, with 1008). */
 export type FrameErrorCode = 'bad_frame' | 'too_many_channels' | 'replay_unavailable' | 'internal_error';
@@ -44,6 +52,8 @@ export const CLOSE = {
   messageTooBig: 1009,
   tryAgainLater: 1013,
   serviceRestart: 1012,
+  /** The session or token the socket was opened with ended (signed out, expired, revoked). Application range. */
+  credentialsEnded: 4401,
 } as const;
 
 /** Longest channel slug a frame may name (the REST API's slug limit). */

@@ -21,6 +21,7 @@ import {
   parseClientFrame,
   parseEventId,
   type ServerFrame,
+  type UnsubscribeReason,
 } from './protocol.js';
 
 /** The parts of a `ws` WebSocket a session uses. */
@@ -72,6 +73,8 @@ export interface SessionLimits {
 export class LiveSession implements LiveListener {
   /** slug → channelId of the channels this socket watches. */
   private readonly channels = new Map<string, string>();
+  /** The same channels by id, for the per-event check in deliver(). */
+  private readonly channelIds = new Set<string>();
   /** Events at or below this id are ones the client said it has (its `since`). */
   private floor = 0n;
   /** The ids sent most recently, oldest first (a Set keeps insertion order). */
@@ -125,7 +128,9 @@ export class LiveSession implements LiveListener {
 
   /** Hub callback: one live event for a channel this socket watches. */
   deliver(event: LiveEvent, frame: string): void {
-    if (this.closed) return;
+    // The hub hands each event to a snapshot of a channel's listeners, so a socket whose access to the channel was
+    // just revoked can still be called for it: the channel must still be watched here, not just at dispatch.
+    if (this.closed || !this.channelIds.has(event.channelId)) return;
     if (this.held) {
       this.held.push(event);
       if (this.held.length > this.limits.maxHeldEvents)
@@ -135,6 +140,31 @@ export class LiveSession implements LiveListener {
     const id = BigInt(event.eventId);
     if (this.alreadyHas(id)) return;
     if (this.sendRaw(frame)) this.remember(id);
+  }
+
+  /** The channels this socket watches (slug and id), for access re-checks. */
+  watched(): { slug: string; id: string }[] {
+    return [...this.channels].map(([slug, id]) => ({ slug, id }));
+  }
+
+  /**
+   * Stops watching channels the caller may no longer read and tells the client which, and why. Channels not watched
+   * are ignored; nothing is sent when none was watched.
+   */
+  revoke(slugs: readonly string[], reason: UnsubscribeReason): void {
+    if (this.closed) return;
+    const removed = slugs.filter((slug) => this.stopWatching(slug));
+    if (removed.length > 0) this.send({ type: 'unsubscribed', channels: removed, reason });
+  }
+
+  /**
+   * The session or token this socket was opened with ended: the client is told which channels it lost, then the
+   * socket is closed with 4401 so it does not reconnect with the same, dead, credentials.
+   */
+  endCredentials(): void {
+    if (this.closed) return;
+    this.revoke([...this.channels.keys()], 'signed_out');
+    this.close(CLOSE.credentialsEnded, 'session or token ended');
   }
 
   /** The socket answered a ping. */
@@ -204,13 +234,18 @@ export class LiveSession implements LiveListener {
   }
 
   private unsubscribe(slugs: string[]): void {
-    for (const slug of slugs) {
-      const id = this.channels.get(slug);
-      if (id === undefined) continue;
-      this.channels.delete(slug);
-      this.ports.hub.unwatch(this, id);
-    }
+    for (const slug of slugs) this.stopWatching(slug);
     this.send({ type: 'unsubscribed', channels: slugs });
+  }
+
+  /** Returns false when the channel was not watched. */
+  private stopWatching(slug: string): boolean {
+    const id = this.channels.get(slug);
+    if (id === undefined) return false;
+    this.channels.delete(slug);
+    this.channelIds.delete(id);
+    this.ports.hub.unwatch(this, id);
+    return true;
   }
 
   private async subscribe(frame: Extract<ClientFrame, { type: 'subscribe' }>): Promise<void> {
@@ -236,6 +271,7 @@ export class LiveSession implements LiveListener {
     if (replaying) this.held = [];
     for (const channel of granted) {
       this.channels.set(channel.slug, channel.id);
+      this.channelIds.add(channel.id);
       this.ports.hub.watch(this, channel.id);
     }
     const deniedSet = new Set(denied);
@@ -281,6 +317,8 @@ export class LiveSession implements LiveListener {
     }
     const ordered = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [id, event] of ordered) {
+      // Access to a channel may have been revoked while its replay was read.
+      if (!this.channelIds.has(event.channelId)) continue;
       if (!this.sendRaw(encodeFrame(event))) return;
       this.remember(id);
     }

@@ -164,6 +164,52 @@ describe('LiveSession', () => {
     expect([...hub.watching.get(session)!]).toEqual(['id-beta']);
   });
 
+  it('revokes channels it may no longer read: says so, unwatches, and drops their events even if still handed one', async () => {
+    const { socket, hub, session, send, deliver } = setup();
+    await send({ type: 'subscribe', channels: ['alpha', 'beta'] });
+    expect(session.watched()).toEqual([
+      { slug: 'alpha', id: 'id-alpha' },
+      { slug: 'beta', id: 'id-beta' },
+    ]);
+    session.revoke(['alpha', 'gamma'], 'access');
+    expect(socket.sent.at(-1)).toEqual({ type: 'unsubscribed', channels: ['alpha'], reason: 'access' });
+    expect([...hub.watching.get(session)!]).toEqual(['id-beta']);
+    // The hub fans out to a snapshot of listeners: an event already on its way must not get through.
+    deliver(event(1, 'alpha'));
+    deliver(event(2, 'beta'));
+    expect(socket.eventIds()).toEqual(['2']);
+    // Revoking what is not watched sends nothing.
+    const sent = socket.sent.length;
+    session.revoke(['alpha'], 'access');
+    expect(socket.sent.length).toBe(sent);
+  });
+
+  it('ends on lost credentials: lists every channel as signed_out, then closes with 4401', async () => {
+    const { socket, hub, session, send } = setup();
+    await send({ type: 'subscribe', channels: ['alpha', 'beta'] });
+    session.endCredentials();
+    expect(socket.sent.at(-1)).toEqual({ type: 'unsubscribed', channels: ['alpha', 'beta'], reason: 'signed_out' });
+    expect(socket.closedWith?.code).toBe(4401);
+    expect(hub.watching.has(session)).toBe(false);
+  });
+
+  it('does not send replayed events of a channel revoked while the replay was read', async () => {
+    let session: LiveSession | undefined;
+    const {
+      socket,
+      send,
+      session: created,
+    } = setup({
+      replay: async () => {
+        session!.revoke(['beta'], 'access');
+        return { events: [event(11, 'alpha'), event(12, 'beta')], truncated: false };
+      },
+    });
+    session = created;
+    await send({ type: 'subscribe', channels: ['alpha', 'beta'], since: '10' });
+    expect(socket.eventIds()).toEqual(['11']);
+  });
+
   it('merges a replay with live events that arrive meanwhile: sorted, without repeats, then `replayed`', async () => {
     let deliverDuringReplay: () => void = () => {};
     const { socket, send, deliver } = setup({

@@ -1,12 +1,25 @@
 /**
- * Live updates: `GET /api/v1/live`, a WebSocket endpoint (wire protocol: src/realtime/README.md).
+ * Live updates: `GET /api/v1/live`, a WebSocket endpoint (wire protocol: src/realtime/README.md), and
+ * `POST /api/v1/live/tickets`, which hands out single-use tickets for opening one.
  *
- * - Authentication happens before the upgrade, in the auth plugin's onRequest hook: no Authorization header means
- *   anonymous, a bad token answers 401 and no socket is opened. (Browser tickets/cookies, and with them an Origin
- *   check, come later: a bearer header cannot be sent by another site's page, so there is no ambient credential to
- *   hijack yet.)
- * - Access is decided per channel at subscribe time with the same rule as REST (canReadChannel), and a channel the
- *   actor may not read is reported exactly like one that does not exist.
+ * - Everything is decided before the upgrade, so a refused client gets an HTTP status and no socket:
+ *   1. `?token=` / `?access_token=` → 400: long-lived credentials never travel in URLs (logs, history, Referer).
+ *   2. An `Origin` header that is not PUBLIC_URL's origin or a WIDGET_ORIGINS entry → 403. Browsers always send
+ *      Origin on a WebSocket handshake and attach the session cookie to it whichever page opened it, so this is
+ *      what stops another site's page from using a signed-in visitor's session (cross-site WebSocket hijacking).
+ *      Non-browser clients send no Origin and are let through (they authenticate with a bearer header or not at all).
+ *   3. Credentials, in the auth plugin's onRequest hook: a bearer header (a bad one answers 401), or the session
+ *      cookie; or here a `?ticket=` from POST /api/v1/live/tickets, consumed atomically (used, expired or forged →
+ *      401). None: anonymous, public channels only.
+ *   4. At most WS_MAX_CONNECTIONS_PER_IP open sockets per client address in this process → 429.
+ * - Access is decided per channel at subscribe time with the same rule as REST (canReadChannel), with the actor
+ *   re-read from the database at that moment, and a channel the actor may not read is reported exactly like one
+ *   that does not exist. Replays only cover the channels granted.
+ * - Access is then re-checked every LIVE_ACCESS_RECHECK_MS for every socket, in a few batched queries
+ *   (src/services/live-access.ts): channels the caller can no longer read are removed (`unsubscribed`, reason
+ *   `access`); a socket whose session or token ended is told (`signed_out`) and closed with 4401. An "access changed"
+ *   hint on Redis (src/realtime/access-hints.ts, published after sign-out or a role change) re-checks the sockets
+ *   concerned at once, in every API process.
  * - The plugin owns the process's LiveHub (decorated as `app.liveHub`): it creates it, starts it and closes it.
  * - Inbound frames are capped at WS_MAX_PAYLOAD_BYTES (ws's default is 100 MiB); the socket is pinged every
  *   WS_PING_INTERVAL_MS and terminated when it missed the previous pong; a socket whose unsent data passes
@@ -14,7 +27,7 @@
  * - On app.close() every socket is closed with 1001 (going away) so clients reconnect, with jitter, elsewhere.
  */
 import websocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import type { WebSocket } from 'ws';
@@ -23,12 +36,23 @@ import { findPublishedEventsSince } from '../../db/live-replay.js';
 import { canReadChannel } from '../../domain/access.js';
 import { AppError } from '../../domain/errors.js';
 import type { Actor } from '../../domain/types.js';
+import type { AccessHint } from '../../realtime/access-hints.js';
 import { liveEventFrom } from '../../realtime/events.js';
 import { LiveHub } from '../../realtime/hub.js';
 import { CLOSE, parseEventId } from '../../realtime/protocol.js';
 import { LiveSession, type SessionLimits, type SessionPorts } from '../../realtime/session.js';
+import {
+  credentialKey,
+  findUnreadableChannels,
+  type LiveCredential,
+  resolveLiveCredentials,
+} from '../../services/live-access.js';
+import { issueLiveTicket, LIVE_TICKET_TTL_SECONDS, redeemLiveTicket } from '../../services/live-tickets.js';
+import { hashToken } from '../../services/tokens.js';
 import type { AppDeps } from '../app.js';
 import { POLICY } from '../policy.js';
+import { BEARER_REQUIRED, errorResponses } from '../schemas/common.js';
+import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,6 +62,10 @@ declare module 'fastify' {
 }
 
 export const LIVE_PATH = '/api/v1/live';
+export const LIVE_TICKETS_PATH = '/api/v1/live/tickets';
+
+/** Query parameters that would put a long-lived credential in a URL; refused outright so nobody builds on them. */
+const CREDENTIALS_IN_URL = ['token', 'access_token'] as const;
 
 /** Most events one replay sends; past it the newest are sent and the `replayed` frame says `truncated`. */
 export const REPLAY_LIMIT = 500;
@@ -51,7 +79,7 @@ const MAX_QUEUED_FRAMES = 32;
 const MAX_HELD_EVENTS = 10_000;
 
 export interface LivePluginOptions {
-  deps: Pick<AppDeps, 'config' | 'db'>;
+  deps: Pick<AppDeps, 'config' | 'db' | 'redis'>;
 }
 
 const LiveQuery = Type.Object(
@@ -59,14 +87,53 @@ const LiveQuery = Type.Object(
     since: Type.Optional(
       Type.String({ pattern: '^(0|[1-9][0-9]{0,18})$', description: 'Last event id received, to replay the gap' }),
     ),
+    ticket: Type.Optional(
+      Type.String({ maxLength: 100, description: 'A single-use ticket from POST /api/v1/live/tickets' }),
+    ),
   },
   { additionalProperties: false },
 );
 
-async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Promise<void> {
-  const { config, db } = options.deps;
+const LiveTicket = Type.Object(
+  {
+    ticket: Type.String({ description: 'Pass as `?ticket=` when opening GET /api/v1/live. Works once.' }),
+    expiresIn: Type.Integer({ description: 'Seconds the ticket stays valid', examples: [LIVE_TICKET_TTL_SECONDS] }),
+  },
+  { additionalProperties: false },
+);
 
-  const hub = new LiveHub({ redisUrl: config.redis.url, prefix: config.redis.prefix, log: app.log });
+/** One open socket: what it was authenticated with, and who that is now. */
+interface Watcher {
+  readonly session: LiveSession;
+  readonly credential: LiveCredential;
+  /** Refreshed by every access re-check and every subscribe. */
+  actor: Actor;
+}
+
+/** Sockets to re-check: everything, or those of some users and those watching some channels. */
+interface RecheckScope {
+  all: boolean;
+  userIds: Set<string>;
+  channelIds: Set<string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the live route's hooks: what the socket about to be opened is authenticated with. */
+    liveCredential?: LiveCredential;
+  }
+}
+
+async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Promise<void> {
+  const { config, db, redis } = options.deps;
+  const allowedOrigins = new Set(config.allowedOrigins);
+
+  const hub = new LiveHub({
+    redisUrl: config.redis.url,
+    prefix: config.redis.prefix,
+    log: app.log,
+    onAccessHint: (hint) => requestRecheck(scopeOfHint(hint)),
+  });
   app.decorate('liveHub', hub);
   // Not awaited: with Redis down the API still starts (and /readyz says so); the subscription is made once Redis
   // answers. Tests and callers that need it await `app.liveHub.start()`, which returns the same promise.
@@ -79,12 +146,27 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     maxQueuedFrames: MAX_QUEUED_FRAMES,
     maxHeldEvents: MAX_HELD_EVENTS,
   };
-  const sessions = new Set<LiveSession>();
+  const watchers = new Map<LiveSession, Watcher>();
 
-  const portsFor = (actor: Actor, request: FastifyRequest): SessionPorts => ({
+  /** The actor behind a credential now, or null when it ended (one or two queries; none for anonymous). */
+  const currentActor = async (credential: LiveCredential): Promise<Actor | null> => {
+    const actors = await resolveLiveCredentials(db, [credential], config.session);
+    return actors.get(credentialKey(credential)) ?? null;
+  };
+
+  const portsFor = (watcher: () => Watcher, request: FastifyRequest): SessionPorts => ({
     hub,
     log: request.log,
     async resolveChannels(slugs) {
+      // The rights of this moment, as a REST request would see them, not those the socket was opened with.
+      const self = watcher();
+      const actor = await currentActor(self.credential);
+      if (!actor) {
+        self.session.endCredentials();
+        watchers.delete(self.session);
+        return { granted: [], denied: slugs };
+      }
+      self.actor = actor;
       const found = await Promise.all(slugs.map((slug) => findChannelBySlug(db, slug, actor)));
       const granted: { id: string; slug: string }[] = [];
       const denied: string[] = [];
@@ -131,17 +213,143 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   });
 
   const heartbeat = setInterval(() => {
-    for (const session of sessions) if (!session.heartbeat()) sessions.delete(session);
+    for (const session of watchers.keys()) if (!session.heartbeat()) watchers.delete(session);
   }, config.ws.pingIntervalMs);
   // The timer alone must not keep a process alive that is otherwise done.
   heartbeat.unref();
 
+  // ---- access re-checks ----
+  let pendingScope: RecheckScope | undefined;
+  let recheckRunning: Promise<void> | undefined;
+  let closing = false;
+
+  /** Queues a re-check of `scope`; re-checks run one at a time, and scopes queued meanwhile are merged. */
+  function requestRecheck(scope: RecheckScope): void {
+    if (closing) return;
+    if (pendingScope) {
+      pendingScope.all ||= scope.all;
+      for (const id of scope.userIds) pendingScope.userIds.add(id);
+      for (const id of scope.channelIds) pendingScope.channelIds.add(id);
+    } else {
+      pendingScope = scope;
+    }
+    recheckRunning ??= (async () => {
+      try {
+        while (pendingScope && !closing) {
+          const next = pendingScope;
+          pendingScope = undefined;
+          await recheckAccess(next).catch((error: unknown) =>
+            // Sockets stay as they are until the next tick: with PostgreSQL away, no new events are relayed either.
+            app.log.warn({ err: error }, 'live: access re-check failed'),
+          );
+        }
+      } finally {
+        recheckRunning = undefined;
+      }
+    })();
+  }
+
+  async function recheckAccess(scope: RecheckScope): Promise<void> {
+    const targets = [...watchers.values()].filter(
+      (w) =>
+        scope.all ||
+        (w.actor.kind === 'user' && scope.userIds.has(w.actor.userId)) ||
+        w.session.watched().some((c) => scope.channelIds.has(c.id)),
+    );
+    if (targets.length === 0) return;
+    const actors = await resolveLiveCredentials(
+      db,
+      targets.map((w) => w.credential),
+      config.session,
+    );
+    const stillIn: Watcher[] = [];
+    for (const watcher of targets) {
+      const actor = actors.get(credentialKey(watcher.credential)) ?? null;
+      if (!actor) {
+        watcher.session.endCredentials();
+        watchers.delete(watcher.session);
+        continue;
+      }
+      watcher.actor = actor;
+      if (watcher.session.watched().length > 0) stillIn.push(watcher);
+    }
+    if (stillIn.length === 0) return;
+    const unreadable = await findUnreadableChannels(
+      db,
+      stillIn.map((w) => ({ actor: w.actor, channelIds: w.session.watched().map((c) => c.id) })),
+    );
+    stillIn.forEach((watcher, i) => {
+      const lost = unreadable[i]!;
+      if (lost.size === 0) return;
+      watcher.session.revoke(
+        watcher.session
+          .watched()
+          .filter((c) => lost.has(c.id))
+          .map((c) => c.slug),
+        'access',
+      );
+    });
+  }
+
+  const recheckTimer = setInterval(
+    () => requestRecheck({ all: true, userIds: new Set(), channelIds: new Set() }),
+    config.ws.accessRecheckMs,
+  );
+  recheckTimer.unref();
+
+  // ---- connections per client address ----
+  const openPerIp = new Map<string, number>();
+  /** Takes one of the address's connection slots; the returned function gives it back (once, whoever calls it). */
+  function takeConnectionSlot(ip: string): (() => void) | null {
+    const open = openPerIp.get(ip) ?? 0;
+    if (open >= config.ws.maxConnectionsPerIp) return null;
+    openPerIp.set(ip, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (openPerIp.get(ip) ?? 1) - 1;
+      if (left > 0) openPerIp.set(ip, left);
+      else openPerIp.delete(ip);
+    };
+  }
+
   app.addHook('onClose', async () => {
+    closing = true;
     clearInterval(heartbeat);
-    for (const session of sessions) session.dispose();
-    sessions.clear();
+    clearInterval(recheckTimer);
+    await recheckRunning;
+    for (const session of watchers.keys()) session.dispose();
+    watchers.clear();
     await hub.close();
   });
+
+  app.post(
+    LIVE_TICKETS_PATH,
+    {
+      // Any authenticated caller; the ticket stands for exactly the credential that asked for it.
+      config: { policy: POLICY.signedIn },
+      schema: {
+        tags: ['live'],
+        summary: 'A single-use ticket for opening the live WebSocket',
+        description:
+          'For clients that cannot send an Authorization header on a WebSocket handshake and must never put a ' +
+          `long-lived token in a URL: the ticket stands for this request's session or token, works once and expires ` +
+          `after ${LIVE_TICKET_TTL_SECONDS} s. Open \`GET /api/v1/live?ticket=<ticket>\`. A signed-in browser on ` +
+          'this site may also simply open the WebSocket: its session cookie is accepted there.',
+        security: BEARER_REQUIRED,
+        response: { 201: LiveTicket, ...errorResponses(403) },
+      },
+    },
+    async (request, reply) => {
+      const credential = requestCredential(request);
+      if (credential.kind === 'anonymous') {
+        throw new AppError('unauthenticated', 'Sign in or send a bearer token to get a live ticket');
+      }
+      const issued = await issueLiveTicket(redis, config.redis.prefix, credential);
+      return reply.code(201).header('cache-control', 'no-store').send(issued);
+    },
+  );
 
   app.get(
     LIVE_PATH,
@@ -150,29 +358,106 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       // Anyone may connect; each subscribed channel is checked with canReadChannel, as REST reads are.
       config: { policy: POLICY.channelRead },
       schema: { querystring: LiveQuery },
-      // The pattern admits 19 digits; a bigint stops at 9223372036854775807.
-      preHandler: async (request) => {
-        const { since } = request.query as { since?: string };
+      // Before validation, so a URL credential gets its own message rather than "not an accepted field".
+      onRequest: async (request) => {
+        const query = (request.query ?? {}) as Record<string, unknown>;
+        const inUrl = CREDENTIALS_IN_URL.find((name) => query[name] !== undefined);
+        if (inUrl) {
+          throw new AppError(
+            'validation_failed',
+            `Credentials do not go in URLs (?${inUrl}=): send "Authorization: Bearer <token>", or get a single-use ` +
+              `ticket from POST ${LIVE_TICKETS_PATH} and pass ?ticket=`,
+            [{ field: `query.${inUrl}`, message: 'is not accepted' }],
+          );
+        }
+        const origin = request.headers.origin;
+        if (origin !== undefined && !allowedOrigins.has(origin)) {
+          throw new AppError('forbidden', 'Live connections from this origin are not allowed');
+        }
+      },
+      preHandler: async (request, reply) => {
+        // The pattern admits 19 digits; a bigint stops at 9223372036854775807.
+        const { since, ticket } = request.query as { since?: string; ticket?: string };
         if (since !== undefined && parseEventId(since) === null) {
           throw new AppError('validation_failed', 'since must be an event id (a non-negative 64-bit integer)', [
             { field: 'query.since', message: 'is out of range' },
           ]);
         }
+        request.liveCredential =
+          ticket !== undefined ? await redeemTicket(request, reply, ticket) : requestCredential(request);
+        if (!request.ws) return;
+        const release = takeConnectionSlot(request.ip);
+        if (!release) {
+          throw new AppError(
+            'rate_limited',
+            `Too many live connections from this address (at most ${config.ws.maxConnectionsPerIp}); close some first`,
+          );
+        }
+        // The slot is freed when the connection ends, however it ends (also when the handshake itself fails).
+        request.raw.socket?.once('close', release);
+        slotReleases.set(request, release);
       },
     },
     (socket: WebSocket, request) => {
       const { since } = request.query as { since?: string };
-      const session = new LiveSession(socket, portsFor(request.actor, request), limits, since);
-      sessions.add(session);
+      const release = slotReleases.get(request);
+      let watcher: Watcher | undefined;
+      const session = new LiveSession(
+        socket,
+        portsFor(() => watcher!, request),
+        limits,
+        since,
+      );
+      watcher = { session, credential: request.liveCredential ?? { kind: 'anonymous' }, actor: request.actor };
+      watchers.set(session, watcher);
       // Handlers are attached synchronously: a frame sent right after the handshake must not be lost.
       socket.on('message', (data, isBinary) => session.receive(data, isBinary));
       socket.on('pong', () => session.markAlive());
       socket.on('close', () => {
-        sessions.delete(session);
+        release?.();
+        watchers.delete(session);
         session.dispose();
       });
     },
   );
+
+  /** Consumes `?ticket=` and makes its credential the request's: 401 for a used, expired or forged ticket. */
+  async function redeemTicket(request: FastifyRequest, reply: FastifyReply, ticket: string): Promise<LiveCredential> {
+    if (request.headers.authorization !== undefined) {
+      throw new AppError('validation_failed', 'Send either a ticket or an Authorization header, not both');
+    }
+    const credential = await redeemLiveTicket(redis, config.redis.prefix, ticket);
+    const actor = credential ? await currentActor(credential) : null;
+    if (!credential || !actor) {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw new AppError('unauthenticated', 'The live ticket is not valid (unknown, already used or expired)');
+    }
+    request.actor = actor;
+    request.authMethod = credential.kind;
+    return credential;
+  }
+}
+
+/** Connection-slot releases of upgrade requests on their way to the handler. */
+const slotReleases = new WeakMap<FastifyRequest, () => void>();
+
+/** What the request is authenticated with, by reference (a session id or a token hash, never a secret). */
+function requestCredential(request: FastifyRequest): LiveCredential {
+  if (request.authMethod === 'session' && request.session) {
+    return { kind: 'session', sessionId: request.session.sessionId };
+  }
+  if (request.authMethod === 'token') {
+    const token = bearerToken(request.headers.authorization);
+    if (token) return { kind: 'token', tokenHash: hashToken(token) };
+  }
+  return { kind: 'anonymous' };
+}
+
+/** The sockets a hint asks to re-check. */
+function scopeOfHint(hint: AccessHint): RecheckScope {
+  const userIds = new Set(hint.userId ? [hint.userId] : []);
+  const channelIds = new Set(hint.channelId ? [hint.channelId] : []);
+  return { all: userIds.size === 0 && channelIds.size === 0, userIds, channelIds };
 }
 
 function isUpgradeRequest(headers: FastifyRequest['raw']['headers']): boolean {

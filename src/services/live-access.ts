@@ -1,0 +1,144 @@
+/**
+ * Access of open WebSockets, checked again while they stay open. A socket was authorised when it was opened and when
+ * it subscribed; a live connection can outlast both (sign-out, a revoked token, a lost role, a channel made
+ * internal), so the live plugin re-checks every socket every LIVE_ACCESS_RECHECK_MS with these functions.
+ *
+ * Batched: one tick costs a fixed number of queries whatever the number of sockets — one for the sessions, one for
+ * the tokens, one for the channels with the roles of every user concerned — never one per socket or per channel.
+ * The rules are the REST rules: a session is alive as resolveSession decides (absolute and idle limits), a token as
+ * authenticateToken decides (not revoked, not expired), and a channel readable as canReadChannel decides.
+ */
+import type { Db } from '../db/prisma.js';
+import { canReadChannel } from '../domain/access.js';
+import type { Actor, ChannelRoleKind, ChannelVisibility, TokenScope } from '../domain/types.js';
+import type { SessionTimeouts } from './sessions.js';
+import { allowedScopes } from './tokens.js';
+
+/**
+ * What a live connection was authenticated with: a sign-in session (by its id, the hash of the cookie secret), an API
+ * token (by its hash) or nothing. Secrets themselves are never kept.
+ */
+export type LiveCredential =
+  | { kind: 'anonymous' }
+  | { kind: 'session'; sessionId: string }
+  | { kind: 'token'; tokenHash: string };
+
+/** A stable key for a credential (maps, logs never see it: it is a hash already). */
+export function credentialKey(credential: LiveCredential): string {
+  switch (credential.kind) {
+    case 'anonymous':
+      return 'anonymous';
+    case 'session':
+      return `session:${credential.sessionId}`;
+    case 'token':
+      return `token:${credential.tokenHash}`;
+  }
+}
+
+/**
+ * The current actor behind each credential, or null for those that ended (session signed out, expired or idle; token
+ * revoked, expired or deleted; user deleted). Anonymous stays anonymous. Two queries at most.
+ */
+export async function resolveLiveCredentials(
+  db: Db,
+  credentials: readonly LiveCredential[],
+  timeouts: SessionTimeouts,
+  now = new Date(),
+): Promise<Map<string, Actor | null>> {
+  const result = new Map<string, Actor | null>();
+  const sessionIds = new Set<string>();
+  const tokenHashes = new Set<string>();
+  for (const credential of credentials) {
+    if (credential.kind === 'anonymous') result.set('anonymous', { kind: 'anonymous' });
+    else if (credential.kind === 'session') sessionIds.add(credential.sessionId);
+    else tokenHashes.add(credential.tokenHash);
+  }
+  const userSelect = { id: true, isAdmin: true, organisationId: true } as const;
+  const [sessions, tokens] = await Promise.all([
+    sessionIds.size === 0
+      ? []
+      : db.session.findMany({
+          where: { id: { in: [...sessionIds] } },
+          select: { id: true, lastSeenAt: true, expiresAt: true, user: { select: userSelect } },
+        }),
+    tokenHashes.size === 0
+      ? []
+      : db.apiToken.findMany({
+          where: { tokenHash: { in: [...tokenHashes] } },
+          select: { tokenHash: true, scopes: true, revokedAt: true, expiresAt: true, user: { select: userSelect } },
+        }),
+  ]);
+  const nowMs = now.getTime();
+  for (const id of sessionIds) result.set(`session:${id}`, null);
+  for (const session of sessions) {
+    // resolveSession's rule, without its side effects: a socket is not a request, so it neither refreshes
+    // lastSeenAt (an open tab is not activity) nor deletes the row (the next request does).
+    const alive = session.expiresAt.getTime() > nowMs && nowMs - session.lastSeenAt.getTime() < timeouts.idleTimeoutMs;
+    if (!alive) continue;
+    const { user } = session;
+    result.set(`session:${session.id}`, {
+      kind: 'user',
+      userId: user.id,
+      isAdmin: user.isAdmin,
+      organisationId: user.organisationId,
+      scopes: allowedScopes(user),
+    });
+  }
+  for (const hash of tokenHashes) result.set(`token:${hash}`, null);
+  for (const token of tokens) {
+    if (token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= nowMs)) continue;
+    const allowed = allowedScopes(token.user);
+    result.set(`token:${token.tokenHash}`, {
+      kind: 'user',
+      userId: token.user.id,
+      isAdmin: token.user.isAdmin,
+      organisationId: token.user.organisationId,
+      scopes: (token.scopes as TokenScope[]).filter((s) => allowed.includes(s)),
+    });
+  }
+  return result;
+}
+
+/** One watcher to check: who it is now, and the channels (by id) it watches. */
+export interface WatcherToCheck {
+  actor: Actor;
+  channelIds: readonly string[];
+}
+
+/**
+ * For each watcher, the channel ids it may no longer read: channels that were deleted, whose visibility changed, or
+ * whose role the user lost. One query: the channels with the roles of exactly the users concerned.
+ */
+export async function findUnreadableChannels(db: Db, watchers: readonly WatcherToCheck[]): Promise<Set<string>[]> {
+  const channelIds = new Set<string>();
+  const userIds = new Set<string>();
+  for (const watcher of watchers) {
+    for (const id of watcher.channelIds) channelIds.add(id);
+    if (watcher.actor.kind === 'user') userIds.add(watcher.actor.userId);
+  }
+  if (channelIds.size === 0) return watchers.map(() => new Set());
+  const channels = await db.channel.findMany({
+    where: { id: { in: [...channelIds] } },
+    select: {
+      id: true,
+      visibility: true,
+      roles: { where: { userId: { in: [...userIds] } }, select: { userId: true, role: true } },
+    },
+  });
+  const byId = new Map<string, { visibility: ChannelVisibility; roles: Map<string, ChannelRoleKind> }>();
+  for (const channel of channels) {
+    byId.set(channel.id, {
+      visibility: channel.visibility,
+      roles: new Map(channel.roles.map((r) => [r.userId, r.role])),
+    });
+  }
+  return watchers.map(({ actor, channelIds: watched }) => {
+    const unreadable = new Set<string>();
+    for (const id of watched) {
+      const channel = byId.get(id);
+      const role = channel && actor.kind === 'user' ? (channel.roles.get(actor.userId) ?? null) : null;
+      if (!channel || !canReadChannel(actor, { visibility: channel.visibility, role })) unreadable.add(id);
+    }
+    return unreadable;
+  });
+}
