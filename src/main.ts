@@ -22,6 +22,13 @@ import type { FastifyInstance } from 'fastify';
 // This file is the one composition root allowed to import workers/: everything else in src/ stays independent of
 // the worker process (ARCHITECTURE.md, "src/ never imports workers/").
 import { startWorkers } from '../workers/main.js';
+import {
+  type DevProvider,
+  needsDevSignIn,
+  seedDevAccounts,
+  startDevProvider,
+  withDevSignIn,
+} from './auth/dev-provider.js';
 import { type Config, ConfigError, loadConfig, redactUrl } from './config.js';
 import { runMigrations } from './db/migrate.js';
 import { createDeps, type Deps } from './deps.js';
@@ -37,6 +44,7 @@ export const EXIT = { ok: 0, failed: 1, badConfig: 2 } as const;
 /** Everything a running process holds, in the order it was started; each field is set once started. */
 interface Running {
   catcher?: DevMailCatcher;
+  devSignIn?: DevProvider;
   deps?: Deps;
   app?: FastifyInstance;
   mailer?: Mailer;
@@ -77,9 +85,28 @@ async function mailTransport(config: Config, log: Logger, running: Running): Pro
   return running.catcher.smtpUrl;
 }
 
-async function start(config: Config, log: Logger, running: Running): Promise<void> {
-  const runsApi = config.role === 'all' || config.role === 'api';
-  const runsWorkers = config.role === 'all' || config.role === 'worker';
+/**
+ * In development without OIDC_ISSUER, the API's sign-in goes to the local development provider (started here, before
+ * the API): returns the configuration with that provider as issuer and client. Otherwise the configuration as is.
+ */
+async function devSignIn(config: Config, log: Logger, running: Running): Promise<Config> {
+  if (!needsDevSignIn(config)) return config;
+  running.devSignIn = await startDevProvider({
+    appEnv: config.appEnv,
+    port: config.oidc.devProviderPort,
+    redirectUrl: config.oidc.redirectUrl,
+    postLogoutRedirectUrl: config.oidc.postLogoutRedirectUrl,
+    onError: (error) => log.warn({ err: error }, 'development sign-in: provider error'),
+  });
+  const { issuer } = running.devSignIn;
+  log.info({ devSignInUrl: issuer }, `Development sign-in: ${issuer} (not Feide)`);
+  return withDevSignIn(config, running.devSignIn);
+}
+
+async function start(givenConfig: Config, log: Logger, running: Running): Promise<void> {
+  const runsApi = givenConfig.role === 'all' || givenConfig.role === 'api';
+  const runsWorkers = givenConfig.role === 'all' || givenConfig.role === 'worker';
+  const config = runsApi ? await devSignIn(givenConfig, log, running) : givenConfig;
   log.info(
     {
       role: config.role,
@@ -92,6 +119,11 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
 
   running.deps = createDeps(config);
   if (config.role === 'all') await prepareDatabase(config, log, running.deps);
+  if (running.devSignIn) {
+    // After the demo content, so the BOTT-SA publisher gets its channel role.
+    const seeded = await seedDevAccounts(running.deps.db, running.devSignIn.issuer);
+    log.info(seeded, 'development sign-in: demo accounts ready');
+  }
 
   if (runsWorkers) {
     const smtpUrl = await mailTransport(config, log, running);
@@ -142,6 +174,7 @@ async function stopAll(running: Running, log: Logger): Promise<boolean> {
   await step('mailer', running.mailer && (() => running.mailer!.close()));
   await step('database and Redis connections', running.deps && (() => running.deps!.close()));
   await step('mail catcher', running.catcher && (() => running.catcher!.stop()));
+  await step('development sign-in', running.devSignIn && (() => running.devSignIn!.close()));
   return clean;
 }
 

@@ -292,7 +292,13 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
     res.writeHead(503).end();
   };
   const server = createServer((req, res) => handle(req, res));
-  const address = await listen(server, options.port, options.host ?? '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  const address = await listen(server, options.port, host).catch((error: unknown) => {
+    throw new Error(
+      `The development sign-in cannot listen on ${host}:${options.port} (DEV_OIDC_PORT): ${(error as Error).message}`,
+      { cause: error },
+    );
+  });
   const issuer = `http://localhost:${address.port}`;
 
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -22,6 +22,7 @@ import rateLimitPlugin from './plugins/rate-limit.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
 import policyPlugin, { POLICY } from './policy.js';
 import { announcementRoutes } from './routes/announcements.js';
+import { authRoutes } from './routes/auth.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
@@ -115,6 +116,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     },
     { prefix: '/api/v1' },
   );
+  // Sign-in (/auth/login, /auth/callback, /auth/logout) and GET /api/v1/me: at the root, since /auth/* is no API v1
+  // path and takes HTML forms.
+  await app.register(authRoutes, { deps });
 
   // 4. e-mail link endpoints (unsubscribe)
   await app.register(unsubscribeRoutes, { deps });
