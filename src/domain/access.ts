@@ -113,3 +113,25 @@ export function isInReadScope(scope: ChannelReadScope, channel: ChannelFacts): b
   if (scope.all) return true;
   return scope.visibilities.includes(channel.visibility) || (scope.memberUserId !== null && channel.role !== null);
 }
+
+/** Reading the audit log: administrators acting with admin rights. */
+export function canReadAuditLog(actor: Actor): boolean {
+  return actsAsAdmin(actor);
+}
+
+/**
+ * Downloading one's own personal data: a signed-in session, or a token with the `read` scope (a token narrowed to
+ * publishing, as automation holds, has no business reading the account's profile and history).
+ */
+export function canExportOwnData(actor: Actor, credential: 'anonymous' | 'session' | 'token'): boolean {
+  if (actor.kind !== 'user') return false;
+  return credential === 'session' || actor.scopes.includes('read');
+}
+
+/**
+ * Deleting one's own account: only the person, in a signed-in session. Never an API token: tokens live in scripts
+ * and CI settings, and a leaked one must not be able to end an account irreversibly.
+ */
+export function canEraseOwnAccount(actor: Actor, credential: 'anonymous' | 'session' | 'token'): boolean {
+  return actor.kind === 'user' && credential === 'session';
+}

@@ -24,4 +24,5 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditOutcome = 'success' | 'denied' | 'failure';
+export const AUDIT_OUTCOMES = ['success', 'denied', 'failure'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

@@ -46,6 +46,25 @@ export function decodeAnnouncementCursor(raw: string): AnnouncementCursor {
   return { publishedAt, id: value.i.toLowerCase() };
 }
 
+/** Sort key of the audit log: time descending, id descending (id orders records written in the same millisecond). */
+export interface AuditCursor {
+  at: Date;
+  id: bigint;
+}
+
+export function encodeAuditCursor(key: AuditCursor): string {
+  return encode({ k: 'au', a: key.at.toISOString(), i: key.id.toString() });
+}
+
+export function decodeAuditCursor(raw: string): AuditCursor {
+  const value = decode(raw, 'au');
+  if (typeof value.a !== 'string' || !ISO_INSTANT.test(value.a)) throw invalidCursor();
+  if (typeof value.i !== 'string' || !/^[1-9]\d{0,18}$/.test(value.i)) throw invalidCursor();
+  const at = new Date(value.a);
+  if (Number.isNaN(at.getTime())) throw invalidCursor();
+  return { at, id: BigInt(value.i) };
+}
+
 function encode(value: Record<string, string>): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
+import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import corsPlugin from './plugins/cors.js';
 import csrfPlugin from './plugins/csrf.js';
@@ -22,6 +23,7 @@ import rateLimitPlugin from './plugins/rate-limit.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
 import policyPlugin, { POLICY } from './policy.js';
 import { announcementRoutes } from './routes/announcements.js';
+import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
@@ -82,6 +84,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // 1. cross-cutting: error handler, rate limits (before authentication: floods stop before any lookup),
   //    authentication, OpenAPI document and docs
   await app.register(errorsPlugin);
+  // Denied attempts at privileged routes (401/403) go into the audit log, from this one onError hook.
+  await app.register(auditPlugin, { db: deps.db });
   // Browser-facing protections: security headers on every response (errors and 429s too); CORS for widget reads,
   // answering preflights before rate limits and authentication; CSRF checks once the session is known.
   await app.register(securityHeadersPlugin, { config: deps.config });
@@ -110,6 +114,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(channelRoutes, { db: deps.db });
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
+      await v1.register(auditRoutes, { db: deps.db });
       await v1.register(channelSettingsRoutes, { db: deps.db });
       await v1.register(organisationRoutes, { db: deps.db });
       await v1.register(tokenRoutes, { db: deps.db });
