@@ -95,7 +95,8 @@ beforeAll(async () => {
     MIGRATE_ON_START: 'false',
     SEED_ON_EMPTY: 'false',
   };
-  api = startProcess('api', { ...common, ROLE: 'api', HOST: '127.0.0.1', PORT: '0' });
+  // The API role starts the development sign-in (no OIDC_ISSUER here): on a free port, like the API itself.
+  api = startProcess('api', { ...common, ROLE: 'api', HOST: '127.0.0.1', PORT: '0', DEV_OIDC_PORT: '0' });
   worker = startProcess('worker', { ...common, ROLE: 'worker', SMTP_URL: smtp.url, MAIL_FROM });
 }, 60_000);
 

@@ -31,8 +31,6 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     UNSUBSCRIBE_SECRET: TEST_UNSUBSCRIBE_SECRET,
     SEED_ON_EMPTY: 'false',
     MIGRATE_ON_START: 'false',
-    // Processes started from this environment (launcher, e2e) run the development sign-in: on a free port.
-    DEV_OIDC_PORT: '0',
     ...overrides,
   };
   const config = loadConfig(env);

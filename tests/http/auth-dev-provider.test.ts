@@ -268,6 +268,47 @@ describe('sign-out', () => {
   });
 });
 
+describe('the landing page', () => {
+  it('offers "Logg inn" to visitors and "Logg ut" (a POST with the CSRF token) to the signed-in', async () => {
+    const anonymous = await appGet(app, '/', new CookieJar());
+    expect(anonymous.response.body).toContain('href="/auth/login"');
+    expect(anonymous.response.body).not.toContain('action="/auth/logout"');
+
+    const { appJar } = await signIn('dev-employee-ntnu');
+    const page = (await appGet(app, '/', appJar)).response;
+    expect(page.headers['cache-control']).toMatch(/no-store/);
+    expect(page.body).toContain('Logget inn som <strong>Ansatt ved NTNU</strong>');
+    const csrfToken = (await me(appJar)).response.json().csrfToken;
+    expect(page.body).toContain(`name="_csrf" value="${csrfToken}"`);
+    expect(page.body).toMatch(/<form method="post" action="\/auth\/logout">/);
+
+    // Submitting it, as the browser would (same-origin), signs out.
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: {
+        cookie: appJar.header() as string,
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'same-origin',
+      },
+      payload: `_csrf=${encodeURIComponent(csrfToken)}`,
+    });
+    expect(response.statusCode).toBe(303);
+    expect((await me(appJar)).response.statusCode).toBe(401);
+  });
+
+  it('refuses a cross-site sign-out without the CSRF token (the session stays)', async () => {
+    const { appJar } = await signIn('dev-employee-ntnu');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { cookie: appJar.header() as string, 'sec-fetch-site': 'cross-site' },
+    });
+    expect(response.statusCode).toBe(403);
+    expect((await me(appJar)).response.statusCode).toBe(200);
+  });
+});
+
 describe('session timeouts', () => {
   it('ends an idle session and one past its absolute limit', async () => {
     const idle = await signIn('dev-employee-uio');

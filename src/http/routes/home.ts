@@ -1,17 +1,29 @@
 /**
  * `GET /` — a small landing page, so that a person who opens http://localhost:3000 after `npm start` finds the way:
  * the interactive API documentation, the channel list, and (in development without SMTP) the mail catcher where
- * e-mails arrive. Norwegian bokmål, like the people it serves; no scripts, no external assets.
+ * e-mails arrive; and sign-in: "Logg inn", or the signed-in person's name with a "Logg ut" button (a form POST with
+ * the session's CSRF token — signing out is a state change, never a link). Norwegian bokmål, like the people it
+ * serves; no scripts, no external assets.
  */
 // Type-only: brings @fastify/swagger's additions to route schemas (tags, summary, hide) into scope.
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.js';
+import { isAppError } from '../../domain/errors.js';
+import { currentUser } from '../../services/sign-in.js';
 import type { AppDeps } from '../app.js';
+import { CSRF_FORM_FIELD } from '../plugins/csrf.js';
 import { POLICY } from '../policy.js';
+import { LOGIN_PATH, LOGOUT_PATH } from './auth.js';
 
 export interface HomeRouteOptions {
-  deps: Pick<AppDeps, 'config'>;
+  deps: Pick<AppDeps, 'config' | 'db'>;
+}
+
+/** The signed-in person looking at the page (session callers only). */
+export interface HomeViewer {
+  displayName: string;
+  csrfToken: string;
 }
 
 function escapeHtml(value: string): string {
@@ -27,8 +39,31 @@ export function mailCatcherWebUrl(config: Config): string | undefined {
   return `http://localhost:${config.mail.maildev.webPort}`;
 }
 
-/** @param styleNonce this response's CSP style nonce (reply.cspNonce.style): the page's one inline `<style>`. */
-export function renderHomePage(config: Config, styleNonce: string): string {
+function signInSection(config: Config, viewer: HomeViewer | null): string {
+  if (viewer) {
+    return `      <section aria-labelledby="innlogging">
+        <h2 id="innlogging">Innlogging</h2>
+        <p>Logget inn som <strong>${escapeHtml(viewer.displayName)}</strong>.</p>
+        <form method="post" action="${LOGOUT_PATH}">
+          <input type="hidden" name="${CSRF_FORM_FIELD}" value="${escapeHtml(viewer.csrfToken)}">
+          <button type="submit">Logg ut</button>
+        </form>
+      </section>`;
+  }
+  // Without an identity provider there is nothing to sign in with; say nothing rather than offer a dead end.
+  if (!config.oidc.issuer) return '';
+  return `      <section aria-labelledby="innlogging">
+        <h2 id="innlogging">Innlogging</h2>
+        <p><a href="${LOGIN_PATH}">Logg inn</a> for å lese interne kanaler og styre abonnementene dine.</p>
+      </section>`;
+}
+
+/**
+ * @param styleNonce this response's CSP style nonce (reply.cspNonce.style): the page's one inline `<style>`.
+ * @param viewer the signed-in person, or null for anonymous visitors.
+ */
+export function renderHomePage(config: Config, styleNonce: string, viewer: HomeViewer | null = null): string {
+  const signIn = signInSection(config, viewer);
   const catcher = mailCatcherWebUrl(config);
   const links: [href: string, label: string, note: string][] = [
     ['/api/docs', 'API-dokumentasjon', 'Interaktiv dokumentasjon av HTTP-API-et (OpenAPI).'],
@@ -54,7 +89,8 @@ export function renderHomePage(config: Config, styleNonce: string): string {
     <style nonce="${escapeHtml(styleNonce)}">
       body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
       a { color: #0b5394; }
-      a:focus-visible { outline: 3px solid #0b5394; outline-offset: 2px; }
+      a:focus-visible, button:focus-visible { outline: 3px solid #0b5394; outline-offset: 2px; }
+      button { font: inherit; padding: 0.4rem 1rem; }
       footer { margin-top: 2rem; font-size: 0.9rem; color: #555; }
     </style>
   </head>
@@ -63,6 +99,7 @@ export function renderHomePage(config: Config, styleNonce: string): string {
       <h1>Meldingskanal</h1>
       <p>Kunngjøringstjenesten til BOTT-samarbeidet (UiB, UiO, UiT og NTNU): driftsmeldinger og nyheter fra
         fellesprosjektene, levert på e-post og direkte i nettleseren.</p>
+${signIn}
       <h2>Kom i gang</h2>
       <ul>
 ${items}
@@ -76,7 +113,23 @@ ${items}
 
 export async function homeRoutes(app: FastifyInstance, options: HomeRouteOptions): Promise<void> {
   // Rendered per response: the CSP nonce of its inline style is (src/http/plugins/security-headers.ts).
-  app.get('/', { config: { policy: POLICY.public }, schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderHomePage(options.deps.config, reply.cspNonce.style)),
-  );
+  const { config, db } = options.deps;
+  app.get('/', { config: { policy: POLICY.public }, schema: { hide: true } }, async (request, reply) => {
+    let viewer: HomeViewer | null = null;
+    if (request.session) {
+      // An account deleted since the session was resolved is simply not signed in any more.
+      const user = await currentUser(db, request.actor).catch((error: unknown) => {
+        if (isAppError(error) && error.code === 'unauthenticated') return null;
+        throw error;
+      });
+      if (user) viewer = { displayName: user.displayName, csrfToken: request.session.csrfToken };
+    }
+    return (
+      reply
+        .type('text/html; charset=utf-8')
+        // Personal when signed in (name, CSRF token): never from a shared cache.
+        .header('cache-control', viewer ? 'private, no-store' : 'no-cache')
+        .send(renderHomePage(config, reply.cspNonce.style, viewer))
+    );
+  });
 }
