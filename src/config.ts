@@ -312,8 +312,8 @@ export const SETTINGS = {
     parse: integer(1, 1000000),
   }),
   RATE_LIMIT_SENSITIVE_PER_MINUTE: setting({
-    doc: 'Requests per minute to each sensitive endpoint (sign-in start, API token creation), per user, or per IP address before sign-in.',
-    default: '30',
+    doc: 'Requests per minute to each sensitive endpoint (sign-in start, API token creation), per user, or per IP address before sign-in (raise it behind a large NAT).',
+    default: '60',
     parse: integer(1, 1000000),
   }),
   WS_MAX_CONNECTIONS_PER_IP: setting({
@@ -459,6 +459,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     if (!v.OIDC_ISSUER && !problems.some((p) => p.startsWith('OIDC_ISSUER'))) {
       problems.push('OIDC_ISSUER is required when APP_ENV=production (the development sign-in never runs there)');
+    }
+    // Sign-in over plain http would expose codes and tokens; openid-client allows it only in development.
+    if (v.OIDC_ISSUER && new URL(v.OIDC_ISSUER).protocol !== 'https:') {
+      problems.push('OIDC_ISSUER must be https:// when APP_ENV=production (Feide: https://auth.dataporten.no)');
+    }
+    if (v.OIDC_REDIRECT_URL && new URL(v.OIDC_REDIRECT_URL).protocol !== 'https:') {
+      problems.push('OIDC_REDIRECT_URL must be https:// when APP_ENV=production');
     }
     if (v.PUBLIC_URL && new URL(v.PUBLIC_URL).protocol !== 'https:') {
       problems.push('PUBLIC_URL must be https:// when APP_ENV=production');

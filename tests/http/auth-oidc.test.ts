@@ -379,5 +379,26 @@ describe('provider availability and client types', () => {
       await bare.close();
     }
     expect(() => oidcClientSettings({ ...config, appEnv: 'production' })).toThrow(/must be https/);
+    const production = {
+      APP_ENV: 'production',
+      PUBLIC_URL: 'https://meldingskanal.example',
+      SMTP_URL: 'smtp://relay.example:587',
+      MAIL_FROM: 'Meldingskanal <noreply@uio.no>',
+      UNSUBSCRIBE_SECRET: 'x'.repeat(40),
+      OIDC_CLIENT_ID: 'client',
+    };
+    expect(() => loadConfig({ ...production, OIDC_ISSUER: 'http://auth.example' })).toThrow(
+      /OIDC_ISSUER must be https/,
+    );
+    expect(() =>
+      loadConfig({
+        ...production,
+        OIDC_ISSUER: 'https://auth.dataporten.no',
+        OIDC_REDIRECT_URL: 'http://meldingskanal.example/auth/callback',
+      }),
+    ).toThrow(/OIDC_REDIRECT_URL must be https/);
+    expect(loadConfig({ ...production, OIDC_ISSUER: 'https://auth.dataporten.no' }).oidc.issuer).toBe(
+      'https://auth.dataporten.no',
+    );
   });
 });
