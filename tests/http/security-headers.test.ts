@@ -33,7 +33,12 @@ beforeAll(async () => {
   slug = (await createChannel(ctx.deps.db, { visibility: 'public' })).slug;
   app = await buildApp(ctx.deps, { logger: false });
   // The same deployment behind plain http (development): no HSTS.
-  const plainConfig = loadConfig({ ...ctx.env, PUBLIC_URL: 'http://localhost:3000', OIDC_ISSUER: '' });
+  const plainConfig = loadConfig({
+    ...ctx.env,
+    PUBLIC_URL: 'http://localhost:3000',
+    OIDC_ISSUER: '',
+    DEV_OIDC_PORT: '3001',
+  });
   plainHttpApp = await buildApp({ ...ctx.deps, config: plainConfig }, { logger: false });
 });
 

@@ -34,7 +34,8 @@ export interface SecurityHeadersOptions {
  */
 export function signOutFormTargets(config: SecurityHeadersOptions['config']): string[] {
   if (config.oidc.issuer) return [new URL(config.oidc.issuer).origin];
-  if (config.appEnv !== 'development') return [];
+  // Port 0: picked when the provider starts, unknown here; the sign-in pages send their own CSP with the real issuer.
+  if (config.appEnv !== 'development' || config.oidc.devProviderPort === 0) return [];
   return [`http://localhost:${config.oidc.devProviderPort}`, `http://127.0.0.1:${config.oidc.devProviderPort}`];
 }
 
@@ -60,6 +61,13 @@ export function appCspDirectives(config: SecurityHeadersOptions['config']): Reco
 }
 
 /**
+ * The one inline `<style>` Swagger UI writes: the logo's SVG (`.logo_small_svg__cls-2{fill:#fff}…`, in
+ * swagger-ui-standalone-preset.js). Allowed by its hash rather than with 'unsafe-inline'; should an upgrade of
+ * @fastify/swagger-ui change it, tests/e2e/csp.test.ts reports the violation with the new hash.
+ */
+export const SWAGGER_UI_LOGO_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
+/**
  * Swagger UI's policy. It loads only its own files from /api/docs/static and the OpenAPI document from this origin,
  * and runs no inline script (the initializer is a file); its icons are data: URIs. The online validator badge is
  * switched off in openapi.ts, so no third-party host is needed.
@@ -68,7 +76,7 @@ export function docsCsp(publicUrl: string): string {
   return serialiseCsp({
     'default-src': ["'self'"],
     'script-src': ["'self'"],
-    'style-src': ["'self'"],
+    'style-src': ["'self'", SWAGGER_UI_LOGO_STYLE_HASH],
     'img-src': ["'self'", 'data:'],
     'font-src': ["'self'", 'data:'],
     'connect-src': ["'self'"],

@@ -1,0 +1,113 @@
+/**
+ * The Content-Security-Policies in a real browser (headless Chromium through playwright-core): the landing page and
+ * the Swagger UI at /api/docs load and render with no CSP violation, and a violation is noticed when there is one
+ * (an injected inline script), so the check itself can fail. Header values are checked in
+ * tests/http/security-headers.test.ts; only a browser shows that the pages still work under them.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.js';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { createChannel } from '../helpers/factories.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** Headless, and nothing that talks to the network by itself. */
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let ctx: TestContext;
+let app: FastifyInstance;
+let base: string;
+let browser: BrowserContext;
+let userDataDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  ctx = await createTestContext();
+  await createChannel(ctx.deps.db, { visibility: 'public' });
+  app = await buildApp(ctx.deps, { logger: false });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  userDataDir = mkdtempSync(join(tmpdir(), 'mk-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await app?.close();
+  await ctx?.close();
+});
+
+interface Watched {
+  page: Page;
+  /** CSP violations, from the page's own `securitypolicyviolation` events and from the console. */
+  violations: string[];
+}
+
+async function open(path: string): Promise<Watched> {
+  const page = await browser.newPage();
+  const violations: string[] = [];
+  // Init scripts are injected by the browser itself, so the policy under test does not block this listener.
+  await page.exposeFunction('__reportCspViolation', (text: string) => violations.push(text));
+  // Browser-side code as text: this project type-checks without the DOM library.
+  await page.addInitScript(`
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__reportCspViolation(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline'));
+    });
+  `);
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto(`${base}${path}`, { waitUntil: 'load' });
+  expect(response?.status(), path).toBe(200);
+  return { page, violations };
+}
+
+describe('Content-Security-Policy in Chromium', () => {
+  it('the landing page renders, styled, without a violation', async () => {
+    const { page, violations } = await open('/');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Meldingskanal');
+    // The inline stylesheet applied (it carries the response's nonce): body max-width is 40rem.
+    const maxWidth = await page.evaluate('getComputedStyle(document.body).maxWidth');
+    expect(maxWidth).not.toBe('none');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('the API documentation renders its operations without a violation', async () => {
+    const { page, violations } = await open('/api/docs/');
+    await page.locator('.swagger-ui .info .title').filter({ hasText: 'Meldingskanal API' }).waitFor();
+    await page.locator('.opblock').first().waitFor();
+    expect(await page.locator('.opblock').count()).toBeGreaterThan(5);
+    // Expanding an operation renders its schemas and examples (more of the UI's code paths).
+    await page.locator('.opblock-summary').first().click();
+    await page.locator('.opblock-body').first().waitFor();
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('notices a violation when there is one (an injected inline script is refused)', async () => {
+    const { page, violations } = await open('/');
+    await page.addScriptTag({ content: 'window.__injected = true;' }).catch(() => undefined);
+    const injected = await page.evaluate('window.__injected === true');
+    expect(injected).toBe(false);
+    await expect.poll(() => violations.length).toBeGreaterThan(0);
+    await page.close();
+  });
+});
