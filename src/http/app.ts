@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(auditRoutes, { db: deps.db });
       await v1.register(channelSettingsRoutes, { db: deps.db });
       await v1.register(organisationRoutes, { db: deps.db });
-      await v1.register(tokenRoutes, { db: deps.db });
+      await v1.register(tokenRoutes, { db: deps.db, config: deps.config });
     },
     { prefix: '/api/v1' },
   );

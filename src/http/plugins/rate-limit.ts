@@ -10,8 +10,8 @@
  * - Per route: a route can declare its own, tighter limit the way @fastify/rate-limit documents it,
  *   `config: { rateLimit: { max, timeWindow, keyGenerator } }`; `sensitiveRouteLimit(config)` is the one for sign-in
  *   and token creation. Such a limit is counted per route, in addition to the two above.
- * - Exempt: the operational endpoints (/healthz, /readyz, /metrics: probes and scrapes must never be refused) and
- *   any route that declares `config: { rateLimit: false }`.
+ * - Exempt: routes whose policy is `operational` (/healthz, /readyz, /metrics: an orchestrator that gets 429 from a
+ *   probe restarts a healthy process) and any route that declares `config: { rateLimit: false }`.
  *
  * Over a limit: 429 with `Retry-After` (seconds) and the usual error body, code `rate_limited`. Within limits,
  * `x-ratelimit-limit/remaining/reset` describe the tightest limit that applied.
@@ -32,9 +32,6 @@ import { withTimeout } from '../../timeout.js';
 
 /** Every limit counts requests in fixed windows of one minute. */
 export const RATE_WINDOW_MS = 60_000;
-
-/** Probes and scrapes: never limited (an orchestrator that gets 429 from /healthz restarts a healthy process). */
-export const RATE_LIMIT_EXEMPT_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** How long start-up waits for the limiter's Redis connection before serving anyway (failing open until it is up). */
 const CONNECT_WAIT_MS = 2000;
@@ -196,8 +193,8 @@ async function enforce(limiter: Limiter, request: FastifyRequest, reply: Fastify
 }
 
 function isExempt(request: FastifyRequest): boolean {
-  const route = request.routeOptions;
-  return route.config?.rateLimit === false || (route.url !== undefined && RATE_LIMIT_EXEMPT_PATHS.has(route.url));
+  const config = request.routeOptions.config;
+  return config?.rateLimit === false || config?.policy?.kind === 'operational';
 }
 
 async function rateLimitPlugin(app: FastifyInstance, options: RateLimitPluginOptions): Promise<void> {

@@ -31,6 +31,7 @@ import {
 import type { AppDeps } from '../app.js';
 import { clearSessionCookie, requireAuthenticated, setSessionCookie } from '../plugins/auth.js';
 import { CSRF_FORM_FIELD } from '../plugins/csrf.js';
+import { sensitiveRouteLimit } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { BEARER_REQUIRED, errorResponses } from '../schemas/common.js';
 import { Me } from '../schemas/me.js';
@@ -192,7 +193,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  app.get(LOGIN_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async (request, reply) => {
+  // Its own, tighter rate limit: each start writes a pending sign-in row and costs a round trip to the provider.
+  const loginConfig = { policy: POLICY.public, rateLimit: sensitiveRouteLimit(config) };
+  app.get(LOGIN_PATH, { config: loginConfig, schema: { hide: true } }, async (request, reply) => {
     if (!signInDeps) return sendProblem(reply, request, 'not_configured');
     const returnTo = (request.query as Record<string, unknown> | undefined)?.returnTo;
     try {

@@ -4,18 +4,22 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { Config } from '../../config.js';
 import type { Db } from '../../db/prisma.js';
 import { createMyToken, listMyTokens, revokeAnyToken, revokeMyToken } from '../../services/api-tokens.js';
 import { callerOf } from '../caller.js';
+import { sensitiveRouteLimit } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import { ApiTokenList, CreateApiTokenBody, CreatedApiToken, TokenParams } from '../schemas/tokens.js';
 
 export interface TokenRoutesOptions {
   db: Db;
+  /** For the tighter rate limit of token creation. */
+  config: Pick<Config, 'rateLimit'>;
 }
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { db }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { db, config }) => {
   app.get(
     '/me/tokens',
     {
@@ -34,7 +38,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
   app.post(
     '/me/tokens',
     {
-      config: { policy: POLICY.self },
+      // A tighter rate limit: minting credentials in bulk is never routine.
+      config: { policy: POLICY.self, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['tokens'],
         summary: 'Create an API token',
