@@ -94,6 +94,8 @@ async function devSignIn(config: Config, log: Logger, running: Running): Promise
   running.devSignIn = await startDevProvider({
     appEnv: config.appEnv,
     port: config.oidc.devProviderPort,
+    // The API's interface: loopback by default; in a container (HOST=0.0.0.0) the browser reaches it via its port.
+    host: config.http.host,
     redirectUrl: config.oidc.redirectUrl,
     postLogoutRedirectUrl: config.oidc.postLogoutRedirectUrl,
     onError: (error) => log.warn({ err: error }, 'development sign-in: provider error'),
