@@ -86,7 +86,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         const announcementIds = published.map((event) => announcementIdOf(event));
         const announcements = await tx.announcement.findMany({
           where: { id: { in: announcementIds } },
-          include: { channel: { select: { slug: true } } },
+          include: { channel: { select: { slug: true } }, author: { select: { displayName: true } } },
         });
         const byId = new Map(announcements.map((a) => [a.id, a]));
 

@@ -15,6 +15,7 @@ export interface ReplayRow {
     importance: 'info' | 'important' | 'critical';
     status: 'draft' | 'published' | 'retracted';
     publishedAt: Date | null;
+    author: { displayName: string } | null;
   };
 }
 
@@ -28,6 +29,7 @@ interface RawReplayRow {
   importance: ReplayRow['announcement']['importance'];
   status: ReplayRow['announcement']['status'];
   publishedAt: Date | null;
+  authorName: string | null;
 }
 
 /**
@@ -44,10 +46,12 @@ export async function findPublishedEventsSince(
   if (query.channelIds.length === 0) return { rows: [], truncated: false };
   const raw = await db.$queryRaw<RawReplayRow[]>`
     SELECT e.id AS "eventId", e."channelId", c.slug AS "channelSlug",
-           a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt"
+           a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
+           u."displayName" AS "authorName"
       FROM "OutboxEvent" e
       JOIN "Announcement" a ON a.id = e."aggregateId"
       JOIN "Channel" c ON c.id = e."channelId"
+      LEFT JOIN "User" u ON u.id = a."authorId"
      WHERE e."channelId" = ANY(${[...query.channelIds]}::uuid[])
        AND e.id > ${query.since}
        AND e.type = 'announcement.published'
@@ -69,6 +73,7 @@ export async function findPublishedEventsSince(
         importance: r.importance,
         status: r.status,
         publishedAt: r.publishedAt,
+        author: r.authorName === null ? null : { displayName: r.authorName },
       },
     }));
   return { rows, truncated };

@@ -158,6 +158,11 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
     STATUS_VALUES.includes(a.status as string) &&
     (a.publishedAt === null || typeof a.publishedAt === 'string');
   if (!fieldsOk) return { ok: false, reason: 'announcement fields are missing or of the wrong type' };
+  // Absent only in events of a version from before authors were shown: read as "no author", like a former user.
+  const author = a.author === undefined || a.author === null ? null : a.author;
+  if (author !== null && (typeof author !== 'object' || typeof (author as { name?: unknown }).name !== 'string')) {
+    return { ok: false, reason: 'announcement author must be null or { name }' };
+  }
   return {
     ok: true,
     event: {
@@ -174,6 +179,7 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
         status: a.status as AnnouncementView['status'],
         publishedAt: a.publishedAt as string | null,
         url: a.url as string,
+        author: author === null ? null : { name: (author as { name: string }).name },
       },
     },
   };

@@ -18,6 +18,8 @@ interface FeedRow {
   importance: Importance;
   status: 'published';
   publishedAt: Date;
+  /** The author's display name; null when the account is gone (a former user) or there never was one. */
+  authorName: string | null;
 }
 
 /**
@@ -40,23 +42,33 @@ export async function listChannelAnnouncements(
   const take = page.limit + 1;
   const rows = after
     ? await deps.db.$queryRaw<FeedRow[]>`
-        SELECT id, title, body, importance::text AS importance, status::text AS status, "publishedAt"
-        FROM "Announcement"
-        WHERE "channelId" = ${channel.id}::uuid AND status = 'published' AND "publishedAt" IS NOT NULL
-          AND ("publishedAt", id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)
-        ORDER BY "publishedAt" DESC, id DESC
+        SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
+               u."displayName" AS "authorName"
+        FROM "Announcement" a
+        LEFT JOIN "User" u ON u.id = a."authorId"
+        WHERE a."channelId" = ${channel.id}::uuid AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+          AND (a."publishedAt", a.id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)
+        ORDER BY a."publishedAt" DESC, a.id DESC
         LIMIT ${take}`
     : await deps.db.$queryRaw<FeedRow[]>`
-        SELECT id, title, body, importance::text AS importance, status::text AS status, "publishedAt"
-        FROM "Announcement"
-        WHERE "channelId" = ${channel.id}::uuid AND status = 'published' AND "publishedAt" IS NOT NULL
-        ORDER BY "publishedAt" DESC, id DESC
+        SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
+               u."displayName" AS "authorName"
+        FROM "Announcement" a
+        LEFT JOIN "User" u ON u.id = a."authorId"
+        WHERE a."channelId" = ${channel.id}::uuid AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+        ORDER BY a."publishedAt" DESC, a.id DESC
         LIMIT ${take}`;
 
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
   return {
-    items: items.map((row) => announcementView(row, channel.slug, deps.publicUrl)),
+    items: items.map((row) =>
+      announcementView(
+        { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
+        channel.slug,
+        deps.publicUrl,
+      ),
+    ),
     nextCursor:
       rows.length > page.limit && last
         ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })
@@ -76,6 +88,7 @@ export async function getAnnouncement(
   const row = await deps.db.announcement.findUnique({
     where: { id },
     include: {
+      author: { select: { displayName: true } },
       channel: {
         select: {
           slug: true,

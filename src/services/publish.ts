@@ -55,6 +55,7 @@ export async function publishAnnouncement(
         status: 'published',
         publishedAt: new Date(),
       },
+      include: { author: { select: { displayName: true } } },
     });
     const payload: OutboxPayload = { announcementId: created.id };
     await tx.outboxEvent.create({

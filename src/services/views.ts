@@ -11,6 +11,15 @@ export interface ChannelView {
   createdAt: string;
 }
 
+/**
+ * Who wrote an announcement, as readers see it: the author's display name only (never an address or an id). An
+ * announcement whose author deleted their account has `author: null`, shown as "former user"; so has one no person
+ * wrote (demo content).
+ */
+export interface AnnouncementAuthor {
+  name: string;
+}
+
 export interface AnnouncementView {
   id: string;
   channel: string;
@@ -20,6 +29,7 @@ export interface AnnouncementView {
   status: 'draft' | 'published' | 'retracted';
   publishedAt: string | null;
   url: string;
+  author: AnnouncementAuthor | null;
 }
 
 export function channelView(row: {
@@ -48,6 +58,8 @@ export function announcementView(
     importance: AnnouncementView['importance'];
     status: AnnouncementView['status'];
     publishedAt: Date | null;
+    /** The author's account (load it with the row), or null when there is none any more. */
+    author: { displayName: string } | null;
   },
   channelSlug: string,
   publicUrl: string,
@@ -61,6 +73,7 @@ export function announcementView(
     status: row.status,
     publishedAt: row.publishedAt?.toISOString() ?? null,
     url: `${publicUrl}/api/v1/announcements/${row.id}`,
+    author: row.author ? { name: row.author.displayName } : null,
   };
 }
 

@@ -72,7 +72,7 @@ describe('POST /api/v1/channels/:slug/announcements', () => {
     expect(response.statusCode).toBe(201);
     const announcement = response.json();
     expect(Object.keys(announcement).sort()).toEqual(
-      ['body', 'channel', 'id', 'importance', 'publishedAt', 'status', 'title', 'url'].sort(),
+      ['author', 'body', 'channel', 'id', 'importance', 'publishedAt', 'status', 'title', 'url'].sort(),
     );
     expect(announcement).toMatchObject({
       channel: 'offentlig',
@@ -81,6 +81,7 @@ describe('POST /api/v1/channels/:slug/announcements', () => {
       importance: 'important',
       status: 'published',
       url: `${ctx.config.http.publicUrl}/api/v1/announcements/${announcement.id}`,
+      author: { name: expect.stringMatching(/^Test user /) },
     });
     expect(response.headers.location).toBe(`/api/v1/announcements/${announcement.id}`);
 

@@ -70,7 +70,10 @@ async function publish(slug: string, title = 'Melding'): Promise<LiveEvent> {
   const db = ctx.deps.db;
   const view = await publishAnnouncement({ db, publicUrl: PUBLIC_URL }, publisher, slug, { title, body: 'Tekst.' });
   const outbox = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: view.id } });
-  const announcement = await db.announcement.findUniqueOrThrow({ where: { id: view.id } });
+  const announcement = await db.announcement.findUniqueOrThrow({
+    where: { id: view.id },
+    include: { author: { select: { displayName: true } } },
+  });
   return liveEventFrom(outbox, announcement, { slug }, PUBLIC_URL);
 }
 

@@ -54,7 +54,10 @@ async function publish(slug: string, title = 'Melding'): Promise<LiveEvent> {
     body: 'Tekst i **Markdown**.',
   });
   const outbox = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: view.id } });
-  const announcement = await db.announcement.findUniqueOrThrow({ where: { id: view.id } });
+  const announcement = await db.announcement.findUniqueOrThrow({
+    where: { id: view.id },
+    include: { author: { select: { displayName: true } } },
+  });
   return liveEventFrom(outbox, announcement, { slug }, ctx.config.http.publicUrl);
 }
 

@@ -27,6 +27,7 @@ function event(id: number, channelId: string): LiveEvent {
       status: 'published',
       publishedAt: '2026-11-26T12:00:00.000Z',
       url: `http://localhost:3000/api/v1/announcements/${id}`,
+      author: { name: 'Test Publisher' },
     },
   };
 }

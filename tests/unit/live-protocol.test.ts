@@ -91,6 +91,7 @@ describe('parseLiveEvent', () => {
       status: 'published',
       publishedAt: '2026-11-26T12:00:00.000Z',
       url: 'http://localhost:3000/api/v1/announcements/0b4d0a52-6a8e-4e3f-9c55-1f2e3d4c5b6a',
+      author: { name: 'Kari Nordmann' },
     },
   };
 
@@ -101,6 +102,13 @@ describe('parseLiveEvent', () => {
     expect(parsed).toEqual({ ok: true, event: valid });
   });
 
+  it('reads a former user (author null) and an event from before authors were shown (no author) as author null', () => {
+    const formerUser = { ...valid, announcement: { ...valid.announcement, author: null } };
+    expect(parseLiveEvent(JSON.stringify(formerUser))).toEqual({ ok: true, event: formerUser });
+    const { author: _omitted, ...older } = valid.announcement;
+    expect(parseLiveEvent(JSON.stringify({ ...valid, announcement: older }))).toEqual({ ok: true, event: formerUser });
+  });
+
   it.each([
     ['not JSON', 'nope'],
     ['a numeric eventId', JSON.stringify({ ...valid, eventId: 12 })],
@@ -109,6 +117,7 @@ describe('parseLiveEvent', () => {
     ['no announcement', JSON.stringify({ ...valid, announcement: null })],
     ['a bad importance', JSON.stringify({ ...valid, announcement: { ...valid.announcement, importance: 'urgent' } })],
     ['a missing title', JSON.stringify({ ...valid, announcement: { ...valid.announcement, title: undefined } })],
+    ['an author without a name', JSON.stringify({ ...valid, announcement: { ...valid.announcement, author: {} } })],
   ])('refuses %s with a reason', (_what, raw) => {
     const parsed = parseLiveEvent(raw);
     expect(parsed.ok).toBe(false);

@@ -76,6 +76,7 @@ function event(id: number, slug = 'alpha'): LiveEvent {
       status: 'published',
       publishedAt: null,
       url: `http://x/${id}`,
+      author: null,
     },
   };
 }

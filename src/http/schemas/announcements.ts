@@ -14,6 +14,20 @@ export const Announcement = Type.Object(
     status: Type.Enum(['draft', 'published', 'retracted']),
     publishedAt: Type.Union([DateTime, Type.Null()]),
     url: Type.String({ format: 'uri' }),
+    author: Type.Union(
+      [
+        Type.Object(
+          { name: Type.String({ description: "The author's display name" }) },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
+      {
+        description:
+          'Who wrote it. null: written by a former user (the account was deleted) or by no person (demo content); ' +
+          'show it as "former user"',
+      },
+    ),
   },
   { additionalProperties: false, title: 'Announcement', description: 'An announcement' },
 );
