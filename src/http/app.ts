@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
 import { loggerOptions } from '../logger.js';
+import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../realtime/access-hints.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import corsPlugin from './plugins/cors.js';
@@ -101,6 +102,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(homeRoutes, { deps });
 
   // 3. API v1 routes
+  // Changes that can take reading away (role or token revoked, visibility narrowed, channel deleted) re-check the
+  // live connections concerned at once, in every API process.
+  const announceAccessChange = (hint: AccessHint) =>
+    announceAccessChangeHint(deps.redis, deps.config.redis.prefix, hint);
   await app.register(
     async (v1) => {
       // API v1 speaks JSON only: without this, Fastify's built-in text/plain parser would turn a text body into a
@@ -115,9 +120,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
       await v1.register(auditRoutes, { db: deps.db });
-      await v1.register(channelSettingsRoutes, { db: deps.db });
+      await v1.register(channelSettingsRoutes, { db: deps.db, announceAccessChange });
       await v1.register(organisationRoutes, { db: deps.db });
-      await v1.register(tokenRoutes, { db: deps.db, config: deps.config });
+      await v1.register(tokenRoutes, { db: deps.db, config: deps.config, announceAccessChange });
     },
     { prefix: '/api/v1' },
   );

@@ -13,6 +13,7 @@ import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, TokenScope } from '../domain/types.js';
 import { recordAudit } from './audit.js';
 import type { Caller } from './caller.js';
+import type { ChannelAdminDeps } from './channel-settings.js';
 import { createApiToken } from './tokens.js';
 
 /** Lifetime of a token whose creator names none: automation should rotate its credentials. */
@@ -139,8 +140,11 @@ export async function createMyToken(
   });
 }
 
-async function revoke(deps: { db: Db }, caller: Caller, where: { id: string; userId?: string }): Promise<void> {
-  await deps.db.$transaction(async (tx) => {
+/** Revoking ends the token's live connections too: announced, so they are re-checked at once. */
+type RevokeDeps = ChannelAdminDeps;
+
+async function revoke(deps: RevokeDeps, caller: Caller, where: { id: string; userId?: string }): Promise<void> {
+  const ownerUserId = await deps.db.$transaction(async (tx) => {
     const token = await tx.apiToken.findFirst({
       where: { ...where, revokedAt: null },
       select: { id: true, userId: true },
@@ -161,20 +165,22 @@ async function revoke(deps: { db: Db }, caller: Caller, where: { id: string; use
       requestId: caller.requestId,
       details: { ownerUserId: token.userId },
     });
+    return token.userId;
   });
+  await deps.announceAccessChange?.({ userId: ownerUserId });
 }
 
 /**
  * Revokes one of the caller's own tokens (any credential may: revoking only takes power away). Someone else's token
  * answers like one that does not exist.
  */
-export async function revokeMyToken(deps: { db: Db }, caller: Caller, id: string): Promise<void> {
+export async function revokeMyToken(deps: RevokeDeps, caller: Caller, id: string): Promise<void> {
   const user = requireUser(caller.actor);
   await revoke(deps, caller, { id, userId: user.userId });
 }
 
 /** Revokes anyone's token: administrators (a leaked token, a person who left). */
-export async function revokeAnyToken(deps: { db: Db }, caller: Caller, id: string): Promise<void> {
+export async function revokeAnyToken(deps: RevokeDeps, caller: Caller, id: string): Promise<void> {
   if (!actsAsAdmin(caller.actor)) throw new AppError('forbidden', "Only administrators may revoke others' tokens");
   await revoke(deps, caller, { id });
 }

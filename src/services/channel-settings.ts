@@ -11,9 +11,22 @@ import type { Db } from '../db/prisma.js';
 import { canManageChannel, canManageChannels, canManageRoles, canSeeChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility } from '../domain/types.js';
+import type { AccessHint } from '../realtime/access-hints.js';
 import { recordAudit } from './audit.js';
 import type { Caller } from './caller.js';
 import { type ChannelView, channelView } from './views.js';
+
+/**
+ * Tells open live connections that someone's access may have shrunk, so they are re-checked now rather than at the
+ * next periodic re-check (src/realtime/access-hints.ts). Best effort, after commit: the periodic re-check remains
+ * the guarantee.
+ */
+export type AnnounceAccessChange = (hint: AccessHint) => Promise<unknown>;
+
+export interface ChannelAdminDeps {
+  db: Db;
+  announceAccessChange?: AnnounceAccessChange;
+}
 
 export interface ChannelChanges {
   title?: string;
@@ -45,7 +58,7 @@ async function managedChannel(db: Db, actor: Actor, slug: string): Promise<Chann
 
 /** Changes the given settings. Returns the channel as it now is. */
 export async function updateChannel(
-  deps: { db: Db },
+  deps: ChannelAdminDeps,
   caller: Caller,
   slug: string,
   changes: ChannelChanges,
@@ -81,6 +94,10 @@ export async function updateChannel(
     });
     return updated;
   });
+  // Only a narrower visibility can take reading away, but the re-check is cheap and decides that itself.
+  if (data.visibility && data.visibility !== channel.visibility) {
+    await deps.announceAccessChange?.({ channelId: channel.id });
+  }
   return channelView(row);
 }
 
@@ -88,9 +105,9 @@ export async function updateChannel(
  * Deletes a channel with its announcements, roles and subscriptions (the schema cascades). Administrators only: the
  * route's `admin` policy already refused everyone else before the channel was looked up.
  */
-export async function deleteChannel(deps: { db: Db }, caller: Caller, slug: string): Promise<void> {
+export async function deleteChannel(deps: ChannelAdminDeps, caller: Caller, slug: string): Promise<void> {
   if (!canManageChannels(caller.actor)) throw new AppError('forbidden', 'Only administrators may delete channels');
-  await deps.db.$transaction(async (tx) => {
+  const channelId = await deps.db.$transaction(async (tx) => {
     const channel = await tx.channel.findUnique({ where: { slug }, select: { id: true } });
     if (!channel) throw notFound('Channel');
     await tx.channel.delete({ where: { id: channel.id } });
@@ -103,7 +120,9 @@ export async function deleteChannel(deps: { db: Db }, caller: Caller, slug: stri
       requestId: caller.requestId,
       details: { slug },
     });
+    return channel.id;
   });
+  await deps.announceAccessChange?.({ channelId });
 }
 
 function roleView(row: {
@@ -121,7 +140,11 @@ function roleView(row: {
 }
 
 /** The channel's owners and publishers, owners first, then by name. */
-export async function listChannelRoles(deps: { db: Db }, caller: Caller, slug: string): Promise<ChannelRoleView[]> {
+export async function listChannelRoles(
+  deps: ChannelAdminDeps,
+  caller: Caller,
+  slug: string,
+): Promise<ChannelRoleView[]> {
   const channel = await managedChannel(deps.db, caller.actor, slug);
   const rows = await deps.db.channelRole.findMany({
     where: { channelId: channel.id },
@@ -159,7 +182,7 @@ function refuseRole(role: ChannelRoleKind, verb: 'grant' | 'revoke'): AppError {
  * `owner`, so it needs the right to manage owners too. `created` tells 201 from 200.
  */
 export async function setChannelRole(
-  deps: { db: Db },
+  deps: ChannelAdminDeps,
   caller: Caller,
   input: { slug: string; userId: string; role: ChannelRoleKind },
 ): Promise<{ role: ChannelRoleView; created: boolean }> {
@@ -196,7 +219,7 @@ export async function setChannelRole(
 
 /** Removes the user's role in the channel; not_found when they had none. */
 export async function revokeChannelRole(
-  deps: { db: Db },
+  deps: ChannelAdminDeps,
   caller: Caller,
   input: { slug: string; userId: string },
 ): Promise<void> {
@@ -218,4 +241,5 @@ export async function revokeChannelRole(
       details: { slug: channel.slug, userId: input.userId, role: existing.role },
     });
   });
+  await deps.announceAccessChange?.({ userId: input.userId });
 }

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../../db/prisma.js';
 import {
+  type AnnounceAccessChange,
   deleteChannel,
   listChannelRoles,
   revokeChannelRole,
@@ -26,11 +27,17 @@ import { BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.
 
 export interface ChannelSettingsRoutesOptions {
   db: Db;
+  /** Re-checks live connections at once after a change that can take reading away. */
+  announceAccessChange?: AnnounceAccessChange;
 }
 
 const HIDDEN = 'A channel the caller may not read answers 404, like one that does not exist.';
 
-export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRoutesOptions> = async (app, { db }) => {
+export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRoutesOptions> = async (
+  app,
+  { db, announceAccessChange },
+) => {
+  const deps = { db, announceAccessChange };
   app.patch(
     '/channels/:slug',
     {
@@ -45,7 +52,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
         response: { 200: Channel, ...errorResponses(...BODY_ERRORS, 403, 404) },
       },
     },
-    async (request) => updateChannel({ db }, callerOf(request), request.params.slug, request.body),
+    async (request) => updateChannel(deps, callerOf(request), request.params.slug, request.body),
   );
 
   app.delete(
@@ -62,7 +69,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       },
     },
     async (request, reply) => {
-      await deleteChannel({ db }, callerOf(request), request.params.slug);
+      await deleteChannel(deps, callerOf(request), request.params.slug);
       return reply.code(204).send(null);
     },
   );
@@ -80,7 +87,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
         response: { 200: ChannelRoleList, ...errorResponses(400, 403, 404) },
       },
     },
-    async (request) => ({ items: await listChannelRoles({ db }, callerOf(request), request.params.slug) }),
+    async (request) => ({ items: await listChannelRoles(deps, callerOf(request), request.params.slug) }),
   );
 
   app.put(
@@ -104,7 +111,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       },
     },
     async (request, reply) => {
-      const { role, created } = await setChannelRole({ db }, callerOf(request), {
+      const { role, created } = await setChannelRole(deps, callerOf(request), {
         slug: request.params.slug,
         userId: request.params.userId,
         role: request.body.role,
@@ -127,7 +134,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       },
     },
     async (request, reply) => {
-      await revokeChannelRole({ db }, callerOf(request), request.params);
+      await revokeChannelRole(deps, callerOf(request), request.params);
       return reply.code(204).send(null);
     },
   );

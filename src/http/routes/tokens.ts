@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/prisma.js';
 import { createMyToken, listMyTokens, revokeAnyToken, revokeMyToken } from '../../services/api-tokens.js';
+import type { AnnounceAccessChange } from '../../services/channel-settings.js';
 import { callerOf } from '../caller.js';
 import { sensitiveRouteLimit } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
@@ -17,9 +18,14 @@ export interface TokenRoutesOptions {
   db: Db;
   /** For the tighter rate limit of token creation. */
   config: Pick<Config, 'rateLimit'>;
+  /** Re-checks a revoked token's live connections at once. */
+  announceAccessChange?: AnnounceAccessChange;
 }
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { db, config }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (
+  app,
+  { db, config, announceAccessChange },
+) => {
   app.get(
     '/me/tokens',
     {
@@ -72,7 +78,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      await revokeMyToken({ db }, callerOf(request), request.params.id);
+      await revokeMyToken({ db, announceAccessChange }, callerOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -91,7 +97,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      await revokeAnyToken({ db }, callerOf(request), request.params.id);
+      await revokeAnyToken({ db, announceAccessChange }, callerOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
