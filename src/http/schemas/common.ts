@@ -43,7 +43,7 @@ export const ErrorBody = Type.Object(
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (validation_failed, invalid_cursor)',
   401: 'No valid bearer token (unauthenticated)',
-  403: 'Authenticated, but not allowed (forbidden)',
+  403: 'Authenticated, but not allowed (forbidden), or a signed-in browser request without its CSRF token (csrf_failed)',
   404: 'Not found, or not visible to the caller (not_found)',
   409: 'Conflicts with existing data (conflict)',
   413: 'Request body too large (payload_too_large)',
