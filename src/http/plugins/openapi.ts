@@ -34,9 +34,11 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         version: API_DOCUMENT_VERSION,
         description:
           'Announcements of the BOTT collaboration (UiB, UiO, UiT, NTNU). Reads of public channels need no token; ' +
-          'everything else takes `Authorization: Bearer <api token>` (tokens are made with `npm run cli`). Errors ' +
-          'are `{ "error": { "code", "message", "details"? }, "requestId" }`. Lists are keyset-paginated: pass ' +
-          '`nextCursor` back as `cursor`.',
+          'everything else takes `Authorization: Bearer <api token>` (create one with POST /api/v1/me/tokens while ' +
+          'signed in, or with `npm run cli`) or the signed-in session. Each operation states who may call it in ' +
+          '`x-policy`: public, operational, signedIn, self (your own resources), admin, or channel with ' +
+          'need read/publish/manage. Errors are `{ "error": { "code", "message", "details"? }, "requestId" }`. ' +
+          'Lists are keyset-paginated: pass `nextCursor` back as `cursor`.',
       },
       servers: [{ url: options.publicUrl }],
       tags: [
