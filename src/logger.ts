@@ -1,27 +1,64 @@
 /**
- * Logger options shared by the API (Fastify's logger) and the workers. Secrets and tokens are redacted wherever they
- * appear in a logged object; e-mail addresses are never logged by our code in the first place.
+ * Logger options shared by the API (Fastify's logger) and the workers.
+ *
+ * Logs never contain e-mail addresses, tokens or session ids. Three layers:
+ * 1. Our code does not log them: the request serializer keeps method, path (never the query string, where
+ *    unsubscribe and sign-in links carry tokens) and request id (never headers); job payloads carry ids only.
+ * 2. Redaction of the known places, should an object with them be logged anyway (headers, `token`, `password`…).
+ * 3. A last filter on every written line (scrubbingDestination) that masks anything shaped like an e-mail address
+ *    or an API token: error messages from libraries (an SMTP server's "550 <ola@uio.no> unknown", a database's
+ *    "Key (email)=(…) already exists") are not ours to shape.
  */
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import type { LogLevel } from './config.js';
 
 export const REDACT_PATHS = [
+  'password',
+  'token',
+  'secret',
+  'email',
+  'sessionId',
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.token',
   '*.secret',
   '*.authorization',
+  '*.cookie',
+  '*.csrfToken',
+  '*.idToken',
+  '*.sessionId',
+  '*.email',
   'config.unsubscribeSecret',
 ];
+
+/** Shaped like an e-mail address (local@domain.tld), as it appears inside a JSON string. */
+const EMAIL_PATTERN = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** An API token (src/services/tokens.ts: `mkt_` + 40 base64url characters). */
+const API_TOKEN_PATTERN = /mkt_[A-Za-z0-9_-]{40}/g;
+
+/** Masks e-mail addresses and API tokens in one serialised log line (stays valid JSON: no quotes are introduced). */
+export function scrubLogLine(line: string): string {
+  return line.replace(EMAIL_PATTERN, '[email]').replace(API_TOKEN_PATTERN, 'mkt_[redacted]');
+}
+
+/** Wraps a destination so that every line passes scrubLogLine first. Defaults to standard output. */
+export function scrubbingDestination(inner: DestinationStream = pino.destination(1)): DestinationStream {
+  return {
+    write(line: string) {
+      inner.write(scrubLogLine(line));
+    },
+  };
+}
 
 export function loggerOptions(level: LogLevel, name: string): LoggerOptions {
   return {
     level,
     name,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    // Query strings may carry tokens (unsubscribe links); log the path only.
+    // Query strings may carry tokens (unsubscribe links, sign-in callbacks); log the path only.
     serializers: {
       req: (req: { method: string; url: string; id: string }) => ({
         method: req.method,
@@ -32,7 +69,8 @@ export function loggerOptions(level: LogLevel, name: string): LoggerOptions {
   };
 }
 
-export function createLogger(level: LogLevel, name: string): Logger {
-  return pino(loggerOptions(level, name));
+/** A logger for processes outside Fastify (launcher, workers), writing through scrubbingDestination. */
+export function createLogger(level: LogLevel, name: string, destination?: DestinationStream): Logger {
+  return pino(loggerOptions(level, name), scrubbingDestination(destination));
 }
-export type { Logger };
+export type { DestinationStream, Logger };

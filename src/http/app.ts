@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
-import { loggerOptions } from '../logger.js';
+import { type DestinationStream, loggerOptions, scrubbingDestination } from '../logger.js';
 import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../realtime/access-hints.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
@@ -30,6 +30,7 @@ import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
 import { homeRoutes } from './routes/home.js';
 import { organisationRoutes } from './routes/organisations.js';
+import { personalDataRoutes } from './routes/personal-data.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
@@ -40,6 +41,8 @@ export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 export interface BuildAppOptions {
   /** Pass false to silence request logs (the logger level comes from the configuration otherwise). */
   logger?: boolean;
+  /** Where log lines go (standard output by default); every line passes the logger's e-mail and token filter. */
+  logDestination?: DestinationStream;
 }
 
 /** Largest request body accepted anywhere (413 above it). Announcements are text; attachments come later. */
@@ -55,7 +58,10 @@ function trustProxyOption(trustProxy: TrustProxy): boolean | string[] {
 
 export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(deps.config.logLevel, 'api'),
+    logger:
+      options.logger === false
+        ? false
+        : { ...loggerOptions(deps.config.logLevel, 'api'), stream: scrubbingDestination(options.logDestination) },
     bodyLimit: BODY_LIMIT_BYTES,
     // Which proxies' X-Forwarded-For to believe (TRUST_PROXY), so request.ip (rate limits, logs) is the client's.
     trustProxy: trustProxyOption(deps.config.http.trustProxy),
@@ -119,6 +125,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(channelRoutes, { db: deps.db });
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
+      await v1.register(personalDataRoutes, { db: deps.db });
       await v1.register(auditRoutes, { db: deps.db });
       await v1.register(channelSettingsRoutes, { db: deps.db, announceAccessChange });
       await v1.register(organisationRoutes, { db: deps.db });

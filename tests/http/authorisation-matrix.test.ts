@@ -79,6 +79,8 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/organisations',                   'admin',          { '-': 'YFFFFFU' }],
   ['patch /api/v1/organisations/{code}',           'admin',          { '-': 'YFFFFFU' }],
   ['get /api/v1/me',                               'self',           { '-': 'YYYYYYU' }],
+  ['get /api/v1/me/export',                        'self',           { '-': 'YYYYYYU' }],
+  ['delete /api/v1/me',                            'self',           { '-': 'FFFFFFU' }],
   ['post /api/v1/live/tickets',                    'signedIn',       { '-': 'YYYYYYU' }],
   ['get /api/v1/admin/audit',                      'admin',          { '-': 'YFFFFFU' }],
 ];
@@ -255,6 +257,9 @@ const REQUESTS: Record<string, Builder> = {
     payload: { name: `Matrix ${unique()}` },
   }),
   'get /api/v1/me': async () => ({ url: '/api/v1/me' }),
+  'get /api/v1/me/export': async () => ({ url: '/api/v1/me/export' }),
+  // Only a session erases an account: every token is refused (a regression here would erase the actors).
+  'delete /api/v1/me': async () => ({ url: '/api/v1/me', payload: { confirm: 'DELETE' } }),
   'post /api/v1/live/tickets': async () => ({ url: '/api/v1/live/tickets' }),
   'get /api/v1/admin/audit': async () => ({ url: '/api/v1/admin/audit' }),
 };

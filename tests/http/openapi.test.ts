@@ -63,6 +63,10 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   { method: 'delete', path: '/api/v1/me/tokens/{id}', auth: 'required', errors: ['400', '401', '404'] },
   { method: 'delete', path: '/api/v1/tokens/{id}', auth: 'required', errors: ['400', '401', '403', '404'] },
   { method: 'post', path: '/api/v1/live/tickets', auth: 'required', errors: ['401', '403'] },
+  { method: 'get', path: '/api/v1/me', auth: 'required', errors: ['401'] },
+  { method: 'get', path: '/api/v1/me/export', auth: 'required', errors: ['401', '403'] },
+  { method: 'delete', path: '/api/v1/me', auth: 'required', errors: ['400', '401', '403', '413', '415'] },
+  { method: 'get', path: '/api/v1/admin/audit', auth: 'required', errors: ['400', '401', '403'] },
 ];
 
 beforeAll(async () => {
