@@ -6,6 +6,7 @@ import { canManageChannels, canReadChannel, channelReadScope } from '../domain/a
 import { decodeChannelCursor, encodeChannelCursor } from '../domain/cursor.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelVisibility } from '../domain/types.js';
+import { recordAudit } from './audit.js';
 import { type ChannelView, channelView } from './views.js';
 
 export interface CreateChannelInput {
@@ -25,19 +26,38 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export async function createChannel(deps: { db: Db }, actor: Actor, input: CreateChannelInput): Promise<ChannelView> {
+export async function createChannel(
+  deps: { db: Db },
+  actor: Actor,
+  input: CreateChannelInput,
+  /** The request to quote in the audit record. */
+  requestId?: string,
+): Promise<ChannelView> {
   if (actor.kind !== 'user') throw new AppError('unauthenticated', 'Creating a channel needs a bearer token');
   if (!canManageChannels(actor)) throw new AppError('forbidden', 'Creating channels needs an admin token');
   const title = input.title.trim();
   if (!title) throw new AppError('validation_failed', 'title must not be blank', { field: 'title' });
   try {
-    const row = await deps.db.channel.create({
-      data: {
-        slug: input.slug,
-        title,
-        description: input.description?.trim() ?? '',
-        visibility: input.visibility ?? 'public',
-      },
+    // The channel and its audit record commit together.
+    const row = await deps.db.$transaction(async (tx) => {
+      const created = await tx.channel.create({
+        data: {
+          slug: input.slug,
+          title,
+          description: input.description?.trim() ?? '',
+          visibility: input.visibility ?? 'public',
+        },
+      });
+      await recordAudit(tx, {
+        actor,
+        action: 'channel.create',
+        outcome: 'success',
+        targetType: 'channel',
+        targetId: created.id,
+        ...(requestId ? { requestId } : {}),
+        details: { slug: created.slug, visibility: created.visibility },
+      });
+      return created;
     });
     return channelView(row);
   } catch (error) {

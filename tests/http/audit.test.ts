@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { MAX_AUDIT_PAGE_SIZE } from '../../src/services/audit.js';
@@ -98,6 +98,86 @@ describe('privileged actions write records', () => {
       await ctx.deps.db.$executeRawUnsafe('DROP TRIGGER test_refuse_doomed_audit ON "AuditLog"');
       await ctx.deps.db.$executeRawUnsafe('DROP FUNCTION test_refuse_doomed_audit()');
     }
+  });
+});
+
+describe('changes made through the management endpoints', () => {
+  it('record channel, role, organisation and token changes, each with its request id', async () => {
+    const admin$ = bearer(adminToken);
+    const person = await createUser(ctx.deps.db);
+    const steps: [string, () => Promise<LightMyRequestResponse>][] = [
+      [
+        'channel.create',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/channels',
+            headers: admin$,
+            payload: { slug: 'revidert', title: 'Revidert' },
+          }),
+      ],
+      [
+        'channel.update',
+        () =>
+          app.inject({ method: 'PATCH', url: '/api/v1/channels/revidert', headers: admin$, payload: { title: 'Ny' } }),
+      ],
+      [
+        'channel.role.grant',
+        () =>
+          app.inject({
+            method: 'PUT',
+            url: `/api/v1/channels/revidert/roles/${person.id}`,
+            headers: admin$,
+            payload: { role: 'publisher' },
+          }),
+      ],
+      [
+        'channel.role.revoke',
+        () => app.inject({ method: 'DELETE', url: `/api/v1/channels/revidert/roles/${person.id}`, headers: admin$ }),
+      ],
+      ['channel.delete', () => app.inject({ method: 'DELETE', url: '/api/v1/channels/revidert', headers: admin$ })],
+      [
+        'organisation.create',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/organisations',
+            headers: admin$,
+            payload: { code: 'HVL', name: 'Høgskulen på Vestlandet', realm: 'hvl.no' },
+          }),
+      ],
+      [
+        'organisation.update',
+        () =>
+          app.inject({
+            method: 'PATCH',
+            url: '/api/v1/organisations/HVL',
+            headers: admin$,
+            payload: { name: 'HVL' },
+          }),
+      ],
+      [
+        'token.create',
+        () => app.inject({ method: 'POST', url: '/api/v1/me/tokens', headers: admin$, payload: { name: 'revisjon' } }),
+      ],
+    ];
+    let createdTokenId = '';
+    for (const [action, send] of steps) {
+      const response = await send();
+      expect(response.statusCode, `${action}: ${response.body}`).toBeLessThan(300);
+      if (action === 'token.create') createdTokenId = response.json().id;
+      const records = await recordsOf(response);
+      expect(records, action).toHaveLength(1);
+      expect(records[0], action).toMatchObject({ action, outcome: 'success', actorUserId: admin.id });
+    }
+    const revoked = await app.inject({ method: 'DELETE', url: `/api/v1/me/tokens/${createdTokenId}`, headers: admin$ });
+    expect(revoked.statusCode).toBe(204);
+    expect(await recordsOf(revoked)).toEqual([
+      expect.objectContaining({ action: 'token.revoke', targetId: createdTokenId, actorUserId: admin.id }),
+    ]);
+    // Nothing secret in any of them: the new token's secret appears in no record.
+    const all = await ctx.deps.db.auditLog.findMany({ where: { actorUserId: admin.id } });
+    expect(JSON.stringify(all.map((r) => r.details))).not.toMatch(/mkt_[A-Za-z0-9_-]{40}/);
   });
 });
 

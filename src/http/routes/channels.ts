@@ -25,7 +25,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const channel = await createChannel({ db }, request.actor, request.body);
+      const channel = await createChannel({ db }, request.actor, request.body, request.id);
       return reply.code(201).header('location', `/api/v1/channels/${channel.slug}`).send(channel);
     },
   );
