@@ -27,6 +27,9 @@ import { allowedScopes } from './tokens.js';
 /** How long a person has to finish signing in at the provider. */
 export const SIGN_IN_TTL_MS = 10 * 60_000;
 
+/** Tells every API process to re-check the live connections of a user (src/realtime/access-hints.ts). */
+export type AnnounceAccessChange = (hint: { userId?: string }) => Promise<unknown>;
+
 export interface SignInDeps {
   db: Db;
   oidc: OidcClient;
@@ -271,12 +274,14 @@ export async function upsertSignedInUser(db: Db, identity: SignInIdentity, now =
  * has none or cannot be reached — the local session is over either way.
  */
 export async function signOut(
-  deps: { db: Db; oidc: OidcClient | null },
+  deps: { db: Db; oidc: OidcClient | null; announceAccessChange?: AnnounceAccessChange },
   input: { secret: string | undefined; actor: Actor; requestId?: string },
 ): Promise<{ ended: boolean; redirectTo: string }> {
   if (!input.secret) return { ended: false, redirectTo: '/' };
   const { ended, idToken } = await endSession(deps.db, input.secret);
   if (!ended) return { ended: false, redirectTo: '/' };
+  // Live connections opened with this session close now rather than at their next periodic re-check.
+  if (input.actor.kind === 'user') await deps.announceAccessChange?.({ userId: input.actor.userId });
   await recordAudit(deps.db, {
     actor: input.actor,
     action: 'session.sign_out',

@@ -5,11 +5,13 @@
  * e-mail never links accounts; the organisation follows the Feide user id's realm).
  */
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcClientSettings } from '../../src/auth/oidc.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { SIGN_IN_COOKIE } from '../../src/http/routes/auth.js';
+import { accessRedisChannel } from '../../src/realtime/access-hints.js';
 import { seedDemoContent } from '../../src/services/seed.js';
 import { SESSION_COOKIE } from '../../src/services/sessions.js';
 import { stateHashOf } from '../../src/services/sign-in.js';
@@ -24,6 +26,8 @@ import {
   type TestPerson,
   type TestProvider,
 } from '../helpers/oidc.js';
+import { REDIS_URL } from '../helpers/urls.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FEIDE_ID = 'https://n.feide.no/claims/eduPersonPrincipalName';
 
@@ -178,7 +182,12 @@ describe('a successful sign-in', () => {
   });
 
   it('ends the session at sign-out and sends the browser to the end-session endpoint with id_token_hint', async () => {
-    const { jar } = await signIn(person({ [FEIDE_ID]: 'ut@uio.no' }));
+    const hints: string[] = [];
+    const subscriber = new Redis(REDIS_URL);
+    subscriber.on('message', (_channel, message) => hints.push(message));
+    await subscriber.subscribe(accessRedisChannel(config.redis.prefix));
+    const who = person({ [FEIDE_ID]: 'ut@uio.no' });
+    const { jar } = await signIn(who);
     const csrfToken = (await appGet(app, '/api/v1/me', jar)).response.json().csrfToken;
     const response = await app.inject({
       method: 'POST',
@@ -198,6 +207,10 @@ describe('a successful sign-in', () => {
     expect((await appGet(app, '/api/v1/me', jar)).response.statusCode).toBe(401);
     const audit = await ctx.deps.db.auditLog.count({ where: { action: 'session.sign_out', outcome: 'success' } });
     expect(audit).toBeGreaterThan(0);
+    // Every API process is told to re-check this user's live connections at once.
+    const userId = (await userOf(who))?.id;
+    await waitFor(() => hints.includes(JSON.stringify({ userId })), { what: 'the access-changed hint' });
+    await subscriber.quit();
   });
 });
 

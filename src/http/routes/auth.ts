@@ -19,6 +19,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createOidcClient, type OidcClient, oidcClientSettings } from '../../auth/oidc.js';
 import { isAppError } from '../../domain/errors.js';
+import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../../realtime/access-hints.js';
 import { endSession, SESSION_COOKIE } from '../../services/sessions.js';
 import {
   beginSignIn,
@@ -37,7 +38,7 @@ import { BEARER_REQUIRED, errorResponses } from '../schemas/common.js';
 import { Me } from '../schemas/me.js';
 
 export interface AuthRouteOptions {
-  deps: Pick<AppDeps, 'config' | 'db'>;
+  deps: Pick<AppDeps, 'config' | 'db' | 'redis'>;
 }
 
 /** Binds a sign-in in progress to the browser that started it. `__Host-`: Secure, Path=/, no Domain. */
@@ -171,6 +172,8 @@ function callbackUrlOf(redirectUrl: string, request: FastifyRequest): URL {
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { deps }) => {
   const { config, db } = deps;
+  // Ending a session re-checks that user's live connections in every API process at once.
+  const announceAccessChange = (hint: AccessHint) => announceAccessChangeHint(deps.redis, config.redis.prefix, hint);
   // Throws for an unsafe configuration (http:// issuer outside development): the app must not start like that.
   const oidc: OidcClient | null = config.oidc.issuer ? createOidcClient(oidcClientSettings(config)) : null;
   const signInDeps = oidc ? { db, oidc, sessions: config.session } : null;
@@ -223,7 +226,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
       });
       // A session this browser had before (another account, or the same) ends: every sign-in gets a new id.
       const previous = request.cookies[SESSION_COOKIE];
-      if (previous) await endSession(db, previous);
+      if (previous) {
+        const { ended } = await endSession(db, previous);
+        if (ended && request.session) await announceAccessChange({ userId: request.session.userId });
+      }
       setSessionCookie(reply, completed.session.secret, completed.session.expiresAt);
       request.log.info({ userId: completed.userId }, 'signed in');
       return reply.header('cache-control', 'no-store').redirect(completed.returnTo, 302);
@@ -247,7 +253,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
 
   app.post(LOGOUT_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async (request, reply) => {
     const { redirectTo } = await signOut(
-      { db, oidc },
+      { db, oidc, announceAccessChange },
       { secret: request.cookies[SESSION_COOKIE], actor: request.actor, requestId: request.id },
     );
     clearSessionCookie(reply);
