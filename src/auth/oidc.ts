@@ -128,7 +128,14 @@ function failureReason(error: unknown): string {
   if (error instanceof oidc.AuthorizationResponseError) return `provider_error:${error.error}`;
   if (error instanceof oidc.ResponseBodyError) return `token_error:${error.error}`;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'invalid_response';
+  if (typeof code !== 'string') return 'invalid_response';
+  // For a claim that did not match (iss, aud, nonce…), its name — never its value — says which check failed.
+  for (let cause = (error as { cause?: unknown }).cause, depth = 0; cause && depth < 4; depth++) {
+    const claim = (cause as { claim?: unknown }).claim;
+    if (typeof claim === 'string' && /^[a-z_]{1,32}$/.test(claim)) return `${code}:${claim}`;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return code;
 }
 
 export function createOidcClient(settings: OidcClientSettings): OidcClient {

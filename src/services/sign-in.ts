@@ -19,7 +19,7 @@ import type { Db } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { identityFromClaims, realmOf, type SignInIdentity, safeReturnTo } from '../domain/identity.js';
-import type { Actor } from '../domain/types.js';
+import { type Actor, ANONYMOUS } from '../domain/types.js';
 import { recordAudit } from './audit.js';
 import { endSession, type SessionTimeouts, type StartedSession, startSession } from './sessions.js';
 import { allowedScopes } from './tokens.js';
@@ -165,7 +165,8 @@ export async function completeSignIn(
   } catch (error) {
     if (error instanceof SignInFailed) {
       await recordAudit(deps.db, {
-        actor: 'system',
+        // Whoever was at the browser is not known: the sign-in failed.
+        actor: ANONYMOUS,
         action: 'session.sign_in',
         outcome: 'failure',
         ...(input.requestId ? { requestId: input.requestId } : {}),

@@ -214,6 +214,17 @@ describe('a successful sign-in', () => {
   });
 });
 
+/** The check that must catch each defect (the recorded reason: the library's code, and the claim's name). */
+const EXPECTED_REASON: Record<(typeof ID_TOKEN_DEFECTS)[number], RegExp> = {
+  'wrong-iss': /^OAUTH_JWT_CLAIM_COMPARISON_FAILED:iss$/,
+  'wrong-aud': /^OAUTH_JWT_CLAIM_COMPARISON_FAILED:aud$/,
+  expired: /^OAUTH_JWT_TIMESTAMP_CHECK_FAILED/,
+  'alg-none': /^OAUTH_INVALID_RESPONSE$/,
+  'unknown-kid': /^OAUTH_KEY_SELECTION_FAILED$/,
+  'wrong-nonce': /^OAUTH_JWT_CLAIM_COMPARISON_FAILED:nonce$/,
+  'bad-signature': /^OAUTH_INVALID_RESPONSE$/,
+};
+
 describe('every defect fails the sign-in with no session', () => {
   for (const defect of ID_TOKEN_DEFECTS) {
     it(`an ID token with ${defect}`, async () => {
@@ -233,7 +244,8 @@ describe('every defect fails the sign-in with no session', () => {
         where: { action: 'session.sign_in', outcome: 'failure' },
         orderBy: { id: 'desc' },
       });
-      expect(failure?.details).toMatchObject({ reason: expect.any(String) });
+      expect(failure).toMatchObject({ actorKind: 'anonymous', actorUserId: null });
+      expect((failure?.details as { reason?: string } | undefined)?.reason).toMatch(EXPECTED_REASON[defect]);
     });
   }
 
