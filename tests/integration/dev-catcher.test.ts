@@ -21,6 +21,8 @@ describe('needsDevMailCatcher', () => {
       MAIL_FROM: 'a@b.no',
       UNSUBSCRIBE_SECRET: 'x'.repeat(32),
       PUBLIC_URL: 'https://meldingskanal.example.no',
+      OIDC_ISSUER: 'https://auth.dataporten.no',
+      OIDC_CLIENT_ID: 'meldingskanal',
     });
     expect(needsDevMailCatcher(production)).toBe(false);
   });
