@@ -1,11 +1,15 @@
 /**
  * Words and markup of the announcement e-mail and of the unsubscribe pages, in Norwegian bokmål, nynorsk and English.
  *
- * Everything a person typed (titles, bodies, channel titles) is plain text here and is HTML-escaped where it enters
- * markup. The markup is deliberately plain: one column, a real heading, system fonts, dark text on white (contrast
- * far above WCAG AA), a `lang` attribute, no images and no tracking of any kind.
+ * Titles and channel titles are plain text and are HTML-escaped where they enter markup. The body is Markdown: the
+ * HTML part carries src/content's sanitised rendering (the same HTML as on the web pages), the text part its
+ * plain-text rendering. The markup is deliberately plain: one column, a real heading, system fonts, dark text on white
+ * (contrast far above WCAG AA), a `lang` attribute, no images of our own and no tracking of any kind.
  */
+import { escapeHtml, renderMarkdown, renderPlainText } from '../content/markdown.js';
 import type { Importance, Language } from '../domain/types.js';
+
+export { escapeHtml };
 
 interface Strings {
   importance: Record<Exclude<Importance, 'info'>, string>;
@@ -85,31 +89,6 @@ export const STRINGS: Record<Language, Strings> = {
   },
 };
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
-/** Line breaks as `\n` only. */
-function normaliseNewlines(text: string): string {
-  return text.replace(/\r\n?/g, '\n');
-}
-
-/**
- * Plain text as HTML paragraphs: a blank line separates paragraphs, a single line break stays a line break.
- * (Markdown rendering comes later; until then the text is shown as typed, escaped.)
- */
-export function textToHtmlParagraphs(text: string): string {
-  return normaliseNewlines(text)
-    .split(/\n[ \t]*\n+/)
-    .map((paragraph) => paragraph.trim())
-    .filter((paragraph) => paragraph.length > 0)
-    .map((paragraph) => `<p style="margin:0 0 16px">${paragraph.split('\n').map(escapeHtml).join('<br>\n')}</p>`)
-    .join('\n');
-}
-
 export interface AnnouncementEmailContent {
   language: Language;
   channelTitle: string;
@@ -133,7 +112,7 @@ export function renderAnnouncementText(content: AnnouncementEmailContent): strin
     label ? `${label.toUpperCase()}: ${content.title}` : content.title,
     '='.repeat(Math.min(72, Math.max(3, content.title.length + (label ? label.length + 2 : 0)))),
     '',
-    normaliseNewlines(content.body).trim(),
+    renderPlainText(content.body),
     '',
     '-- ',
     t.whyYouGetThis(content.channelTitle),
@@ -149,6 +128,24 @@ const IMPORTANCE_COLOURS: Record<Exclude<Importance, 'info'>, { background: stri
   critical: { background: '#a1111b', text: '#ffffff' },
 };
 
+/**
+ * Styles for the rendered body, which carries no style attributes (the sanitiser removes them). A head style sheet is
+ * honoured by the major mail clients (Outlook, Gmail, Apple Mail); where one ignores it, the body is
+ * still readable. No `text-align` on cells: that would override the table's own `align`.
+ */
+const ANNOUNCEMENT_BODY_CSS = [
+  '.announcement-body p,.announcement-body ul,.announcement-body ol,.announcement-body pre,.announcement-body table,.announcement-body blockquote{margin:0 0 16px}',
+  '.announcement-body h2{margin:24px 0 8px;font-size:20px;line-height:1.3}',
+  '.announcement-body h3,.announcement-body h4,.announcement-body h5,.announcement-body h6{margin:20px 0 8px;font-size:17px;line-height:1.3}',
+  '.announcement-body a{color:#0b4f9c;text-decoration:underline}',
+  '.announcement-body code{font-family:Consolas,Menlo,monospace;font-size:14px}',
+  '.announcement-body pre{padding:8px 12px;background:#f4f4f4;white-space:pre-wrap}',
+  '.announcement-body blockquote{padding:0 0 0 12px;border-left:3px solid #d0d0d0;color:#4a4a4a}',
+  '.announcement-body table{border-collapse:collapse}',
+  '.announcement-body th,.announcement-body td{padding:4px 8px;border:1px solid #d0d0d0}',
+  '.announcement-body img{max-width:100%;height:auto}',
+].join('\n');
+
 export function renderAnnouncementHtml(content: AnnouncementEmailContent, subject: string): string {
   const t = STRINGS[content.language];
   const label = importanceLabel(content.language, content.importance);
@@ -163,12 +160,14 @@ export function renderAnnouncementHtml(content: AnnouncementEmailContent, subjec
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>${escapeHtml(subject)}</title>
+<style>${ANNOUNCEMENT_BODY_CSS}</style>
 </head>
 <body style="margin:0;padding:0;background:#ffffff;color:#1a1a1a;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5">
 <div role="article" aria-label="${escapeHtml(subject)}" style="max-width:640px;margin:0 auto;padding:24px 16px">
 <p style="margin:0 0 8px;color:#4a4a4a;font-size:14px">${escapeHtml(t.announcementIn(content.channelTitle))}</p>
 ${badge}<h1 style="margin:0 0 16px;font-size:24px;line-height:1.25;color:#1a1a1a">${escapeHtml(content.title)}</h1>
-${textToHtmlParagraphs(content.body)}
+<div class="announcement-body">
+${renderMarkdown(content.body)}</div>
 <hr style="border:0;border-top:1px solid #d0d0d0;margin:32px 0 16px">
 <p style="margin:0 0 8px;color:#4a4a4a;font-size:14px">${escapeHtml(t.whyYouGetThis(content.channelTitle))}</p>
 <p style="margin:0 0 8px;font-size:14px"><a href="${escapeHtml(content.unsubscribeUrl)}" style="color:#0b4f9c;text-decoration:underline">${escapeHtml(t.unsubscribeLink)}</a></p>

@@ -87,7 +87,7 @@ describe('processEmailJob', () => {
     expect(parsed.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
     expect(parsed.text).toContain('Første linje\nandre linje');
     expect(parsed.html).toContain('<html lang="nb">');
-    expect(parsed.html).toContain('<p style="margin:0 0 16px">Første linje<br>\nandre linje</p>');
+    expect(parsed.html).toContain('<p>Første linje<br />\nandre linje</p>');
     expect(parsed.subject).toBe('[BOTT SA] Planlagt vedlikehold');
     expect(parsed.messageId).toBe(`<delivery-${deliveries[0]!.id}@meldingskanal.example.no>`);
     expect(parsed.headers.get('auto-submitted')).toBe('auto-generated');
@@ -104,6 +104,25 @@ describe('processEmailJob', () => {
     const [row] = await deliveriesOf(ctx.deps.db, deliveries[0]!.announcementId);
     expect(row).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
     expect(row!.sentAt).toBeInstanceOf(Date);
+  });
+
+  it('carries a Markdown body as HTML in the HTML part and as plain text in the text part, without the script', async () => {
+    const address = uniqueAddress();
+    const { ids } = await announcementTo([address], {
+      body: '## Endringer\n\n- **Ny** innlogging: <https://www.uio.no/login>\n- Gammel <script>alert(1)</script>side',
+    });
+
+    await processEmailJob({ deliveryIds: ids }, deps);
+    const [mail] = smtp.messagesTo(address);
+    expect(mail!.parsed.html).toContain(
+      '<h2>Endringer</h2>\n<ul>\n<li><strong>Ny</strong> innlogging: ' +
+        '<a href="https://www.uio.no/login" rel="noopener noreferrer nofollow ugc">https://www.uio.no/login</a></li>\n' +
+        '<li>Gammel side</li>\n</ul>',
+    );
+    expect(mail!.parsed.html).not.toMatch(/<script|alert\(1\)/);
+    expect(mail!.parsed.text).toContain(
+      'Endringer\n---------\n\n- Ny innlogging: https://www.uio.no/login\n- Gammel side',
+    );
   });
 
   it('uses the account address for a user subscription', async () => {

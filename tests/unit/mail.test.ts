@@ -8,7 +8,7 @@ import {
   InvalidAddressError,
 } from '../../src/mail/compose.js';
 import { describeMailError, isPermanentMailError } from '../../src/mail/mailer.js';
-import { escapeHtml, renderUnsubscribePage, textToHtmlParagraphs } from '../../src/mail/templates.js';
+import { escapeHtml, renderUnsubscribePage } from '../../src/mail/templates.js';
 import {
   parseUnsubscribeToken,
   resolveUnsubscribeKey,
@@ -16,6 +16,7 @@ import {
   verifyUnsubscribeToken,
 } from '../../src/mail/unsubscribe-token.js';
 import { retryDelayMs } from '../../workers/processors/email.js';
+import { findExecutableHtml } from '../helpers/html-safety.js';
 
 const KEY = 'k'.repeat(40);
 
@@ -73,11 +74,51 @@ describe('composeAnnouncementEmail', () => {
     expect(mail.html).toContain('<h1');
     expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(mail.html).not.toContain('<script>');
-    expect(mail.html).toContain('a &lt;b&gt;&amp;<br>\nb</p>');
-    expect(mail.html).toContain('&quot;c&quot;');
+    // The body is Markdown now: raw HTML is stripped, a line break stays one, & is escaped.
+    expect(mail.html).toContain('<p>a &amp;<br />\nb</p>\n<p>"c"</p>');
     expect(mail.html).not.toMatch(/<img/i);
     expect(mail.text).toContain('VIKTIG: <script>alert(1)</script>');
     expect(mail.text).toContain('https://meldingskanal.example.no/unsubscribe?token=7.abc');
+  });
+
+  it('renders a Markdown body as HTML in the HTML part and as plain text in the text part; scripts do not survive', () => {
+    const body = [
+      '# Planlagt nedetid',
+      '',
+      'Lønn er **nede** fredag. Se [driftsmeldinger](https://www.uio.no/drift) eller www.uib.no.',
+      '',
+      '| System | Fra | Til |',
+      '|:--|:-:|--:|',
+      '| Lønn | 08:00 | 12:00 |',
+      '',
+      '- punkt <script>alert(1)</script>',
+      '',
+      '<img src=x onerror=alert(1)> [klikk](javascript:alert(1)) <a href="javascript:alert(2)">lenke</a>',
+    ].join('\n');
+    const mail = compose({ announcement: { title: 'Nedetid', body, importance: 'info' } });
+
+    const bodyHtml = /<div class="announcement-body">\n([\s\S]*?)<\/div>/.exec(mail.html)?.[1];
+    expect(bodyHtml).toBeDefined();
+    expect(bodyHtml).toContain('<h2>Planlagt nedetid</h2>');
+    expect(bodyHtml).toContain('<strong>nede</strong>');
+    expect(bodyHtml).toContain(
+      '<a href="https://www.uio.no/drift" rel="noopener noreferrer nofollow ugc">driftsmeldinger</a>',
+    );
+    expect(bodyHtml).toContain('<a href="https://www.uib.no" rel="noopener noreferrer nofollow ugc">www.uib.no</a>');
+    expect(bodyHtml).toContain('<th align="center">Fra</th>');
+    expect(bodyHtml).toContain('<li>punkt </li>');
+    expect(findExecutableHtml(bodyHtml!)).toEqual([]);
+    expect(mail.html).not.toMatch(/<script|onerror|alert\(2\)|href="javascript/i);
+    // The title stays the page's only h1.
+    expect(mail.html.match(/<h1/g)).toHaveLength(1);
+
+    expect(mail.text).toContain('Planlagt nedetid\n----------------');
+    expect(mail.text).toContain(
+      'Lønn er nede fredag. Se driftsmeldinger (https://www.uio.no/drift) eller https://www.uib.no.',
+    );
+    expect(mail.text).toContain('System |  Fra  |   Til\n------ | ----- | -----\nLønn   | 08:00 | 12:00');
+    expect(mail.text).toContain('- punkt');
+    expect(mail.text).not.toMatch(/<script|<img|<a |<strong|alert\(2\)/i);
   });
 
   it('writes the footer in the subscription language', () => {
@@ -94,12 +135,6 @@ describe('composeAnnouncementEmail', () => {
 describe('templates', () => {
   it('escapes the five HTML specials', () => {
     expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
-  });
-
-  it('turns blank lines into paragraphs and drops empty ones', () => {
-    expect(textToHtmlParagraphs('\r\none\r\n\r\n\r\ntwo\n  \nthree\n')).toBe(
-      '<p style="margin:0 0 16px">one</p>\n<p style="margin:0 0 16px">two</p>\n<p style="margin:0 0 16px">three</p>',
-    );
   });
 
   it('renders the confirmation page with a POST form and no action that could lose the token', () => {
