@@ -19,7 +19,9 @@
  * - Links and images are vetted by the rules in sanitize.ts (absolute http/https/mailto; images https only). A link
  *   whose URL is refused is left as the literal Markdown text; an image whose source is refused becomes its alt text.
  *   `www.` autolinks get `https://` (GitHub uses `http://`; the member institutions' sites all serve HTTPS).
- * - Soft line breaks stay soft (CommonMark); end a line with two spaces or a backslash for a hard break.
+ * - A single line break in a paragraph is kept as a line break (`<br>`), as the plain-text bodies before Markdown
+ *   and GitHub's comments do: the authors are project leads typing into a text field, not Markdown experts.
+ *   CommonMark allows this ("a renderer may also provide an option to render soft line breaks as hard line breaks").
  * - Size: sources longer than MARKDOWN_MAX_SOURCE_LENGTH are cut to it (the API refuses longer bodies with a clear
  *   error; the cut only protects the renderer). Nesting deeper than MARKDOWN_MAX_NESTING block levels (a list item is
  *   two levels, a quote one) is cut too: the deeper content is left out, and inline markup deeper than that is shown
@@ -91,7 +93,7 @@ function createMarkdownParser(): MarkdownIt {
     html: true,
     linkify: true,
     typographer: false,
-    breaks: false,
+    breaks: true,
     maxNesting: MARKDOWN_MAX_NESTING,
   });
   md.validateLink = isAllowedLinkUrl;

@@ -129,10 +129,10 @@ describe('renderMarkdown', () => {
     );
   });
 
-  it('renders emphasis, strikethrough as del, quotes, rules and hard breaks', () => {
-    expect(renderMarkdown('*a* **b** ~~c~~\n\n> sitat\n\n---\n\nlinje  \nneste')).toBe(
+  it('renders emphasis, strikethrough as del, quotes, rules and line breaks', () => {
+    expect(renderMarkdown('*a* **b** ~~c~~\n\n> sitat\n\n---\n\nlinje  \nneste\ntredje')).toBe(
       '<p><em>a</em> <strong>b</strong> <del>c</del></p>\n<blockquote>\n<p>sitat</p>\n</blockquote>\n<hr />\n' +
-        '<p>linje<br />\nneste</p>\n',
+        '<p>linje<br />\nneste<br />\ntredje</p>\n',
     );
   });
 
