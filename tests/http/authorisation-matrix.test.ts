@@ -482,12 +482,21 @@ describe('the authorisation matrix', () => {
   it('lists to each actor exactly the channels it may read (GET /channels agrees with GET /channels/{slug})', async () => {
     const row = EXPECTED.find(([operation]) => operation === 'get /api/v1/channels/{slug}')![2];
     for (const [column, actor] of ACTORS.entries()) {
-      const response = await app.inject({
-        method: 'GET',
-        url: '/api/v1/channels?limit=100',
-        headers: credentials(actor),
-      });
-      const listed = new Set(response.json().items.map((c: { slug: string }) => c.slug));
+      // Walk every page: the matrix creates more channels than one page holds.
+      const listed = new Set<string>();
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `limit=100&cursor=${encodeURIComponent(cursor)}` : 'limit=100';
+        const response = await app.inject({
+          method: 'GET',
+          url: `/api/v1/channels?${query}`,
+          headers: credentials(actor),
+        });
+        expect(response.statusCode).toBe(200);
+        const page = response.json() as { items: { slug: string }[]; nextCursor: string | null };
+        for (const channel of page.items) listed.add(channel.slug);
+        cursor = page.nextCursor;
+      } while (cursor);
       for (const kind of ['public', 'B', 'A'] as const) {
         expect(listed.has(channels[kind].slug), `${actor} lists ${kind}`).toBe(row[kind]![column] === 'Y');
       }
