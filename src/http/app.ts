@@ -125,7 +125,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(channelRoutes, { db: deps.db });
       await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
-      await v1.register(personalDataRoutes, { db: deps.db });
+      await v1.register(personalDataRoutes, { db: deps.db, announceAccessChange });
       await v1.register(auditRoutes, { db: deps.db });
       await v1.register(channelSettingsRoutes, { db: deps.db, announceAccessChange });
       await v1.register(organisationRoutes, { db: deps.db });

@@ -21,6 +21,12 @@ export interface AccessHint {
 }
 
 /**
+ * What services and routes are given to announce an access change: best effort, after commit (the periodic re-check
+ * remains the guarantee). Bound to Redis and the key prefix in src/http/app.ts.
+ */
+export type AnnounceAccessChange = (hint: AccessHint) => Promise<unknown>;
+
+/**
  * Publishes an access-changed hint to every API process. Best effort: it never throws (the change it follows has
  * already been made, and must not be reported as failed because Redis is away); returns whether Redis took it.
  *

@@ -11,17 +11,10 @@ import type { Db } from '../db/prisma.js';
 import { canManageChannel, canManageChannels, canManageRoles, canSeeChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility } from '../domain/types.js';
-import type { AccessHint } from '../realtime/access-hints.js';
+import type { AnnounceAccessChange } from '../realtime/access-hints.js';
 import { recordAudit } from './audit.js';
 import type { Caller } from './caller.js';
 import { type ChannelView, channelView } from './views.js';
-
-/**
- * Tells open live connections that someone's access may have shrunk, so they are re-checked now rather than at the
- * next periodic re-check (src/realtime/access-hints.ts). Best effort, after commit: the periodic re-check remains
- * the guarantee.
- */
-export type AnnounceAccessChange = (hint: AccessHint) => Promise<unknown>;
 
 export interface ChannelAdminDeps {
   db: Db;

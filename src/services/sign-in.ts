@@ -20,15 +20,13 @@ import { isUniqueViolation } from '../db/prisma-errors.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { identityFromClaims, realmOf, type SignInIdentity, safeReturnTo } from '../domain/identity.js';
 import { type Actor, ANONYMOUS } from '../domain/types.js';
+import type { AnnounceAccessChange } from '../realtime/access-hints.js';
 import { recordAudit } from './audit.js';
 import { endSession, type SessionTimeouts, type StartedSession, startSession } from './sessions.js';
 import { allowedScopes } from './tokens.js';
 
 /** How long a person has to finish signing in at the provider. */
 export const SIGN_IN_TTL_MS = 10 * 60_000;
-
-/** Tells every API process to re-check the live connections of a user (src/realtime/access-hints.ts). */
-export type AnnounceAccessChange = (hint: { userId?: string }) => Promise<unknown>;
 
 export interface SignInDeps {
   db: Db;

@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
+import { accessRedisChannel } from '../../src/realtime/access-hints.js';
 import { resolveSession, SESSION_COOKIE, startSession } from '../../src/services/sessions.js';
 import { hashToken } from '../../src/services/tokens.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, type TestChannel, tokenFor } from '../helpers/factories.js';
+import { REDIS_URL } from '../helpers/urls.js';
+import { waitFor } from '../helpers/wait.js';
 
 let ctx: TestContext;
 let app: FastifyInstance;
@@ -232,6 +236,21 @@ describe('DELETE /api/v1/me', () => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/me/export', headers: bearer(token) })).statusCode).toBe(
       401,
     );
+  });
+
+  it("tells every API process to re-check the erased account's live connections at once", async () => {
+    const listener = new Redis(REDIS_URL);
+    const hints: string[] = [];
+    try {
+      listener.on('message', (_channel, message) => hints.push(message));
+      await listener.subscribe(accessRedisChannel(ctx.config.redis.prefix));
+      const { user } = await personWithHistory();
+      const browser = await signIn(user.id);
+      expect((await erase(browser.headers, { confirm: 'DELETE' })).statusCode).toBe(200);
+      await waitFor(() => hints.some((hint) => JSON.parse(hint).userId === user.id), { what: 'the access hint' });
+    } finally {
+      listener.disconnect();
+    }
   });
 
   it('shows the announcements of an erased account as written by a former user, in every view', async () => {

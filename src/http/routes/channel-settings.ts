@@ -5,8 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../../db/prisma.js';
+import type { AnnounceAccessChange } from '../../realtime/access-hints.js';
 import {
-  type AnnounceAccessChange,
   deleteChannel,
   listChannelRoles,
   revokeChannelRole,

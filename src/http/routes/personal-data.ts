@@ -1,6 +1,7 @@
 /** A person's own data: GET /api/v1/me/export (download) and DELETE /api/v1/me (erase the account). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
+import type { AnnounceAccessChange } from '../../realtime/access-hints.js';
 import { eraseOwnAccount, exportPersonalData } from '../../services/personal-data.js';
 import { callerOf } from '../caller.js';
 import { clearSessionCookie } from '../plugins/auth.js';
@@ -10,9 +11,14 @@ import { EraseAccountBody, ErasureSummary, PersonalDataExport } from '../schemas
 
 export interface PersonalDataRoutesOptions {
   db: Db;
+  /** Tells every API process to re-check the erased user's live connections at once. */
+  announceAccessChange: AnnounceAccessChange;
 }
 
-export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOptions> = async (app, { db }) => {
+export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOptions> = async (
+  app,
+  { db, announceAccessChange },
+) => {
   app.get(
     '/me/export',
     {
@@ -56,7 +62,11 @@ export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOpt
       },
     },
     async (request, reply) => {
-      const summary = await eraseOwnAccount({ db }, callerOf(request), request.body.confirm);
+      const caller = callerOf(request);
+      const summary = await eraseOwnAccount({ db }, caller, request.body.confirm);
+      // After the commit: the account's live connections lose everything but public channels now, not at the next
+      // periodic re-check.
+      if (request.actor.kind === 'user') await announceAccessChange({ userId: request.actor.userId });
       // The session is gone with the account; tell the browser to drop its cookie too.
       clearSessionCookie(reply);
       return reply.send({
