@@ -32,7 +32,7 @@
  * Markdown is not meant: HTML is not Markdown source, and raw HTML in a source is stripped.) The property tests in
  * tests/unit/markdown-property.test.ts check this, that nothing throws, and that no executable HTML comes out.
  */
-import markdownIt, { type MarkdownIt, type StateCore, type Token } from 'markdown-it';
+import markdownIt, { type Env, type MarkdownIt, type StateCore, type Token } from 'markdown-it';
 import { renderTokensAsPlainText } from './plain-text.js';
 import { isAllowedImageUrl, isAllowedLinkUrl, LINK_REL, sanitizeHtml } from './sanitize.js';
 
@@ -46,13 +46,28 @@ export const MARKDOWN_MAX_NESTING = 32;
 
 const markdown = createMarkdownParser();
 
+export interface RenderOptions {
+  /**
+   * `inline` (the default) shows images. `link` turns each image into a link to it, labelled with its alt text: for
+   * e-mails, where loading a remote image tells its host who opened the message and when (a tracking pixel in all
+   * but name).
+   */
+  images?: 'inline' | 'link';
+}
+
+/** Passed to the renderer rules as markdown-it's `env`. */
+interface RenderEnv extends Env {
+  imagesAsLinks?: boolean;
+}
+
 /**
  * Renders an announcement body to sanitised HTML (see the module comment for the dialect and the policy).
  * Never throws; the result is a fixed point of {@link sanitizeHtml}.
  */
-export function renderMarkdown(source: string): string {
+export function renderMarkdown(source: string, options: RenderOptions = {}): string {
   const tokens = parse(source);
-  return sanitizeHtml(markdown.renderer.render(tokens, markdown.options, {}));
+  const env: RenderEnv = { imagesAsLinks: options.images === 'link' };
+  return sanitizeHtml(markdown.renderer.render(tokens, markdown.options, env));
 }
 
 /**
@@ -109,6 +124,16 @@ function createMarkdownParser(): MarkdownIt {
   });
 
   md.core.ruler.push('meldingskanal_policy', applyContentPolicy);
+
+  // Images were vetted by applyContentPolicy (https only); as links they get the sanitiser's rel like any other link.
+  const renderImage = md.renderer.rules.image!;
+  md.renderer.rules.image = (tokens, idx, options, env, self) => {
+    if (!(env as RenderEnv | undefined)?.imagesAsLinks) return renderImage(tokens, idx, options, env, self);
+    const token = tokens[idx]!;
+    const src = String(token.attrGet('src') ?? '');
+    const label = self.renderInlineAsText(token.children ?? [], options, env ?? {}) || src;
+    return `<a href="${escapeHtml(src)}">${escapeHtml(label)}</a>`;
+  };
 
   // Defence in depth: applyContentPolicy removes these tokens; if one ever slipped through, it would still render as nothing.
   md.renderer.rules.html_block = () => '';

@@ -167,7 +167,7 @@ export function renderAnnouncementHtml(content: AnnouncementEmailContent, subjec
 <p style="margin:0 0 8px;color:#4a4a4a;font-size:14px">${escapeHtml(t.announcementIn(content.channelTitle))}</p>
 ${badge}<h1 style="margin:0 0 16px;font-size:24px;line-height:1.25;color:#1a1a1a">${escapeHtml(content.title)}</h1>
 <div class="announcement-body">
-${renderMarkdown(content.body)}</div>
+${renderMarkdown(content.body, { images: 'link' })}</div>
 <hr style="border:0;border-top:1px solid #d0d0d0;margin:32px 0 16px">
 <p style="margin:0 0 8px;color:#4a4a4a;font-size:14px">${escapeHtml(t.whyYouGetThis(content.channelTitle))}</p>
 <p style="margin:0 0 8px;font-size:14px"><a href="${escapeHtml(content.unsubscribeUrl)}" style="color:#0b4f9c;text-decoration:underline">${escapeHtml(t.unsubscribeLink)}</a></p>

@@ -322,3 +322,24 @@ describe('escapeHtml', () => {
     );
   });
 });
+
+describe('images in e-mails', () => {
+  it('become links to the image, labelled with the alt text, so opening the e-mail loads nothing remote', () => {
+    const source = 'Se kartet: ![Kart over Gløshaugen](https://www.ntnu.no/kart.png) og ![](https://uio.no/a.png)';
+    expect(renderMarkdown(source)).toContain('<img src="https://www.ntnu.no/kart.png" alt="Kart over Gløshaugen"');
+    const html = renderMarkdown(source, { images: 'link' });
+    expect(html).not.toContain('<img');
+    expect(html).toContain(
+      '<a href="https://www.ntnu.no/kart.png" rel="noopener noreferrer nofollow ugc">Kart over Gløshaugen</a>',
+    );
+    expect(html).toContain(
+      '<a href="https://uio.no/a.png" rel="noopener noreferrer nofollow ugc">https://uio.no/a.png</a>',
+    );
+    expect(sanitizeHtml(html)).toBe(html);
+  });
+
+  it('still refuses image sources the rules refuse', () => {
+    const html = renderMarkdown('![x](javascript:alert(1)) ![y](http://plain.example/a.png)', { images: 'link' });
+    expect(html).not.toMatch(/href="(javascript|http:)/);
+  });
+});
