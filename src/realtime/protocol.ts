@@ -4,6 +4,7 @@
  *
  * Everything here is pure (no I/O), so the parsing rules are unit-tested on their own (tests/unit/live-protocol.test.ts).
  */
+import { renderMarkdown } from '../content/markdown.js';
 import type { AnnouncementView } from '../services/views.js';
 
 /** Redis pub/sub channel carrying LiveEvents to every API process. */
@@ -175,6 +176,8 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
         channel: a.channel as string,
         title: a.title as string,
         body: a.body as string,
+        // Events stored before bodyHtml existed lack it: render it here, as the server would have.
+        bodyHtml: typeof a.bodyHtml === 'string' ? a.bodyHtml : renderMarkdown(a.body as string),
         importance: a.importance as AnnouncementView['importance'],
         status: a.status as AnnouncementView['status'],
         publishedAt: a.publishedAt as string | null,

@@ -2,6 +2,8 @@
  * Public shapes of domain objects, shared by REST responses, live events and e-mails, so that every reader sees
  * the same fields. Mappers emit only these declared fields.
  */
+import { renderMarkdown } from '../content/markdown.js';
+
 export interface ChannelView {
   id: string;
   slug: string;
@@ -24,7 +26,13 @@ export interface AnnouncementView {
   id: string;
   channel: string;
   title: string;
+  /** Markdown, as the publisher wrote it. */
   body: string;
+  /**
+   * The body rendered and sanitised (src/content/markdown.ts): the one HTML every reader gets — REST, live frames,
+   * feeds — so no client renders Markdown itself, differently or unsafely.
+   */
+  bodyHtml: string;
   importance: 'info' | 'important' | 'critical';
   status: 'draft' | 'published' | 'retracted';
   publishedAt: string | null;
@@ -69,6 +77,7 @@ export function announcementView(
     channel: channelSlug,
     title: row.title,
     body: row.body,
+    bodyHtml: renderMarkdown(row.body),
     importance: row.importance,
     status: row.status,
     publishedAt: row.publishedAt?.toISOString() ?? null,

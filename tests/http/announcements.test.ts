@@ -72,12 +72,13 @@ describe('POST /api/v1/channels/:slug/announcements', () => {
     expect(response.statusCode).toBe(201);
     const announcement = response.json();
     expect(Object.keys(announcement).sort()).toEqual(
-      ['author', 'body', 'channel', 'id', 'importance', 'publishedAt', 'status', 'title', 'url'].sort(),
+      ['author', 'body', 'bodyHtml', 'channel', 'id', 'importance', 'publishedAt', 'status', 'title', 'url'].sort(),
     );
     expect(announcement).toMatchObject({
       channel: 'offentlig',
       title: 'Ny versjon av BOTT SA',
       body: '**Oppgradering** på lørdag.',
+      bodyHtml: '<p><strong>Oppgradering</strong> på lørdag.</p>\n',
       importance: 'important',
       status: 'published',
       url: `${ctx.config.http.publicUrl}/api/v1/announcements/${announcement.id}`,

@@ -23,6 +23,7 @@ function event(id: number, channelId: string): LiveEvent {
       channel: channelId,
       title: `Melding ${id}`,
       body: 'Tekst',
+      bodyHtml: '<p>Tekst</p>\n',
       importance: 'info',
       status: 'published',
       publishedAt: '2026-11-26T12:00:00.000Z',

@@ -87,6 +87,7 @@ describe('parseLiveEvent', () => {
       channel: 'bott-okonomi',
       title: 'Nedetid',
       body: 'Systemet er nede i kveld.',
+      bodyHtml: '<p>Systemet er nede i kveld.</p>\n',
       importance: 'important',
       status: 'published',
       publishedAt: '2026-11-26T12:00:00.000Z',
@@ -100,6 +101,11 @@ describe('parseLiveEvent', () => {
       JSON.stringify({ ...valid, secret: 'x', announcement: { ...valid.announcement, authorEmail: 'a@b' } }),
     );
     expect(parsed).toEqual({ ok: true, event: valid });
+  });
+
+  it('renders bodyHtml from the body for an event stored before bodyHtml existed', () => {
+    const { bodyHtml: _omitted, ...older } = valid.announcement;
+    expect(parseLiveEvent(JSON.stringify({ ...valid, announcement: older }))).toEqual({ ok: true, event: valid });
   });
 
   it('reads a former user (author null) and an event from before authors were shown (no author) as author null', () => {

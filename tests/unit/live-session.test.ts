@@ -72,6 +72,7 @@ function event(id: number, slug = 'alpha'): LiveEvent {
       channel: slug,
       title: `t${id}`,
       body: 'b',
+      bodyHtml: '<p>b</p>\n',
       importance: 'info',
       status: 'published',
       publishedAt: null,

@@ -10,6 +10,9 @@ export const Announcement = Type.Object(
     channel: Slug,
     title: Type.String(),
     body: Type.String({ description: 'Markdown' }),
+    bodyHtml: Type.String({
+      description: 'The body rendered to HTML and sanitised on the server; show this, never your own rendering of body',
+    }),
     importance: Importance,
     status: Type.Enum(['draft', 'published', 'retracted']),
     publishedAt: Type.Union([DateTime, Type.Null()]),
