@@ -1,55 +1,28 @@
-/**
- * The Content-Security-Policies in a real browser (headless Chromium through playwright-core): the landing page and
- * the Swagger UI at /api/docs load and render with no CSP violation, and a violation is noticed when there is one
- * (an injected inline script), so the check itself can fail. Header values are checked in
- * tests/http/security-headers.test.ts; only a browser shows that the pages still work under them.
- */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel } from '../helpers/factories.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** Headless, and nothing that talks to the network by itself. */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let ctx: TestContext;
 let app: FastifyInstance;
 let base: string;
 let browser: BrowserContext;
-let userDataDir: string;
+let testBrowser: TestBrowser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   ctx = await createTestContext();
   await createChannel(ctx.deps.db, { visibility: 'public' });
   app = await buildApp(ctx.deps, { logger: false });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
-  userDataDir = mkdtempSync(join(tmpdir(), 'mk-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-  });
+  testBrowser = await launchBrowser();
+  browser = testBrowser.context;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await testBrowser?.close();
   await app?.close();
   await ctx?.close();
 });

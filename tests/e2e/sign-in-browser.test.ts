@@ -6,37 +6,23 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ACCOUNTS, DEV_SIGN_IN_LABEL } from '../../src/auth/dev-provider.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { seedDemoContent } from '../../src/services/seed.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let ctx: TestContext;
 let api: ChildProcess;
 let output: string[] = [];
 let base: string;
 let browser: BrowserContext;
-let userDataDir: string;
+let testBrowser: TestBrowser | undefined;
 
 /**
  * A port that is free now. The API's address must be known before it starts (PUBLIC_URL, and with it the redirect
@@ -53,7 +39,6 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   ctx = await createTestContext();
   // The demo content (organisations, BOTT channels) an `npm start` loads into an empty database.
   await seedDemoContent(ctx.deps.db);
@@ -85,17 +70,12 @@ beforeAll(async () => {
     },
     { what: 'the API to listen', timeoutMs: 30_000 },
   );
-  userDataDir = mkdtempSync(join(tmpdir(), 'mk-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-  });
+  testBrowser = await launchBrowser();
+  browser = testBrowser.context;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await testBrowser?.close();
   if (api && api.exitCode === null) {
     api.kill('SIGTERM');
     await once(api, 'exit');
