@@ -22,6 +22,7 @@ import { AppError } from '../domain/errors.js';
 import { recipientKey } from '../domain/recipient.js';
 import { recordAudit } from './audit.js';
 import type { Caller } from './caller.js';
+import { API_TOKEN_METADATA } from './tokens.js';
 
 /** What the person types to confirm erasure (the route's body carries it), so it never happens by accident. */
 export const ERASE_CONFIRMATION = 'DELETE';
@@ -119,17 +120,7 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
     }),
     deps.db.apiToken.findMany({
       where: { userId },
-      // Selected field by field: the hash never leaves the database.
-      select: {
-        id: true,
-        name: true,
-        prefix: true,
-        scopes: true,
-        createdAt: true,
-        lastUsedAt: true,
-        expiresAt: true,
-        revokedAt: true,
-      },
+      select: API_TOKEN_METADATA,
       orderBy: { createdAt: 'asc' },
     }),
     deps.db.session.findMany({

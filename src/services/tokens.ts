@@ -88,21 +88,23 @@ export async function authenticateToken(db: Db, presented: string): Promise<Acto
   };
 }
 
+/** What may be shown about a token: everything but its hash, which never leaves the database. */
+export const API_TOKEN_METADATA = {
+  id: true,
+  name: true,
+  prefix: true,
+  scopes: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  revokedAt: true,
+} as const;
+
 export async function listApiTokens(db: Db, userId?: string) {
   return db.apiToken.findMany({
     where: userId ? { userId } : {},
     orderBy: { createdAt: 'asc' },
-    select: {
-      id: true,
-      name: true,
-      prefix: true,
-      scopes: true,
-      createdAt: true,
-      lastUsedAt: true,
-      expiresAt: true,
-      revokedAt: true,
-      user: { select: { email: true } },
-    },
+    select: { ...API_TOKEN_METADATA, user: { select: { email: true } } },
   });
 }
 
