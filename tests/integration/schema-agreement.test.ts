@@ -35,6 +35,7 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   OutboxEvent: Object.values(Prisma.OutboxEventScalarFieldEnum),
   Delivery: Object.values(Prisma.DeliveryScalarFieldEnum),
   ApiToken: Object.values(Prisma.ApiTokenScalarFieldEnum),
+  FeedToken: Object.values(Prisma.FeedTokenScalarFieldEnum),
   Session: Object.values(Prisma.SessionScalarFieldEnum),
   OidcLogin: Object.values(Prisma.OidcLoginScalarFieldEnum),
   AuditLog: Object.values(Prisma.AuditLogScalarFieldEnum),
@@ -431,6 +432,33 @@ describe('create, read, update and delete with every field', () => {
 
     await db.apiToken.delete({ where: { id: data.id } });
     expect(await db.apiToken.findUnique({ where: { id: data.id } })).toBeNull();
+  });
+
+  it('FeedToken (hash unique; removed with its user)', async () => {
+    const user = await makeUser();
+    const data = {
+      id: randomUUID(),
+      userId: user.id,
+      tokenHash: 'f'.repeat(64),
+      prefix: 'mkf_abcdefgh',
+      createdAt: T1,
+      lastUsedAt: T2,
+      revokedAt: T3,
+    };
+    expectEveryField('FeedToken', data);
+    expect(await db.feedToken.create({ data })).toEqual(data);
+    await expect(db.feedToken.create({ data: { ...data, id: randomUUID() } })).rejects.toThrow();
+    const changes = {
+      tokenHash: 'e'.repeat(64),
+      prefix: 'mkf_zyxwvuts',
+      createdAt: T2,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await db.feedToken.update({ where: { id: data.id }, data: changes });
+    expect(await db.feedToken.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+    await db.user.delete({ where: { id: user.id } });
+    expect(await db.feedToken.findUnique({ where: { id: data.id } })).toBeNull();
   });
 
   it('Session', async () => {
