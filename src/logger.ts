@@ -38,10 +38,18 @@ export const REDACT_PATHS = [
 const EMAIL_PATTERN = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 /** An API token (src/services/tokens.ts: `mkt_` + 40 base64url characters). */
 const API_TOKEN_PATTERN = /mkt_[A-Za-z0-9_-]{40}/g;
+/** A personal feed secret (src/services/feed-tokens.ts: `mkf_` + 40 base64url characters), e.g. in a logged URL. */
+const FEED_TOKEN_PATTERN = /mkf_[A-Za-z0-9_-]{40}/g;
 
-/** Masks e-mail addresses and API tokens in one serialised log line (stays valid JSON: no quotes are introduced). */
+/**
+ * Masks e-mail addresses, API tokens and feed secrets in one serialised log line (stays valid JSON: no quotes are
+ * introduced).
+ */
 export function scrubLogLine(line: string): string {
-  return line.replace(EMAIL_PATTERN, '[email]').replace(API_TOKEN_PATTERN, 'mkt_[redacted]');
+  return line
+    .replace(EMAIL_PATTERN, '[email]')
+    .replace(API_TOKEN_PATTERN, 'mkt_[redacted]')
+    .replace(FEED_TOKEN_PATTERN, 'mkf_[redacted]');
 }
 
 /** Wraps a destination so that every line passes scrubLogLine first. Defaults to standard output. */

@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'organisation.update',
   'token.create',
   'token.revoke',
+  'feed_token.create',
+  'feed_token.revoke',
   'webhook.change',
   'session.sign_in',
   'session.sign_out',

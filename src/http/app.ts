@@ -28,6 +28,8 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
+import { feedTokenRoutes } from './routes/feed-tokens.js';
+import { feedRoutes } from './routes/feeds.js';
 import { homeRoutes } from './routes/home.js';
 import { organisationRoutes } from './routes/organisations.js';
 import { personalDataRoutes } from './routes/personal-data.js';
@@ -130,6 +132,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(channelSettingsRoutes, { db: deps.db, announceAccessChange });
       await v1.register(organisationRoutes, { db: deps.db });
       await v1.register(tokenRoutes, { db: deps.db, config: deps.config, announceAccessChange });
+      await v1.register(feedTokenRoutes, { db: deps.db, config: deps.config });
     },
     { prefix: '/api/v1' },
   );
@@ -139,6 +142,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
 
   // 4. e-mail link endpoints (unsubscribe)
   await app.register(unsubscribeRoutes, { deps });
+
+  // 4b. feed documents (RSS, Atom, JSON Feed): public channels, the combined public feed, personal feed URLs
+  await app.register(feedRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
 
   // 5. live updates (WebSocket)
   await app.register(livePlugin, { deps });

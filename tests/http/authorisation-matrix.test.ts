@@ -75,6 +75,9 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/me/tokens',                       'self',           { '-': 'YFFFFFU' }],
   ['delete /api/v1/me/tokens/{id}',                'self',           { own: 'YYYYYYU', other: 'HHHHHHU' }],
   ['delete /api/v1/tokens/{id}',                   'admin',          { own: 'YFFFFFU', other: 'YFFFFFU' }],
+  ['get /api/v1/me/feed-tokens',                   'self',           { '-': 'YYYYYYU' }],
+  ['post /api/v1/me/feed-tokens',                  'self',           { '-': 'YFFFFFU' }],
+  ['delete /api/v1/me/feed-tokens/{id}',           'self',           { own: 'YYYYYYU', other: 'HHHHHHU' }],
   ['get /api/v1/organisations',                    'public',         { '-': 'YYYYYYY' }],
   ['post /api/v1/organisations',                   'admin',          { '-': 'YFFFFFU' }],
   ['patch /api/v1/organisations/{code}',           'admin',          { '-': 'YFFFFFU' }],
@@ -96,6 +99,12 @@ const HIDDEN_ROUTES: Record<string, string> = {
   'GET /auth/callback': 'public',
   'GET /auth/logout': 'public',
   'POST /auth/logout': 'public',
+  // Feed documents (src/http/routes/feeds.ts): plain URLs for feed readers, not JSON API operations.
+  'GET /feeds/channels/:file': 'public',
+  'GET /feeds/public.rss': 'public',
+  'GET /feeds/public.atom': 'public',
+  'GET /feeds/public.json': 'public',
+  'GET /feeds/me/:file': 'public',
   'GET /api/openapi.json': 'public',
   'GET /api/docs': 'public',
   'GET /api/docs/': 'public',
@@ -135,6 +144,14 @@ async function freshChannel(kind: ObjectKind): Promise<TestChannel> {
   if (kind === 'A') await grantRole(db, channel.id, users.ownerA.id, 'owner');
   if (kind === 'B') await grantRole(db, channel.id, users.publisherB.id, 'publisher');
   return channel;
+}
+
+/** A personal feed token of the user, made directly (the secret is never needed here). */
+async function freshFeedTokenId(userId: string): Promise<string> {
+  const row = await ctx.deps.db.feedToken.create({
+    data: { userId, tokenHash: randomBytes(32).toString('hex'), prefix: 'mkf_matrix' },
+  });
+  return row.id;
 }
 
 async function freshTokenId(userId: string): Promise<string> {
@@ -245,6 +262,12 @@ const REQUESTS: Record<string, Builder> = {
   'delete /api/v1/tokens/{id}': async (actor, object) => ({
     url: `/api/v1/tokens/${await freshTokenId(object === 'own' ? userOf(actor).id : stranger.id)}`,
     missingUrl: `/api/v1/tokens/${randomUUID()}`,
+  }),
+  'get /api/v1/me/feed-tokens': async () => ({ url: '/api/v1/me/feed-tokens' }),
+  'post /api/v1/me/feed-tokens': async () => ({ url: '/api/v1/me/feed-tokens' }),
+  'delete /api/v1/me/feed-tokens/{id}': async (actor, object) => ({
+    url: `/api/v1/me/feed-tokens/${await freshFeedTokenId(object === 'own' ? userOf(actor).id : stranger.id)}`,
+    missingUrl: `/api/v1/me/feed-tokens/${randomUUID()}`,
   }),
   'get /api/v1/organisations': async () => ({ url: '/api/v1/organisations' }),
   'post /api/v1/organisations': async () => {

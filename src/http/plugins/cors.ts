@@ -23,6 +23,9 @@ export const WIDGET_READABLE_PATHS: readonly RegExp[] = [
   /^\/api\/v1\/channels\/[^/]+\/?$/,
   /^\/api\/v1\/channels\/[^/]+\/announcements\/?$/,
   /^\/api\/v1\/announcements\/[^/]+\/?$/,
+  // Public feeds only: a personal feed's URL is a secret, and no page of another origin needs to read it.
+  /^\/feeds\/channels\/[^/]+\.(?:rss|atom|json)$/,
+  /^\/feeds\/public\.(?:rss|atom|json)$/,
 ];
 
 /** Chrome caps the preflight cache at 2 hours; longer values are cut to that anyway. */

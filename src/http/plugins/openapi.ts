@@ -49,6 +49,12 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         { name: 'live', description: 'Live updates over WebSocket (GET /api/v1/live)' },
         { name: 'organisations', description: 'Member organisations and their Feide realms' },
         { name: 'tokens', description: 'API tokens for automation' },
+        {
+          name: 'feeds',
+          description:
+            'Feeds (RSS 2.0, Atom, JSON Feed 1.1) at /feeds/channels/{slug}.(rss|atom|json) for public channels and ' +
+            '/feeds/public.(rss|atom|json) for all of them; personal feed URLs for internal and restricted channels',
+        },
       ],
       components: {
         securitySchemes: {

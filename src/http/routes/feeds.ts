@@ -1,0 +1,135 @@
+/**
+ * Feed documents (issue 4), outside /api/v1 because feed readers fetch plain URLs without credentials:
+ *
+ * - `GET /feeds/channels/:slug.(rss|atom|json)` — one public channel; internal and restricted channels answer 404
+ *   exactly like a channel that does not exist.
+ * - `GET /feeds/public.(rss|atom|json)` — every public channel.
+ * - `GET /feeds/me/:secret.(rss|atom|json)` — a personal feed (src/services/feed-tokens.ts); 404 for an unknown or
+ *   revoked secret.
+ *
+ * Every response carries ETag and Last-Modified computed from the model, so a conditional GET is answered 304 before
+ * anything is rendered. Credentials sent with a request are ignored: a feed is the same for everyone who has its URL.
+ * Left out of the OpenAPI document (they are not JSON API operations); tests/http/authorisation-matrix.test.ts lists
+ * them in HIDDEN_ROUTES with their policy.
+ */
+// Type-only: brings @fastify/swagger's additions to route schemas (hide) into scope.
+import type {} from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Db } from '../../db/prisma.js';
+import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
+import { notFound } from '../../domain/errors.js';
+import {
+  FEED_CONTENT_TYPES,
+  type FeedModel,
+  feedEtag,
+  isNotModified,
+  lastModified,
+  renderAtom,
+  renderJsonFeed,
+  renderRss,
+} from '../../feeds/index.js';
+import {
+  combinedPublicFeed,
+  FEED_FORMATS,
+  type FeedFormat,
+  isFeedFormat,
+  personalFeed,
+  publicChannelFeed,
+} from '../../services/feeds.js';
+import { POLICY } from '../policy.js';
+
+export interface FeedRoutesOptions {
+  db: Db;
+  publicUrl: string;
+}
+
+/** Shared caches may keep a public feed for a minute: readers poll, and an announcement may wait that long. */
+const PUBLIC_CACHE_CONTROL = 'public, max-age=60';
+/** A personal feed is one person's: never in a shared cache. */
+const PERSONAL_CACHE_CONTROL = 'private, max-age=60';
+
+const FeedQuery = Type.Object({
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: MAX_CURSOR_LENGTH, description: 'The `next` link of the previous page' }),
+  ),
+});
+
+const FileParams = Type.Object({ file: Type.String({ minLength: 1, maxLength: 200 }) });
+
+/** Splits `name.ext` into its name and feed format; anything else is a URL that does not exist. */
+function parseFile(file: string, what: string): { name: string; format: FeedFormat } {
+  const dot = file.lastIndexOf('.');
+  const format = file.slice(dot + 1);
+  if (dot <= 0 || !isFeedFormat(format)) throw notFound(what);
+  return { name: file.slice(0, dot), format };
+}
+
+function render(model: FeedModel, format: FeedFormat): { type: string; body: string } {
+  switch (format) {
+    case 'rss':
+      return { type: FEED_CONTENT_TYPES.rss, body: renderRss(model) };
+    case 'atom':
+      return { type: FEED_CONTENT_TYPES.atom, body: renderAtom(model) };
+    case 'json':
+      return { type: FEED_CONTENT_TYPES.jsonFeed, body: renderJsonFeed(model) };
+  }
+}
+
+function sendFeed(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  model: FeedModel,
+  format: FeedFormat,
+  cacheControl: string,
+): FastifyReply {
+  // Validators from the model, not the bytes: a 304 costs a query and a hash, no rendering.
+  const etag = feedEtag(model);
+  const modified = lastModified(model);
+  reply
+    .header('etag', etag)
+    .header('last-modified', modified)
+    .header('cache-control', cacheControl)
+    .header('content-language', model.language);
+  if (isNotModified(request.headers, etag, modified)) return reply.code(304).send();
+  const { type, body } = render(model, format);
+  return reply.type(type).send(body);
+}
+
+export async function feedRoutes(app: FastifyInstance, options: FeedRoutesOptions): Promise<void> {
+  const deps = { db: options.db, publicUrl: options.publicUrl };
+  const routeSchema = { hide: true, querystring: FeedQuery } as const;
+
+  app.get<{ Params: { file: string }; Querystring: { cursor?: string } }>(
+    '/feeds/channels/:file',
+    { config: { policy: POLICY.public }, schema: { ...routeSchema, params: FileParams } },
+    async (request, reply) => {
+      const { name, format } = parseFile(request.params.file, 'Channel');
+      const model = await publicChannelFeed(deps, name, { format, cursor: request.query.cursor });
+      return sendFeed(request, reply, model, format, PUBLIC_CACHE_CONTROL);
+    },
+  );
+
+  for (const format of FEED_FORMATS) {
+    app.get<{ Querystring: { cursor?: string } }>(
+      `/feeds/public.${format}`,
+      { config: { policy: POLICY.public }, schema: routeSchema },
+      async (request, reply) => {
+        const model = await combinedPublicFeed(deps, { format, cursor: request.query.cursor });
+        return sendFeed(request, reply, model, format, PUBLIC_CACHE_CONTROL);
+      },
+    );
+  }
+
+  app.get<{ Params: { file: string }; Querystring: { cursor?: string } }>(
+    '/feeds/me/:file',
+    { config: { policy: POLICY.public }, schema: { ...routeSchema, params: FileParams } },
+    async (request, reply) => {
+      const { name, format } = parseFile(request.params.file, 'Feed');
+      const model = await personalFeed(deps, name, { format, cursor: request.query.cursor });
+      // The URL is the credential: keep it out of other sites' Referer headers and out of search engines.
+      reply.header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
+      return sendFeed(request, reply, model, format, PERSONAL_CACHE_CONTROL);
+    },
+  );
+}
