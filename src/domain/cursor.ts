@@ -65,6 +65,45 @@ export function decodeAuditCursor(raw: string): AuditCursor {
   return { at, id: BigInt(value.i) };
 }
 
+/**
+ * Position in a search result list: the rank of the last hit (as PostgreSQL printed the `real`, so it converts back
+ * to exactly the same value) and its id, which orders hits of equal rank.
+ */
+export interface SearchCursor {
+  rank: string;
+  id: string;
+}
+
+const REAL_NUMBER = /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i;
+
+export function encodeSearchCursor(key: SearchCursor): string {
+  return encode({ k: 'se', r: key.rank, i: key.id });
+}
+
+export function decodeSearchCursor(raw: string): SearchCursor {
+  const value = decode(raw, 'se');
+  if (typeof value.r !== 'string' || value.r.length > 32 || !REAL_NUMBER.test(value.r)) throw invalidCursor();
+  if (typeof value.i !== 'string' || !UUID.test(value.i)) throw invalidCursor();
+  return { rank: value.r, id: value.i.toLowerCase() };
+}
+
+/** Sort key of the channel directory: title ascending, slug (unique) breaking ties. */
+export interface DirectoryCursor {
+  title: string;
+  slug: string;
+}
+
+export function encodeDirectoryCursor(key: DirectoryCursor): string {
+  return encode({ k: 'di', t: key.title, s: key.slug });
+}
+
+export function decodeDirectoryCursor(raw: string): DirectoryCursor {
+  const value = decode(raw, 'di');
+  if (typeof value.t !== 'string' || value.t.length > 200) throw invalidCursor();
+  if (typeof value.s !== 'string' || value.s.length === 0 || value.s.length > 64) throw invalidCursor();
+  return { title: value.t, slug: value.s };
+}
+
 function encode(value: Record<string, string>): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

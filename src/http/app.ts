@@ -33,6 +33,7 @@ import { feedRoutes } from './routes/feeds.js';
 import { homeRoutes } from './routes/home.js';
 import { organisationRoutes } from './routes/organisations.js';
 import { personalDataRoutes } from './routes/personal-data.js';
+import { searchRoutes } from './routes/search.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(channelSettingsRoutes, { db: deps.db, announceAccessChange });
       await v1.register(organisationRoutes, { db: deps.db });
       await v1.register(tokenRoutes, { db: deps.db, config: deps.config, announceAccessChange });
+      await v1.register(searchRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(feedTokenRoutes, { db: deps.db, config: deps.config });
     },
     { prefix: '/api/v1' },

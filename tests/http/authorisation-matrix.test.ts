@@ -59,6 +59,8 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['get /api/v1/live',                             'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['post /api/v1/channels',                        'admin',          { '-': 'YFFFFFU' }],
   ['get /api/v1/channels',                         'public',         { '-': 'YYYYYYY' }],
+  ['get /api/v1/directory',                        'public',         { '-': 'YYYYYYY' }],
+  ['get /api/v1/search',                           'public',         { '-': 'YYYYYYY' }],
   ['get /api/v1/channels/{slug}',                  'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['patch /api/v1/channels/{slug}',                'channel:manage', { public: 'YFFFFFU', B: 'YFFFFHU', A: 'YYHHHHU' }],
   ['delete /api/v1/channels/{slug}',               'admin',          { public: 'YFFFFFU', B: 'YFFFFFU', A: 'YFFFFFU' }],
@@ -201,6 +203,8 @@ const REQUESTS: Record<string, Builder> = {
     payload: { slug: `m-new-${unique()}`, title: 'Ny kanal' },
   }),
   'get /api/v1/channels': async () => ({ url: '/api/v1/channels' }),
+  'get /api/v1/directory': async () => ({ url: '/api/v1/directory' }),
+  'get /api/v1/search': async () => ({ url: '/api/v1/search?q=matrix' }),
   'get /api/v1/channels/{slug}': async (_actor, object) => channelUrl(channels[object as ObjectKind].slug),
   'patch /api/v1/channels/{slug}': async (_actor, object) => ({
     ...channelUrl((await freshChannel(object as ObjectKind)).slug),

@@ -1,0 +1,103 @@
+/** Schemas of GET /api/v1/search and GET /api/v1/directory. */
+import { Type } from 'typebox';
+import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
+import { CHANNEL_VISIBILITIES, IMPORTANCES } from '../../domain/types.js';
+import { MAX_DIRECTORY_QUERY_LENGTH } from '../../services/directory.js';
+import { MAX_SEARCH_QUERY_LENGTH, SEARCH_RESULT_CAP } from '../../services/search.js';
+import { DateTime, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, Slug, Uuid } from './common.js';
+
+const Limit = Type.Integer({
+  minimum: 1,
+  maximum: MAX_PAGE_SIZE,
+  default: DEFAULT_PAGE_SIZE,
+  description: `Items per page (1–${MAX_PAGE_SIZE})`,
+});
+const Cursor = Type.String({
+  minLength: 1,
+  maxLength: MAX_CURSOR_LENGTH,
+  description: 'nextCursor of the previous page; omit for the first page',
+});
+
+export const SearchQuery = Type.Object(
+  {
+    q: Type.String({
+      minLength: 1,
+      maxLength: MAX_SEARCH_QUERY_LENGTH,
+      description:
+        'What to look for, as in a web search engine: words (all must occur), "a phrase", `or`, and -excluded words. ' +
+        'Matched in Norwegian and English, ignoring case, inflection and accents (ø, æ, å may be typed as o, ae, a).',
+      examples: ['vedlikehold "felles lønn"'],
+    }),
+    limit: Limit,
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+const SnippetSegment = Type.Object(
+  {
+    text: Type.String({ description: 'Plain text: insert it as text, never as HTML' }),
+    match: Type.Boolean({ description: 'Whether this piece matched the query (show it highlighted)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const SearchHit = Type.Object(
+  {
+    id: Uuid,
+    channel: Type.Object({ slug: Slug, title: Type.String() }, { additionalProperties: false }),
+    title: Type.String({ description: 'Plain text' }),
+    importance: Type.Enum([...IMPORTANCES]),
+    publishedAt: DateTime,
+    url: Type.String({ description: 'The announcement in the API' }),
+    snippet: Type.Array(SnippetSegment, {
+      description: 'An extract of the body around the matches, in segments; empty when only the title matched',
+    }),
+    rank: Type.Number({ description: 'Relevance, higher is better; comparable only within one search' }),
+  },
+  { additionalProperties: false, title: 'SearchHit' },
+);
+
+export const SearchPage = Page(
+  SearchHit,
+  `Published announcements the caller may read, best match first; at most ${SEARCH_RESULT_CAP} over all pages`,
+);
+
+export const DirectoryQuery = Type.Object(
+  {
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_DIRECTORY_QUERY_LENGTH,
+        description: 'Only channels whose title or description contains this (ignoring case and accents)',
+      }),
+    ),
+    limit: Limit,
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+export const DirectoryEntry = Type.Object(
+  {
+    slug: Slug,
+    title: Type.String(),
+    description: Type.String(),
+    visibility: Type.Enum([...CHANNEL_VISIBILITIES]),
+    roles: Type.Object(
+      {
+        owners: Type.Integer({ minimum: 0, description: 'How many people own the channel' }),
+        publishers: Type.Integer({ minimum: 0, description: 'How many people publish in it' }),
+      },
+      { additionalProperties: false, description: 'Role titles with the number of holders; never names' },
+    ),
+    subscriberCount: Type.Integer({ minimum: 0 }),
+    latestAnnouncement: Type.Union([
+      Type.Object({ id: Uuid, title: Type.String(), publishedAt: DateTime }, { additionalProperties: false }),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false, title: 'DirectoryEntry' },
+);
+
+export const DirectoryPage = Page(DirectoryEntry, 'Channels the caller may read, by title');
