@@ -13,6 +13,8 @@ let doc: any;
 const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional'; errors: string[] }[] = [
   { method: 'post', path: '/api/v1/channels', auth: 'required', errors: ['400', '401', '403', '409', '413', '415'] },
   { method: 'get', path: '/api/v1/channels', auth: 'optional', errors: ['400', '401'] },
+  { method: 'get', path: '/api/v1/search', auth: 'optional', errors: ['400', '401'] },
+  { method: 'get', path: '/api/v1/directory', auth: 'optional', errors: ['400', '401'] },
   { method: 'get', path: '/api/v1/channels/{slug}', auth: 'optional', errors: ['400', '401', '404'] },
   {
     method: 'post',
