@@ -82,6 +82,14 @@ export function tokenScopesAllowed(actor: Actor, requested: readonly TokenScope[
   return actor.kind === 'user' && requested.every((scope) => actor.scopes.includes(scope));
 }
 
+/**
+ * Keeping read state and rating an announcement: a person reading (a token needs the `read` scope, also in public
+ * channels: a publish-only token is automation, not a reader) in a channel they may read.
+ */
+export function canKeepReadingState(actor: Actor, channel: ChannelFacts): boolean {
+  return actor.kind === 'user' && actor.scopes.includes('read') && canReadChannel(actor, channel);
+}
+
 /** Subscribing is reading plus an account to hang the subscription on. */
 export function canSubscribe(actor: Actor, channel: ChannelFacts): boolean {
   return actor.kind === 'user' && canReadChannel(actor, channel);

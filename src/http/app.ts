@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
 import { type DestinationStream, loggerOptions, scrubbingDestination } from '../logger.js';
+import { resolveUnsubscribeKey } from '../mail/unsubscribe-token.js';
 import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../realtime/access-hints.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
@@ -33,6 +34,7 @@ import { feedRoutes } from './routes/feeds.js';
 import { homeRoutes } from './routes/home.js';
 import { organisationRoutes } from './routes/organisations.js';
 import { personalDataRoutes } from './routes/personal-data.js';
+import { readingRoutes } from './routes/reading.js';
 import { searchRoutes } from './routes/search.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -126,7 +128,12 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
         route.bodyLimit ??= API_BODY_LIMIT_BYTES;
       });
       await v1.register(channelRoutes, { db: deps.db });
-      await v1.register(announcementRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
+      await v1.register(announcementRoutes, {
+        db: deps.db,
+        publicUrl: deps.config.http.publicUrl,
+        viewerSecret: resolveUnsubscribeKey(deps.config, app.log),
+      });
+      await v1.register(readingRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(subscriptionRoutes, { db: deps.db });
       await v1.register(personalDataRoutes, { db: deps.db, announceAccessChange });
       await v1.register(auditRoutes, { db: deps.db });

@@ -38,6 +38,19 @@ export interface AnnouncementView {
   publishedAt: string | null;
   url: string;
   author: AnnouncementAuthor | null;
+  /**
+   * Readers' 1–5 rating and distinct readers (src/services/reading.ts). Present in REST reads of announcements;
+   * left out of live frames and the publish response, where they would be stale the moment they were sent.
+   */
+  rating?: AnnouncementReadingStats['rating'];
+  views?: number;
+}
+
+/** What readers made of an announcement: the average of their 1–5 votes (null without votes), and views. */
+export interface AnnouncementReadingStats {
+  rating: { average: number | null; votes: number };
+  /** How many distinct signed-in readers opened it (never who). */
+  views: number;
 }
 
 export function channelView(row: {
@@ -71,6 +84,8 @@ export function announcementView(
   },
   channelSlug: string,
   publicUrl: string,
+  /** Rating and views, where the caller loaded them (aggregated per page, see withReadingStats). */
+  stats?: AnnouncementReadingStats,
 ): AnnouncementView {
   return {
     id: row.id,
@@ -83,6 +98,7 @@ export function announcementView(
     publishedAt: row.publishedAt?.toISOString() ?? null,
     url: `${publicUrl}/api/v1/announcements/${row.id}`,
     author: row.author ? { name: row.author.displayName } : null,
+    ...(stats ? { rating: stats.rating, views: stats.views } : {}),
   };
 }
 

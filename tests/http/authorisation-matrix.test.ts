@@ -88,6 +88,13 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['delete /api/v1/me',                            'self',           { '-': 'FFFFFFU' }],
   ['post /api/v1/live/tickets',                    'signedIn',       { '-': 'YYYYYYU' }],
   ['get /api/v1/admin/audit',                      'admin',          { '-': 'YFFFFFU' }],
+  ['get /api/v1/me/feed',                          'self',           { '-': 'YYYYYYU' }],
+  ['get /api/v1/me/unread',                        'self',           { '-': 'YYYYYYU' }],
+  ['put /api/v1/me/reads/{id}',                    'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['delete /api/v1/me/reads/{id}',                 'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['post /api/v1/me/reads',                        'self',           { all: 'YYYYYYU', public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['put /api/v1/announcements/{id}/rating',        'signedIn',       { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['delete /api/v1/announcements/{id}/rating',     'signedIn',       { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
 ];
 
 /**
@@ -289,7 +296,39 @@ const REQUESTS: Record<string, Builder> = {
   'delete /api/v1/me': async () => ({ url: '/api/v1/me', payload: { confirm: 'DELETE' } }),
   'post /api/v1/live/tickets': async () => ({ url: '/api/v1/live/tickets' }),
   'get /api/v1/admin/audit': async () => ({ url: '/api/v1/admin/audit' }),
+  'get /api/v1/me/feed': async () => ({ url: '/api/v1/me/feed' }),
+  'get /api/v1/me/unread': async () => ({ url: '/api/v1/me/unread' }),
+  'put /api/v1/me/reads/{id}': async (_actor, object) => announcementUrl(object, '/api/v1/me/reads/'),
+  'delete /api/v1/me/reads/{id}': async (_actor, object) => announcementUrl(object, '/api/v1/me/reads/'),
+  // The channel is named in the body, which a missing-object request cannot change here: tests/http/reading.test.ts
+  // compares the denial with the answer for a channel that does not exist.
+  'post /api/v1/me/reads': async (_actor, object) => ({
+    url: '/api/v1/me/reads',
+    payload: object === 'all' ? {} : { channel: channels[object as ObjectKind].slug },
+    missingUrl: '/api/v1/me/reads',
+  }),
+  'put /api/v1/announcements/{id}/rating': async (_actor, object) => ({
+    ...announcementUrl(object, '/api/v1/announcements/', '/rating'),
+    payload: { stars: 4 },
+  }),
+  // A vote of the actor's own is there to withdraw (made directly, also where the actor may no longer read).
+  'delete /api/v1/announcements/{id}/rating': async (actor, object) => {
+    const announcementId = announcements[object as ObjectKind];
+    const userId = userOf(actor).id;
+    // ON CONFLICT: cells run concurrently, and anonymous acts on the UiB member's objects.
+    await ctx.deps.db.$executeRaw`
+      INSERT INTO "AnnouncementRating" ("userId", "announcementId", stars, "updatedAt")
+      VALUES (${userId}::uuid, ${announcementId}::uuid, 3, now()) ON CONFLICT DO NOTHING`;
+    return announcementUrl(object, '/api/v1/announcements/', '/rating');
+  },
 };
+
+function announcementUrl(object: string, prefix: string, rest = ''): Built {
+  return {
+    url: `${prefix}${announcements[object as ObjectKind]}${rest}`,
+    missingUrl: `${prefix}${randomUUID()}${rest}`,
+  };
+}
 
 function channelUrl(slug: string, rest = ''): Built {
   return { url: `/api/v1/channels/${slug}${rest}`, missingUrl: `/api/v1/channels/${NO_SUCH_CHANNEL}${rest}` };

@@ -69,6 +69,18 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   { method: 'get', path: '/api/v1/me/export', auth: 'required', errors: ['401', '403'] },
   { method: 'delete', path: '/api/v1/me', auth: 'required', errors: ['400', '401', '403', '413', '415'] },
   { method: 'get', path: '/api/v1/admin/audit', auth: 'required', errors: ['400', '401', '403'] },
+  { method: 'get', path: '/api/v1/me/feed', auth: 'required', errors: ['400', '401'] },
+  { method: 'get', path: '/api/v1/me/unread', auth: 'required', errors: ['401'] },
+  { method: 'put', path: '/api/v1/me/reads/{id}', auth: 'required', errors: ['400', '401', '404'] },
+  { method: 'delete', path: '/api/v1/me/reads/{id}', auth: 'required', errors: ['400', '401', '404'] },
+  { method: 'post', path: '/api/v1/me/reads', auth: 'required', errors: ['400', '401', '404', '413', '415'] },
+  {
+    method: 'put',
+    path: '/api/v1/announcements/{id}/rating',
+    auth: 'required',
+    errors: ['400', '401', '404', '413', '415'],
+  },
+  { method: 'delete', path: '/api/v1/announcements/{id}/rating', auth: 'required', errors: ['400', '401', '404'] },
 ];
 
 beforeAll(async () => {

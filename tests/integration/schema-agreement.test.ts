@@ -39,6 +39,9 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   Session: Object.values(Prisma.SessionScalarFieldEnum),
   OidcLogin: Object.values(Prisma.OidcLoginScalarFieldEnum),
   AuditLog: Object.values(Prisma.AuditLogScalarFieldEnum),
+  AnnouncementRead: Object.values(Prisma.AnnouncementReadScalarFieldEnum),
+  AnnouncementRating: Object.values(Prisma.AnnouncementRatingScalarFieldEnum),
+  AnnouncementViewer: Object.values(Prisma.AnnouncementViewerScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -543,6 +546,101 @@ describe('create, read, update and delete with every field', () => {
     await expect(db.auditLog.delete({ where: { id: data.id } })).rejects.toThrow(/append-only/);
     await expect(db.$executeRawUnsafe('TRUNCATE "AuditLog"')).rejects.toThrow(/append-only/);
     expect(await db.auditLog.findUniqueOrThrow({ where: { id: data.id } })).toEqual(data);
+  });
+});
+
+describe('reading: read state, ratings and viewers', () => {
+  it('AnnouncementRead, AnnouncementRating and AnnouncementViewer with every field', async () => {
+    const [channel, user] = await Promise.all([makeChannel(), makeUser()]);
+    const announcement = await makeAnnouncement(channel.id);
+    const key = { userId: user.id, announcementId: announcement.id };
+
+    const read = { ...key, readAt: T1 };
+    expectEveryField('AnnouncementRead', read);
+    expect(await db.announcementRead.create({ data: read })).toEqual(read);
+    await expectUniqueViolation(db.announcementRead.create({ data: read }), 'AnnouncementRead_pkey');
+    await db.announcementRead.update({ where: { userId_announcementId: key }, data: { readAt: T2 } });
+    expect(await db.announcementRead.findUniqueOrThrow({ where: { userId_announcementId: key } })).toEqual({
+      ...read,
+      readAt: T2,
+    });
+
+    const rating = { ...key, stars: 4, createdAt: T1, updatedAt: T2 };
+    expectEveryField('AnnouncementRating', rating);
+    expect(await db.announcementRating.create({ data: rating })).toEqual(rating);
+    await expectUniqueViolation(db.announcementRating.create({ data: rating }), 'AnnouncementRating_pkey');
+    await db.announcementRating.update({ where: { userId_announcementId: key }, data: { stars: 5, createdAt: T3 } });
+    expect(await db.announcementRating.findUniqueOrThrow({ where: { userId_announcementId: key } })).toMatchObject({
+      stars: 5,
+      createdAt: T3,
+    });
+    // The CHECK: 1–5 stars only, whichever path writes them.
+    for (const stars of [0, 6]) {
+      await expect(
+        db.announcementRating.update({ where: { userId_announcementId: key }, data: { stars } }),
+      ).rejects.toThrow(/AnnouncementRating_stars_check/);
+    }
+
+    const viewer = { announcementId: announcement.id, viewerKey: 'k'.repeat(43), firstViewedAt: T1 };
+    expectEveryField('AnnouncementViewer', viewer);
+    expect(await db.announcementViewer.create({ data: viewer })).toEqual(viewer);
+    await expectUniqueViolation(db.announcementViewer.create({ data: viewer }), 'AnnouncementViewer_pkey');
+    const viewerKey = { announcementId_viewerKey: { announcementId: announcement.id, viewerKey: viewer.viewerKey } };
+    await db.announcementViewer.update({ where: viewerKey, data: { firstViewedAt: T2 } });
+    expect(await db.announcementViewer.findUniqueOrThrow({ where: viewerKey })).toEqual({
+      ...viewer,
+      firstViewedAt: T2,
+    });
+
+    // Relations, read back through the client.
+    expect(
+      await db.announcement.findUniqueOrThrow({
+        where: { id: announcement.id },
+        include: { reads: true, ratings: true, viewers: true },
+      }),
+    ).toMatchObject({
+      reads: [{ userId: user.id }],
+      ratings: [{ userId: user.id }],
+      viewers: [{ viewerKey: 'k'.repeat(43) }],
+    });
+    expect(
+      await db.user.findUniqueOrThrow({ where: { id: user.id }, include: { reads: true, ratings: true } }),
+    ).toMatchObject({ reads: [{ announcementId: announcement.id }], ratings: [{ announcementId: announcement.id }] });
+  });
+
+  it('defaults from the database, and the onDelete rules (user: reads and ratings go; announcement: all go)', async () => {
+    const [channel, reader] = await Promise.all([makeChannel(), makeUser()]);
+    const announcement = await makeAnnouncement(channel.id);
+    const before = Date.now() - 5_000;
+    await db.$executeRaw`INSERT INTO "AnnouncementRead" ("userId", "announcementId")
+                         VALUES (${reader.id}::uuid, ${announcement.id}::uuid)`;
+    await db.$executeRaw`INSERT INTO "AnnouncementRating" ("userId", "announcementId", stars, "updatedAt")
+                         VALUES (${reader.id}::uuid, ${announcement.id}::uuid, 3, now())`;
+    await db.$executeRaw`INSERT INTO "AnnouncementViewer" ("announcementId", "viewerKey")
+                         VALUES (${announcement.id}::uuid, 'viewer')`;
+    const read = await db.announcementRead.findFirstOrThrow({ where: { userId: reader.id } });
+    const rating = await db.announcementRating.findFirstOrThrow({ where: { userId: reader.id } });
+    const viewer = await db.announcementViewer.findFirstOrThrow({ where: { announcementId: announcement.id } });
+    expect(read.readAt.getTime()).toBeGreaterThan(before);
+    expect(rating.createdAt.getTime()).toBeGreaterThan(before);
+    expect(viewer.firstViewedAt.getTime()).toBeGreaterThan(before);
+
+    await db.user.delete({ where: { id: reader.id } });
+    expect(await db.announcementRead.count({ where: { userId: reader.id } })).toBe(0);
+    expect(await db.announcementRating.count({ where: { userId: reader.id } })).toBe(0);
+    // The viewer row names no user: it stays, and the view still counts.
+    expect(await db.announcementViewer.count({ where: { announcementId: announcement.id } })).toBe(1);
+
+    const other = await makeUser();
+    await db.announcementRead.create({ data: { userId: other.id, announcementId: announcement.id } });
+    await db.announcementRating.create({ data: { userId: other.id, announcementId: announcement.id, stars: 2 } });
+    await db.announcement.delete({ where: { id: announcement.id } });
+    expect(await db.announcementRead.count({ where: { announcementId: announcement.id } })).toBe(0);
+    expect(await db.announcementRating.count({ where: { announcementId: announcement.id } })).toBe(0);
+    expect(await db.announcementViewer.count({ where: { announcementId: announcement.id } })).toBe(0);
+    await expect(
+      db.announcementRead.create({ data: { userId: randomUUID(), announcementId: randomUUID() } }),
+    ).rejects.toMatchObject({ code: 'P2003' });
   });
 });
 

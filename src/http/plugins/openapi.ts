@@ -46,6 +46,7 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         { name: 'announcements', description: 'Items published in a channel' },
         { name: 'me', description: 'The signed-in user (session cookie or API token)' },
         { name: 'subscriptions', description: "The signed-in user's subscriptions" },
+        { name: 'reading', description: 'My feed, read state and unread counts; ratings' },
         { name: 'live', description: 'Live updates over WebSocket (GET /api/v1/live)' },
         { name: 'organisations', description: 'Member organisations and their Feide realms' },
         { name: 'tokens', description: 'API tokens for automation' },

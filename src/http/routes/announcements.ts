@@ -1,8 +1,8 @@
 /** Publishing and reading announcements: /api/v1/channels/:slug/announcements and /api/v1/announcements/:id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
-import { getAnnouncement, listChannelAnnouncements } from '../../services/announcements.js';
 import { publishAnnouncement } from '../../services/publish.js';
+import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
 import { POLICY } from '../policy.js';
 import { Announcement, AnnouncementPage, AnnouncementParams, PublishBody } from '../schemas/announcements.js';
 import { ChannelParams } from '../schemas/channels.js';
@@ -11,10 +11,12 @@ import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, PageQuer
 export interface AnnouncementRoutesOptions {
   db: Db;
   publicUrl: string;
+  /** Keys the view counts (src/services/reading.ts: viewerKeyFor). */
+  viewerSecret: string | Buffer;
 }
 
 export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOptions> = async (app, options) => {
-  const deps = { db: options.db, publicUrl: options.publicUrl };
+  const deps = { db: options.db, publicUrl: options.publicUrl, viewerSecret: options.viewerSecret };
 
   app.post(
     '/channels/:slug/announcements',
@@ -58,7 +60,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         response: { 200: AnnouncementPage, ...errorResponses(400, 404) },
       },
     },
-    async (request) => listChannelAnnouncements(deps, request.actor, request.params.slug, request.query),
+    async (request) => listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, request.query),
   );
 
   app.get(
@@ -68,12 +70,14 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       schema: {
         tags: ['announcements'],
         summary: 'Get an announcement',
-        description: 'Answers 404 when the caller may not read its channel.',
+        description:
+          'Answers 404 when the caller may not read its channel. A signed-in reader (session or token) opening it ' +
+          'counts once towards `views`; anonymous reads are not counted.',
         security: BEARER_OPTIONAL,
         params: AnnouncementParams,
         response: { 200: Announcement, ...errorResponses(400, 404) },
       },
     },
-    async (request) => getAnnouncement(deps, request.actor, request.params.id),
+    async (request) => readAnnouncement(deps, request.actor, request.params.id),
   );
 };

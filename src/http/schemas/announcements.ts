@@ -4,6 +4,22 @@ import { DateTime, Page, Slug, Uuid } from './common.js';
 
 const Importance = Type.Enum([...IMPORTANCES], { description: 'critical is never held back by digests' });
 
+/** Readers' votes on an announcement (PUT /announcements/{id}/rating). */
+export const Rating = Type.Object(
+  {
+    average: Type.Union([Type.Number({ minimum: 1, maximum: 5 }), Type.Null()], {
+      description: 'Mean of the votes (1–5); null when nobody has voted',
+    }),
+    votes: Type.Integer({ minimum: 0, description: 'Number of readers who voted (one vote each)' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Readers' 1–5 rating. Present on announcements read over REST (lists and single); absent in the publish " +
+      'response and live frames, where it would be stale at once',
+  },
+);
+
 export const Announcement = Type.Object(
   {
     id: Uuid,
@@ -30,6 +46,13 @@ export const Announcement = Type.Object(
           'Who wrote it. null: written by a former user (the account was deleted) or by no person (demo content); ' +
           'show it as "former user"',
       },
+    ),
+    rating: Type.Optional(Rating),
+    views: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'How many distinct signed-in readers have opened it (never who). Present as for rating',
+      }),
     ),
   },
   { additionalProperties: false, title: 'Announcement', description: 'An announcement' },

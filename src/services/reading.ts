@@ -1,0 +1,278 @@
+/**
+ * Reading: the signed-in person's feed across their subscriptions, read state kept on the server (so it follows the
+ * person across devices), unread counts, ratings and view counts.
+ *
+ * View counts count distinct readers, never who: a view is stored as an HMAC-SHA256 of the user id (viewerKey) under
+ * a key derived from UNSUBSCRIBE_SECRET (the service's one server-side secret; see viewerKeyFor). Only signed-in
+ * readers and API-token users are counted: an anonymous request carries nothing that tells one reader from another
+ * without tracking them (cookies, addresses), which is what this deliberately does not do. Rotating the secret
+ * makes earlier readers count again when they come back (acceptable for a popularity figure); in development without
+ * the secret the key is per process (resolveUnsubscribeKey).
+ *
+ * Read state and ratings name the account and are erased with it (foreign keys with ON DELETE CASCADE); viewer rows
+ * hold no user id and stay, so a view count does not drop when an account is erased.
+ */
+import { createHmac } from 'node:crypto';
+import { findChannelBySlug } from '../db/channels.js';
+import type { Db } from '../db/prisma.js';
+import { markAllRead, personalFeedRows, readingStats, unreadCounts } from '../db/reading.js';
+import { canKeepReadingState, channelReadScope } from '../domain/access.js';
+import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
+import { AppError, notFound } from '../domain/errors.js';
+import type { Actor, ChannelRoleKind, Importance } from '../domain/types.js';
+import { getAnnouncement, listChannelAnnouncements } from './announcements.js';
+import type { Page, PageRequest } from './channels.js';
+import { type AnnouncementReadingStats, type AnnouncementView, announcementView } from './views.js';
+
+/** An announcement in the personal feed: the announcement and whether the reader has read it. */
+export type FeedItemView = AnnouncementView & { read: boolean };
+
+export interface PersonalFeedQuery {
+  limit: number;
+  cursor?: string;
+  importance?: Importance;
+  channel?: string;
+  /** ISO date-time, inclusive. */
+  from?: string;
+  /** ISO date-time, exclusive. */
+  to?: string;
+}
+
+export interface UnreadCountsView {
+  total: number;
+  byChannel: { channel: string; unread: number }[];
+}
+
+type SignedIn = Extract<Actor, { kind: 'user' }>;
+
+function signedIn(actor: Actor): SignedIn {
+  if (actor.kind !== 'user') throw new AppError('unauthenticated', 'This needs a signed-in user');
+  return actor;
+}
+
+function parseInstant(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new AppError('validation_failed', `${name} must be an ISO 8601 date-time`, [{ field: name }]);
+  }
+  return date;
+}
+
+/**
+ * The caller's feed: published announcements of the channels they subscribe to and may still read, newest first,
+ * one keyset page at a time, each with its read state and reading stats.
+ */
+export async function listPersonalFeed(
+  deps: { db: Db; publicUrl: string },
+  actor: Actor,
+  query: PersonalFeedQuery,
+): Promise<Page<FeedItemView>> {
+  const user = signedIn(actor);
+  const after = query.cursor === undefined ? undefined : decodeAnnouncementCursor(query.cursor);
+  const from = parseInstant(query.from, 'from');
+  const to = parseInstant(query.to, 'to');
+  if (from && to && from >= to) {
+    throw new AppError('validation_failed', '`from` must be before `to`', [{ field: 'from' }, { field: 'to' }]);
+  }
+  const rows = await personalFeedRows(
+    deps.db,
+    user.userId,
+    channelReadScope(user),
+    {
+      ...(query.importance ? { importance: query.importance } : {}),
+      ...(query.channel ? { channelSlug: query.channel } : {}),
+      ...(from ? { from } : {}),
+      ...(to ? { to } : {}),
+      ...(after ? { after } : {}),
+    },
+    query.limit + 1,
+  );
+  const items = rows.slice(0, query.limit);
+  const stats = await readingStats(
+    deps.db,
+    items.map((row) => row.id),
+  );
+  const last = items.at(-1);
+  return {
+    items: items.map((row) => ({
+      ...announcementView(
+        { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
+        row.channelSlug,
+        deps.publicUrl,
+        statsOf(stats, row.id),
+      ),
+      read: row.read,
+    })),
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })
+        : null,
+  };
+}
+
+/** Unread counts of the caller's feed, per channel and in total (computed in SQL). */
+export async function getUnreadCounts(deps: { db: Db }, actor: Actor): Promise<UnreadCountsView> {
+  const user = signedIn(actor);
+  const byChannel = await unreadCounts(deps.db, user.userId, channelReadScope(user));
+  return { total: byChannel.reduce((sum, entry) => sum + entry.unread, 0), byChannel };
+}
+
+/**
+ * A published announcement the actor may keep reading state on (read, rate); anything else answers like an id that
+ * does not exist.
+ */
+async function readableAnnouncement(db: Db, actor: SignedIn, id: string): Promise<{ id: string }> {
+  const row = await db.announcement.findUnique({
+    where: { id },
+    select: {
+      id: true,
+      status: true,
+      channel: { select: { visibility: true, roles: { where: { userId: actor.userId }, select: { role: true } } } },
+    },
+  });
+  if (row?.status !== 'published') throw notFound('Announcement');
+  const role: ChannelRoleKind | null = row.channel.roles[0]?.role ?? null;
+  if (!canKeepReadingState(actor, { visibility: row.channel.visibility, role })) throw notFound('Announcement');
+  return { id: row.id };
+}
+
+/** Marks one announcement read (idempotent: the first readAt stays). */
+export async function markRead(deps: { db: Db }, actor: Actor, announcementId: string): Promise<void> {
+  const user = signedIn(actor);
+  const { id } = await readableAnnouncement(deps.db, user, announcementId);
+  await deps.db.$executeRaw`
+    INSERT INTO "AnnouncementRead" ("userId", "announcementId") VALUES (${user.userId}::uuid, ${id}::uuid)
+    ON CONFLICT ("userId", "announcementId") DO NOTHING`;
+}
+
+/** Marks one announcement unread (idempotent). */
+export async function markUnread(deps: { db: Db }, actor: Actor, announcementId: string): Promise<void> {
+  const user = signedIn(actor);
+  const { id } = await readableAnnouncement(deps.db, user, announcementId);
+  await deps.db.announcementRead.deleteMany({ where: { userId: user.userId, announcementId: id } });
+}
+
+/**
+ * Marks every announcement of the caller's feed read, or every announcement of one readable channel (subscribed or
+ * not). Returns how many were newly marked.
+ */
+export async function markAllAsRead(
+  deps: { db: Db },
+  actor: Actor,
+  options: { channel?: string },
+): Promise<{ marked: number }> {
+  const user = signedIn(actor);
+  let channelId: string | null = null;
+  if (options.channel !== undefined) {
+    const channel = await findChannelBySlug(deps.db, options.channel, user);
+    if (!channel || !canKeepReadingState(user, channel)) throw notFound('Channel');
+    channelId = channel.id;
+  }
+  return { marked: await markAllRead(deps.db, user.userId, channelReadScope(user), channelId) };
+}
+
+/** The caller's vote and the announcement's rating after it. */
+export interface MyRatingView {
+  stars: number;
+  rating: AnnouncementReadingStats['rating'];
+}
+
+/** Rates an announcement 1–5: one vote per reader, a second call changes it. */
+export async function rateAnnouncement(
+  deps: { db: Db },
+  actor: Actor,
+  announcementId: string,
+  stars: number,
+): Promise<MyRatingView> {
+  const user = signedIn(actor);
+  if (!Number.isInteger(stars) || stars < 1 || stars > 5) {
+    throw new AppError('validation_failed', 'stars must be a whole number from 1 to 5', [{ field: 'stars' }]);
+  }
+  const { id } = await readableAnnouncement(deps.db, user, announcementId);
+  await deps.db.announcementRating.upsert({
+    where: { userId_announcementId: { userId: user.userId, announcementId: id } },
+    create: { userId: user.userId, announcementId: id, stars },
+    update: { stars },
+  });
+  const stats = await readingStats(deps.db, [id]);
+  return { stars, rating: statsOf(stats, id).rating };
+}
+
+/** Withdraws the caller's vote; 404 when there was none. */
+export async function withdrawRating(deps: { db: Db }, actor: Actor, announcementId: string): Promise<void> {
+  const user = signedIn(actor);
+  const { id } = await readableAnnouncement(deps.db, user, announcementId);
+  const { count } = await deps.db.announcementRating.deleteMany({
+    where: { userId: user.userId, announcementId: id },
+  });
+  if (count === 0) throw notFound('Rating');
+}
+
+/**
+ * The key a viewer is stored under: HMAC-SHA256(userId) with a key derived from the server secret for this one
+ * purpose (so the stored value is useless for forging unsubscribe links, and vice versa).
+ */
+export function viewerKeyFor(secret: string | Buffer, userId: string): string {
+  const purposeKey = createHmac('sha256', secret).update('meldingskanal:announcement-viewer:v1').digest();
+  return createHmac('sha256', purposeKey).update(userId).digest('base64url');
+}
+
+/**
+ * Counts the actor as a reader of the announcement, once: signed-in and token users only (see the file comment).
+ * Call it after the read was allowed.
+ */
+export async function recordView(
+  deps: { db: Db; viewerSecret: string | Buffer },
+  actor: Actor,
+  announcementId: string,
+): Promise<void> {
+  if (actor.kind !== 'user') return;
+  await deps.db.$executeRaw`
+    INSERT INTO "AnnouncementViewer" ("announcementId", "viewerKey")
+    VALUES (${announcementId}::uuid, ${viewerKeyFor(deps.viewerSecret, actor.userId)})
+    ON CONFLICT ("announcementId", "viewerKey") DO NOTHING`;
+}
+
+/**
+ * GET /announcements/{id}: the announcement as the actor may read it (getAnnouncement applies the rules), counted as
+ * a view of theirs, with its rating and views (this view included).
+ */
+export async function readAnnouncement(
+  deps: { db: Db; publicUrl: string; viewerSecret: string | Buffer },
+  actor: Actor,
+  id: string,
+): Promise<AnnouncementView> {
+  const view = await getAnnouncement(deps, actor, id);
+  await recordView(deps, actor, view.id);
+  const [withStats] = await withReadingStats(deps.db, [view]);
+  return withStats ?? view;
+}
+
+/** A channel's feed page (listChannelAnnouncements) with each announcement's rating and views. */
+export async function listChannelAnnouncementsWithStats(
+  deps: { db: Db; publicUrl: string },
+  actor: Actor,
+  channelSlug: string,
+  page: PageRequest,
+): Promise<Page<AnnouncementView>> {
+  const result = await listChannelAnnouncements(deps, actor, channelSlug, page);
+  return { ...result, items: await withReadingStats(deps.db, result.items) };
+}
+
+/** Adds rating and views to announcement views (one pair of grouped queries for the whole list, never one per item). */
+export async function withReadingStats<T extends AnnouncementView>(db: Db, views: T[]): Promise<T[]> {
+  const stats = await readingStats(
+    db,
+    views.map((view) => view.id),
+  );
+  return views.map((view) => ({ ...view, ...statsOf(stats, view.id) }));
+}
+
+function statsOf(
+  stats: Map<string, { average: number | null; votes: number; views: number }>,
+  id: string,
+): AnnouncementReadingStats {
+  const entry = stats.get(id) ?? { average: null, votes: 0, views: 0 };
+  return { rating: { average: entry.average, votes: entry.votes }, views: entry.views };
+}
