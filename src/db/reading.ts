@@ -7,17 +7,7 @@ import type { ChannelReadScope } from '../domain/access.js';
 import type { Importance } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './prisma.js';
-
-/** `c` (a "Channel" alias) is readable under `scope`: the SQL form of isInReadScope. */
-function readableChannelSql(scope: ChannelReadScope): Prisma.Sql {
-  if (scope.all) return Prisma.sql`TRUE`;
-  const visibilities = scope.visibilities.length
-    ? Prisma.sql`c.visibility::text IN (${Prisma.join(scope.visibilities)})`
-    : Prisma.sql`FALSE`;
-  if (scope.memberUserId === null) return Prisma.sql`(${visibilities})`;
-  return Prisma.sql`(${visibilities} OR EXISTS (
-    SELECT 1 FROM "ChannelRole" cr WHERE cr."channelId" = c.id AND cr."userId" = ${scope.memberUserId}::uuid))`;
-}
+import { channelReadScopeSql } from './read-scope-sql.js';
 
 export interface PersonalFeedFilter {
   importance?: Importance;
@@ -52,7 +42,7 @@ export async function personalFeedRows(
 ): Promise<PersonalFeedRow[]> {
   const conditions: Prisma.Sql[] = [
     Prisma.sql`s."userId" = ${userId}::uuid`,
-    readableChannelSql(scope),
+    channelReadScopeSql(scope, 'c'),
     Prisma.sql`a.status = 'published' AND a."publishedAt" IS NOT NULL`,
   ];
   if (filter.importance) conditions.push(Prisma.sql`a.importance::text = ${filter.importance}`);
@@ -90,7 +80,7 @@ export async function unreadCounts(
     FROM "Subscription" s
     JOIN "Channel" c ON c.id = s."channelId"
     JOIN "Announcement" a ON a."channelId" = c.id
-    WHERE s."userId" = ${userId}::uuid AND ${readableChannelSql(scope)}
+    WHERE s."userId" = ${userId}::uuid AND ${channelReadScopeSql(scope, 'c')}
       AND a.status = 'published' AND a."publishedAt" IS NOT NULL
       AND NOT EXISTS (
         SELECT 1 FROM "AnnouncementRead" r WHERE r."announcementId" = a.id AND r."userId" = ${userId}::uuid)
@@ -112,7 +102,7 @@ export async function markAllRead(
   const which =
     channelId === null
       ? Prisma.sql`EXISTS (SELECT 1 FROM "Subscription" s WHERE s."channelId" = c.id AND s."userId" = ${userId}::uuid)
-          AND ${readableChannelSql(scope)}`
+          AND ${channelReadScopeSql(scope, 'c')}`
       : Prisma.sql`c.id = ${channelId}::uuid`;
   return db.$executeRaw`
     INSERT INTO "AnnouncementRead" ("userId", "announcementId")
