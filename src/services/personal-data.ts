@@ -3,11 +3,12 @@
  * erasure of the account.
  *
  * Export holds the profile, organisation, subscriptions, channel roles, API tokens (metadata: never hashes),
- * sign-in sessions (times only: never ids), announcements they wrote (id and title), deliveries made to them, and
- * the audit records they caused or that name their account.
+ * sign-in sessions (times only: never ids), announcements they wrote (id and title), deliveries made to them, their
+ * read state and ratings of announcements, and the audit records they caused or that name their account.
  *
  * Erasure removes the account and what hangs on it: subscriptions, push subscriptions (the service has none yet),
- * channel roles, API tokens and sessions. Announcements they wrote stay, with no author (shown as a former user);
+ * channel roles, API tokens, sessions, read state and ratings. View counts stay: a viewer row holds an HMAC of the
+ * user id, not the id (src/services/reading.ts), and the id leads to no one once the account is gone. Announcements they wrote stay, with no author (shown as a former user);
  * deliveries made to them lose the error text an SMTP server may have written with their address in it. The audit
  * log keeps its records (it is append-only, and the erasure itself is one of them); they name the account only by
  * its id, which no longer leads to a person.
@@ -65,6 +66,8 @@ export interface PersonalDataExport {
   sessions: { createdAt: string; lastSeenAt: string; expiresAt: string }[];
   announcements: { id: string; channel: string; title: string; status: string; publishedAt: string | null }[];
   deliveries: { announcementId: string; medium: string; status: string; createdAt: string; sentAt: string | null }[];
+  reads: { announcementId: string; readAt: string }[];
+  ratings: { announcementId: string; stars: number; createdAt: string; updatedAt: string }[];
   auditRecords: {
     id: string;
     at: string;
@@ -107,7 +110,7 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
     details: { credential: caller.credential },
   });
 
-  const [subscriptions, roles, tokens, sessions, announcements, deliveries, audit] = await Promise.all([
+  const [subscriptions, roles, tokens, sessions, announcements, deliveries, reads, ratings, audit] = await Promise.all([
     deps.db.subscription.findMany({
       where: { userId },
       include: { channel: { select: { slug: true } } },
@@ -138,6 +141,16 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
       where: { recipient: recipientKey({ userId, email: null }) },
       select: { announcementId: true, medium: true, status: true, createdAt: true, sentAt: true },
       orderBy: { id: 'asc' },
+    }),
+    deps.db.announcementRead.findMany({
+      where: { userId },
+      select: { announcementId: true, readAt: true },
+      orderBy: [{ readAt: 'asc' }, { announcementId: 'asc' }],
+    }),
+    deps.db.announcementRating.findMany({
+      where: { userId },
+      select: { announcementId: true, stars: true, createdAt: true, updatedAt: true },
+      orderBy: [{ createdAt: 'asc' }, { announcementId: 'asc' }],
     }),
     deps.db.auditLog.findMany({
       where: { OR: [{ actorUserId: userId }, { targetType: 'user', targetId: userId }] },
@@ -201,6 +214,13 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
       createdAt: d.createdAt.toISOString(),
       sentAt: iso(d.sentAt),
     })),
+    reads: reads.map((r) => ({ announcementId: r.announcementId, readAt: r.readAt.toISOString() })),
+    ratings: ratings.map((r) => ({
+      announcementId: r.announcementId,
+      stars: r.stars,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    })),
     auditRecords: audit.map((r) => ({
       id: r.id.toString(),
       at: r.at.toISOString(),
@@ -221,6 +241,8 @@ export interface ErasureSummary {
   apiTokens: number;
   sessions: number;
   channelRoles: number;
+  reads: number;
+  ratings: number;
   announcementsKept: number;
 }
 
@@ -250,14 +272,16 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
     if (locked.length === 0)
       throw new AppError('unauthenticated', 'The account behind this credential no longer exists');
 
-    const [subscriptions, apiTokens, sessions, channelRoles, announcementsKept] = await Promise.all([
+    const [subscriptions, apiTokens, sessions, channelRoles, reads, ratings, announcementsKept] = await Promise.all([
       tx.subscription.count({ where: { userId } }),
       tx.apiToken.count({ where: { userId } }),
       tx.session.count({ where: { userId } }),
       tx.channelRole.count({ where: { userId } }),
+      tx.announcementRead.count({ where: { userId } }),
+      tx.announcementRating.count({ where: { userId } }),
       tx.announcement.count({ where: { authorId: userId } }),
     ]);
-    const summary = { subscriptions, apiTokens, sessions, channelRoles, announcementsKept };
+    const summary = { subscriptions, apiTokens, sessions, channelRoles, reads, ratings, announcementsKept };
     await recordAudit(tx, {
       actor,
       action: 'user.erase',
@@ -274,6 +298,8 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
     await tx.apiToken.deleteMany({ where: { userId } });
     await tx.session.deleteMany({ where: { userId } });
     await tx.channelRole.deleteMany({ where: { userId } });
+    await tx.announcementRead.deleteMany({ where: { userId } });
+    await tx.announcementRating.deleteMany({ where: { userId } });
     await tx.announcement.updateMany({ where: { authorId: userId }, data: { authorId: null } });
     await tx.delivery.updateMany({
       where: { recipient: recipientKey({ userId, email: null }), lastError: { not: null } },

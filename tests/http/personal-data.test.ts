@@ -62,6 +62,8 @@ async function personWithHistory() {
       lastError: `550 5.1.1 <${user.email}>: mailbox unavailable`,
     },
   });
+  await db.announcementRead.create({ data: { userId: user.id, announcementId: announcement.id } });
+  await db.announcementRating.create({ data: { userId: user.id, announcementId: announcement.id, stars: 4 } });
   return { user, token, announcement, delivery };
 }
 
@@ -111,6 +113,10 @@ describe('GET /api/v1/me/export', () => {
     ]);
     expect(data.deliveries).toEqual([
       expect.objectContaining({ announcementId: announcement.id, medium: 'email', status: 'failed' }),
+    ]);
+    expect(data.reads).toEqual([{ announcementId: announcement.id, readAt: expect.any(String) }]);
+    expect(data.ratings).toEqual([
+      { announcementId: announcement.id, stars: 4, createdAt: expect.any(String), updatedAt: expect.any(String) },
     ]);
     expect(data.auditRecords).toEqual([
       expect.objectContaining({
@@ -199,7 +205,7 @@ describe('DELETE /api/v1/me', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       erased: true,
-      removed: { subscriptions: 1, apiTokens: 1, sessions: 1, channelRoles: 1 },
+      removed: { subscriptions: 1, apiTokens: 1, sessions: 1, channelRoles: 1, reads: 1, ratings: 1 },
       announcementsKept: 1,
     });
     // The browser is told to drop the session cookie.
@@ -210,6 +216,8 @@ describe('DELETE /api/v1/me', () => {
     expect(await db.apiToken.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.session.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.channelRole.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db.announcementRead.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db.announcementRating.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.announcement.findUnique({ where: { id: announcement.id } })).toMatchObject({ authorId: null });
     expect(await db.delivery.findUnique({ where: { id: delivery.id } })).toMatchObject({ lastError: null });
     expect(await db.subscription.count({ where: { id: bare.id } })).toBe(1);

@@ -76,6 +76,8 @@ export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOpt
           apiTokens: summary.apiTokens,
           sessions: summary.sessions,
           channelRoles: summary.channelRoles,
+          reads: summary.reads,
+          ratings: summary.ratings,
         },
         announcementsKept: summary.announcementsKept,
       });

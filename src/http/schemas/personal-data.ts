@@ -85,6 +85,23 @@ export const PersonalDataExport = Type.Object(
         { additionalProperties: false, description: 'Announcements sent to you' },
       ),
     ),
+    reads: Type.Array(
+      Type.Object(
+        { announcementId: Uuid, readAt: DateTime },
+        { additionalProperties: false, description: 'Announcements you marked read' },
+      ),
+    ),
+    ratings: Type.Array(
+      Type.Object(
+        {
+          announcementId: Uuid,
+          stars: Type.Integer({ minimum: 1, maximum: 5 }),
+          createdAt: DateTime,
+          updatedAt: DateTime,
+        },
+        { additionalProperties: false, description: 'Your ratings of announcements' },
+      ),
+    ),
     auditRecords: Type.Array(
       Type.Object(
         {
@@ -124,6 +141,8 @@ export const ErasureSummary = Type.Object(
         apiTokens: Type.Integer(),
         sessions: Type.Integer(),
         channelRoles: Type.Integer(),
+        reads: Type.Integer({ description: 'Announcements marked read' }),
+        ratings: Type.Integer({ description: 'Ratings given' }),
       },
       { additionalProperties: false },
     ),
