@@ -59,6 +59,10 @@ const HEADLINE_OPTIONS =
  * too (ts_headline's own parser misses tags it cannot parse, such as unquoted attributes).
  */
 const HTML_TAG_PATTERN = '<[A-Za-z/!?][^<>]*>';
+/** A Markdown link or image, `[text](target)`: the snippet keeps the text and drops the target. */
+const MARKDOWN_LINK_PATTERN = '!?\\[([^]]*)\\]\\([^)]*\\)';
+/** Markdown punctuation that reads as noise in a one-line extract: emphasis, code, headings, tables, quotes. */
+const MARKDOWN_MARKS = '*`~#|>';
 
 /**
  * The weighted documents, written exactly as the GIN index expressions of the migration (the planner uses an
@@ -135,7 +139,13 @@ export async function searchAnnouncements(
            page."channelTitle", page.rank::text AS "rankText",
            ts_headline(
              CASE WHEN page."matchedNorwegian" THEN 'mk_norwegian'::regconfig ELSE 'mk_english'::regconfig END,
-             regexp_replace(translate(page.body, ${MATCH_START + MATCH_END}, ''), ${HTML_TAG_PATTERN}, ' ', 'g'),
+             translate(
+               regexp_replace(
+                 regexp_replace(page.body, ${HTML_TAG_PATTERN}, ' ', 'g'),
+                 ${MARKDOWN_LINK_PATTERN}, ${'\\1'}, 'g'
+               ),
+               ${MATCH_START + MATCH_END + MARKDOWN_MARKS}, ''
+             ),
              CASE WHEN page."matchedNorwegian" THEN query.nb ELSE query.en END,
              ${HEADLINE_OPTIONS}
            ) AS headline
@@ -160,8 +170,9 @@ export async function searchAnnouncements(
 }
 
 /**
- * Splits ts_headline output at its markers into plain-text segments. Tag-shaped text is removed from the body before
- * (see HTML_TAG_PATTERN), but the segments are text either way: a client inserts them as text, never as markup.
+ * Splits ts_headline output at its markers into plain-text segments. Tag-shaped text, link targets and Markdown marks
+ * are removed from the body before (see HTML_TAG_PATTERN), but the segments are text either way: a client inserts
+ * them as text, never as markup.
  */
 export function snippetSegments(headline: string): SnippetSegment[] {
   const segments: SnippetSegment[] = [];

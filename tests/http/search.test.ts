@@ -154,6 +154,18 @@ describe('snippets', () => {
     expect(hit!.snippet.map((s) => s.text).join('')).toContain('falsk treff');
   });
 
+  it('read as text: link targets and Markdown marks are left out', async () => {
+    await announce(
+      publicChannelId,
+      'Markdown',
+      '## Om **reinsdyrflytting**\n\n> Se [planen for reinsdyrflytting](https://example.no/plan) og `kart`.\n\n| a | b |',
+    );
+    const [hit] = await search('reinsdyrflytting');
+    const text = hit!.snippet.map((s) => s.text).join('');
+    expect(text).toContain('planen for reinsdyrflytting og kart');
+    expect(text).not.toMatch(/[*`#|>[\]]|https:|\(/);
+  });
+
   it('splits headline output at its markers (unit)', () => {
     expect(snippetSegments('a \uE000b\uE001 c')).toEqual([
       { text: 'a ', match: false },
