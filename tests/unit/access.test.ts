@@ -8,6 +8,7 @@ import {
   actsAsAdmin,
   type ChannelFacts,
   canCreateTokens,
+  canKeepReadingState,
   canManageChannel,
   canManageChannels,
   canManageOrganisations,
@@ -107,6 +108,17 @@ describe('the access grid', () => {
     for (const { actor, channel, where } of cells) {
       expect(canSubscribe(actor, channel), where).toBe(actor.kind === 'user' && expectedRead(actor, channel));
     }
+  });
+
+  it('canKeepReadingState: a reader with an account and the read scope, in a channel they may read', () => {
+    for (const { actor, channel, where } of cells) {
+      const expected = actor.kind === 'user' && has(actor, 'read') && expectedRead(actor, channel);
+      expect(canKeepReadingState(actor, channel), where).toBe(expected);
+    }
+    // Even in a public channel, which any token may read: a publish-only token is automation, not a reader.
+    const automation: User = { kind: 'user', userId: 'u-1', isAdmin: false, organisationId: null, scopes: ['publish'] };
+    expect(canReadChannel(automation, { visibility: 'public', role: null })).toBe(true);
+    expect(canKeepReadingState(automation, { visibility: 'public', role: null })).toBe(false);
   });
 
   it('canPublish: owners, publishers and admins, with the publish scope', () => {
