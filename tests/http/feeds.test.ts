@@ -188,6 +188,17 @@ describe('public channel feeds', () => {
     expect((await get('/feeds/public.json')).json().items.length).toBe(titles.length);
   });
 
+  it('the landing page links the combined feed and the feeds of each public channel, never an internal one', async () => {
+    const page = (await get('/')).body;
+    expect(page).toContain('<link rel="alternate" type="application/atom+xml"');
+    for (const extension of ['atom', 'rss', 'json']) {
+      expect(page).toContain(`href="/feeds/public.${extension}"`);
+      expect(page).toContain(`href="/feeds/channels/${publicChannel.slug}.${extension}"`);
+    }
+    expect(page).not.toContain(internalChannel.slug);
+    expect(page).not.toContain(restrictedChannel.slug);
+  });
+
   it('widget origins may read public feeds (CORS), never with credentials', async () => {
     const response = await get(`/feeds/channels/${publicChannel.slug}.json`, { origin: WIDGET_ORIGIN });
     expect(response.headers['access-control-allow-origin']).toBe(WIDGET_ORIGIN);

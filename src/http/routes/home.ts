@@ -58,11 +58,57 @@ function signInSection(config: Config, viewer: HomeViewer | null): string {
       </section>`;
 }
 
+/** A public channel whose feeds the page links to. */
+export interface HomeFeedChannel {
+  slug: string;
+  title: string;
+}
+
+/** Most channels listed with their feeds; the combined public feed covers every one of them anyway. */
+export const HOME_FEED_CHANNEL_LIMIT = 50;
+
+const FEED_LINK_FORMATS: [extension: string, label: string][] = [
+  ['atom', 'Atom'],
+  ['rss', 'RSS'],
+  ['json', 'JSON Feed'],
+];
+
+function feedLinks(path: string): string {
+  return FEED_LINK_FORMATS.map(
+    ([extension, label]) => `<a href="${escapeHtml(`${path}.${extension}`)}">${escapeHtml(label)}</a>`,
+  ).join(' · ');
+}
+
+/** Feeds of the combined public feed and of each public channel (internal ones have personal feed URLs). */
+function feedsSection(channels: readonly HomeFeedChannel[]): string {
+  const rows = [
+    `        <li>Alle offentlige kanaler: ${feedLinks('/feeds/public')}</li>`,
+    ...channels.map(
+      (channel) =>
+        `        <li>${escapeHtml(channel.title)}: ${feedLinks(`/feeds/channels/${encodeURIComponent(channel.slug)}`)}</li>`,
+    ),
+  ];
+  return `      <section aria-labelledby="nyhetsstrommer">
+        <h2 id="nyhetsstrommer">Nyhetsstrømmer</h2>
+        <p>Følg de offentlige kanalene i en feedleser. Interne kanaler får du som en personlig feed-adresse når du er
+          logget inn.</p>
+        <ul>
+${rows.join('\n')}
+        </ul>
+      </section>`;
+}
+
 /**
  * @param styleNonce this response's CSP style nonce (reply.cspNonce.style): the page's one inline `<style>`.
  * @param viewer the signed-in person, or null for anonymous visitors.
+ * @param feedChannels public channels whose feeds to link to.
  */
-export function renderHomePage(config: Config, styleNonce: string, viewer: HomeViewer | null = null): string {
+export function renderHomePage(
+  config: Config,
+  styleNonce: string,
+  viewer: HomeViewer | null = null,
+  feedChannels: readonly HomeFeedChannel[] = [],
+): string {
   const signIn = signInSection(config, viewer);
   const catcher = mailCatcherWebUrl(config);
   const links: [href: string, label: string, note: string][] = [
@@ -86,6 +132,7 @@ export function renderHomePage(config: Config, styleNonce: string, viewer: HomeV
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Meldingskanal – BOTT</title>
+    <link rel="alternate" type="application/atom+xml" title="Meldingskanal – offentlige kanaler" href="/feeds/public.atom">
     <style nonce="${escapeHtml(styleNonce)}">
       body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
       a { color: #0b5394; }
@@ -104,6 +151,7 @@ ${signIn}
       <ul>
 ${items}
       </ul>
+${feedsSection(feedChannels)}
     </main>
     <footer><p lang="en">Meldingskanal — the announcement service of the BOTT collaboration.</p></footer>
   </body>
@@ -124,12 +172,18 @@ export async function homeRoutes(app: FastifyInstance, options: HomeRouteOptions
       });
       if (user) viewer = { displayName: user.displayName, csrfToken: request.session.csrfToken };
     }
+    const feedChannels = await db.channel.findMany({
+      where: { visibility: 'public' },
+      orderBy: [{ title: 'asc' }, { slug: 'asc' }],
+      take: HOME_FEED_CHANNEL_LIMIT,
+      select: { slug: true, title: true },
+    });
     return (
       reply
         .type('text/html; charset=utf-8')
         // Personal when signed in (name, CSRF token): never from a shared cache.
         .header('cache-control', viewer ? 'private, no-store' : 'no-cache')
-        .send(renderHomePage(config, reply.cspNonce.style, viewer))
+        .send(renderHomePage(config, reply.cspNonce.style, viewer, feedChannels))
     );
   });
 }
