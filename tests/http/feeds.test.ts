@@ -219,6 +219,9 @@ describe('conditional GET', () => {
     expect(byTag.statusCode).toBe(304);
     expect(byTag.body).toBe('');
     expect(byTag.headers.etag).toBe(etag);
+    const head = await app.inject({ method: 'HEAD', url });
+    expect([head.statusCode, head.headers.etag, head.body]).toEqual([200, etag, '']);
+    expect((await app.inject({ method: 'HEAD', url, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
     const byDate = await get(url, { 'if-modified-since': modified });
     expect(byDate.statusCode).toBe(304);
     expect((await get(url, { 'if-modified-since': 'Sun, 01 Nov 2026 00:00:00 GMT' })).statusCode).toBe(200);
