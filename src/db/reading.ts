@@ -17,14 +17,19 @@ export interface PersonalFeedFilter {
   after?: { publishedAt: Date; id: string };
 }
 
-export interface PersonalFeedRow {
+/** A published announcement as feed queries return it. */
+export interface FeedRow {
   id: string;
   title: string;
   body: string;
   importance: Importance;
   status: 'published';
   publishedAt: Date;
+  /** The author's display name; null when the account is gone (a former user) or there never was one. */
   authorName: string | null;
+}
+
+export interface PersonalFeedRow extends FeedRow {
   channelSlug: string;
   read: boolean;
 }

@@ -4,23 +4,13 @@
  */
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
+import type { FeedRow } from '../db/reading.js';
 import { canReadChannel } from '../domain/access.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { notFound } from '../domain/errors.js';
-import type { Actor, ChannelRoleKind, Importance } from '../domain/types.js';
+import type { Actor, ChannelRoleKind } from '../domain/types.js';
 import type { Page, PageRequest } from './channels.js';
 import { type AnnouncementView, announcementView } from './views.js';
-
-interface FeedRow {
-  id: string;
-  title: string;
-  body: string;
-  importance: Importance;
-  status: 'published';
-  publishedAt: Date;
-  /** The author's display name; null when the account is gone (a former user) or there never was one. */
-  authorName: string | null;
-}
 
 /**
  * Published announcements of one channel, newest first (publishedAt desc, id desc: the id orders announcements

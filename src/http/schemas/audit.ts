@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../../domain/audit.js';
-import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
 import { MAX_AUDIT_PAGE_SIZE } from '../../services/audit.js';
-import { DateTime, Page, Uuid } from './common.js';
+import { DateTime, Page, PageCursor, Uuid } from './common.js';
 
 export const DEFAULT_AUDIT_PAGE_SIZE = 50;
 
@@ -39,13 +38,7 @@ export const AuditQuery = Type.Object(
       default: DEFAULT_AUDIT_PAGE_SIZE,
       description: `Records per page (1–${MAX_AUDIT_PAGE_SIZE})`,
     }),
-    cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: MAX_CURSOR_LENGTH,
-        description: 'nextCursor of the previous page; omit for the first page',
-      }),
-    ),
+    cursor: Type.Optional(PageCursor),
   },
   { additionalProperties: false },
 );

@@ -69,22 +69,23 @@ export const BODY_ERRORS = [400, 413, 415] as const;
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
+/** `limit` of a listing (default and maximum shared by every list endpoint unless it declares its own). */
+export const PageLimit = Type.Integer({
+  minimum: 1,
+  maximum: MAX_PAGE_SIZE,
+  default: DEFAULT_PAGE_SIZE,
+  description: `Items per page (1–${MAX_PAGE_SIZE})`,
+});
+
+/** `cursor` of a keyset-paginated listing: opaque, taken from the previous page. */
+export const PageCursor = Type.String({
+  minLength: 1,
+  maxLength: MAX_CURSOR_LENGTH,
+  description: 'nextCursor of the previous page; omit for the first page',
+});
+
 export const PageQuery = Type.Object(
-  {
-    limit: Type.Integer({
-      minimum: 1,
-      maximum: MAX_PAGE_SIZE,
-      default: DEFAULT_PAGE_SIZE,
-      description: `Items per page (1–${MAX_PAGE_SIZE})`,
-    }),
-    cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: MAX_CURSOR_LENGTH,
-        description: 'nextCursor of the previous page; omit for the first page',
-      }),
-    ),
-  },
+  { limit: PageLimit, cursor: Type.Optional(PageCursor) },
   { additionalProperties: false },
 );
 

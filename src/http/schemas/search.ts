@@ -1,22 +1,9 @@
 /** Schemas of GET /api/v1/search and GET /api/v1/directory. */
 import { Type } from 'typebox';
-import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
 import { CHANNEL_VISIBILITIES, IMPORTANCES } from '../../domain/types.js';
 import { MAX_DIRECTORY_QUERY_LENGTH } from '../../services/directory.js';
 import { MAX_SEARCH_QUERY_LENGTH, SEARCH_RESULT_CAP } from '../../services/search.js';
-import { DateTime, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, Slug, Uuid } from './common.js';
-
-const Limit = Type.Integer({
-  minimum: 1,
-  maximum: MAX_PAGE_SIZE,
-  default: DEFAULT_PAGE_SIZE,
-  description: `Items per page (1–${MAX_PAGE_SIZE})`,
-});
-const Cursor = Type.String({
-  minLength: 1,
-  maxLength: MAX_CURSOR_LENGTH,
-  description: 'nextCursor of the previous page; omit for the first page',
-});
+import { DateTime, Page, PageCursor, PageLimit, Slug, Uuid } from './common.js';
 
 export const SearchQuery = Type.Object(
   {
@@ -28,8 +15,8 @@ export const SearchQuery = Type.Object(
         'Matched in Norwegian and English, ignoring case, inflection and accents (ø, æ, å may be typed as o, ae, a).',
       examples: ['vedlikehold "felles lønn"'],
     }),
-    limit: Limit,
-    cursor: Type.Optional(Cursor),
+    limit: PageLimit,
+    cursor: Type.Optional(PageCursor),
   },
   { additionalProperties: false },
 );
@@ -72,8 +59,8 @@ export const DirectoryQuery = Type.Object(
         description: 'Only channels whose title or description contains this (ignoring case and accents)',
       }),
     ),
-    limit: Limit,
-    cursor: Type.Optional(Cursor),
+    limit: PageLimit,
+    cursor: Type.Optional(PageCursor),
   },
   { additionalProperties: false },
 );
