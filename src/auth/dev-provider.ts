@@ -10,7 +10,7 @@
  *   organisation is derived from the realm the same way as in production. No personal names: role titles only.
  * - Keys, client secret and cookie keys are made per process: nothing to configure, nothing to leak.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Account, Configuration, KoaContextWithOIDC } from 'oidc-provider';
@@ -18,6 +18,7 @@ import type { AppEnv, Config } from '../config.js';
 import type { Db } from '../db/prisma.js';
 import { realmOf } from '../domain/identity.js';
 import { organisationForRealm } from '../services/sign-in.js';
+import { generateRsaKeyPair } from './keys.js';
 
 /** A demo person at the development provider. */
 export interface DevAccount {
@@ -301,7 +302,7 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
   });
   const issuer = `http://localhost:${address.port}`;
 
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey } = generateRsaKeyPair();
   const signingKey = {
     ...privateKey.export({ format: 'jwk' }),
     kid: randomBytes(8).toString('hex'),

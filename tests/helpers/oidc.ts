@@ -11,7 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, SignJWT } from 'jose';
+import { generateRsaKeyPair } from '../../src/auth/keys.js';
 
 /** Cookies of one site, by name (paths and expiry beyond deletion do not matter for these flows). */
 export class CookieJar {
@@ -232,8 +233,9 @@ export async function startTestProvider(options: {
 }): Promise<TestProvider> {
   const codes = new Map<string, IssuedCode>();
   const accessTokens = new Map<string, TestPerson>();
-  const signing = await generateKeyPair('RS256', { extractable: true });
-  const stranger = await generateKeyPair('RS256', { extractable: true });
+  // Not jose's generateKeyPair: see src/auth/keys.ts for the Node 20 deadlock it can run into.
+  const signing = generateRsaKeyPair();
+  const stranger = generateRsaKeyPair();
   const kid = 'test-key-1';
   const publicJwk = { ...(await exportJWK(signing.publicKey)), kid, alg: 'RS256', use: 'sig' };
 
