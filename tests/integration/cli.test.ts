@@ -10,7 +10,8 @@ import { authenticateToken, hashToken } from '../../src/services/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
-const TOKEN = /\bmkt_[A-Za-z0-9_-]{40}\b/g;
+// Not \b…\b: a token may end in '-', after which there is no word boundary before a newline.
+const TOKEN = /(?<![\w-])mkt_[\w-]{40}(?![\w-])/g;
 
 let database: TestDatabase;
 
