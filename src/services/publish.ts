@@ -10,6 +10,7 @@ import type { Db } from '../db/prisma.js';
 import { canPublish, canReadChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, Importance } from '../domain/types.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { recordAudit } from './audit.js';
 import { type AnnouncementView, announcementView } from './views.js';
 
@@ -33,6 +34,11 @@ export async function publishAnnouncement(
   input: PublishInput,
   /** The request to quote in the audit record. */
   requestId?: string,
+  /**
+   * Runs inside the publishing transaction, after the announcement and its event are written: what it writes commits
+   * or rolls back with them, and what it throws rolls them back (src/services/idempotency.ts stores its key here).
+   */
+  alsoInTransaction?: (tx: Prisma.TransactionClient, published: AnnouncementView) => Promise<void>,
 ): Promise<AnnouncementView> {
   const title = input.title.trim();
   const body = input.body.trim();
@@ -44,7 +50,7 @@ export async function publishAnnouncement(
   if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
   if (!canPublish(actor, channel)) throw new AppError('forbidden', 'You may not publish in this channel');
 
-  const announcement = await deps.db.$transaction(async (tx) => {
+  return deps.db.$transaction(async (tx) => {
     const created = await tx.announcement.create({
       data: {
         channelId: channel.id,
@@ -71,9 +77,10 @@ export async function publishAnnouncement(
       ...(requestId ? { requestId } : {}),
       details: { channel: channel.slug, importance: created.importance },
     });
+    const view = announcementView(created, channel.slug, deps.publicUrl);
+    if (alsoInTransaction) await alsoInTransaction(tx, view);
     // $executeRaw, not $queryRaw: pg_notify returns void, a column type Prisma cannot deserialise.
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
-    return created;
+    return view;
   });
-  return announcementView(announcement, channel.slug, deps.publicUrl);
 }

@@ -42,6 +42,7 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   AnnouncementRead: Object.values(Prisma.AnnouncementReadScalarFieldEnum),
   AnnouncementRating: Object.values(Prisma.AnnouncementRatingScalarFieldEnum),
   AnnouncementViewer: Object.values(Prisma.AnnouncementViewerScalarFieldEnum),
+  IdempotencyKey: Object.values(Prisma.IdempotencyKeyScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -641,6 +642,47 @@ describe('reading: read state, ratings and viewers', () => {
     await expect(
       db.announcementRead.create({ data: { userId: randomUUID(), announcementId: randomUUID() } }),
     ).rejects.toMatchObject({ code: 'P2003' });
+  });
+});
+
+describe('lifecycle: idempotency keys', () => {
+  it('IdempotencyKey with every field, unique per (user, key), createdAt from the database, gone with its user', async () => {
+    const [user, other] = await Promise.all([makeUser(), makeUser()]);
+    const row = {
+      userId: user.id,
+      key: 'retry-1',
+      fingerprint: 'f'.repeat(64),
+      responseStatus: 201,
+      responseBody: { id: randomUUID(), nested: { list: [1, 'two', null] } },
+      createdAt: T1,
+    };
+    expectEveryField('IdempotencyKey', row);
+    expect(await db.idempotencyKey.create({ data: row })).toEqual(row);
+    await expectUniqueViolation(db.idempotencyKey.create({ data: row }), 'IdempotencyKey_pkey');
+    // The same key of another user is another key.
+    await db.idempotencyKey.create({ data: { ...row, userId: other.id } });
+    const where = { userId_key: { userId: user.id, key: row.key } };
+    await db.idempotencyKey.update({ where, data: { responseStatus: 200, createdAt: T2 } });
+    expect(await db.idempotencyKey.findUniqueOrThrow({ where })).toEqual({
+      ...row,
+      responseStatus: 200,
+      createdAt: T2,
+    });
+
+    const before = Date.now() - 5_000;
+    await db.$executeRaw`INSERT INTO "IdempotencyKey" ("userId", key, fingerprint, "responseStatus", "responseBody")
+                         VALUES (${user.id}::uuid, 'raw', 'f', 201, '{}'::jsonb)`;
+    const raw = await db.idempotencyKey.findUniqueOrThrow({ where: { userId_key: { userId: user.id, key: 'raw' } } });
+    expect(raw.createdAt.getTime()).toBeGreaterThan(before);
+    const withKeys = await db.user.findUniqueOrThrow({ where: { id: user.id }, include: { idempotencyKeys: true } });
+    expect(withKeys.idempotencyKeys.map((k) => k.key).sort()).toEqual(['raw', 'retry-1']);
+
+    await db.user.delete({ where: { id: user.id } });
+    expect(await db.idempotencyKey.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db.idempotencyKey.count({ where: { userId: other.id } })).toBe(1);
+    await expect(db.idempotencyKey.create({ data: { ...row, userId: randomUUID() } })).rejects.toMatchObject({
+      code: 'P2003',
+    });
   });
 });
 

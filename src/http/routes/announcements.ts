@@ -1,10 +1,17 @@
 /** Publishing and reading announcements: /api/v1/channels/:slug/announcements and /api/v1/announcements/:id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
+import { publishAnnouncementIdempotently } from '../../services/idempotency.js';
 import { publishAnnouncement } from '../../services/publish.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
 import { POLICY } from '../policy.js';
-import { Announcement, AnnouncementPage, AnnouncementParams, PublishBody } from '../schemas/announcements.js';
+import {
+  Announcement,
+  AnnouncementPage,
+  AnnouncementParams,
+  PublishBody,
+  PublishHeaders,
+} from '../schemas/announcements.js';
 import { ChannelParams } from '../schemas/channels.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, PageQuery } from '../schemas/common.js';
 
@@ -27,14 +34,36 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         summary: 'Publish an announcement',
         description:
           'Needs a token with scope `publish` and the owner or publisher role in the channel (or an admin). ' +
-          'Subscribers are notified after the announcement is stored.',
+          'Subscribers are notified after the announcement is stored. Send an `Idempotency-Key` to make retries ' +
+          'safe: the same key with the same request answers with the first response again (header ' +
+          '`Idempotent-Replayed: true`) and publishes nothing; the same key with another request answers 422 ' +
+          '`idempotency_key_reused`. Keys are per user and remembered for 24 hours; refused requests are not ' +
+          'remembered.',
         security: BEARER_REQUIRED,
         params: ChannelParams,
+        headers: PublishHeaders,
         body: PublishBody,
-        response: { 201: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404) },
+        response: { 201: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 422) },
       },
     },
     async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      if (key !== undefined && request.actor.kind === 'user') {
+        const outcome = await publishAnnouncementIdempotently(
+          deps,
+          request.actor,
+          request.params.slug,
+          request.body,
+          key,
+          request.id,
+        );
+        if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+        // Only successful publications are stored, so a replayed status is the 201 the schema declares.
+        return reply
+          .code(outcome.status as 201)
+          .header('location', `/api/v1/announcements/${outcome.body.id}`)
+          .send(outcome.body);
+      }
       const announcement = await publishAnnouncement(
         deps,
         request.actor,

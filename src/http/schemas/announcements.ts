@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { IMPORTANCES } from '../../domain/types.js';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.js';
 import { DateTime, Page, Slug, Uuid } from './common.js';
 
 const Importance = Type.Enum([...IMPORTANCES], { description: 'critical is never held back by digests' });
@@ -68,5 +69,19 @@ export const PublishBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Headers of a publish request. Other headers pass: this object only describes the ones the route reads. */
+export const PublishHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
+      pattern: IDEMPOTENCY_KEY_PATTERN,
+      description:
+        'Makes a retry safe: a client-chosen key (e.g. a UUID), 1–200 printable ASCII characters, unique per ' +
+        'announcement. Remembered for 24 hours per user.',
+    }),
+  ),
+});
 
 export const AnnouncementParams = Type.Object({ id: Uuid }, { additionalProperties: false });

@@ -48,6 +48,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with existing data (conflict)',
   413: 'Request body too large (payload_too_large)',
   415: 'Request body is not application/json (unsupported_media_type)',
+  422: 'The Idempotency-Key was already used for a different request (idempotency_key_reused)',
   500: 'Unexpected error (internal_error)',
   503: 'A backing service is unavailable; retry later (service_unavailable)',
 };
