@@ -2,7 +2,8 @@
  * The outbox relay: moves committed OutboxEvent rows to Redis, at least once.
  *
  * In one transaction per batch it claims unrelayed rows in id order (`FOR UPDATE SKIP LOCKED`), adds one fan-out job
- * per announcement (job id `fanout-<announcement id>`, so a second add is ignored while the first job is kept),
+ * per published announcement (job id `fanout-<announcement id>`, so a second add is ignored while the first job is
+ * kept; retractions are live-only, never fanned out),
  * publishes the live event on the Redis channel every API process listens to, and sets `relayedAt`. If Redis fails,
  * the transaction rolls back and the rows are taken again later; a live event may then be published twice, and
  * clients recognise it by its `eventId`. Several relays (one per worker process) cooperate: SKIP LOCKED hands each
@@ -18,8 +19,12 @@ import pg from 'pg';
 import type { Db } from '../src/db/prisma.js';
 import type { Logger } from '../src/logger.js';
 import { type FanoutJob, jobId } from '../src/queue/jobs.js';
-import { liveEventFrom, publishLiveEvent } from '../src/realtime/events.js';
+import { liveEventFrom, publishLiveEvent, retractionEventFrom } from '../src/realtime/events.js';
 import { ANNOUNCEMENT_PUBLISHED, OUTBOX_NOTIFY_CHANNEL } from '../src/services/publish.js';
+import { ANNOUNCEMENT_RETRACTED } from '../src/services/retract.js';
+
+/** Event types this version relays; others are marked relayed with a warning. */
+const KNOWN_TYPES: ReadonlySet<string> = new Set([ANNOUNCEMENT_PUBLISHED, ANNOUNCEMENT_RETRACTED]);
 
 export interface OutboxRelayDeps {
   db: Db;
@@ -78,7 +83,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         // Events of a type this version does not know are marked relayed (with a warning) rather than left to block
         // the head of the queue forever.
         for (const event of events) {
-          if (event.type !== ANNOUNCEMENT_PUBLISHED) {
+          if (!KNOWN_TYPES.has(event.type)) {
             log.warn({ eventId: String(event.id), type: event.type }, 'outbox event of unknown type skipped');
           }
         }
@@ -89,6 +94,17 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
           include: { channel: { select: { slug: true } }, author: { select: { displayName: true } } },
         });
         const byId = new Map(announcements.map((a) => [a.id, a]));
+        // A retraction names its channel by slug on the wire; it is not fanned out (no e-mail takes a message back:
+        // a correction is a new announcement).
+        const retractions = events.filter((event) => event.type === ANNOUNCEMENT_RETRACTED);
+        const channels =
+          retractions.length === 0
+            ? []
+            : await tx.channel.findMany({
+                where: { id: { in: [...new Set(retractions.map((event) => event.channelId))] } },
+                select: { id: true, slug: true },
+              });
+        const slugOf = new Map(channels.map((channel) => [channel.id, channel.slug]));
 
         if (published.length > 0) {
           await deps.fanoutQueue.addBulk(
@@ -99,7 +115,16 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
             })),
           );
         }
-        for (const event of published) {
+        // One loop in id order, so a client sees a publication before its retraction.
+        for (const event of events) {
+          if (event.type === ANNOUNCEMENT_RETRACTED) {
+            const slug = slugOf.get(event.channelId);
+            // The channel was deleted meanwhile: nobody is watching it any more.
+            if (slug === undefined) continue;
+            await publishLiveEvent(deps.publisher, deps.redisPrefix, retractionEventFrom(event, { slug }));
+            continue;
+          }
+          if (event.type !== ANNOUNCEMENT_PUBLISHED) continue;
           const announcement = byId.get(announcementIdOf(event));
           // Retracted (or deleted) before it was relayed: nothing to show live; the fan-out finds nothing to send.
           if (announcement?.status !== 'published') continue;

@@ -5,7 +5,12 @@
 import type { Redis } from 'ioredis';
 import { ANNOUNCEMENT_PUBLISHED } from '../services/publish.js';
 import { announcementView } from '../services/views.js';
-import { type LiveEvent, liveRedisChannel } from './protocol.js';
+import {
+  type AnnouncementPublishedEvent,
+  type AnnouncementRetractedEvent,
+  type LiveEvent,
+  liveRedisChannel,
+} from './protocol.js';
 
 /** The announcement columns a LiveEvent carries (a Prisma Announcement row fits). */
 export type LiveAnnouncementRow = Parameters<typeof announcementView>[0];
@@ -21,13 +26,27 @@ export function liveEventFrom(
   announcement: LiveAnnouncementRow,
   channel: { slug: string },
   publicUrl: string,
-): LiveEvent {
+): AnnouncementPublishedEvent {
   return {
     eventId: String(outbox.id),
     type: ANNOUNCEMENT_PUBLISHED,
     channelId: outbox.channelId,
     channel: channel.slug,
     announcement: announcementView(announcement, channel.slug, publicUrl),
+  };
+}
+
+/** The LiveEvent for one `announcement.retracted` outbox row: the id of the withdrawn announcement, nothing more. */
+export function retractionEventFrom(
+  outbox: { id: bigint | string; channelId: string; aggregateId: string },
+  channel: { slug: string },
+): AnnouncementRetractedEvent {
+  return {
+    eventId: String(outbox.id),
+    type: 'announcement.retracted',
+    channelId: outbox.channelId,
+    channel: channel.slug,
+    announcementId: outbox.aggregateId,
   };
 }
 

@@ -11,12 +11,27 @@ import type { AnnouncementView } from '../services/views.js';
 export const liveRedisChannel = (prefix: string) => `${prefix}:live`;
 
 /** An event as published on Redis and forwarded to sockets. `eventId` is the outbox event id (monotonic). */
-export interface LiveEvent {
+export type LiveEvent = AnnouncementPublishedEvent | AnnouncementRetractedEvent;
+
+export interface AnnouncementPublishedEvent {
   eventId: string;
   type: 'announcement.published';
   channelId: string;
   channel: string;
   announcement: AnnouncementView;
+}
+
+/**
+ * An announcement was withdrawn: clients remove it. Only its id travels (the content is withdrawn, not re-sent).
+ * Replays after a reconnect (`since`) carry published announcements only, so a retraction missed while disconnected
+ * shows as the announcement's absence from the next REST read.
+ */
+export interface AnnouncementRetractedEvent {
+  eventId: string;
+  type: 'announcement.retracted';
+  channelId: string;
+  channel: string;
+  announcementId: string;
 }
 
 // ---- client → server ----
@@ -145,8 +160,23 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
   if (typeof value !== 'object' || value === null) return { ok: false, reason: 'not a JSON object' };
   const e = value as Record<string, unknown>;
   if (parseEventId(e.eventId) === null) return { ok: false, reason: 'eventId is not a decimal id string' };
-  if (e.type !== 'announcement.published') return { ok: false, reason: `unknown event type ${JSON.stringify(e.type)}` };
+  if (e.type !== 'announcement.published' && e.type !== 'announcement.retracted') {
+    return { ok: false, reason: `unknown event type ${JSON.stringify(e.type)}` };
+  }
   if (!isText(e.channelId) || !isText(e.channel)) return { ok: false, reason: 'channelId and channel must be strings' };
+  if (e.type === 'announcement.retracted') {
+    if (!isText(e.announcementId)) return { ok: false, reason: 'announcementId must be a string' };
+    return {
+      ok: true,
+      event: {
+        eventId: e.eventId as string,
+        type: 'announcement.retracted',
+        channelId: e.channelId,
+        channel: e.channel,
+        announcementId: e.announcementId,
+      },
+    };
+  }
   const a = e.announcement as Record<string, unknown> | null | undefined;
   if (typeof a !== 'object' || a === null) return { ok: false, reason: 'announcement is missing' };
   const fieldsOk =

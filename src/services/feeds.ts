@@ -48,6 +48,8 @@ interface FeedRow {
   status: 'published' | 'retracted';
   publishedAt: Date;
   updatedAt: Date;
+  /** Set when status is `retracted` (src/services/retract.ts). */
+  retractedAt: Date | null;
   authorName: string | null;
   channelSlug: string;
 }
@@ -79,7 +81,7 @@ async function loadRows(db: Db, channelIds: string[], after: AnnouncementCursor 
     : Prisma.empty;
   return db.$queryRaw<FeedRow[]>`
     SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
-           a."updatedAt", u."displayName" AS "authorName", c.slug AS "channelSlug"
+           a."updatedAt", a."retractedAt", u."displayName" AS "authorName", c.slug AS "channelSlug"
     FROM "Announcement" a
     JOIN "Channel" c ON c.id = a."channelId"
     LEFT JOIN "User" u ON u.id = a."authorId"
@@ -123,8 +125,8 @@ function toEntry(row: FeedRow, publicUrl: string): FeedEntry {
 }
 
 function toTombstone(row: FeedRow): RetractedEntry {
-  // No retraction time of its own yet: retracting is the row's last change.
-  return { id: entryId(row.id), when: row.updatedAt };
+  // Rows retracted before retractedAt existed have none: their last change was the retraction.
+  return { id: entryId(row.id), when: row.retractedAt ?? row.updatedAt };
 }
 
 async function buildModel(

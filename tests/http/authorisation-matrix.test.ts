@@ -70,6 +70,7 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/channels/{slug}/announcements',   'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['get /api/v1/channels/{slug}/announcements',    'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/announcements/{id}',               'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
+  ['post /api/v1/announcements/{id}/retract',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['get /api/v1/me/subscriptions',                 'self',           { '-': 'YYYYYYU' }],
   ['put /api/v1/me/subscriptions/{slug}',          'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['delete /api/v1/me/subscriptions/{slug}',       'self',           { subscribed: 'YYYYYYU', 'A, not subscribed': 'HHHHHHU' }],
@@ -239,6 +240,16 @@ const REQUESTS: Record<string, Builder> = {
   }),
   'get /api/v1/channels/{slug}/announcements': async (_actor, object) =>
     channelUrl(channels[object as ObjectKind].slug, '/announcements'),
+  // A fresh announcement per request: retracting the shared one would hide it from the rows that read it.
+  'post /api/v1/announcements/{id}/retract': async (_actor, object) => {
+    const announcement = await ctx.deps.db.announcement.create({
+      data: { channelId: channels[object as ObjectKind].id, title: 'Trekkes', body: 'Tekst', publishedAt: new Date() },
+    });
+    return {
+      url: `/api/v1/announcements/${announcement.id}/retract`,
+      missingUrl: `/api/v1/announcements/${randomUUID()}/retract`,
+    };
+  },
   'get /api/v1/announcements/{id}': async (_actor, object) => ({
     url: `/api/v1/announcements/${announcements[object as ObjectKind]}`,
     missingUrl: `/api/v1/announcements/${randomUUID()}`,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { liveEventFrom, publishLiveEvent } from '../../src/realtime/events.js';
-import type { LiveEvent } from '../../src/realtime/protocol.js';
+import type { AnnouncementPublishedEvent, LiveEvent } from '../../src/realtime/protocol.js';
 import { publishAnnouncement } from '../../src/services/publish.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, tokenFor } from '../helpers/factories.js';
@@ -47,7 +47,7 @@ async function subscribed(client: LiveClient, channels: string[], extra: Record<
 }
 
 /** Publishes an announcement (announcement + outbox row in one transaction) and returns its LiveEvent. */
-async function publish(slug: string, title = 'Melding'): Promise<LiveEvent> {
+async function publish(slug: string, title = 'Melding'): Promise<AnnouncementPublishedEvent> {
   const db = ctx.deps.db;
   const view = await publishAnnouncement({ db, publicUrl: ctx.config.http.publicUrl }, publisherActor, slug, {
     title,

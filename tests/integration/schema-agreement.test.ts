@@ -253,6 +253,7 @@ describe('create, read, update and delete with every field', () => {
       importance: $Enums.Importance.critical,
       status: $Enums.AnnouncementStatus.draft,
       publishedAt: T2,
+      retractedAt: null,
       createdAt: T1,
       updatedAt: T1,
     };
@@ -272,6 +273,7 @@ describe('create, read, update and delete with every field', () => {
       importance: 'important' as const,
       status: 'retracted' as const,
       publishedAt: null,
+      retractedAt: T3,
       createdAt: T2,
       updatedAt: T3,
     };

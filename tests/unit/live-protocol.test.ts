@@ -130,3 +130,22 @@ describe('parseLiveEvent', () => {
     if (!parsed.ok) expect(parsed.reason).toBeTruthy();
   });
 });
+
+describe('parseLiveEvent: announcement.retracted', () => {
+  const retracted = {
+    eventId: '125',
+    type: 'announcement.retracted',
+    channelId: '6f1c1a9e-4a77-4d43-9a51-3f3b8d1f0a10',
+    channel: 'nyheter',
+    announcementId: '0b5f3f8e-2a4e-4b8f-9d7c-1e2f3a4b5c6d',
+  };
+
+  it('accepts a retraction with its announcement id, and keeps no other field', () => {
+    expect(parseLiveEvent(JSON.stringify({ ...retracted, extra: 'x' }))).toEqual({ ok: true, event: retracted });
+  });
+
+  it('refuses a retraction without an announcement id', () => {
+    const { announcementId: _, ...missing } = retracted;
+    expect(parseLiveEvent(JSON.stringify(missing))).toEqual({ ok: false, reason: 'announcementId must be a string' });
+  });
+});

@@ -1,5 +1,9 @@
--- Lifecycle: idempotent publishing. A client that retries a publish with the same Idempotency-Key gets the first
--- response again instead of a second announcement. Keys live 24 hours (src/services/idempotency.ts).
+-- Lifecycle: idempotent publishing (a client that retries a publish with the same Idempotency-Key gets the first
+-- response again instead of a second announcement; keys live 24 hours, src/services/idempotency.ts) and retraction
+-- (when an announcement was withdrawn: the time feeds give its tombstone, src/services/retract.ts).
+
+-- AlterTable
+ALTER TABLE "Announcement" ADD COLUMN "retractedAt" TIMESTAMPTZ(3);
 
 -- CreateTable
 CREATE TABLE "IdempotencyKey" (

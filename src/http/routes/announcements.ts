@@ -4,6 +4,7 @@ import type { Db } from '../../db/prisma.js';
 import { publishAnnouncementIdempotently } from '../../services/idempotency.js';
 import { publishAnnouncement } from '../../services/publish.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
+import { retractAnnouncement } from '../../services/retract.js';
 import { POLICY } from '../policy.js';
 import {
   Announcement,
@@ -108,5 +109,25 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       },
     },
     async (request) => readAnnouncement(deps, request.actor, request.params.id),
+  );
+
+  app.post(
+    '/announcements/:id/retract',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Retract an announcement',
+        description:
+          'Withdraws a published announcement: publishers and owners of its channel, or an admin (token scope ' +
+          '`publish`). It disappears from lists, feeds and search; Atom feeds keep a tombstone dated at the ' +
+          'retraction; live clients get an `announcement.retracted` frame. Nobody is e-mailed. Retracting it ' +
+          'again answers the same and changes nothing. Answers 409 for a draft.',
+        security: BEARER_REQUIRED,
+        params: AnnouncementParams,
+        response: { 200: Announcement, ...errorResponses(400, 403, 404, 409) },
+      },
+    },
+    async (request) => retractAnnouncement(deps, request.actor, request.params.id, request.id),
   );
 };
