@@ -6,6 +6,8 @@ export const AUDIT_ACTIONS = [
   'announcement.publish',
   'announcement.edit',
   'announcement.retract',
+  'announcement.pin',
+  'announcement.unpin',
   'channel.create',
   'channel.update',
   'channel.delete',

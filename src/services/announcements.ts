@@ -9,12 +9,19 @@ import { canReadChannel } from '../domain/access.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind } from '../domain/types.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { Page, PageRequest } from './channels.js';
+import { MAX_PINNED_PER_CHANNEL, pinnedAtSql } from './pin.js';
 import { type AnnouncementView, announcementView } from './views.js';
 
 /**
  * Published announcements of one channel, newest first (publishedAt desc, id desc: the id orders announcements
  * published in the same millisecond), one keyset page at a time.
+ *
+ * Pinned announcements (src/services/pin.ts; at most MAX_PINNED_PER_CHANNEL) come on top of the FIRST page, most
+ * recently pinned first, in addition to its `limit` items and marked `pinned: true`; the keyset pages leave them out,
+ * so no page shows an item twice and the cursor walks the unpinned ones only. A pin that starts or ends while a
+ * client pages can move an item between the two lists: then it may be seen twice or not at all, as with any edit.
  */
 export async function listChannelAnnouncements(
   deps: { db: Db; publicUrl: string },
@@ -30,6 +37,19 @@ export async function listChannelAnnouncements(
   // comparison into an index range on (channelId, publishedAt DESC, id DESC), so a deep page costs what the first
   // one does; the OR form would scan and filter every row before the cursor.
   const take = page.limit + 1;
+  const now = new Date();
+  const notPinned = Prisma.sql`NOT ${pinnedAtSql(now)}`;
+  const pinned = after
+    ? []
+    : await deps.db.$queryRaw<FeedRow[]>`
+        SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
+               u."displayName" AS "authorName"
+        FROM "Announcement" a
+        LEFT JOIN "User" u ON u.id = a."authorId"
+        WHERE a."channelId" = ${channel.id}::uuid AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+          AND ${pinnedAtSql(now)}
+        ORDER BY a."pinnedAt" DESC, a.id DESC
+        LIMIT ${MAX_PINNED_PER_CHANNEL}`;
   const rows = after
     ? await deps.db.$queryRaw<FeedRow[]>`
         SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
@@ -37,7 +57,7 @@ export async function listChannelAnnouncements(
         FROM "Announcement" a
         LEFT JOIN "User" u ON u.id = a."authorId"
         WHERE a."channelId" = ${channel.id}::uuid AND a.status = 'published' AND a."publishedAt" IS NOT NULL
-          AND (a."publishedAt", a.id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)
+          AND (a."publishedAt", a.id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid) AND ${notPinned}
         ORDER BY a."publishedAt" DESC, a.id DESC
         LIMIT ${take}`
     : await deps.db.$queryRaw<FeedRow[]>`
@@ -46,19 +66,20 @@ export async function listChannelAnnouncements(
         FROM "Announcement" a
         LEFT JOIN "User" u ON u.id = a."authorId"
         WHERE a."channelId" = ${channel.id}::uuid AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+          AND ${notPinned}
         ORDER BY a."publishedAt" DESC, a.id DESC
         LIMIT ${take}`;
 
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
+  const view = (row: FeedRow) =>
+    announcementView(
+      { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
+      channel.slug,
+      deps.publicUrl,
+    );
   return {
-    items: items.map((row) =>
-      announcementView(
-        { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
-        channel.slug,
-        deps.publicUrl,
-      ),
-    ),
+    items: [...pinned.map((row) => ({ ...view(row), pinned: true })), ...items.map(view)],
     nextCursor:
       rows.length > page.limit && last
         ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })

@@ -30,27 +30,8 @@ export async function retractAnnouncement(
   /** The request to quote in the audit record. */
   requestId?: string,
 ): Promise<AnnouncementView> {
-  const load = () =>
-    deps.db.announcement.findUnique({
-      where: { id: announcementId },
-      include: {
-        author: { select: { displayName: true } },
-        channel: {
-          select: {
-            slug: true,
-            visibility: true,
-            roles: actor.kind === 'user' ? { where: { userId: actor.userId }, select: { role: true } } : false,
-          },
-        },
-      },
-    });
+  const load = () => loadAnnouncementToManage(deps.db, actor, announcementId, 'retract');
   const row = await load();
-  if (!row) throw notFound('Announcement');
-  const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
-  const facts = { visibility: row.channel.visibility, role: roles[0]?.role ?? null };
-  // A channel the actor may not read answers exactly like an announcement that does not exist.
-  if (!canReadChannel(actor, facts)) throw notFound('Announcement');
-  if (!canPublish(actor, facts)) throw new AppError('forbidden', 'You may not retract announcements in this channel');
   if (row.status === 'draft') throw new AppError('conflict', 'A draft was never published, so it cannot be retracted');
   if (row.status === 'retracted') return announcementView(row, row.channel.slug, deps.publicUrl);
 
@@ -77,7 +58,33 @@ export async function retractAnnouncement(
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
   });
   const now = await load();
-  // Deleted (with its channel) in the meantime.
-  if (!now) throw notFound('Announcement');
   return announcementView(now, now.channel.slug, deps.publicUrl);
+}
+
+/**
+ * One announcement with its channel and author, for a publisher of its channel (or an admin) to change.
+ * @throws AppError not_found when it does not exist or the actor may not read its channel (identical answers);
+ *   forbidden when the actor may read but not publish there.
+ */
+export async function loadAnnouncementToManage(db: Db, actor: Actor, announcementId: string, verb: string) {
+  const row = await db.announcement.findUnique({
+    where: { id: announcementId },
+    include: {
+      author: { select: { displayName: true } },
+      channel: {
+        select: {
+          slug: true,
+          visibility: true,
+          roles: actor.kind === 'user' ? { where: { userId: actor.userId }, select: { role: true } } : false,
+        },
+      },
+    },
+  });
+  if (!row) throw notFound('Announcement');
+  const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
+  const facts = { visibility: row.channel.visibility, role: roles[0]?.role ?? null };
+  // A channel the actor may not read answers exactly like an announcement that does not exist.
+  if (!canReadChannel(actor, facts)) throw notFound('Announcement');
+  if (!canPublish(actor, facts)) throw new AppError('forbidden', `You may not ${verb} announcements in this channel`);
+  return row;
 }

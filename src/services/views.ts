@@ -44,6 +44,11 @@ export interface AnnouncementView {
    */
   rating?: AnnouncementReadingStats['rating'];
   views?: number;
+  /**
+   * Whether it is pinned now (src/services/pin.ts): `true` on the pinned ones on top of a channel listing's first page
+   * (absent on the others), and in the pin and unpin responses; left out elsewhere.
+   */
+  pinned?: boolean;
 }
 
 /** What readers made of an announcement: the average of their 1–5 votes (null without votes), and views. */

@@ -71,6 +71,8 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['get /api/v1/channels/{slug}/announcements',    'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/announcements/{id}',               'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['post /api/v1/announcements/{id}/retract',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['put /api/v1/announcements/{id}/pin',           'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['delete /api/v1/announcements/{id}/pin',        'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['get /api/v1/me/subscriptions',                 'self',           { '-': 'YYYYYYU' }],
   ['put /api/v1/me/subscriptions/{slug}',          'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['delete /api/v1/me/subscriptions/{slug}',       'self',           { subscribed: 'YYYYYYU', 'A, not subscribed': 'HHHHHHU' }],
@@ -250,6 +252,14 @@ const REQUESTS: Record<string, Builder> = {
       missingUrl: `/api/v1/announcements/${randomUUID()}/retract`,
     };
   },
+  // Pins are per announcement; the channel's limit of 10 pinned is never reached here, as every successful pin of the
+  // shared announcement re-pins the same one.
+  'put /api/v1/announcements/{id}/pin': async (_actor, object) => ({
+    ...announcementUrl(object, '/api/v1/announcements/', '/pin'),
+    payload: {},
+  }),
+  'delete /api/v1/announcements/{id}/pin': async (_actor, object) =>
+    announcementUrl(object, '/api/v1/announcements/', '/pin'),
   'get /api/v1/announcements/{id}': async (_actor, object) => ({
     url: `/api/v1/announcements/${announcements[object as ObjectKind]}`,
     missingUrl: `/api/v1/announcements/${randomUUID()}`,

@@ -30,6 +30,13 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     auth: 'required',
     errors: ['400', '401', '403', '404', '409'],
   },
+  {
+    method: 'put',
+    path: '/api/v1/announcements/{id}/pin',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '409', '413', '415'],
+  },
+  { method: 'delete', path: '/api/v1/announcements/{id}/pin', auth: 'required', errors: ['400', '401', '403', '404'] },
   { method: 'get', path: '/api/v1/me/subscriptions', auth: 'required', errors: ['401'] },
   { method: 'put', path: '/api/v1/me/subscriptions/{slug}', auth: 'required', errors: ['400', '401', '404', '415'] },
   { method: 'delete', path: '/api/v1/me/subscriptions/{slug}', auth: 'required', errors: ['401', '404'] },

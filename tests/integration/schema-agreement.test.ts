@@ -254,6 +254,8 @@ describe('create, read, update and delete with every field', () => {
       status: $Enums.AnnouncementStatus.draft,
       publishedAt: T2,
       retractedAt: null,
+      pinnedAt: T1,
+      pinnedUntil: T2,
       createdAt: T1,
       updatedAt: T1,
     };
@@ -274,6 +276,8 @@ describe('create, read, update and delete with every field', () => {
       status: 'retracted' as const,
       publishedAt: null,
       retractedAt: T3,
+      pinnedAt: null,
+      pinnedUntil: null,
       createdAt: T2,
       updatedAt: T3,
     };

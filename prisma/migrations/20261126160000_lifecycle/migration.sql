@@ -1,9 +1,12 @@
 -- Lifecycle: idempotent publishing (a client that retries a publish with the same Idempotency-Key gets the first
 -- response again instead of a second announcement; keys live 24 hours, src/services/idempotency.ts) and retraction
--- (when an announcement was withdrawn: the time feeds give its tombstone, src/services/retract.ts).
+-- (when an announcement was withdrawn: the time feeds give its tombstone, src/services/retract.ts) and pinning
+-- (pinned while "pinnedAt" is set and "pinnedUntil" is null or later than now, src/services/pin.ts).
 
 -- AlterTable
-ALTER TABLE "Announcement" ADD COLUMN "retractedAt" TIMESTAMPTZ(3);
+ALTER TABLE "Announcement" ADD COLUMN "retractedAt" TIMESTAMPTZ(3),
+ADD COLUMN "pinnedAt" TIMESTAMPTZ(3),
+ADD COLUMN "pinnedUntil" TIMESTAMPTZ(3);
 
 -- CreateTable
 CREATE TABLE "IdempotencyKey" (

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
 import { publishAnnouncementIdempotently } from '../../services/idempotency.js';
+import { pinAnnouncement, unpinAnnouncement } from '../../services/pin.js';
 import { publishAnnouncement } from '../../services/publish.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
 import { retractAnnouncement } from '../../services/retract.js';
@@ -10,6 +11,7 @@ import {
   Announcement,
   AnnouncementPage,
   AnnouncementParams,
+  PinBody,
   PublishBody,
   PublishHeaders,
 } from '../schemas/announcements.js';
@@ -129,5 +131,41 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       },
     },
     async (request) => retractAnnouncement(deps, request.actor, request.params.id, request.id),
+  );
+
+  app.put(
+    '/announcements/:id/pin',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Pin an announcement',
+        description:
+          "Keeps a published announcement on top of its channel listing's first page (marked `pinned: true`) until " +
+          '`until`, or until unpinned. Publishers and owners of its channel, or an admin (token scope `publish`). ' +
+          'Pinning again replaces `until`. 409 when it is not published or the channel already has 10 pinned.',
+        security: BEARER_REQUIRED,
+        params: AnnouncementParams,
+        body: PinBody,
+        response: { 200: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 409) },
+      },
+    },
+    async (request) => pinAnnouncement(deps, request.actor, request.params.id, request.body, request.id),
+  );
+
+  app.delete(
+    '/announcements/:id/pin',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Unpin an announcement',
+        description: 'Who may pin may unpin. Unpinning one that is not pinned answers the same and changes nothing.',
+        security: BEARER_REQUIRED,
+        params: AnnouncementParams,
+        response: { 200: Announcement, ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request) => unpinAnnouncement(deps, request.actor, request.params.id, request.id),
   );
 };

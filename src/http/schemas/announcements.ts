@@ -55,6 +55,13 @@ export const Announcement = Type.Object(
         description: 'How many distinct signed-in readers have opened it (never who). Present as for rating',
       }),
     ),
+    pinned: Type.Optional(
+      Type.Boolean({
+        description:
+          "Pinned now. true on the pinned announcements at the top of a channel listing's first page; also in the " +
+          'pin and unpin responses',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Announcement', description: 'An announcement' },
 );
@@ -83,5 +90,17 @@ export const PublishHeaders = Type.Object({
     }),
   ),
 });
+
+/** PUT /announcements/{id}/pin. */
+export const PinBody = Type.Object(
+  {
+    until: Type.Optional(
+      Type.Union([DateTime, Type.Null()], {
+        description: 'Unpins by itself at this time; omit or null: until unpinned',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const AnnouncementParams = Type.Object({ id: Uuid }, { additionalProperties: false });
