@@ -32,3 +32,20 @@ export async function findChannelBySlug(db: DbOrTx, slug: string, actor: Actor):
     role: roles[0]?.role ?? null,
   };
 }
+
+/**
+ * What reading or managing one announcement needs besides its own row: its author's name, and its channel's slug,
+ * visibility and the actor's role there (the facts src/domain/access.ts decides on).
+ */
+export function announcementAccessInclude(actor: Actor) {
+  return {
+    author: { select: { displayName: true } },
+    channel: {
+      select: {
+        slug: true,
+        visibility: true,
+        roles: actor.kind === 'user' ? { where: { userId: actor.userId }, select: { role: true } } : (false as const),
+      },
+    },
+  };
+}

@@ -2,7 +2,7 @@
  * Reading announcements: a channel's published feed (newest first) and one announcement. Publishing lives in
  * publish.ts (it writes the outbox event in the same transaction).
  */
-import { findChannelBySlug } from '../db/channels.js';
+import { announcementAccessInclude, findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import type { FeedRow } from '../db/reading.js';
 import { canReadChannel } from '../domain/access.js';
@@ -98,16 +98,7 @@ export async function getAnnouncement(
 ): Promise<AnnouncementView> {
   const row = await deps.db.announcement.findUnique({
     where: { id },
-    include: {
-      author: { select: { displayName: true } },
-      channel: {
-        select: {
-          slug: true,
-          visibility: true,
-          roles: actor.kind === 'user' ? { where: { userId: actor.userId }, select: { role: true } } : false,
-        },
-      },
-    },
+    include: announcementAccessInclude(actor),
   });
   if (row?.status !== 'published') throw notFound('Announcement');
   const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];

@@ -8,6 +8,7 @@
  * Idempotent: retracting a retracted announcement answers as the first time and writes nothing. The status change is
  * a conditional update (`WHERE status = 'published'`), so of two concurrent retractions exactly one writes the event.
  */
+import { announcementAccessInclude } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { canPublish, canReadChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
@@ -69,16 +70,7 @@ export async function retractAnnouncement(
 export async function loadAnnouncementToManage(db: Db, actor: Actor, announcementId: string, verb: string) {
   const row = await db.announcement.findUnique({
     where: { id: announcementId },
-    include: {
-      author: { select: { displayName: true } },
-      channel: {
-        select: {
-          slug: true,
-          visibility: true,
-          roles: actor.kind === 'user' ? { where: { userId: actor.userId }, select: { role: true } } : false,
-        },
-      },
-    },
+    include: announcementAccessInclude(actor),
   });
   if (!row) throw notFound('Announcement');
   const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
