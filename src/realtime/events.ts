@@ -3,6 +3,7 @@
  * `liveEventFrom`, so a live frame and a replayed frame of the same event are identical.
  */
 import type { Redis } from 'ioredis';
+import type { AnnouncementRecord } from '../db/announcement-records.js';
 import { ANNOUNCEMENT_PUBLISHED } from '../services/publish.js';
 import { announcementView } from '../services/views.js';
 import {
@@ -12,27 +13,25 @@ import {
   liveRedisChannel,
 } from './protocol.js';
 
-/** The announcement columns a LiveEvent carries (a Prisma Announcement row fits). */
-export type LiveAnnouncementRow = Parameters<typeof announcementView>[0];
+/** The announcement a LiveEvent carries: a record from the one loader (src/db/announcement-records.ts). */
+export type LiveAnnouncementRow = AnnouncementRecord;
 
 /**
  * The LiveEvent for one `announcement.published` outbox row.
  * @param outbox the OutboxEvent row: its id becomes `eventId` (as a decimal string; bigint does not survive JSON)
- * @param channel the announcement's channel (its slug names it on the wire)
  * @param publicUrl config.http.publicUrl, for the announcement's link
  */
 export function liveEventFrom(
   outbox: { id: bigint | string; channelId: string },
   announcement: LiveAnnouncementRow,
-  channel: { slug: string },
   publicUrl: string,
 ): AnnouncementPublishedEvent {
   return {
     eventId: String(outbox.id),
     type: ANNOUNCEMENT_PUBLISHED,
     channelId: outbox.channelId,
-    channel: channel.slug,
-    announcement: announcementView(announcement, channel.slug, publicUrl),
+    channel: announcement.channelSlug,
+    announcement: announcementView(announcement, { publicUrl, language: null }),
   };
 }
 

@@ -201,17 +201,12 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
       type: 'announcement.published',
       channelId: e.channelId as string,
       channel: e.channel as string,
+      // The announcement travels as the server built it (src/services/views.ts); fields checked above are the
+      // ones a client cannot do without.
       announcement: {
-        id: a.id as string,
-        channel: a.channel as string,
-        title: a.title as string,
-        body: a.body as string,
+        ...(a as unknown as AnnouncementView),
         // Events stored before bodyHtml existed lack it: render it here, as the server would have.
         bodyHtml: typeof a.bodyHtml === 'string' ? a.bodyHtml : renderMarkdown(a.body as string),
-        importance: a.importance as AnnouncementView['importance'],
-        status: a.status as AnnouncementView['status'],
-        publishedAt: a.publishedAt as string | null,
-        url: a.url as string,
         author: author === null ? null : { name: (author as { name: string }).name },
       },
     },

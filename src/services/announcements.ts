@@ -2,17 +2,18 @@
  * Reading announcements: a channel's published feed (newest first) and one announcement. Publishing lives in
  * publish.ts (it writes the outbox event in the same transaction).
  */
-import { announcementAccessInclude, findChannelBySlug } from '../db/channels.js';
+import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import type { FeedRow } from '../db/reading.js';
 import { canReadChannel } from '../domain/access.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { notFound } from '../domain/errors.js';
-import type { Actor, ChannelRoleKind } from '../domain/types.js';
+import type { Actor, Language } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { loadAnnouncementToRead } from './announcement-access.js';
 import type { Page, PageRequest } from './channels.js';
 import { MAX_PINNED_PER_CHANNEL, pinnedAtSql } from './pin.js';
-import { type AnnouncementView, announcementView } from './views.js';
+import { type AnnouncementView, announcementView, announcementViewsOf } from './views.js';
 
 /**
  * Published announcements of one channel, newest first (publishedAt desc, id desc: the id orders announcements
@@ -72,14 +73,21 @@ export async function listChannelAnnouncements(
 
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
-  const view = (row: FeedRow) =>
-    announcementView(
-      { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
-      channel.slug,
-      deps.publicUrl,
-    );
+  const options = { publicUrl: deps.publicUrl, language: null };
+  const [pinnedViews, itemViews] = await Promise.all([
+    announcementViewsOf(
+      deps.db,
+      pinned.map((row) => row.id),
+      options,
+    ),
+    announcementViewsOf(
+      deps.db,
+      items.map((row) => row.id),
+      options,
+    ),
+  ]);
   return {
-    items: [...pinned.map((row) => ({ ...view(row), pinned: true })), ...items.map(view)],
+    items: [...pinnedViews.map((view) => ({ ...view, pinned: true })), ...itemViews],
     nextCursor:
       rows.length > page.limit && last
         ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })
@@ -88,22 +96,15 @@ export async function listChannelAnnouncements(
 }
 
 /**
- * One published announcement, if the actor may read its channel. Drafts and retracted announcements, and those in
- * channels the actor may not read, answer like ids that do not exist.
+ * One announcement the actor may see (canSeeAnnouncement: published and in its audience, or, for the channel's
+ * editors, also a draft or scheduled one). Anything else answers like an id that does not exist.
  */
 export async function getAnnouncement(
   deps: { db: Db; publicUrl: string },
   actor: Actor,
   id: string,
+  language: Language | null = null,
 ): Promise<AnnouncementView> {
-  const row = await deps.db.announcement.findUnique({
-    where: { id },
-    include: announcementAccessInclude(actor),
-  });
-  if (row?.status !== 'published') throw notFound('Announcement');
-  const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
-  if (!canReadChannel(actor, { visibility: row.channel.visibility, role: roles[0]?.role ?? null })) {
-    throw notFound('Announcement');
-  }
-  return announcementView(row, row.channel.slug, deps.publicUrl);
+  const { record } = await loadAnnouncementToRead(deps.db, actor, id);
+  return announcementView(record, { publicUrl: deps.publicUrl, language });
 }

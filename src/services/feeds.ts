@@ -12,6 +12,7 @@
  * retracted announcements alike, so a page boundary is the same in every format: Atom shows the retracted ones as
  * RFC 6721 tombstones; RSS and JSON Feed, which cannot express them, leave them out.
  */
+import { type AnnouncementRecord, loadAnnouncementRecords } from '../db/announcement-records.js';
 import type { Db } from '../db/prisma.js';
 import { canReadChannel } from '../domain/access.js';
 import { type AnnouncementCursor, decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
@@ -96,28 +97,24 @@ function entryId(announcementId: string): string {
   return `urn:uuid:${announcementId}`;
 }
 
-function toEntry(row: FeedRow, publicUrl: string): FeedEntry {
+function toEntry(record: AnnouncementRecord, publicUrl: string): FeedEntry {
   // The view renders and sanitises the body once, the same HTML REST and live frames carry.
-  const view = announcementView(
-    { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
-    row.channelSlug,
-    publicUrl,
-  );
+  const view = announcementView(record, { publicUrl, language: FEED_LANGUAGE });
   return {
-    id: entryId(row.id),
-    title: row.title,
-    summary: null,
+    id: entryId(record.id),
+    title: view.title,
+    summary: view.summary,
     contentHtml: view.bodyHtml,
     url: view.url,
-    published: row.publishedAt,
-    updated: row.updatedAt,
-    authorName: row.authorName,
+    published: record.publishedAt ?? record.createdAt,
+    updated: record.updatedAt,
+    authorName: record.authorName,
     // Type categories follow when announcements carry a type; importance is known today.
     categories: [
       {
         scheme: `${publicUrl}/feeds/categories/importance`,
-        term: row.importance,
-        label: IMPORTANCE_LABELS[row.importance][FEED_LANGUAGE],
+        term: record.importance,
+        label: IMPORTANCE_LABELS[record.importance][FEED_LANGUAGE],
       },
     ],
     enclosures: [],
@@ -145,7 +142,11 @@ async function buildModel(
       ? withCursor(encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id }))
       : null;
 
-  const entries = page.filter((row) => row.status === 'published').map((row) => toEntry(row, deps.publicUrl));
+  const records = await loadAnnouncementRecords(
+    deps.db,
+    page.filter((row) => row.status === 'published').map((row) => row.id),
+  );
+  const entries = records.map((record) => toEntry(record, deps.publicUrl));
   const retracted = page.filter((row) => row.status === 'retracted').map(toTombstone);
   let updated = source.channelsUpdated.getTime();
   for (const row of page) updated = Math.max(updated, row.updatedAt.getTime());

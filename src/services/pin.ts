@@ -7,12 +7,13 @@
  * of them on top of its `limit` items (src/services/announcements.ts), so the number must stay small.
  */
 
+import { loadAnnouncementRecord } from '../db/announcement-records.js';
 import type { Db } from '../db/prisma.js';
 import { AppError } from '../domain/errors.js';
-import type { Actor } from '../domain/types.js';
+import type { Actor, Language } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { loadAnnouncementToManage } from './announcement-access.js';
 import { recordAudit } from './audit.js';
-import { loadAnnouncementToManage } from './retract.js';
 import { type AnnouncementView, announcementView } from './views.js';
 
 export const MAX_PINNED_PER_CHANNEL = 10;
@@ -37,6 +38,7 @@ export async function pinAnnouncement(
   announcementId: string,
   input: { until?: string | null },
   requestId?: string,
+  language: Language | null = null,
 ): Promise<AnnouncementView> {
   const row = await loadAnnouncementToManage(deps.db, actor, announcementId, 'pin');
   const now = new Date();
@@ -46,7 +48,7 @@ export async function pinAnnouncement(
   }
   if (row.status !== 'published') throw new AppError('conflict', 'Only a published announcement can be pinned');
 
-  const pinned = await deps.db.$transaction(async (tx) => {
+  await deps.db.$transaction(async (tx) => {
     // Serialises pins in one channel, so two concurrent pins cannot both pass the limit.
     await tx.$executeRaw`SELECT 1 FROM "Channel" WHERE id = ${row.channelId}::uuid FOR UPDATE`;
     const counted = await tx.$queryRaw<{ others: number }[]>`
@@ -56,11 +58,10 @@ export async function pinAnnouncement(
     if ((counted[0]?.others ?? 0) >= MAX_PINNED_PER_CHANNEL) {
       throw new AppError('conflict', `A channel can have at most ${MAX_PINNED_PER_CHANNEL} pinned announcements`);
     }
-    const updated = await tx.announcement.update({
+    await tx.announcement.update({
       where: { id: row.id },
       // Re-pinning keeps its place among the pinned: pinnedAt stays when it is pinned already.
       data: { pinnedAt: isPinned(row, now) ? row.pinnedAt : now, pinnedUntil: until },
-      include: { author: { select: { displayName: true } } },
     });
     await recordAudit(tx, {
       actor,
@@ -69,11 +70,11 @@ export async function pinAnnouncement(
       targetType: 'announcement',
       targetId: row.id,
       ...(requestId ? { requestId } : {}),
-      details: { channel: row.channel.slug, until: until?.toISOString() ?? null },
+      details: { channel: row.channelSlug, until: until?.toISOString() ?? null },
     });
-    return updated;
   });
-  return { ...announcementView(pinned, row.channel.slug, deps.publicUrl), pinned: true };
+  const pinned = (await loadAnnouncementRecord(deps.db, row.id)) ?? row;
+  return { ...announcementView(pinned, { publicUrl: deps.publicUrl, language }), pinned: true };
 }
 
 /** Unpins; unpinning an announcement that is not pinned changes nothing and answers the same. */
@@ -82,15 +83,16 @@ export async function unpinAnnouncement(
   actor: Actor,
   announcementId: string,
   requestId?: string,
+  language: Language | null = null,
 ): Promise<AnnouncementView> {
   const row = await loadAnnouncementToManage(deps.db, actor, announcementId, 'unpin');
-  if (row.pinnedAt === null) return { ...announcementView(row, row.channel.slug, deps.publicUrl), pinned: false };
-  const unpinned = await deps.db.$transaction(async (tx) => {
-    const updated = await tx.announcement.update({
-      where: { id: row.id },
-      data: { pinnedAt: null, pinnedUntil: null },
-      include: { author: { select: { displayName: true } } },
-    });
+  const view = (record: typeof row) => ({
+    ...announcementView(record, { publicUrl: deps.publicUrl, language }),
+    pinned: false,
+  });
+  if (row.pinnedAt === null) return view(row);
+  await deps.db.$transaction(async (tx) => {
+    await tx.announcement.update({ where: { id: row.id }, data: { pinnedAt: null, pinnedUntil: null } });
     await recordAudit(tx, {
       actor,
       action: 'announcement.unpin',
@@ -98,9 +100,8 @@ export async function unpinAnnouncement(
       targetType: 'announcement',
       targetId: row.id,
       ...(requestId ? { requestId } : {}),
-      details: { channel: row.channel.slug },
+      details: { channel: row.channelSlug },
     });
-    return updated;
   });
-  return { ...announcementView(unpinned, row.channel.slug, deps.publicUrl), pinned: false };
+  return view((await loadAnnouncementRecord(deps.db, row.id)) ?? row);
 }

@@ -5,6 +5,7 @@
  * relay at commit time, so the usual latency is milliseconds, not the relay's poll interval. The audit record of the
  * publication is written in the same transaction.
  */
+import { loadAnnouncementRecord } from '../db/announcement-records.js';
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { canPublish, canReadChannel } from '../domain/access.js';
@@ -77,7 +78,9 @@ export async function publishAnnouncement(
       ...(requestId ? { requestId } : {}),
       details: { channel: channel.slug, importance: created.importance },
     });
-    const view = announcementView(created, channel.slug, deps.publicUrl);
+    const record = await loadAnnouncementRecord(tx, created.id);
+    if (!record) throw new Error('The announcement just written is not readable in its own transaction');
+    const view = announcementView(record, { publicUrl: deps.publicUrl, language: null });
     if (alsoInTransaction) await alsoInTransaction(tx, view);
     // $executeRaw, not $queryRaw: pg_notify returns void, a column type Prisma cannot deserialise.
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;

@@ -22,7 +22,7 @@ import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind, Importance } from '../domain/types.js';
 import { getAnnouncement, listChannelAnnouncements } from './announcements.js';
 import type { Page, PageRequest } from './channels.js';
-import { type AnnouncementReadingStats, type AnnouncementView, announcementView } from './views.js';
+import { type AnnouncementReadingStats, type AnnouncementView, announcementViewsOf } from './views.js';
 
 /** An announcement in the personal feed: the announcement and whether the reader has read it. */
 export type FeedItemView = AnnouncementView & { read: boolean };
@@ -89,21 +89,18 @@ export async function listPersonalFeed(
     query.limit + 1,
   );
   const items = rows.slice(0, query.limit);
-  const stats = await readingStats(
+  const readById = new Map(items.map((row) => [row.id, row.read]));
+  const views = await withReadingStats(
     deps.db,
-    items.map((row) => row.id),
+    await announcementViewsOf(
+      deps.db,
+      items.map((row) => row.id),
+      { publicUrl: deps.publicUrl, language: null },
+    ),
   );
   const last = items.at(-1);
   return {
-    items: items.map((row) => ({
-      ...announcementView(
-        { ...row, author: row.authorName === null ? null : { displayName: row.authorName } },
-        row.channelSlug,
-        deps.publicUrl,
-        statsOf(stats, row.id),
-      ),
-      read: row.read,
-    })),
+    items: views.map((view) => ({ ...view, read: readById.get(view.id) ?? false })),
     nextCursor:
       rows.length > query.limit && last
         ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })

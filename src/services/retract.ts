@@ -8,11 +8,11 @@
  * Idempotent: retracting a retracted announcement answers as the first time and writes nothing. The status change is
  * a conditional update (`WHERE status = 'published'`), so of two concurrent retractions exactly one writes the event.
  */
-import { announcementAccessInclude } from '../db/channels.js';
+import { loadAnnouncementRecord } from '../db/announcement-records.js';
 import type { Db } from '../db/prisma.js';
-import { canPublish, canReadChannel } from '../domain/access.js';
-import { AppError, notFound } from '../domain/errors.js';
-import type { Actor, ChannelRoleKind } from '../domain/types.js';
+import { AppError } from '../domain/errors.js';
+import type { Actor, Language } from '../domain/types.js';
+import { loadAnnouncementToManage } from './announcement-access.js';
 import { recordAudit } from './audit.js';
 import { OUTBOX_NOTIFY_CHANNEL, type OutboxPayload } from './publish.js';
 import { type AnnouncementView, announcementView } from './views.js';
@@ -30,11 +30,14 @@ export async function retractAnnouncement(
   announcementId: string,
   /** The request to quote in the audit record. */
   requestId?: string,
+  language: Language | null = null,
 ): Promise<AnnouncementView> {
-  const load = () => loadAnnouncementToManage(deps.db, actor, announcementId, 'retract');
-  const row = await load();
-  if (row.status === 'draft') throw new AppError('conflict', 'A draft was never published, so it cannot be retracted');
-  if (row.status === 'retracted') return announcementView(row, row.channel.slug, deps.publicUrl);
+  const row = await loadAnnouncementToManage(deps.db, actor, announcementId, 'retract');
+  const view = (record: typeof row) => announcementView(record, { publicUrl: deps.publicUrl, language });
+  if (row.status === 'draft' || row.status === 'scheduled') {
+    throw new AppError('conflict', 'It was never published, so it cannot be retracted');
+  }
+  if (row.status === 'retracted') return view(row);
 
   await deps.db.$transaction(async (tx) => {
     const { count } = await tx.announcement.updateMany({
@@ -54,29 +57,10 @@ export async function retractAnnouncement(
       targetType: 'announcement',
       targetId: row.id,
       ...(requestId ? { requestId } : {}),
-      details: { channel: row.channel.slug },
+      details: { channel: row.channelSlug },
     });
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
   });
-  const now = await load();
-  return announcementView(now, now.channel.slug, deps.publicUrl);
-}
-
-/**
- * One announcement with its channel and author, for a publisher of its channel (or an admin) to change.
- * @throws AppError not_found when it does not exist or the actor may not read its channel (identical answers);
- *   forbidden when the actor may read but not publish there.
- */
-export async function loadAnnouncementToManage(db: Db, actor: Actor, announcementId: string, verb: string) {
-  const row = await db.announcement.findUnique({
-    where: { id: announcementId },
-    include: announcementAccessInclude(actor),
-  });
-  if (!row) throw notFound('Announcement');
-  const roles = (row.channel as { roles?: { role: ChannelRoleKind }[] }).roles ?? [];
-  const facts = { visibility: row.channel.visibility, role: roles[0]?.role ?? null };
-  // A channel the actor may not read answers exactly like an announcement that does not exist.
-  if (!canReadChannel(actor, facts)) throw notFound('Announcement');
-  if (!canPublish(actor, facts)) throw new AppError('forbidden', `You may not ${verb} announcements in this channel`);
-  return row;
+  const now = await loadAnnouncementRecord(deps.db, row.id);
+  return view(now ?? row);
 }

@@ -3,6 +3,9 @@
  * the same fields. Mappers emit only these declared fields.
  */
 import { renderMarkdown } from '../content/markdown.js';
+import { type AnnouncementRecord, languagesOf, loadAnnouncementRecords } from '../db/announcement-records.js';
+import { type AnnouncementStatus, type AnnouncementType, isExpired, pickVersion } from '../domain/announcement.js';
+import type { Language } from '../domain/types.js';
 
 export interface ChannelView {
   id: string;
@@ -22,10 +25,27 @@ export interface AnnouncementAuthor {
   name: string;
 }
 
+export interface AttachmentView {
+  id: string;
+  filename: string;
+  contentType: string;
+  /** Bytes. */
+  size: number;
+  /** Where to download it (Content-Disposition names the file). */
+  url: string;
+}
+
 export interface AnnouncementView {
   id: string;
   channel: string;
+  /** The language of title, summary and body below (see languagePreference in src/domain/announcement.ts). */
+  language: Language;
+  /** Every language it can be read in, its original first. */
+  languages: Language[];
+  /** Plain text, never HTML. */
   title: string;
+  /** Plain text, never HTML; null when the publisher wrote none. */
+  summary: string | null;
   /** Markdown, as the publisher wrote it. */
   body: string;
   /**
@@ -34,8 +54,31 @@ export interface AnnouncementView {
    */
   bodyHtml: string;
   importance: 'info' | 'important' | 'critical';
-  status: 'draft' | 'published' | 'retracted';
+  type: AnnouncementType;
+  /** A maintenance window's (or incident's) system and times; null when not given. */
+  affectedSystem: string | null;
+  startsAt: string | null;
+  endsAt: string | null;
+  /** The .ics of a maintenance window; null for other types. */
+  calendarUrl: string | null;
+  /** On an incident's "resolved" follow-up: the incident's id. */
+  resolves: string | null;
+  /** On an incident: its published "resolved" follow-up's id, once there is one. */
+  resolvedBy: string | null;
+  /** Codes of the organisations it is for; empty: every organisation. */
+  audience: string[];
+  status: AnnouncementStatus;
   publishedAt: string | null;
+  /** When a scheduled announcement will be published. */
+  publishAt: string | null;
+  expiresAt: string | null;
+  /** Past expiresAt: kept in the archive, gone from feeds and default listings. */
+  expired: boolean;
+  /** 1 until the first edit; see GET /announcements/{id}/revisions. */
+  revision: number;
+  editedAt: string | null;
+  acknowledgement: { required: boolean; deadline: string | null };
+  attachments: AttachmentView[];
   url: string;
   author: AnnouncementAuthor | null;
   /**
@@ -76,34 +119,64 @@ export function channelView(row: {
   };
 }
 
-export function announcementView(
-  row: {
-    id: string;
-    title: string;
-    body: string;
-    importance: AnnouncementView['importance'];
-    status: AnnouncementView['status'];
-    publishedAt: Date | null;
-    /** The author's account (load it with the row), or null when there is none any more. */
-    author: { displayName: string } | null;
-  },
-  channelSlug: string,
-  publicUrl: string,
+export interface AnnouncementViewOptions {
+  publicUrl: string;
+  /** The reader's language (null: the original); the version follows pickVersion's fallback. */
+  language: Language | null;
+  /** For `expired`; defaults to the current time. */
+  now?: Date;
   /** Rating and views, where the caller loaded them (aggregated per page, see withReadingStats). */
-  stats?: AnnouncementReadingStats,
-): AnnouncementView {
+  stats?: AnnouncementReadingStats;
+}
+
+export function attachmentUrl(publicUrl: string, attachment: { id: string; filename: string }): string {
+  return `${publicUrl}/api/v1/attachments/${attachment.id}/${encodeURIComponent(attachment.filename)}`;
+}
+
+export function announcementUrl(publicUrl: string, id: string): string {
+  return `${publicUrl}/api/v1/announcements/${id}`;
+}
+
+/** The REST/live/feed shape of a loaded record (src/db/announcement-records.ts) in the reader's language. */
+export function announcementView(record: AnnouncementRecord, options: AnnouncementViewOptions): AnnouncementView {
+  const version = pickVersion(record.versions, options.language);
+  const url = announcementUrl(options.publicUrl, record.id);
   return {
-    id: row.id,
-    channel: channelSlug,
-    title: row.title,
-    body: row.body,
-    bodyHtml: renderMarkdown(row.body),
-    importance: row.importance,
-    status: row.status,
-    publishedAt: row.publishedAt?.toISOString() ?? null,
-    url: `${publicUrl}/api/v1/announcements/${row.id}`,
-    author: row.author ? { name: row.author.displayName } : null,
-    ...(stats ? { rating: stats.rating, views: stats.views } : {}),
+    id: record.id,
+    channel: record.channelSlug,
+    language: version.language,
+    languages: languagesOf(record),
+    title: version.title,
+    summary: version.summary,
+    body: version.body,
+    bodyHtml: renderMarkdown(version.body),
+    importance: record.importance,
+    type: record.type,
+    affectedSystem: record.affectedSystem,
+    startsAt: record.startsAt?.toISOString() ?? null,
+    endsAt: record.endsAt?.toISOString() ?? null,
+    calendarUrl: record.type === 'maintenance' ? `${url}/calendar.ics` : null,
+    resolves: record.resolvesId,
+    resolvedBy: record.resolvedById,
+    audience: record.audience.map((organisation) => organisation.code),
+    status: record.status,
+    publishedAt: record.publishedAt?.toISOString() ?? null,
+    publishAt: record.publishAt?.toISOString() ?? null,
+    expiresAt: record.expiresAt?.toISOString() ?? null,
+    expired: isExpired(record, options.now ?? new Date()),
+    revision: record.revision,
+    editedAt: record.editedAt?.toISOString() ?? null,
+    acknowledgement: { required: record.ackRequired, deadline: record.ackDeadline?.toISOString() ?? null },
+    attachments: record.attachments.map((attachment) => ({
+      id: attachment.id,
+      filename: attachment.filename,
+      contentType: attachment.contentType,
+      size: attachment.size,
+      url: attachmentUrl(options.publicUrl, attachment),
+    })),
+    url,
+    author: record.authorName === null ? null : { name: record.authorName },
+    ...(options.stats ? { rating: options.stats.rating, views: options.stats.views } : {}),
   };
 }
 
@@ -131,4 +204,17 @@ export function subscriptionView(
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/**
+ * Views of `ids` in that order (ids that vanished meanwhile are left out), loaded with the one loader
+ * (src/db/announcement-records.ts).
+ */
+export async function announcementViewsOf(
+  db: Parameters<typeof loadAnnouncementRecords>[0],
+  ids: readonly string[],
+  options: Omit<AnnouncementViewOptions, 'stats'>,
+): Promise<AnnouncementView[]> {
+  const records = await loadAnnouncementRecords(db, ids);
+  return records.map((record) => announcementView(record, options));
 }

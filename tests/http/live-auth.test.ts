@@ -4,11 +4,13 @@
  * away (and close the socket when the session or token ended) while the socket stays open — periodically, and at
  * once on an "access changed" hint. Real `ws` clients against listening servers, real PostgreSQL and Redis.
  */
+
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { loadAnnouncementRecord } from '../../src/db/announcement-records.js';
 import type { Actor } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { announceAccessChange } from '../../src/realtime/access-hints.js';
@@ -70,11 +72,9 @@ async function publish(slug: string, title = 'Melding'): Promise<LiveEvent> {
   const db = ctx.deps.db;
   const view = await publishAnnouncement({ db, publicUrl: PUBLIC_URL }, publisher, slug, { title, body: 'Tekst.' });
   const outbox = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: view.id } });
-  const announcement = await db.announcement.findUniqueOrThrow({
-    where: { id: view.id },
-    include: { author: { select: { displayName: true } } },
-  });
-  return liveEventFrom(outbox, announcement, { slug }, PUBLIC_URL);
+  const announcement = await loadAnnouncementRecord(db, view.id);
+  if (!announcement) throw new Error('published announcement not found');
+  return liveEventFrom(outbox, announcement, PUBLIC_URL);
 }
 
 async function requestTicket(base: string, headers: Record<string, string>) {

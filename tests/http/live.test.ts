@@ -2,9 +2,11 @@
  * GET /api/v1/live with real `ws` clients against listening servers, events travelling through real Redis pub/sub
  * (published by a separate connection, as the worker's outbox relay would) and replays read from real PostgreSQL.
  */
+
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAnnouncementRecord } from '../../src/db/announcement-records.js';
 import type { Actor } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { liveEventFrom, publishLiveEvent } from '../../src/realtime/events.js';
@@ -54,11 +56,9 @@ async function publish(slug: string, title = 'Melding'): Promise<AnnouncementPub
     body: 'Tekst i **Markdown**.',
   });
   const outbox = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: view.id } });
-  const announcement = await db.announcement.findUniqueOrThrow({
-    where: { id: view.id },
-    include: { author: { select: { displayName: true } } },
-  });
-  return liveEventFrom(outbox, announcement, { slug }, ctx.config.http.publicUrl);
+  const announcement = await loadAnnouncementRecord(db, view.id);
+  if (!announcement) throw new Error('published announcement not found');
+  return liveEventFrom(outbox, announcement, ctx.config.http.publicUrl);
 }
 
 /** What the outbox relay does: the event, as JSON, on the live Redis channel. */

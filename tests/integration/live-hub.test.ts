@@ -1,9 +1,11 @@
 /** LiveHub against real Redis: delivery by channel, malformed messages, sliced fan-out, counts, close. */
+
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishLiveEvent } from '../../src/realtime/events.js';
 import { LiveHub, type LiveListener } from '../../src/realtime/hub.js';
 import { type LiveEvent, liveRedisChannel } from '../../src/realtime/protocol.js';
+import { sampleAnnouncementView } from '../helpers/announcement-view.js';
 import { deleteRedisPrefix, testRedisPrefix } from '../helpers/redis.js';
 import { REDIS_URL } from '../helpers/urls.js';
 import { waitFor } from '../helpers/wait.js';
@@ -18,18 +20,13 @@ function event(id: number, channelId: string): LiveEvent {
     type: 'announcement.published',
     channelId,
     channel: channelId,
-    announcement: {
+    announcement: sampleAnnouncementView({
       id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
       channel: channelId,
       title: `Melding ${id}`,
-      body: 'Tekst',
-      bodyHtml: '<p>Tekst</p>\n',
-      importance: 'info',
-      status: 'published',
-      publishedAt: '2026-11-26T12:00:00.000Z',
       url: `http://localhost:3000/api/v1/announcements/${id}`,
       author: { name: 'Test Publisher' },
-    },
+    }),
   };
 }
 

@@ -1,4 +1,5 @@
 /** LiveSession's rules with a fake socket, hub and look-ups: ordering, de-duplication, limits, heartbeat. */
+
 import { describe, expect, it } from 'vitest';
 import type { LiveListener } from '../../src/realtime/hub.js';
 import { encodeFrame, type LiveEvent } from '../../src/realtime/protocol.js';
@@ -9,6 +10,7 @@ import {
   type SessionPorts,
   type SocketLike,
 } from '../../src/realtime/session.js';
+import { sampleAnnouncementView } from '../helpers/announcement-view.js';
 
 class FakeSocket implements SocketLike {
   readyState = 1;
@@ -67,18 +69,15 @@ function event(id: number, slug = 'alpha'): LiveEvent {
     type: 'announcement.published',
     channelId: CHANNELS[slug]!,
     channel: slug,
-    announcement: {
+    announcement: sampleAnnouncementView({
       id: `a-${id}`,
       channel: slug,
       title: `t${id}`,
       body: 'b',
       bodyHtml: '<p>b</p>\n',
-      importance: 'info',
-      status: 'published',
       publishedAt: null,
       url: `http://x/${id}`,
-      author: null,
-    },
+    }),
   };
 }
 

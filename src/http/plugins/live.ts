@@ -26,11 +26,13 @@
  *   WS_MAX_BUFFERED_BYTES is closed with 1013.
  * - On app.close() every socket is closed with 1001 (going away) so clients reconnect, with jitter, elsewhere.
  */
+
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import type { WebSocket } from 'ws';
+import { loadAnnouncementRecords } from '../../db/announcement-records.js';
 import { findChannelBySlug } from '../../db/channels.js';
 import { findPublishedEventsSince } from '../../db/live-replay.js';
 import { canReadChannel } from '../../domain/access.js';
@@ -178,14 +180,15 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     },
     async replay(channelIds, since) {
       const { rows, truncated } = await findPublishedEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT });
-      const events = rows.map((row) =>
-        liveEventFrom(
-          { id: row.eventId, channelId: row.channelId },
-          row.announcement,
-          { slug: row.channelSlug },
-          config.http.publicUrl,
-        ),
+      const records = new Map(
+        (await loadAnnouncementRecords(db, [...new Set(rows.map((row) => row.announcement.id))])).map((r) => [r.id, r]),
       );
+      const events = rows.flatMap((row) => {
+        const record = records.get(row.announcement.id);
+        return record
+          ? [liveEventFrom({ id: row.eventId, channelId: row.channelId }, record, config.http.publicUrl)]
+          : [];
+      });
       return { events, truncated };
     },
   });

@@ -10,6 +10,7 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../domain/errors.js';
+import { languageFromAcceptLanguage } from '../../domain/language.js';
 import type { Language } from '../../domain/types.js';
 import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
 import { resolveUnsubscribeKey } from '../../mail/unsubscribe-token.js';
@@ -26,22 +27,7 @@ const FORM_BODY_LIMIT = 8 * 1024;
 
 /** The page's language when the token does not tell it: the browser's preference among ours, else bokmål. */
 export function negotiateLanguage(acceptLanguage: string | undefined): Language {
-  const ranked = (acceptLanguage ?? '')
-    .split(',')
-    .map((part) => {
-      const [tag = '', ...params] = part.trim().toLowerCase().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag, q: q ? Number(q.slice(2)) || 0 : 1 };
-    })
-    .filter((entry) => entry.q > 0)
-    .sort((a, b) => b.q - a.q);
-  for (const { tag } of ranked) {
-    const primary = tag.split('-')[0];
-    if (primary === 'nn') return 'nn';
-    if (primary === 'nb' || primary === 'no') return 'nb';
-    if (primary === 'en') return 'en';
-  }
-  return 'nb';
+  return languageFromAcceptLanguage(acceptLanguage) ?? 'nb';
 }
 
 function sendPage(reply: FastifyReply, status: number, page: UnsubscribePage): FastifyReply {

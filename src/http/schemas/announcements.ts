@@ -1,9 +1,14 @@
 import { Type } from 'typebox';
-import { IMPORTANCES } from '../../domain/types.js';
+import { ANNOUNCEMENT_STATUSES, ANNOUNCEMENT_TYPES } from '../../domain/announcement.js';
+import { IMPORTANCES, LANGUAGES } from '../../domain/types.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.js';
 import { DateTime, Page, Slug, Uuid } from './common.js';
 
 const Importance = Type.Enum([...IMPORTANCES], { description: 'critical is never held back by digests' });
+export const AnnouncementTypeSchema = Type.Enum([...ANNOUNCEMENT_TYPES], {
+  description: 'maintenance: planned downtime (affectedSystem, startsAt, endsAt); incident: resolved by a follow-up',
+});
+export const LanguageSchema = (description?: string) => Type.Enum([...LANGUAGES], description ? { description } : {});
 
 /** Readers' votes on an announcement (PUT /announcements/{id}/rating). */
 export const Rating = Type.Object(
@@ -21,18 +26,63 @@ export const Rating = Type.Object(
   },
 );
 
+const NullableDateTime = (description: string) => Type.Union([DateTime, Type.Null()], { description });
+
+export const Attachment = Type.Object(
+  {
+    id: Uuid,
+    filename: Type.String(),
+    contentType: Type.String({ description: 'The checked media type it is served with' }),
+    size: Type.Integer({ minimum: 0, description: 'Bytes' }),
+    url: Type.String({ format: 'uri', description: 'Download (Content-Disposition names the file)' }),
+  },
+  { additionalProperties: false, title: 'Attachment' },
+);
+
 export const Announcement = Type.Object(
   {
     id: Uuid,
     channel: Slug,
-    title: Type.String(),
+    language: LanguageSchema('The language of title, summary and body in this response'),
+    languages: Type.Array(LanguageSchema(), {
+      description:
+        'Every language it can be read in, its original first. Ask with `?lang=` or Accept-Language; fallback: ' +
+        'the language asked for, then (for nb or nn) the other Norwegian written form, then the original',
+    }),
+    title: Type.String({ description: 'Plain text, never HTML' }),
+    summary: Type.Union([Type.String(), Type.Null()], { description: 'Plain text, never HTML' }),
     body: Type.String({ description: 'Markdown' }),
     bodyHtml: Type.String({
       description: 'The body rendered to HTML and sanitised on the server; show this, never your own rendering of body',
     }),
     importance: Importance,
-    status: Type.Enum(['draft', 'published', 'retracted']),
+    type: AnnouncementTypeSchema,
+    affectedSystem: Type.Union([Type.String(), Type.Null()], { description: 'What a maintenance or incident affects' }),
+    startsAt: NullableDateTime('Start of a maintenance window (or an incident)'),
+    endsAt: NullableDateTime('End of a maintenance window (or expected end of an incident)'),
+    calendarUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()], {
+      description: 'iCalendar (.ics) of a maintenance window; null for other types',
+    }),
+    resolves: Type.Union([Uuid, Type.Null()], { description: "On an incident's resolved follow-up: the incident" }),
+    resolvedBy: Type.Union([Uuid, Type.Null()], { description: 'On an incident: its published resolved follow-up' }),
+    audience: Type.Array(Type.String(), {
+      description: 'Codes of the organisations it is for; empty: every organisation',
+    }),
+    status: Type.Enum([...ANNOUNCEMENT_STATUSES]),
     publishedAt: Type.Union([DateTime, Type.Null()]),
+    publishAt: NullableDateTime('When a scheduled announcement will be published'),
+    expiresAt: NullableDateTime('From then on it is gone from feeds and default listings, kept in the archive'),
+    expired: Type.Boolean(),
+    revision: Type.Integer({ minimum: 1, description: 'See GET /announcements/{id}/revisions' }),
+    editedAt: NullableDateTime('Last edit'),
+    acknowledgement: Type.Object(
+      {
+        required: Type.Boolean({ description: 'Readers are asked to confirm "I have read this"' }),
+        deadline: NullableDateTime('By when'),
+      },
+      { additionalProperties: false },
+    ),
+    attachments: Type.Array(Attachment),
     url: Type.String({ format: 'uri' }),
     author: Type.Union(
       [
