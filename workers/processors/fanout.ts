@@ -1,19 +1,34 @@
 /**
- * Fans one published announcement out to its channel's subscribers: one Delivery row per recipient and medium, then
- * e-mail jobs carrying only delivery ids.
+ * Fans one published announcement out to its recipients: one Delivery row (kind `announcement`, revision 0) per
+ * recipient and medium, then e-mail jobs carrying only delivery ids.
+ *
+ * Recipients are the channel's subscribers who are in the announcement's audience (src/db/recipient-scope-sql.ts: a
+ * user subscriber must be able to read the channel and belong to an organisation of a limited audience, unless they
+ * edit the channel; a bare address has no organisation and only gets announcements for everyone). An incident's
+ * "resolved" follow-up (resolvesId) ALSO goes to everyone who was sent the incident by e-mail, subscribed or not any
+ * more — they got the incident, so they must learn it is resolved — still only within the follow-up's audience.
  *
  * Pages through the subscriptions by id (keyset; OFFSET gets slower with depth), bounded by the subscriptions that
- * existed when the announcement was published, so a retry computes the same audience. Each page is ONE statement:
- * select the page, insert its deliveries (ON CONFLICT DO NOTHING against the ledger's unique key) and return the ids
- * that are due — the new ones plus any still-pending ones a previous run created. Jobs for a page are enqueued before
- * the next page is read, so e-mail workers start at once.
+ * existed when the announcement was published, so a retry computes the same audience; a follow-up then pages through
+ * the incident's sent deliveries the same way. Each page is ONE statement: select the page, insert its deliveries
+ * (ON CONFLICT DO NOTHING against the ledger's unique key) and return the ids that are due — the new ones plus any
+ * still-pending ones a previous run created. Jobs for a page are enqueued before the next page is read, so e-mail
+ * workers start at once.
  *
  * Safe to run twice: a re-run inserts nothing new and re-enqueues still-pending deliveries; duplicate jobs are
  * harmless because sends are claimed (workers/processors/email.ts).
  */
 import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
+import {
+  bareAddressInAudienceSql,
+  recipientAddressSql,
+  recipientUserIdSql,
+  userInAudienceSql,
+  userReadsChannelSql,
+} from '../../src/db/recipient-scope-sql.js';
 import { AppError } from '../../src/domain/errors.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
 import { chunk, type EmailJob, type FanoutJob, jobId } from '../../src/queue/jobs.js';
 
@@ -30,6 +45,8 @@ export interface FanoutProcessorDeps {
 export interface FanoutResult {
   status: 'done' | 'not_published';
   subscriptionsRead: number;
+  /** On an incident's follow-up: the incident's sent e-mail deliveries read (their recipients must learn of it). */
+  originalDeliveriesRead: number;
   deliveriesCreated: number;
   /** Delivery ids put into e-mail jobs (new and still-pending ones). */
   deliveriesEnqueued: number;
@@ -60,6 +77,7 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
   const result: FanoutResult = {
     status: 'done',
     subscriptionsRead: 0,
+    originalDeliveriesRead: 0,
     deliveriesCreated: 0,
     deliveriesEnqueued: 0,
     jobs: 0,
@@ -67,7 +85,7 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
 
   const announcement = await deps.db.announcement.findUnique({
     where: { id: announcementId },
-    select: { channelId: true, status: true, publishedAt: true, importance: true },
+    select: { channelId: true, status: true, publishedAt: true, importance: true, resolvesId: true },
   });
   // Deleted, retracted or still a draft: nothing to deliver.
   if (announcement?.status !== 'published' || !announcement.publishedAt) {
@@ -75,6 +93,11 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
   }
   // Critical announcements are never held back for a digest: daily and weekly subscribers get them at once too.
   const critical = announcement.importance === 'critical';
+
+  // Who may receive it, for the recipient in scope as `u` (its account, NULL for a bare address) in a statement that
+  // has the announcement as `a` and its channel as `c`.
+  const eligible = Prisma.sql`(CASE WHEN u.id IS NULL THEN ${bareAddressInAudienceSql('a')}
+      ELSE u.email IS NOT NULL AND ${userReadsChannelSql('u', 'c')} AND ${userInAudienceSql('u', 'a', 'c')} END)`;
 
   let cursor = '0';
   for (;;) {
@@ -93,32 +116,17 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
         SELECT p.id AS "subscriptionId",
                CASE WHEN p."userId" IS NOT NULL THEN 'user:' || p."userId"::text ELSE 'email:' || p.email END AS recipient
           FROM page p
+          JOIN "Announcement" a ON a.id = ${announcementId}::uuid
+          JOIN "Channel" c ON c.id = a."channelId"
           LEFT JOIN "User" u ON u.id = p."userId"
          WHERE p."confirmedAt" IS NOT NULL
            AND (p."emailMode" = 'immediate' OR (${critical}::boolean AND p."emailMode" IN ('daily', 'weekly')))
-           AND (p."userId" IS NULL OR u.email IS NOT NULL)
-      ), inserted AS (
-        INSERT INTO "Delivery" ("announcementId", "subscriptionId", recipient, medium, status, "nextAttemptAt", "updatedAt")
-        SELECT ${announcementId}::uuid, a."subscriptionId", a.recipient, 'email', 'pending', now(), now()
-          FROM audience a
-         ORDER BY a."subscriptionId"
-        ON CONFLICT ("announcementId", recipient, medium) DO NOTHING
-        RETURNING id
-      )
+           AND (p."userId" IS NULL OR u.id IS NOT NULL)
+           AND ${eligible}
+      ), ${insertAndCollect(announcementId)}
       SELECT (SELECT max(id) FROM page)::text AS "lastSubscriptionId",
              (SELECT count(*) FROM page)::int AS "pageRows",
-             (SELECT count(*) FROM inserted)::int AS inserted,
-             -- All parts of one statement see the same snapshot: the second half finds only rows an earlier run made.
-             ARRAY(
-               SELECT id FROM inserted
-               UNION
-               SELECT d.id
-                 FROM "Delivery" d
-                 JOIN audience a ON a.recipient = d.recipient
-                WHERE d."announcementId" = ${announcementId}::uuid AND d.medium = 'email'
-                  AND d.status = 'pending' AND d."nextAttemptAt" <= now()
-               ORDER BY 1
-             )::text[] AS "dueIds"`;
+             ${pageTotals(announcementId)}`;
     if (!page || page.pageRows === 0 || page.lastSubscriptionId === null) break;
 
     result.subscriptionsRead += page.pageRows;
@@ -130,8 +138,100 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
     cursor = page.lastSubscriptionId;
   }
 
+  if (announcement.resolvesId)
+    await fanOutToOriginalRecipients(announcementId, announcement.resolvesId, eligible, deps, result);
+
   deps.logger.info({ announcementId, ...result }, 'fan-out done');
   return result;
+}
+
+/**
+ * The INSERT of an `audience` CTE (subscriptionId, recipient) into the ledger, as CTE `inserted`. The conflict target
+ * is the ledger's unique key: announcement × recipient × medium × kind × revision.
+ */
+function insertAndCollect(announcementId: string): Prisma.Sql {
+  return Prisma.sql`inserted AS (
+        INSERT INTO "Delivery" ("announcementId", "subscriptionId", recipient, medium, kind, revision, status,
+                                "nextAttemptAt", "updatedAt")
+        SELECT ${announcementId}::uuid, au."subscriptionId", au.recipient, 'email', 'announcement', 0, 'pending', now(), now()
+          FROM audience au
+         ORDER BY au."subscriptionId", au.recipient
+        ON CONFLICT ("announcementId", recipient, medium, kind, revision) DO NOTHING
+        RETURNING id
+      )`;
+}
+
+/** The counts and due ids of a page, after `insertAndCollect`. */
+function pageTotals(announcementId: string): Prisma.Sql {
+  return Prisma.sql`(SELECT count(*) FROM inserted)::int AS inserted,
+             -- All parts of one statement see the same snapshot: the second half finds only rows an earlier run made.
+             ARRAY(
+               SELECT id FROM inserted
+               UNION
+               SELECT d.id
+                 FROM "Delivery" d
+                 JOIN audience au ON au.recipient = d.recipient
+                WHERE d."announcementId" = ${announcementId}::uuid AND d.medium = 'email'
+                  AND d.kind = 'announcement' AND d.revision = 0
+                  AND d.status = 'pending' AND d."nextAttemptAt" <= now()
+               ORDER BY 1
+             )::text[] AS "dueIds"`;
+}
+
+interface OriginalPageResult {
+  lastDeliveryId: string | null;
+  pageRows: number;
+  inserted: number;
+  dueIds: string[];
+}
+
+/**
+ * An incident's follow-up reaches everyone the incident was SENT to by e-mail, whatever their subscription says now
+ * (the e-mail processor does not apply subscription modes to them either). The delivery is linked to the recipient's
+ * current subscription of the channel when there is one (for its language and unsubscribe link).
+ */
+async function fanOutToOriginalRecipients(
+  announcementId: string,
+  incidentId: string,
+  eligible: Prisma.Sql,
+  deps: FanoutProcessorDeps,
+  result: FanoutResult,
+): Promise<void> {
+  let cursor = '0';
+  for (;;) {
+    const [page] = await deps.db.$queryRaw<OriginalPageResult[]>`
+      WITH page AS (
+        SELECT o.id, o.recipient
+          FROM "Delivery" o
+         WHERE o."announcementId" = ${incidentId}::uuid AND o.medium = 'email' AND o.kind = 'announcement'
+           AND o.status = 'sent' AND o.id > ${cursor}::bigint
+         ORDER BY o.id
+         LIMIT ${deps.pageSize}::int
+      ), audience AS (
+        SELECT DISTINCT ON (p.recipient) s.id AS "subscriptionId", p.recipient
+          FROM page p
+          JOIN "Announcement" a ON a.id = ${announcementId}::uuid
+          JOIN "Channel" c ON c.id = a."channelId"
+          LEFT JOIN "User" u ON u.id = ${recipientUserIdSql(Prisma.sql`p.recipient`)}
+          LEFT JOIN "Subscription" s ON s."channelId" = c.id
+               AND (s."userId" = u.id OR (s."userId" IS NULL AND s.email = ${recipientAddressSql(Prisma.sql`p.recipient`)}))
+         WHERE (p.recipient NOT LIKE 'user:%' OR u.id IS NOT NULL)
+           AND ${eligible}
+         ORDER BY p.recipient, s.id
+      ), ${insertAndCollect(announcementId)}
+      SELECT (SELECT max(id) FROM page)::text AS "lastDeliveryId",
+             (SELECT count(*) FROM page)::int AS "pageRows",
+             ${pageTotals(announcementId)}`;
+    if (!page || page.pageRows === 0 || page.lastDeliveryId === null) break;
+
+    result.originalDeliveriesRead += page.pageRows;
+    result.deliveriesCreated += page.inserted;
+    result.deliveriesEnqueued += page.dueIds.length;
+    result.jobs += await enqueueEmailJobs(deps, page.dueIds);
+
+    if (page.pageRows < deps.pageSize) break;
+    cursor = page.lastDeliveryId;
+  }
 }
 
 /**
