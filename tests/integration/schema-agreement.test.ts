@@ -2,13 +2,22 @@
  * Proves that the hand-written migration SQL (prisma/migrations) and prisma/schema.prisma describe the same database:
  * on a freshly migrated database, every model is created, read, updated and deleted through the generated client with
  * every field set, declared defaults come from the database, unique constraints and relations behave as declared, and
- * the one hand-written CHECK holds. A column, type, enum value or constraint that differs makes one of these fail.
+ * the hand-written CHECKs hold. A column, type, enum value or constraint that differs makes one of these fail. Data
+ * a migration changes in place (the first revision of announcements written before 20261126170000) is checked on a
+ * database migrated up to the migration before it.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, readMigrations } from '../../src/db/migrate.js';
 import type { Db } from '../../src/db/prisma.js';
 import { $Enums, Prisma } from '../../src/generated/prisma/client.js';
+import { MIGRATIONS_DIR } from '../../src/paths.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { createEmptyDatabase } from '../helpers/db.js';
 
 let ctx: TestContext;
 let db: Db;
@@ -43,6 +52,10 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   AnnouncementRating: Object.values(Prisma.AnnouncementRatingScalarFieldEnum),
   AnnouncementViewer: Object.values(Prisma.AnnouncementViewerScalarFieldEnum),
   IdempotencyKey: Object.values(Prisma.IdempotencyKeyScalarFieldEnum),
+  AnnouncementTranslation: Object.values(Prisma.AnnouncementTranslationScalarFieldEnum),
+  AnnouncementRevision: Object.values(Prisma.AnnouncementRevisionScalarFieldEnum),
+  AnnouncementAcknowledgement: Object.values(Prisma.AnnouncementAcknowledgementScalarFieldEnum),
+  Attachment: Object.values(Prisma.AttachmentScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -130,6 +143,19 @@ describe('structure', () => {
     const [lexemes] = await db.$queryRaw<{ nb: string; en: string }[]>`
       SELECT to_tsvector('mk_norwegian', 'Økonomien')::text AS nb, to_tsvector('mk_english', 'Café upgrades')::text AS en`;
     expect(lexemes).toEqual({ nb: "'okonomi':1", en: "'cafe':1 'upgrad':2" });
+  });
+
+  it('indexes every language version for search the same way as the announcement itself', async () => {
+    const indexes = await db.$queryRaw<{ indexname: string; indexdef: string }[]>`
+      SELECT indexname, indexdef FROM pg_indexes
+       WHERE schemaname = current_schema() AND tablename = 'AnnouncementTranslation' AND indexdef LIKE '%USING gin%'
+       ORDER BY indexname`;
+    expect(indexes.map((i) => i.indexname)).toEqual([
+      'AnnouncementTranslation_search_en_idx',
+      'AnnouncementTranslation_search_nb_idx',
+    ]);
+    expect(indexes[0]!.indexdef).toMatch(/USING gin .*'mk_english'.*title.*'A'.*'mk_english'.*body.*'B'/);
+    expect(indexes[1]!.indexdef).toMatch(/USING gin .*'mk_norwegian'.*title.*'A'.*'mk_norwegian'.*body.*'B'/);
   });
 });
 
@@ -244,6 +270,12 @@ describe('create, read, update and delete with every field', () => {
 
   it('Announcement', async () => {
     const [channel, author, otherChannel] = await Promise.all([makeChannel(), makeUser(), makeChannel()]);
+    // Every field set, which the CHECKs allow only for an incident (the one type with a resolvesId) that requires
+    // acknowledgement (the one case with a deadline).
+    const incident = await db.announcement.create({
+      data: { channelId: channel.id, title: 'Incident', body: 'Nede', type: 'incident' },
+    });
+    const [orgA, orgB] = [randomUUID(), randomUUID()];
     const data = {
       id: randomUUID(),
       channelId: channel.id,
@@ -251,21 +283,42 @@ describe('create, read, update and delete with every field', () => {
       title: 'Felles økonomi- og lønnstjeneste',
       body: '# Tidsplan\n\n- UiB og UiO: januar 2021\n- NTNU og UiT: januar 2022\n\n`kode` ✓ 🚀',
       importance: $Enums.Importance.critical,
-      status: $Enums.AnnouncementStatus.draft,
+      status: $Enums.AnnouncementStatus.scheduled,
       publishedAt: T2,
       retractedAt: null,
       pinnedAt: T1,
       pinnedUntil: T2,
       createdAt: T1,
       updatedAt: T1,
+      language: $Enums.Language.nn,
+      summary: 'Kort samandrag — «løyst»',
+      type: $Enums.AnnouncementType.incident,
+      affectedSystem: 'Lønn (SAP)',
+      startsAt: T1,
+      endsAt: T2,
+      resolvesId: incident.id,
+      audienceOrganisationIds: [orgA, orgB],
+      publishAt: T2,
+      expiresAt: T3,
+      revision: 2_147_483_647,
+      editedAt: T3,
+      ackRequired: true,
+      ackDeadline: T3,
+      ackRemindersAt: T2,
     };
     expectEveryField('Announcement', data);
     expect(await db.announcement.create({ data })).toEqual(data);
     const read = await db.announcement.findUniqueOrThrow({
       where: { id: data.id },
-      include: { channel: true, author: true },
+      include: { channel: true, author: true, resolves: true },
     });
-    expect([read.channel.id, read.author?.id]).toEqual([channel.id, author.id]);
+    expect([read.channel.id, read.author?.id, read.resolves?.id]).toEqual([channel.id, author.id, incident.id]);
+    expect(
+      await db.announcement.findUniqueOrThrow({ where: { id: incident.id }, include: { resolvedBy: true } }),
+    ).toMatchObject({ resolvedBy: { id: data.id } });
+    expect(await db.announcement.findUniqueOrThrow({ where: { resolvesId: incident.id } })).toEqual(data);
+    // The array column filters as Prisma declares it.
+    expect(await db.announcement.count({ where: { id: data.id, audienceOrganisationIds: { has: orgB } } })).toBe(1);
 
     const changes = {
       channelId: otherChannel.id,
@@ -280,12 +333,224 @@ describe('create, read, update and delete with every field', () => {
       pinnedUntil: null,
       createdAt: T2,
       updatedAt: T3,
+      language: 'en' as const,
+      summary: null,
+      type: 'maintenance' as const,
+      affectedSystem: 'Fronter',
+      startsAt: T2,
+      endsAt: T3,
+      resolvesId: null,
+      audienceOrganisationIds: [],
+      publishAt: null,
+      expiresAt: null,
+      revision: 1,
+      editedAt: null,
+      ackRequired: false,
+      ackDeadline: null,
+      ackRemindersAt: null,
     };
+    expectEveryField('Announcement', changes, ['id']);
     await db.announcement.update({ where: { id: data.id }, data: changes });
     expect(await db.announcement.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+    for (const status of Object.values($Enums.AnnouncementStatus)) {
+      await db.announcement.update({ where: { id: data.id }, data: { status } });
+      expect((await db.announcement.findUniqueOrThrow({ where: { id: data.id } })).status).toBe(status);
+    }
 
     await db.announcement.delete({ where: { id: data.id } });
     expect(await db.announcement.findUnique({ where: { id: data.id } })).toBeNull();
+  });
+
+  it('AnnouncementTranslation (one per language)', async () => {
+    const channel = await makeChannel();
+    const [announcement, other] = [await makeAnnouncement(channel.id), await makeAnnouncement(channel.id)];
+    const data = {
+      announcementId: announcement.id,
+      language: $Enums.Language.en,
+      title: 'Joint finance and payroll service',
+      summary: 'Short — “quoted”',
+      body: '# Schedule\n\n- UiB ✓',
+    };
+    expectEveryField('AnnouncementTranslation', data);
+    expect(await db.announcementTranslation.create({ data })).toEqual(data);
+    await expectUniqueViolation(db.announcementTranslation.create({ data }), 'AnnouncementTranslation_pkey');
+    const nynorsk = { ...data, language: 'nn' as const, title: 'Nynorsk', summary: null };
+    await db.announcementTranslation.create({ data: nynorsk });
+    const key = { announcementId_language: { announcementId: announcement.id, language: 'en' as const } };
+    const read = await db.announcementTranslation.findUniqueOrThrow({ where: key, include: { announcement: true } });
+    expect(read.announcement.id).toBe(announcement.id);
+    expect(
+      (
+        await db.announcement.findUniqueOrThrow({ where: { id: announcement.id }, include: { translations: true } })
+      ).translations
+        .map((t) => t.language)
+        .sort(),
+    ).toEqual(['en', 'nn']);
+
+    const changes = { announcementId: other.id, language: 'nb' as const, title: 'Ny', summary: null, body: 'B' };
+    expectEveryField('AnnouncementTranslation', changes);
+    await db.announcementTranslation.update({ where: key, data: changes });
+    const moved = { announcementId_language: { announcementId: other.id, language: 'nb' as const } };
+    expect(await db.announcementTranslation.findUniqueOrThrow({ where: moved })).toEqual(changes);
+
+    await db.announcementTranslation.delete({ where: moved });
+    expect(await db.announcementTranslation.findUnique({ where: moved })).toBeNull();
+    await expect(
+      db.announcementTranslation.create({ data: { ...data, announcementId: randomUUID() } }),
+    ).rejects.toMatchObject({ code: 'P2003' });
+  });
+
+  it('AnnouncementRevision (a BigInt id, JSON content; unique per announcement and revision)', async () => {
+    const [channel, editor, otherEditor] = await Promise.all([makeChannel(), makeUser(), makeUser()]);
+    const announcement = await makeAnnouncement(channel.id);
+    const data = {
+      id: 9_007_199_254_740_993n,
+      announcementId: announcement.id,
+      revision: 2,
+      editorId: editor.id,
+      material: true,
+      note: 'Retta dato — «viktig»',
+      content: {
+        language: 'nb',
+        title: 'T',
+        summary: null,
+        body: 'æøå',
+        translations: [{ language: 'en', title: 'E', summary: 's', body: 'b' }],
+      },
+      createdAt: T1,
+    };
+    expectEveryField('AnnouncementRevision', data);
+    expect(await db.announcementRevision.create({ data })).toEqual(data);
+    await expectUniqueViolation(
+      db.announcementRevision.create({ data: { ...data, id: 1n } }),
+      'AnnouncementRevision_announcementId_revision_key',
+    );
+    const key = { announcementId_revision: { announcementId: announcement.id, revision: 2 } };
+    const read = await db.announcementRevision.findUniqueOrThrow({
+      where: key,
+      include: { announcement: true, editor: true },
+    });
+    expect([read.id, read.announcement.id, read.editor?.id]).toEqual([data.id, announcement.id, editor.id]);
+    expect(await db.user.findUniqueOrThrow({ where: { id: editor.id }, include: { revisions: true } })).toMatchObject({
+      revisions: [{ id: data.id }],
+    });
+
+    const changes = {
+      revision: 3,
+      editorId: otherEditor.id,
+      material: false,
+      note: null,
+      content: ['any', 1, null],
+      createdAt: T2,
+    };
+    await db.announcementRevision.update({ where: { id: data.id }, data: changes });
+    expect(await db.announcementRevision.findUniqueOrThrow({ where: { id: data.id } })).toEqual({
+      ...data,
+      ...changes,
+    });
+    await db.announcementRevision.update({ where: { id: data.id }, data: { editorId: null } });
+    expect((await db.announcementRevision.findUniqueOrThrow({ where: { id: data.id } })).editorId).toBeNull();
+
+    await db.announcementRevision.delete({ where: { id: data.id } });
+    expect(await db.announcementRevision.findUnique({ where: { id: data.id } })).toBeNull();
+  });
+
+  it('AnnouncementAcknowledgement (once per reader)', async () => {
+    const [channel, organisation, otherOrganisation] = await Promise.all([
+      makeChannel(),
+      makeOrganisation(),
+      makeOrganisation(),
+    ]);
+    const reader = await makeUser(organisation.id);
+    const announcement = await makeAnnouncement(channel.id);
+    const data = {
+      announcementId: announcement.id,
+      userId: reader.id,
+      organisationId: organisation.id,
+      acknowledgedAt: T1,
+    };
+    expectEveryField('AnnouncementAcknowledgement', data);
+    expect(await db.announcementAcknowledgement.create({ data })).toEqual(data);
+    await expectUniqueViolation(db.announcementAcknowledgement.create({ data }), 'AnnouncementAcknowledgement_pkey');
+    const key = { announcementId_userId: { announcementId: announcement.id, userId: reader.id } };
+    const read = await db.announcementAcknowledgement.findUniqueOrThrow({
+      where: key,
+      include: { announcement: true, user: true, organisation: true },
+    });
+    expect([read.announcement.id, read.user.id, read.organisation?.id]).toEqual([
+      announcement.id,
+      reader.id,
+      organisation.id,
+    ]);
+    expect(
+      await db.organisation.findUniqueOrThrow({ where: { id: organisation.id }, include: { acknowledgements: true } }),
+    ).toMatchObject({ acknowledgements: [data] });
+    expect(
+      await db.user.findUniqueOrThrow({ where: { id: reader.id }, include: { acknowledgements: true } }),
+    ).toMatchObject({ acknowledgements: [data] });
+
+    const changes = { organisationId: otherOrganisation.id, acknowledgedAt: T2 };
+    await db.announcementAcknowledgement.update({ where: key, data: changes });
+    expect(await db.announcementAcknowledgement.findUniqueOrThrow({ where: key })).toEqual({ ...data, ...changes });
+    await db.announcementAcknowledgement.update({ where: key, data: { organisationId: null } });
+    expect((await db.announcementAcknowledgement.findUniqueOrThrow({ where: key })).organisationId).toBeNull();
+
+    await db.announcementAcknowledgement.delete({ where: key });
+    expect(await db.announcementAcknowledgement.findUnique({ where: key })).toBeNull();
+  });
+
+  it('Attachment (bytes in the row, or in the attachment directory)', async () => {
+    const [channel, uploader] = await Promise.all([makeChannel(), makeUser()]);
+    const [announcement, other] = [await makeAnnouncement(channel.id), await makeAnnouncement(channel.id)];
+    const bytes = new Uint8Array([0, 1, 2, 253, 254, 255]);
+    const data = {
+      id: randomUUID(),
+      announcementId: announcement.id,
+      filename: 'Tidsplan for økonomi.pdf',
+      contentType: 'application/pdf',
+      size: bytes.length,
+      sha256: 'a'.repeat(64),
+      storage: 'database',
+      data: bytes,
+      uploaderId: uploader.id,
+      createdAt: T1,
+    };
+    expectEveryField('Attachment', data);
+    const created = await db.attachment.create({ data });
+    expect(created).toEqual({ ...data, data: created.data });
+    expect([...(created.data ?? [])]).toEqual([...bytes]);
+    const read = await db.attachment.findUniqueOrThrow({
+      where: { id: data.id },
+      include: { announcement: true, uploader: true },
+    });
+    expect([read.announcement.id, read.uploader?.id, [...(read.data ?? [])]]).toEqual([
+      announcement.id,
+      uploader.id,
+      [...bytes],
+    ]);
+    expect(
+      await db.announcement.findUniqueOrThrow({ where: { id: announcement.id }, include: { attachments: true } }),
+    ).toMatchObject({ attachments: [{ id: data.id }] });
+    expect(
+      await db.user.findUniqueOrThrow({ where: { id: uploader.id }, include: { attachments: true } }),
+    ).toMatchObject({ attachments: [{ id: data.id }] });
+
+    const changes = {
+      announcementId: other.id,
+      filename: 'plan.txt',
+      contentType: 'text/plain; charset=utf-8',
+      size: 2_147_483_647,
+      sha256: 'b'.repeat(64),
+      storage: 'directory',
+      data: null,
+      uploaderId: null,
+      createdAt: T2,
+    };
+    await db.attachment.update({ where: { id: data.id }, data: changes });
+    expect(await db.attachment.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+
+    await db.attachment.delete({ where: { id: data.id } });
+    expect(await db.attachment.findUnique({ where: { id: data.id } })).toBeNull();
   });
 
   it('Subscription (for a user, then for a bare e-mail address)', async () => {
@@ -367,6 +632,8 @@ describe('create, read, update and delete with every field', () => {
       subscriptionId: subscription.id,
       recipient: `email:${subscription.email}`,
       medium: $Enums.DeliveryMedium.webhook,
+      kind: $Enums.DeliveryKind.correction,
+      revision: 3,
       status: $Enums.DeliveryStatus.failed,
       attempts: 8,
       lastError: '550 5.1.1 mailbox unavailable',
@@ -383,10 +650,12 @@ describe('create, read, update and delete with every field', () => {
     expect(created).toEqual({ ...data, id: created.id });
     const read = await db.delivery.findUniqueOrThrow({
       where: {
-        announcementId_recipient_medium: {
+        announcementId_recipient_medium_kind_revision: {
           announcementId: announcement.id,
           recipient: data.recipient,
           medium: 'webhook',
+          kind: 'correction',
+          revision: 3,
         },
       },
       include: { announcement: true, subscription: true },
@@ -401,6 +670,8 @@ describe('create, read, update and delete with every field', () => {
       subscriptionId: null,
       recipient: `user:${randomUUID()}`,
       medium: 'push' as const,
+      kind: 'ack_reminder' as const,
+      revision: 0,
       status: 'sent' as const,
       attempts: 1,
       lastError: null,
@@ -725,6 +996,23 @@ describe('defaults come from the database as the schema declares', () => {
     expect(channel).toMatchObject({ description: '', visibility: 'public', organisationId: null });
     const announcement = await db.announcement.findUniqueOrThrow({ where: { id: announcementId } });
     expect(announcement).toMatchObject({ authorId: null, importance: 'info', status: 'published', publishedAt: null });
+    expect(announcement).toMatchObject({
+      language: 'nb',
+      summary: null,
+      type: 'general',
+      affectedSystem: null,
+      startsAt: null,
+      endsAt: null,
+      resolvesId: null,
+      audienceOrganisationIds: [],
+      publishAt: null,
+      expiresAt: null,
+      revision: 1,
+      editedAt: null,
+      ackRequired: false,
+      ackDeadline: null,
+      ackRemindersAt: null,
+    });
     const subscriptionRow = await db.subscription.findUniqueOrThrow({ where: { id: subscription!.id } });
     expect(subscriptionRow).toMatchObject({ email: null, emailMode: 'immediate', language: 'nb', confirmedAt: null });
     const event = await db.outboxEvent.findUniqueOrThrow({ where: { id: events[0]!.id } });
@@ -732,6 +1020,8 @@ describe('defaults come from the database as the schema declares', () => {
     expect(events[1]!.id).toBeGreaterThan(events[0]!.id);
     const deliveryRow = await db.delivery.findUniqueOrThrow({ where: { id: delivery!.id } });
     expect(deliveryRow).toMatchObject({
+      kind: 'announcement',
+      revision: 0,
       subscriptionId: null,
       status: 'pending',
       attempts: 0,
@@ -772,6 +1062,35 @@ describe('defaults come from the database as the schema declares', () => {
       expect(row.createdAt.getTime()).toBeGreaterThan(before);
     }
     expect(deliveryRow.nextAttemptAt.getTime()).toBeGreaterThan(before);
+  });
+
+  it('fills the defaults of translations, revisions, acknowledgements and attachments', async () => {
+    const before = Date.now() - 5_000;
+    const [channel, user] = await Promise.all([makeChannel(), makeUser()]);
+    const announcement = await makeAnnouncement(channel.id);
+    const attachmentId = randomUUID();
+    await db.$executeRaw`INSERT INTO "AnnouncementTranslation" ("announcementId", language, title, body)
+                         VALUES (${announcement.id}::uuid, 'en', 'T', 'B')`;
+    const [revision] = await db.$queryRaw<{ id: bigint }[]>`
+      INSERT INTO "AnnouncementRevision" ("announcementId", revision, material, content)
+      VALUES (${announcement.id}::uuid, 2, false, '{}'::jsonb) RETURNING id`;
+    await db.$executeRaw`INSERT INTO "AnnouncementAcknowledgement" ("announcementId", "userId")
+                         VALUES (${announcement.id}::uuid, ${user.id}::uuid)`;
+    await db.$executeRaw`INSERT INTO "Attachment" (id, "announcementId", filename, "contentType", size, sha256, storage)
+                         VALUES (${attachmentId}::uuid, ${announcement.id}::uuid, 'f', 'text/plain', 0, 'x', 'directory')`;
+
+    expect(
+      await db.announcementTranslation.findFirstOrThrow({ where: { announcementId: announcement.id } }),
+    ).toMatchObject({ summary: null });
+    const revisionRow = await db.announcementRevision.findUniqueOrThrow({ where: { id: revision!.id } });
+    expect(revisionRow).toMatchObject({ editorId: null, note: null });
+    expect(revisionRow.createdAt.getTime()).toBeGreaterThan(before);
+    const acknowledgement = await db.announcementAcknowledgement.findFirstOrThrow({ where: { userId: user.id } });
+    expect(acknowledgement.organisationId).toBeNull();
+    expect(acknowledgement.acknowledgedAt.getTime()).toBeGreaterThan(before);
+    const attachment = await db.attachment.findUniqueOrThrow({ where: { id: attachmentId } });
+    expect(attachment).toMatchObject({ data: null, uploaderId: null });
+    expect(attachment.createdAt.getTime()).toBeGreaterThan(before);
   });
 
   it('leaves uuid() ids and @updatedAt to the client, which fills them', async () => {
@@ -830,9 +1149,38 @@ describe('constraints', () => {
     const announcement = await makeAnnouncement(channel.id);
     const delivery = { announcementId: announcement.id, recipient: `user:${user.id}`, medium: 'email' as const };
     await db.delivery.create({ data: delivery });
-    await expectUniqueViolation(db.delivery.create({ data: delivery }), 'Delivery_announcementId_recipient_medium_key');
-    // Another medium for the same recipient is a different delivery.
-    await db.delivery.create({ data: { ...delivery, medium: 'push' } });
+    await expectUniqueViolation(
+      db.delivery.create({ data: delivery }),
+      'Delivery_announcementId_recipient_medium_kind_revision_key',
+    );
+    // Another medium, kind or revision for the same recipient is a different message; each is still unique.
+    for (const other of [
+      { medium: 'push' as const },
+      { kind: 'ack_reminder' as const },
+      { kind: 'correction' as const, revision: 2 },
+      { kind: 'correction' as const, revision: 3 },
+    ]) {
+      await db.delivery.create({ data: { ...delivery, ...other } });
+      await expectUniqueViolation(
+        db.delivery.create({ data: { ...delivery, ...other } }),
+        'Delivery_announcementId_recipient_medium_kind_revision_key',
+      );
+    }
+    expect(await db.delivery.count({ where: { announcementId: announcement.id } })).toBe(5);
+
+    // One "resolved" follow-up per incident.
+    const incident = await db.announcement.create({
+      data: { channelId: channel.id, title: 'Nede', body: 'B', type: 'incident' },
+    });
+    const followUp = { channelId: channel.id, title: 'Løyst', body: 'B', type: 'incident' as const };
+    await db.announcement.create({ data: { ...followUp, resolvesId: incident.id } });
+    await expectUniqueViolation(
+      db.announcement.create({ data: { ...followUp, resolvesId: incident.id } }),
+      'Announcement_resolvesId_key',
+    );
+    // Announcements that resolve nothing are many (NULLs are distinct).
+    await db.announcement.create({ data: followUp });
+    await db.announcement.create({ data: followUp });
 
     const tokenHash = unique('hash');
     await db.apiToken.create({ data: { userId: user.id, name: 'a', prefix: 'mkt_a', tokenHash, scopes: [] } });
@@ -855,6 +1203,100 @@ describe('constraints', () => {
       /Subscription_user_xor_email_check/,
     );
     expect(await db.subscription.count({ where: { channelId: channel.id } })).toBe(1);
+  });
+
+  it('requires a maintenance notice to name the system and a window that ends after it starts', async () => {
+    const channel = await makeChannel();
+    const window = { affectedSystem: 'Fronter', startsAt: T1, endsAt: T2 };
+    const base = { channelId: channel.id, title: 'Vedlikehald', body: 'B', type: 'maintenance' as const };
+    for (const missing of ['affectedSystem', 'startsAt', 'endsAt'] as const) {
+      await expect(
+        db.announcement.create({ data: { ...base, ...window, [missing]: null } }),
+        `without ${missing}`,
+      ).rejects.toThrow(/Announcement_maintenance_window_check/);
+    }
+    await expect(db.announcement.create({ data: { ...base, ...window, endsAt: T1 } })).rejects.toThrow(
+      /Announcement_maintenance_window_check/,
+    );
+    await expect(db.announcement.create({ data: { ...base, ...window, startsAt: T2, endsAt: T1 } })).rejects.toThrow(
+      /Announcement_maintenance_window_check/,
+    );
+    const ok = await db.announcement.create({ data: { ...base, ...window } });
+    await expect(db.announcement.update({ where: { id: ok.id }, data: { endsAt: null } })).rejects.toThrow(
+      /Announcement_maintenance_window_check/,
+    );
+    // The window rule holds for every type; a general notice needs no window, and may have one end alone.
+    const general = { channelId: channel.id, title: 'G', body: 'B' };
+    await expect(db.announcement.create({ data: { ...general, startsAt: T2, endsAt: T2 } })).rejects.toThrow(
+      /Announcement_maintenance_window_check/,
+    );
+    await db.announcement.create({ data: general });
+    await db.announcement.create({ data: { ...general, type: 'incident', startsAt: T1 } });
+    await db.announcement.create({ data: { ...general, type: 'release', endsAt: T1 } });
+    // A maintenance notice turned into a general one keeps its (valid) window.
+    await db.announcement.update({ where: { id: ok.id }, data: { type: 'general' } });
+  });
+
+  it('lets only incidents resolve, a deadline only with acknowledgement, and revisions from 1', async () => {
+    const channel = await makeChannel();
+    const base = { channelId: channel.id, title: 'T', body: 'B' };
+    const incident = await db.announcement.create({ data: { ...base, type: 'incident' } });
+    for (const type of ['general', 'maintenance', 'release'] as const) {
+      const window = type === 'maintenance' ? { affectedSystem: 'X', startsAt: T1, endsAt: T2 } : {};
+      await expect(
+        db.announcement.create({ data: { ...base, ...window, type, resolvesId: incident.id } }),
+        type,
+      ).rejects.toThrow(/Announcement_resolves_check/);
+    }
+    const followUp = await db.announcement.create({ data: { ...base, type: 'incident', resolvesId: incident.id } });
+    await expect(db.announcement.update({ where: { id: followUp.id }, data: { type: 'general' } })).rejects.toThrow(
+      /Announcement_resolves_check/,
+    );
+
+    await expect(db.announcement.create({ data: { ...base, ackDeadline: T2 } })).rejects.toThrow(
+      /Announcement_ack_check/,
+    );
+    const acked = await db.announcement.create({ data: { ...base, ackRequired: true, ackDeadline: T2 } });
+    await expect(db.announcement.update({ where: { id: acked.id }, data: { ackRequired: false } })).rejects.toThrow(
+      /Announcement_ack_check/,
+    );
+    await db.announcement.create({ data: { ...base, ackRequired: true } });
+
+    for (const revision of [0, -1]) {
+      await expect(db.announcement.create({ data: { ...base, revision } }), `revision ${revision}`).rejects.toThrow(
+        /Announcement_revision_check/,
+      );
+    }
+    await db.announcement.update({ where: { id: acked.id }, data: { revision: 1 } });
+  });
+
+  it("keeps an attachment's storage and bytes consistent, and its size not negative", async () => {
+    const channel = await makeChannel();
+    const announcement = await makeAnnouncement(channel.id);
+    const base = { announcementId: announcement.id, filename: 'f', contentType: 'text/plain', size: 1, sha256: 'x' };
+    const bytes = new Uint8Array([42]);
+    for (const bad of [
+      { storage: 'database', data: null },
+      { storage: 'directory', data: bytes },
+      { storage: 's3', data: null },
+      { storage: 's3', data: bytes },
+    ]) {
+      await expect(
+        db.attachment.create({ data: { ...base, ...bad, id: randomUUID() } }),
+        JSON.stringify(bad.storage),
+      ).rejects.toThrow(/Attachment_storage_check/);
+    }
+    const inRow = await db.attachment.create({ data: { ...base, id: randomUUID(), storage: 'database', data: bytes } });
+    await db.attachment.create({ data: { ...base, id: randomUUID(), storage: 'directory', data: null } });
+    await expect(db.attachment.update({ where: { id: inRow.id }, data: { data: null } })).rejects.toThrow(
+      /Attachment_storage_check/,
+    );
+    await expect(
+      db.attachment.create({ data: { ...base, id: randomUUID(), size: -1, storage: 'directory' } }),
+    ).rejects.toThrow(/Attachment_size_check/);
+    await db.attachment.create({
+      data: { ...base, id: randomUUID(), size: 0, storage: 'database', data: new Uint8Array() },
+    });
   });
 
   it('rejects references to rows that do not exist', async () => {
@@ -909,5 +1351,202 @@ describe('constraints', () => {
     expect(await db.announcement.count({ where: { channelId: channel.id } })).toBe(0);
     expect(await db.delivery.count({ where: { announcementId: announcement.id } })).toBe(0);
     expect(await db.outboxEvent.count({ where: { channelId: channel.id } })).toBe(0);
+  });
+
+  it('applies the onDelete rules of incidents, translations, revisions, acknowledgements and attachments', async () => {
+    const organisation = await makeOrganisation();
+    const [channel, editor, reader] = await Promise.all([makeChannel(), makeUser(), makeUser(organisation.id)]);
+    const announcement = await makeAnnouncement(channel.id, editor.id);
+    const other = await makeAnnouncement(channel.id, editor.id);
+    const incident = await db.announcement.create({
+      data: { channelId: channel.id, title: 'Nede', body: 'B', type: 'incident' },
+    });
+    const followUp = await db.announcement.create({
+      data: { channelId: channel.id, title: 'Løyst', body: 'B', type: 'incident', resolvesId: incident.id },
+    });
+    for (const target of [announcement, other]) {
+      await db.announcementTranslation.create({
+        data: { announcementId: target.id, language: 'en', title: 'T', body: 'B' },
+      });
+      await db.announcementRevision.create({
+        data: { announcementId: target.id, revision: 2, editorId: editor.id, material: true, content: {} },
+      });
+      await db.announcementAcknowledgement.create({
+        data: { announcementId: target.id, userId: reader.id, organisationId: organisation.id },
+      });
+      await db.attachment.create({
+        data: {
+          id: randomUUID(),
+          announcementId: target.id,
+          filename: 'f',
+          contentType: 'text/plain',
+          size: 0,
+          sha256: 'x',
+          storage: 'directory',
+          uploaderId: editor.id,
+        },
+      });
+    }
+
+    // The incident goes → its follow-up stays, resolving nothing.
+    await db.announcement.delete({ where: { id: incident.id } });
+    expect((await db.announcement.findUniqueOrThrow({ where: { id: followUp.id } })).resolvesId).toBeNull();
+
+    // The reader's organisation goes → acknowledgements stay, counted under no organisation.
+    await db.organisation.delete({ where: { id: organisation.id } });
+    expect(await db.announcementAcknowledgement.count({ where: { userId: reader.id, organisationId: null } })).toBe(2);
+
+    // The editor goes → revisions and attachments stay, without editor and uploader.
+    await db.user.delete({ where: { id: editor.id } });
+    expect(await db.announcementRevision.count({ where: { editorId: null, announcementId: announcement.id } })).toBe(1);
+    expect(await db.attachment.count({ where: { uploaderId: null, announcementId: announcement.id } })).toBe(1);
+
+    // The reader goes → their acknowledgements go.
+    await db.user.delete({ where: { id: reader.id } });
+    expect(await db.announcementAcknowledgement.count({ where: { userId: reader.id } })).toBe(0);
+
+    // The announcement goes → its translations, revisions and attachments go; the other's stay.
+    await db.announcement.delete({ where: { id: announcement.id } });
+    const of = (announcementId: string) => ({ where: { announcementId } });
+    expect(await db.announcementTranslation.count(of(announcement.id))).toBe(0);
+    expect(await db.announcementRevision.count(of(announcement.id))).toBe(0);
+    expect(await db.attachment.count(of(announcement.id))).toBe(0);
+    expect(await db.announcementTranslation.count(of(other.id))).toBe(1);
+    expect(await db.announcementRevision.count(of(other.id))).toBe(1);
+    expect(await db.attachment.count(of(other.id))).toBe(1);
+    const reread = await db.user.create({ data: { displayName: 'r' } });
+    await db.announcementAcknowledgement.create({ data: { announcementId: other.id, userId: reread.id } });
+    await db.announcement.delete({ where: { id: other.id } });
+    expect(await db.announcementAcknowledgement.count(of(other.id))).toBe(0);
+  });
+});
+
+describe('migration 20261126170000_announcements_full on a database with data', () => {
+  const TARGET = '20261126170000_announcements_full';
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<T>(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function writeMigrations(dir: string, migrations: { name: string; sql: string }[]): Promise<void> {
+    for (const migration of migrations) {
+      await mkdir(join(dir, migration.name), { recursive: true });
+      await writeFile(join(dir, migration.name, 'migration.sql'), migration.sql);
+    }
+  }
+
+  it('gives every announcement that existed before it revision 1 with its content, and keeps deliveries', async () => {
+    const database = await createEmptyDatabase();
+    cleanups.push(database.drop);
+    const dir = await mkdtemp(join(tmpdir(), 'mk-migrations-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    const migrations = await readMigrations(MIGRATIONS_DIR);
+    const at = migrations.findIndex((m) => m.name === TARGET);
+    expect(at).toBeGreaterThan(0);
+    await writeMigrations(dir, migrations.slice(0, at));
+    await migrate(database.url, dir, () => {});
+
+    // Data as the application wrote it before: published, a draft without publishedAt, retracted, authorless.
+    const [author] = await sql<{ id: string }>(
+      database.url,
+      `INSERT INTO "User" (id, "displayName", "updatedAt") VALUES (gen_random_uuid(), 'Ada', now()) RETURNING id`,
+    );
+    const [channel] = await sql<{ id: string }>(
+      database.url,
+      `INSERT INTO "Channel" (id, slug, title, "updatedAt") VALUES (gen_random_uuid(), 'c', 'C', now()) RETURNING id`,
+    );
+    const rows = [
+      { title: 'Publisert', body: 'æøå **b**', status: 'published', publishedAt: T2, authorId: author!.id },
+      { title: 'Utkast', body: 'u', status: 'draft', publishedAt: null, authorId: author!.id },
+      { title: 'Trekt', body: 't', status: 'retracted', publishedAt: T3, authorId: null },
+    ];
+    const ids: string[] = [];
+    for (const row of rows) {
+      const [inserted] = await sql<{ id: string }>(
+        database.url,
+        `INSERT INTO "Announcement" (id, "channelId", "authorId", title, body, status, "publishedAt", "createdAt", "updatedAt")
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, now()) RETURNING id`,
+        [channel!.id, row.authorId, row.title, row.body, row.status, row.publishedAt, T1],
+      );
+      ids.push(inserted!.id);
+    }
+    await sql(
+      database.url,
+      `INSERT INTO "Delivery" ("announcementId", recipient, medium, status, "updatedAt")
+       VALUES ($1, 'user:x', 'email', 'sent', now()), ($1, 'user:x', 'push', 'pending', now())`,
+      [ids[0]],
+    );
+
+    await writeMigrations(dir, migrations.slice(at));
+    expect((await migrate(database.url, dir, () => {})).applied).toEqual(migrations.slice(at).map((m) => m.name));
+
+    const revisions = await sql<{
+      announcementId: string;
+      revision: number;
+      editorId: string | null;
+      material: boolean;
+      note: string | null;
+      content: unknown;
+      createdAt: Date;
+    }>(
+      database.url,
+      `SELECT "announcementId", revision, "editorId", material, note, content, "createdAt"
+         FROM "AnnouncementRevision" ORDER BY "createdAt", "announcementId"`,
+    );
+    const expected = rows.map((row, i) => ({
+      announcementId: ids[i],
+      revision: 1,
+      editorId: row.authorId,
+      material: true,
+      note: null,
+      content: { language: 'nb', title: row.title, summary: null, body: row.body, translations: [] },
+      // Dated when it was published; a draft, when it was written.
+      createdAt: row.publishedAt ?? T1,
+    }));
+    expect(revisions).toEqual(
+      expected.sort(
+        (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.announcementId!.localeCompare(b.announcementId!),
+      ),
+    );
+    const announcements = await sql(
+      database.url,
+      `SELECT revision, language::text, type::text, "audienceOrganisationIds", "ackRequired", "editedAt"
+         FROM "Announcement" ORDER BY title`,
+    );
+    expect(announcements).toEqual(
+      rows.map(() => ({
+        revision: 1,
+        language: 'nb',
+        type: 'general',
+        audienceOrganisationIds: [],
+        ackRequired: false,
+        editedAt: null,
+      })),
+    );
+    // The ledger's old rows are announcement messages of revision 0, and the old uniqueness still holds for them.
+    expect(
+      await sql(database.url, `SELECT medium::text, kind::text, revision FROM "Delivery" ORDER BY medium`),
+    ).toEqual([
+      { medium: 'email', kind: 'announcement', revision: 0 },
+      { medium: 'push', kind: 'announcement', revision: 0 },
+    ]);
+    await expect(
+      sql(
+        database.url,
+        `INSERT INTO "Delivery" ("announcementId", recipient, medium, "updatedAt") VALUES ($1, 'user:x', 'email', now())`,
+        [ids[0]],
+      ),
+    ).rejects.toThrow(/Delivery_announcementId_recipient_medium_kind_revision_key/);
   });
 });
