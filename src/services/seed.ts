@@ -6,7 +6,8 @@
  * so no personal data ships with the project.
  */
 import type { Db } from '../db/prisma.js';
-import type { ChannelVisibility, Importance } from '../domain/types.js';
+import type { AnnouncementType } from '../domain/announcement.js';
+import type { ChannelVisibility, Importance, Language } from '../domain/types.js';
 
 export interface DemoOrganisation {
   code: string;
@@ -24,9 +25,15 @@ export interface DemoChannel {
 export interface DemoAnnouncement {
   channel: string;
   title: string;
+  summary?: string;
   /** Markdown. */
   body: string;
   importance: Importance;
+  type?: AnnouncementType;
+  /** Other language versions (the announcement itself is in bokmål). */
+  translations?: readonly { language: Language; title: string; summary?: string; body: string }[];
+  /** A maintenance window, in hours from seeding. */
+  maintenance?: { affectedSystem: string; startsInHours: number; hours: number };
 }
 
 export const DEMO_ORGANISATIONS: readonly DemoOrganisation[] = [
@@ -74,7 +81,28 @@ export const DEMO_ANNOUNCEMENTS: readonly DemoAnnouncement[] = [
   {
     channel: 'bott-informasjon',
     title: 'Om BOTT-samarbeidet',
+    summary: 'Universitetene i Bergen, Oslo, Tromsø og Trondheim samarbeider om felles administrative systemer.',
     importance: 'info',
+    translations: [
+      {
+        language: 'nn',
+        title: 'Om BOTT-samarbeidet',
+        summary: 'Universiteta i Bergen, Oslo, Tromsø og Trondheim samarbeider om felles administrative system.',
+        body:
+          'BOTT er eit samarbeid mellom universiteta i Bergen, Oslo, Tromsø og Trondheim for å skaffe, etablere og ' +
+          'forvalte felles system og teknologi.\n\nTanken er at likt system for like institusjonar med like behov ' +
+          'skal gje ein enklare arbeidskvardag.',
+      },
+      {
+        language: 'en',
+        title: 'About the BOTT collaboration',
+        summary: 'The universities of Bergen, Oslo, Tromsø and Trondheim share administrative systems.',
+        body:
+          'BOTT is a collaboration between the universities in Bergen, Oslo, Tromsø and Trondheim to procure, ' +
+          'establish and manage shared systems and technology.\n\nThe idea is that the same system for similar ' +
+          'institutions with similar needs makes everyday work simpler.',
+      },
+    ],
     body: [
       'BOTT er et samarbeid mellom universitetene i Bergen, Oslo, Tromsø og Trondheim for å anskaffe, etablere og ' +
         'forvalte felles systemer og teknologi.',
@@ -142,6 +170,17 @@ export const DEMO_ANNOUNCEMENTS: readonly DemoAnnouncement[] = [
     ].join('\n\n'),
   },
   {
+    channel: 'bott-tilgangsstyring',
+    title: 'Planlagt vedlikehold av innloggingstjenesten (demo)',
+    summary: 'Innlogging via tilgangsstyringen kan være utilgjengelig i vedlikeholdsvinduet.',
+    importance: 'important',
+    type: 'maintenance',
+    maintenance: { affectedSystem: 'Innlogging (IAM)', startsInHours: 48, hours: 2 },
+    body:
+      'Dette er et eksempel på et vedlikeholdsvarsel i demoinnholdet. Last ned kalenderoppføringen for å få ' +
+      'vinduet inn i kalenderen din.',
+  },
+  {
     channel: 'bott-informasjon',
     title: 'Målbilde for administrative systemer',
     importance: 'important',
@@ -165,6 +204,7 @@ export const DEMO_ANNOUNCEMENTS: readonly DemoAnnouncement[] = [
 /** Serialises seeding across processes (an arbitrary constant: "mkseed" in ASCII). */
 const SEED_LOCK_KEY = 0x6d6b73656564n;
 const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
 
 /**
  * Loads the demo content unless the database already has channels. Idempotent and safe when several processes start
@@ -191,16 +231,48 @@ export async function seedDemoContent(db: Db): Promise<{ created: boolean }> {
       }
 
       const now = Date.now();
-      await tx.announcement.createMany({
-        data: DEMO_ANNOUNCEMENTS.map((announcement, index) => ({
-          channelId: channelIds.get(announcement.channel)!,
-          title: announcement.title,
-          body: announcement.body,
-          importance: announcement.importance,
-          status: 'published' as const,
-          publishedAt: new Date(now - (DEMO_ANNOUNCEMENTS.length - index) * MINUTE_MS),
-        })),
-      });
+      for (const [index, announcement] of DEMO_ANNOUNCEMENTS.entries()) {
+        const publishedAt = new Date(now - (DEMO_ANNOUNCEMENTS.length - index) * MINUTE_MS);
+        const translations = (announcement.translations ?? []).map((t) => ({ ...t, summary: t.summary ?? null }));
+        const window = announcement.maintenance;
+        const created = await tx.announcement.create({
+          data: {
+            channelId: channelIds.get(announcement.channel)!,
+            language: 'nb',
+            title: announcement.title,
+            summary: announcement.summary ?? null,
+            body: announcement.body,
+            importance: announcement.importance,
+            type: announcement.type ?? 'general',
+            ...(window
+              ? {
+                  affectedSystem: window.affectedSystem,
+                  startsAt: new Date(now + window.startsInHours * HOUR_MS),
+                  endsAt: new Date(now + (window.startsInHours + window.hours) * HOUR_MS),
+                }
+              : {}),
+            status: 'published',
+            publishedAt,
+            translations: { create: translations },
+          },
+        });
+        // Revision 1, as publishing writes it, so the revision history of demo content is not empty.
+        await tx.announcementRevision.create({
+          data: {
+            announcementId: created.id,
+            revision: 1,
+            material: true,
+            createdAt: publishedAt,
+            content: {
+              language: 'nb',
+              title: announcement.title,
+              summary: announcement.summary ?? null,
+              body: announcement.body,
+              translations,
+            },
+          },
+        });
+      }
       return { created: true };
     },
     // Waiting for another process's seed happens inside this transaction; give it room beyond the 5 s default.

@@ -75,7 +75,20 @@ describe('seedDemoContent', () => {
     expect(schedule.channel.slug).toBe('bott-okonomi-og-lonn');
     expect(schedule.body).toContain('fra januar 2021');
     expect(schedule.body).toContain('fra januar 2022');
-    expect(announcements.find((a) => a.channel.slug === 'bott-tilgangsstyring')?.body).toContain('(IAM)');
+    expect(announcements.find((a) => a.title.startsWith('IAM-prosjektet'))?.body).toContain('(IAM)');
+    // The demo shows the richer content model: language versions, a summary, a maintenance window.
+    const about = await db.announcement.findFirstOrThrow({
+      where: { title: 'Om BOTT-samarbeidet' },
+      include: { translations: { orderBy: { language: 'asc' } } },
+    });
+    expect([about.language, ...about.translations.map((t) => t.language)]).toEqual(['nb', 'en', 'nn']);
+    expect(about.summary).toContain('Bergen, Oslo, Tromsø og Trondheim');
+    const maintenance = announcements.find((a) => a.type === 'maintenance')!;
+    expect(maintenance.affectedSystem).toBe('Innlogging (IAM)');
+    expect(maintenance.endsAt!.getTime() - maintenance.startsAt!.getTime()).toBe(2 * 3_600_000);
+    // Each has its first revision, as published announcements do.
+    const revisions = await db.announcementRevision.findMany({ where: { revision: 1 } });
+    expect(new Set(revisions.map((r) => r.announcementId))).toEqual(new Set(announcements.map((a) => a.id)));
     // Every channel has something to show.
     expect(new Set(announcements.map((a) => a.channel.slug))).toEqual(new Set(DEMO_CHANNELS.map((c) => c.slug)));
     // History for the demo, not news: nothing for the outbox relay to fan out.
