@@ -81,7 +81,7 @@ describe('seedDemoContent', () => {
       where: { title: 'Om BOTT-samarbeidet' },
       include: { translations: { orderBy: { language: 'asc' } } },
     });
-    expect([about.language, ...about.translations.map((t) => t.language)]).toEqual(['nb', 'en', 'nn']);
+    expect([about.language, ...about.translations.map((t) => t.language)]).toEqual(['nb', 'nn', 'en']);
     expect(about.summary).toContain('Bergen, Oslo, Tromsø og Trondheim');
     const maintenance = announcements.find((a) => a.type === 'maintenance')!;
     expect(maintenance.affectedSystem).toBe('Innlogging (IAM)');
