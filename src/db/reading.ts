@@ -1,119 +1,175 @@
 /**
- * SQL of the reading features (personal feed, read state, ratings, view counts). Prisma types stop here: callers get
- * plain rows. Every query that lists announcements for a person filters on the channels that person may read
- * (channelReadScope), in SQL, so losing access removes a channel from the feed and the counts at once.
+ * SQL of the reading features (channel listings, the personal feed, read state, ratings, view counts). Prisma types
+ * stop here: callers get plain rows (ids and sort keys; the records come from src/db/announcement-records.ts). Every
+ * query that lists announcements for a person filters, in SQL, on what that person may see (visibleAnnouncementSql:
+ * channel read scope, published, audience, and expiry where it applies), so losing access or leaving an audience
+ * removes an announcement from listings and counts at once.
  */
-import type { ChannelReadScope } from '../domain/access.js';
-import type { Importance } from '../domain/types.js';
+import type { AnnouncementType } from '../domain/announcement.js';
+import type { Actor, Importance, Language } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { visibleAnnouncementSql } from './announcement-scope-sql.js';
 import type { Db } from './prisma.js';
-import { channelReadScopeSql } from './read-scope-sql.js';
 
-export interface PersonalFeedFilter {
+/** Filters of a channel listing and the personal feed; every one optional, all of them must hold. */
+export interface AnnouncementFilter {
+  /** Has a version in this language (its original or a translation). */
+  language?: Language;
   importance?: Importance;
-  channelSlug?: string;
+  type?: AnnouncementType;
+  /** For every organisation, or this one among its audience. */
+  organisationId?: string;
+  /** publishedAt at or after. */
   from?: Date;
+  /** publishedAt before. */
   to?: Date;
-  after?: { publishedAt: Date; id: string };
 }
 
-/** A published announcement as feed queries return it. */
-export interface FeedRow {
-  id: string;
-  title: string;
-  body: string;
-  importance: Importance;
-  status: 'published';
+/** The keyset position after which a page starts (publishedAt desc, id desc). */
+export interface ListingKey {
   publishedAt: Date;
-  /** The author's display name; null when the account is gone (a former user) or there never was one. */
-  authorName: string | null;
+  id: string;
 }
 
-export interface PersonalFeedRow extends FeedRow {
-  channelSlug: string;
+/** The filter as conditions on the announcement row `a`. */
+export function announcementFilterSql(filter: AnnouncementFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.language) {
+    conditions.push(Prisma.sql`(a.language::text = ${filter.language} OR EXISTS (
+      SELECT 1 FROM "AnnouncementTranslation" t WHERE t."announcementId" = a.id AND t.language::text = ${filter.language}))`);
+  }
+  if (filter.importance) conditions.push(Prisma.sql`a.importance::text = ${filter.importance}`);
+  if (filter.type) conditions.push(Prisma.sql`a.type::text = ${filter.type}`);
+  if (filter.organisationId) {
+    conditions.push(Prisma.sql`(cardinality(a."audienceOrganisationIds") = 0
+      OR ${filter.organisationId}::uuid = ANY(a."audienceOrganisationIds"))`);
+  }
+  if (filter.from) conditions.push(Prisma.sql`a."publishedAt" >= ${filter.from}::timestamptz`);
+  if (filter.to) conditions.push(Prisma.sql`a."publishedAt" < ${filter.to}::timestamptz`);
+  return conditions;
+}
+
+/**
+ * Row-value comparison: PostgreSQL turns it into an index range on (channelId, publishedAt DESC, id DESC), so a deep
+ * page costs what the first one does; the `publishedAt < $p OR (publishedAt = $p AND id < $i)` form would scan and
+ * filter every row before the cursor.
+ */
+function afterSql(after: ListingKey | undefined): Prisma.Sql[] {
+  return after ? [Prisma.sql`(a."publishedAt", a.id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)`] : [];
+}
+
+/**
+ * Ids of the announcements of one channel `actor` may see, newest first, `take` of them after `after`. `extra` adds
+ * conditions on `a` (pinned or not); `includeExpired` is the archive.
+ */
+export async function channelListingRows(
+  db: Db,
+  actor: Actor,
+  channelId: string,
+  options: {
+    filter: AnnouncementFilter;
+    includeExpired: boolean;
+    now: Date;
+    after?: ListingKey;
+    extra?: Prisma.Sql[];
+    orderBy?: 'published' | 'pinned';
+    take: number;
+  },
+): Promise<ListingKey[]> {
+  const conditions = [
+    Prisma.sql`a."channelId" = ${channelId}::uuid`,
+    visibleAnnouncementSql(actor, 'a', 'c', { now: options.now, includeExpired: options.includeExpired }),
+    ...announcementFilterSql(options.filter),
+    ...afterSql(options.after),
+    ...(options.extra ?? []),
+  ];
+  const order =
+    options.orderBy === 'pinned'
+      ? Prisma.sql`a."pinnedAt" DESC, a.id DESC`
+      : Prisma.sql`a."publishedAt" DESC, a.id DESC`;
+  return db.$queryRaw<ListingKey[]>`
+    SELECT a.id, a."publishedAt"
+    FROM "Announcement" a
+    JOIN "Channel" c ON c.id = a."channelId"
+    WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY ${order}
+    LIMIT ${options.take}`;
+}
+
+export interface PersonalFeedRow extends ListingKey {
   read: boolean;
 }
 
 /**
- * Published announcements of the channels `userId` subscribes to and may still read, newest first (publishedAt
- * desc, id desc), `take` rows after the keyset position `after`.
+ * Announcements of the channels `actor` subscribes to that it may see and that have not expired at `now`, newest
+ * first (publishedAt desc, id desc), `take` rows after the keyset position `after`.
  */
 export async function personalFeedRows(
   db: Db,
-  userId: string,
-  scope: ChannelReadScope,
-  filter: PersonalFeedFilter,
-  take: number,
+  actor: Extract<Actor, { kind: 'user' }>,
+  options: { filter: AnnouncementFilter; channelSlug?: string; after?: ListingKey; now: Date; take: number },
 ): Promise<PersonalFeedRow[]> {
   const conditions: Prisma.Sql[] = [
-    Prisma.sql`s."userId" = ${userId}::uuid`,
-    channelReadScopeSql(scope, 'c'),
-    Prisma.sql`a.status = 'published' AND a."publishedAt" IS NOT NULL`,
+    Prisma.sql`s."userId" = ${actor.userId}::uuid`,
+    visibleAnnouncementSql(actor, 'a', 'c', { now: options.now, includeExpired: false }),
+    ...announcementFilterSql(options.filter),
+    ...afterSql(options.after),
   ];
-  if (filter.importance) conditions.push(Prisma.sql`a.importance::text = ${filter.importance}`);
-  if (filter.channelSlug) conditions.push(Prisma.sql`c.slug = ${filter.channelSlug}`);
-  if (filter.from) conditions.push(Prisma.sql`a."publishedAt" >= ${filter.from}::timestamptz`);
-  if (filter.to) conditions.push(Prisma.sql`a."publishedAt" < ${filter.to}::timestamptz`);
-  // Row-value comparison: an index range on each channel's (channelId, publishedAt DESC, id DESC), as in the
-  // channel feed (src/services/announcements.ts).
-  if (filter.after) {
-    conditions.push(
-      Prisma.sql`(a."publishedAt", a.id) < (${filter.after.publishedAt}::timestamptz, ${filter.after.id}::uuid)`,
-    );
-  }
+  if (options.channelSlug) conditions.push(Prisma.sql`c.slug = ${options.channelSlug}`);
   return db.$queryRaw<PersonalFeedRow[]>`
-    SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
-           u."displayName" AS "authorName", c.slug AS "channelSlug", (r."userId" IS NOT NULL) AS read
+    SELECT a.id, a."publishedAt", (r."userId" IS NOT NULL) AS read
     FROM "Subscription" s
     JOIN "Channel" c ON c.id = s."channelId"
     JOIN "Announcement" a ON a."channelId" = c.id
-    LEFT JOIN "User" u ON u.id = a."authorId"
-    LEFT JOIN "AnnouncementRead" r ON r."announcementId" = a.id AND r."userId" = ${userId}::uuid
+    LEFT JOIN "AnnouncementRead" r ON r."announcementId" = a.id AND r."userId" = ${actor.userId}::uuid
     WHERE ${Prisma.join(conditions, ' AND ')}
     ORDER BY a."publishedAt" DESC, a.id DESC
-    LIMIT ${take}`;
+    LIMIT ${options.take}`;
 }
 
-/** Unread published announcements per subscribed, readable channel (channels with none are left out), by slug. */
+/**
+ * Unread announcements of the personal feed (visible, not expired) per subscribed channel (channels with none are
+ * left out), by slug.
+ */
 export async function unreadCounts(
   db: Db,
-  userId: string,
-  scope: ChannelReadScope,
+  actor: Extract<Actor, { kind: 'user' }>,
+  now: Date,
 ): Promise<{ channel: string; unread: number }[]> {
   const rows = await db.$queryRaw<{ channel: string; unread: bigint }[]>`
     SELECT c.slug AS channel, count(*) AS unread
     FROM "Subscription" s
     JOIN "Channel" c ON c.id = s."channelId"
     JOIN "Announcement" a ON a."channelId" = c.id
-    WHERE s."userId" = ${userId}::uuid AND ${channelReadScopeSql(scope, 'c')}
-      AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+    WHERE s."userId" = ${actor.userId}::uuid
+      AND ${visibleAnnouncementSql(actor, 'a', 'c', { now, includeExpired: false })}
       AND NOT EXISTS (
-        SELECT 1 FROM "AnnouncementRead" r WHERE r."announcementId" = a.id AND r."userId" = ${userId}::uuid)
+        SELECT 1 FROM "AnnouncementRead" r WHERE r."announcementId" = a.id AND r."userId" = ${actor.userId}::uuid)
     GROUP BY c.slug
     ORDER BY c.slug`;
   return rows.map((row) => ({ channel: row.channel, unread: Number(row.unread) }));
 }
 
 /**
- * Marks every published announcement read, of one channel (`channelId`) or of every subscribed readable channel.
- * Returns how many were newly marked; those already read keep their first readAt.
+ * Marks read every announcement `actor` may see, of one channel (`channelId`) or of every subscribed channel —
+ * expired ones too, so the archive holds nothing unread either. Returns how many were newly marked; those already
+ * read keep their first readAt.
  */
 export async function markAllRead(
   db: Db,
-  userId: string,
-  scope: ChannelReadScope,
+  actor: Extract<Actor, { kind: 'user' }>,
   channelId: string | null,
+  now: Date,
 ): Promise<number> {
   const which =
     channelId === null
-      ? Prisma.sql`EXISTS (SELECT 1 FROM "Subscription" s WHERE s."channelId" = c.id AND s."userId" = ${userId}::uuid)
-          AND ${channelReadScopeSql(scope, 'c')}`
+      ? Prisma.sql`EXISTS (SELECT 1 FROM "Subscription" s WHERE s."channelId" = c.id AND s."userId" = ${actor.userId}::uuid)`
       : Prisma.sql`c.id = ${channelId}::uuid`;
   return db.$executeRaw`
     INSERT INTO "AnnouncementRead" ("userId", "announcementId")
-    SELECT ${userId}::uuid, a.id
+    SELECT ${actor.userId}::uuid, a.id
     FROM "Announcement" a JOIN "Channel" c ON c.id = a."channelId"
-    WHERE ${which} AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+    WHERE ${which} AND ${visibleAnnouncementSql(actor, 'a', 'c', { now, includeExpired: true })}
     ON CONFLICT ("userId", "announcementId") DO NOTHING`;
 }
 

@@ -133,7 +133,11 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
         publicUrl: deps.config.http.publicUrl,
         viewerSecret: resolveUnsubscribeKey(deps.config, app.log),
       });
-      await v1.register(readingRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
+      await v1.register(readingRoutes, {
+        db: deps.db,
+        publicUrl: deps.config.http.publicUrl,
+        mailFrom: deps.config.mail.from,
+      });
       await v1.register(subscriptionRoutes, { db: deps.db });
       await v1.register(personalDataRoutes, { db: deps.db, announceAccessChange });
       await v1.register(auditRoutes, { db: deps.db });

@@ -16,26 +16,30 @@ import { createHmac } from 'node:crypto';
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { markAllRead, personalFeedRows, readingStats, unreadCounts } from '../db/reading.js';
-import { canKeepReadingState, channelReadScope } from '../domain/access.js';
+import { canKeepReadingState } from '../domain/access.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { AppError, notFound } from '../domain/errors.js';
-import type { Actor, ChannelRoleKind, Importance } from '../domain/types.js';
-import { getAnnouncement, listChannelAnnouncements } from './announcements.js';
-import type { Page, PageRequest } from './channels.js';
+import type { Actor, Language } from '../domain/types.js';
+import { loadAnnouncementToRead } from './announcement-access.js';
+import {
+  type ChannelListingRequest,
+  getAnnouncement,
+  type ListingFilterQuery,
+  listChannelAnnouncements,
+  resolveListingFilter,
+} from './announcements.js';
+import type { Page } from './channels.js';
 import { type AnnouncementReadingStats, type AnnouncementView, announcementViewsOf } from './views.js';
 
 /** An announcement in the personal feed: the announcement and whether the reader has read it. */
 export type FeedItemView = AnnouncementView & { read: boolean };
 
-export interface PersonalFeedQuery {
+export interface PersonalFeedQuery extends ListingFilterQuery {
   limit: number;
   cursor?: string;
-  importance?: Importance;
   channel?: string;
-  /** ISO date-time, inclusive. */
-  from?: string;
-  /** ISO date-time, exclusive. */
-  to?: string;
+  /** The reader's language (null: each announcement's original). */
+  readerLanguage?: Language | null;
 }
 
 export interface UnreadCountsView {
@@ -50,15 +54,6 @@ function signedIn(actor: Actor): SignedIn {
   return actor;
 }
 
-function parseInstant(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new AppError('validation_failed', `${name} must be an ISO 8601 date-time`, [{ field: name }]);
-  }
-  return date;
-}
-
 /**
  * The caller's feed: published announcements of the channels they subscribe to and may still read, newest first,
  * one keyset page at a time, each with its read state and reading stats.
@@ -70,24 +65,15 @@ export async function listPersonalFeed(
 ): Promise<Page<FeedItemView>> {
   const user = signedIn(actor);
   const after = query.cursor === undefined ? undefined : decodeAnnouncementCursor(query.cursor);
-  const from = parseInstant(query.from, 'from');
-  const to = parseInstant(query.to, 'to');
-  if (from && to && from >= to) {
-    throw new AppError('validation_failed', '`from` must be before `to`', [{ field: 'from' }, { field: 'to' }]);
-  }
-  const rows = await personalFeedRows(
-    deps.db,
-    user.userId,
-    channelReadScope(user),
-    {
-      ...(query.importance ? { importance: query.importance } : {}),
-      ...(query.channel ? { channelSlug: query.channel } : {}),
-      ...(from ? { from } : {}),
-      ...(to ? { to } : {}),
-      ...(after ? { after } : {}),
-    },
-    query.limit + 1,
-  );
+  const filter = await resolveListingFilter(deps.db, query);
+  const now = new Date();
+  const rows = await personalFeedRows(deps.db, user, {
+    filter,
+    ...(query.channel ? { channelSlug: query.channel } : {}),
+    ...(after ? { after } : {}),
+    now,
+    take: query.limit + 1,
+  });
   const items = rows.slice(0, query.limit);
   const readById = new Map(items.map((row) => [row.id, row.read]));
   const views = await withReadingStats(
@@ -95,7 +81,7 @@ export async function listPersonalFeed(
     await announcementViewsOf(
       deps.db,
       items.map((row) => row.id),
-      { publicUrl: deps.publicUrl, language: null },
+      { publicUrl: deps.publicUrl, language: query.readerLanguage ?? null, now },
     ),
   );
   const last = items.at(-1);
@@ -108,30 +94,22 @@ export async function listPersonalFeed(
   };
 }
 
-/** Unread counts of the caller's feed, per channel and in total (computed in SQL). */
+/** Unread counts of the caller's feed (what it lists: visible and not expired), per channel and in total. */
 export async function getUnreadCounts(deps: { db: Db }, actor: Actor): Promise<UnreadCountsView> {
   const user = signedIn(actor);
-  const byChannel = await unreadCounts(deps.db, user.userId, channelReadScope(user));
+  const byChannel = await unreadCounts(deps.db, user, new Date());
   return { total: byChannel.reduce((sum, entry) => sum + entry.unread, 0), byChannel };
 }
 
 /**
- * A published announcement the actor may keep reading state on (read, rate); anything else answers like an id that
- * does not exist.
+ * A published announcement the actor may see (loadAnnouncementToRead: channel, audience) and keep reading state on
+ * (a token needs scope `read`); anything else — a draft its editor may open included — answers like an id that does
+ * not exist.
  */
 async function readableAnnouncement(db: Db, actor: SignedIn, id: string): Promise<{ id: string }> {
-  const row = await db.announcement.findUnique({
-    where: { id },
-    select: {
-      id: true,
-      status: true,
-      channel: { select: { visibility: true, roles: { where: { userId: actor.userId }, select: { role: true } } } },
-    },
-  });
-  if (row?.status !== 'published') throw notFound('Announcement');
-  const role: ChannelRoleKind | null = row.channel.roles[0]?.role ?? null;
-  if (!canKeepReadingState(actor, { visibility: row.channel.visibility, role })) throw notFound('Announcement');
-  return { id: row.id };
+  const { record, channel } = await loadAnnouncementToRead(db, actor, id);
+  if (record.status !== 'published' || !canKeepReadingState(actor, channel)) throw notFound('Announcement');
+  return { id: record.id };
 }
 
 /** Marks one announcement read (idempotent: the first readAt stays). */
@@ -166,7 +144,7 @@ export async function markAllAsRead(
     if (!channel || !canKeepReadingState(user, channel)) throw notFound('Channel');
     channelId = channel.id;
   }
-  return { marked: await markAllRead(deps.db, user.userId, channelReadScope(user), channelId) };
+  return { marked: await markAllRead(deps.db, user, channelId, new Date()) };
 }
 
 /** The caller's vote and the announcement's rating after it. */
@@ -239,8 +217,9 @@ export async function readAnnouncement(
   deps: { db: Db; publicUrl: string; viewerSecret: string | Buffer },
   actor: Actor,
   id: string,
+  language: Language | null = null,
 ): Promise<AnnouncementView> {
-  const view = await getAnnouncement(deps, actor, id);
+  const view = await getAnnouncement(deps, actor, id, language);
   await recordView(deps, actor, view.id);
   const [withStats] = await withReadingStats(deps.db, [view]);
   return withStats ?? view;
@@ -251,9 +230,9 @@ export async function listChannelAnnouncementsWithStats(
   deps: { db: Db; publicUrl: string },
   actor: Actor,
   channelSlug: string,
-  page: PageRequest,
+  request: ChannelListingRequest,
 ): Promise<Page<AnnouncementView>> {
-  const result = await listChannelAnnouncements(deps, actor, channelSlug, page);
+  const result = await listChannelAnnouncements(deps, actor, channelSlug, request);
   return { ...result, items: await withReadingStats(deps.db, result.items) };
 }
 

@@ -7,16 +7,19 @@ import { publishAnnouncement } from '../../services/publish.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
 import { retractAnnouncement } from '../../services/retract.js';
 import { POLICY } from '../policy.js';
+import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage } from '../reader-language.js';
 import {
   Announcement,
   AnnouncementPage,
   AnnouncementParams,
+  AnnouncementQuery,
+  ChannelAnnouncementsQuery,
   PinBody,
   PublishBody,
   PublishHeaders,
 } from '../schemas/announcements.js';
 import { ChannelParams } from '../schemas/channels.js';
-import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, PageQuery } from '../schemas/common.js';
+import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
 
 export interface AnnouncementRoutesOptions {
   db: Db;
@@ -85,14 +88,23 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       schema: {
         tags: ['announcements'],
         summary: "List a channel's announcements",
-        description: 'Published announcements, newest first.',
+        description:
+          'Published announcements the caller may see (those for every organisation or for the caller’s; the ' +
+          'channel’s publishers and admins see every audience), newest first, pinned ones on top of the first ' +
+          'page. Expired ones are left out unless `archive=true` (then `expired: true`). Filters: language (has a ' +
+          'version in it), importance, type, organisation (code; unknown answers 400), from (inclusive) and to ' +
+          `(exclusive; after from). ${READER_LANGUAGE_DESCRIPTION}`,
         security: BEARER_OPTIONAL,
         params: ChannelParams,
-        querystring: PageQuery,
+        querystring: ChannelAnnouncementsQuery,
         response: { 200: AnnouncementPage, ...errorResponses(400, 404) },
       },
     },
-    async (request) => listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, request.query),
+    async (request) =>
+      listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, {
+        ...request.query,
+        readerLanguage: readerLanguage(request),
+      }),
   );
 
   app.get(
@@ -103,14 +115,21 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         tags: ['announcements'],
         summary: 'Get an announcement',
         description:
-          'Answers 404 when the caller may not read its channel. A signed-in reader (session or token) opening it ' +
-          'counts once towards `views`; anonymous reads are not counted.',
+          'Answers 404 when the caller may not read its channel or is outside its audience (exactly as for an id ' +
+          'that does not exist); an expired one is still answered (the archive). A signed-in reader (session or ' +
+          'token) opening it counts once towards `views`; anonymous reads are not counted. ' +
+          `${READER_LANGUAGE_DESCRIPTION} Content-Language names the language returned.`,
         security: BEARER_OPTIONAL,
         params: AnnouncementParams,
+        querystring: AnnouncementQuery,
         response: { 200: Announcement, ...errorResponses(400, 404) },
       },
     },
-    async (request) => readAnnouncement(deps, request.actor, request.params.id),
+    async (request, reply) => {
+      const view = await readAnnouncement(deps, request.actor, request.params.id, readerLanguage(request));
+      sendsLanguage(reply, view.language);
+      return view;
+    },
   );
 
   app.post(

@@ -1,10 +1,13 @@
 /**
- * Reading: /api/v1/me/feed, /api/v1/me/unread, /api/v1/me/reads (read state kept on the server) and
- * /api/v1/announcements/{id}/rating. Rules and queries live in src/services/reading.ts.
+ * Reading: /api/v1/me/feed, /api/v1/me/unread, /api/v1/me/reads (read state kept on the server),
+ * /api/v1/announcements/{id}/rating and a maintenance window's /api/v1/announcements/{id}/calendar.ics. Rules and
+ * queries live in src/services/reading.ts and src/services/announcements.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../../db/prisma.js';
+import { FEED_CONTENT_TYPES } from '../../feeds/model.js';
+import { announcementCalendar } from '../../services/announcements.js';
 import {
   getUnreadCounts,
   listPersonalFeed,
@@ -15,8 +18,9 @@ import {
   withdrawRating,
 } from '../../services/reading.js';
 import { POLICY } from '../policy.js';
-import { AnnouncementParams } from '../schemas/announcements.js';
-import { BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
+import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage } from '../reader-language.js';
+import { AnnouncementParams, AnnouncementQuery } from '../schemas/announcements.js';
+import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import {
   FeedPage,
   FeedQuery,
@@ -30,12 +34,52 @@ import {
 export interface ReadingRoutesOptions {
   db: Db;
   publicUrl: string;
+  /** MAIL_FROM: the organiser of calendar events. */
+  mailFrom: string;
 }
 
 const NO_CONTENT = Type.Null({ description: 'Done (also when it already was so)' });
 
 export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = async (app, options) => {
   const deps = { db: options.db, publicUrl: options.publicUrl };
+  const calendarDeps = { ...deps, mailFrom: options.mailFrom };
+
+  app.get(
+    '/announcements/:id/calendar.ics',
+    {
+      config: { policy: POLICY.channelRead },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Maintenance window as iCalendar',
+        description:
+          'The planned-downtime window of a maintenance announcement as an iCalendar (RFC 5545) file, for whoever ' +
+          'may read the announcement; 404 for other types, and as GET /announcements/{id} does. Re-importing it ' +
+          `after an edit updates the event (same UID, higher SEQUENCE). ${READER_LANGUAGE_DESCRIPTION}`,
+        security: BEARER_OPTIONAL,
+        params: AnnouncementParams,
+        querystring: AnnouncementQuery,
+        produces: ['text/calendar'],
+        response: {
+          200: Type.String({ description: 'text/calendar; charset=utf-8, as an attachment' }),
+          ...errorResponses(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const calendar = await announcementCalendar(
+        calendarDeps,
+        request.actor,
+        request.params.id,
+        readerLanguage(request),
+      );
+      sendsLanguage(reply, calendar.language);
+      return reply
+        .type(FEED_CONTENT_TYPES.ics)
+        .header('content-disposition', `attachment; filename="${calendar.filename}"`)
+        .header('cache-control', 'private, no-cache')
+        .send(calendar.body);
+    },
+  );
 
   app.get(
     '/me/feed',
@@ -45,14 +89,18 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
         tags: ['reading'],
         summary: 'My feed',
         description:
-          'Published announcements of the channels I subscribe to and may still read, newest first, each with ' +
-          'whether I have read it. Filters: importance, channel (slug), from (inclusive) and to (exclusive).',
+          'Published announcements of the channels I subscribe to and may still read that are for me (for every ' +
+          'organisation or mine; any audience in channels where I publish) and not expired, newest first, each ' +
+          'with whether I have read it. Filters: language (has a version in it), importance, type, organisation ' +
+          '(code; unknown answers 400), channel (slug), from (inclusive) and to (exclusive; after from). ' +
+          READER_LANGUAGE_DESCRIPTION,
         security: BEARER_REQUIRED,
         querystring: FeedQuery,
         response: { 200: FeedPage, ...errorResponses(400) },
       },
     },
-    async (request) => listPersonalFeed(deps, request.actor, request.query),
+    async (request) =>
+      listPersonalFeed(deps, request.actor, { ...request.query, readerLanguage: readerLanguage(request) }),
   );
 
   app.get(
@@ -62,7 +110,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       schema: {
         tags: ['reading'],
         summary: 'My unread counts',
-        description: 'Unread announcements of my feed, in total and per channel.',
+        description: 'Unread announcements of my feed (for me and not expired), in total and per channel.',
         security: BEARER_REQUIRED,
         response: { 200: UnreadCounts, ...errorResponses() },
       },
@@ -116,8 +164,9 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
         tags: ['reading'],
         summary: 'Mark all read',
         description:
-          'Marks every announcement of my feed read; with `channel`, every announcement of that channel (any ' +
-          'channel I may read; 404 otherwise). Idempotent. A token needs scope `read` for a channel.',
+          'Marks every announcement of my feed read (expired ones in the archive too); with `channel`, every ' +
+          'announcement for me in that channel (any channel I may read; 404 otherwise). Idempotent. A token needs ' +
+          'scope `read` for a channel.',
         security: BEARER_REQUIRED,
         body: MarkAllReadBody,
         response: { 200: MarkAllReadResult, ...errorResponses(...BODY_ERRORS, 404) },

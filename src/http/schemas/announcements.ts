@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { ANNOUNCEMENT_STATUSES, ANNOUNCEMENT_TYPES } from '../../domain/announcement.js';
 import { IMPORTANCES, LANGUAGES } from '../../domain/types.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.js';
-import { DateTime, Page, Slug, Uuid } from './common.js';
+import { DateTime, Page, PageCursor, PageLimit, Slug, Uuid } from './common.js';
 
 const Importance = Type.Enum([...IMPORTANCES], { description: 'critical is never held back by digests' });
 export const AnnouncementTypeSchema = Type.Enum([...ANNOUNCEMENT_TYPES], {
@@ -154,3 +154,48 @@ export const PinBody = Type.Object(
 );
 
 export const AnnouncementParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+
+/** `?lang=`: the language the reader wants (src/http/reader-language.ts); anything but nb, nn, en is a 400. */
+export const LangQueryParam = Type.Optional(
+  LanguageSchema(
+    'Return title, summary and body in this language (else Accept-Language, else the original); fallback: the ' +
+      'other Norwegian written form for nb/nn, then the original',
+  ),
+);
+
+/** GET /announcements/{id} (and its calendar.ics). */
+export const AnnouncementQuery = Type.Object({ lang: LangQueryParam }, { additionalProperties: false });
+
+/** Filters shared by a channel's listing and the personal feed (src/services/announcements.ts: resolveListingFilter). */
+export const ListingFilterProperties = {
+  lang: LangQueryParam,
+  language: Type.Optional(LanguageSchema('Only announcements that have a version in this language')),
+  importance: Type.Optional(Type.Enum([...IMPORTANCES], { description: 'Only announcements of this importance' })),
+  type: Type.Optional(Type.Enum([...ANNOUNCEMENT_TYPES], { description: 'Only announcements of this type' })),
+  organisation: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description:
+        'Organisation code: only announcements for every organisation or whose audience includes it; an unknown ' +
+        'code answers 400',
+      examples: ['UiB'],
+    }),
+  ),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Published at or after this time' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Published before this time (after `from`)' })),
+};
+
+/** GET /channels/{slug}/announcements. */
+export const ChannelAnnouncementsQuery = Type.Object(
+  {
+    limit: PageLimit,
+    cursor: Type.Optional(PageCursor),
+    archive: Type.Boolean({
+      default: false,
+      description: 'Include expired announcements (marked `expired: true`): the channel archive',
+    }),
+    ...ListingFilterProperties,
+  },
+  { additionalProperties: false },
+);

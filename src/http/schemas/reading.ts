@@ -1,7 +1,6 @@
 /** Schemas of the reading endpoints: the personal feed, read state, unread counts and ratings. */
 import { Type } from 'typebox';
-import { IMPORTANCES } from '../../domain/types.js';
-import { Announcement, Rating } from './announcements.js';
+import { Announcement, ListingFilterProperties, Rating } from './announcements.js';
 import { Page, PageQuery, Slug } from './common.js';
 
 export const FeedItem = Type.Object(
@@ -17,10 +16,8 @@ export const FeedPage = Page(FeedItem, 'Published announcements of my subscribed
 export const FeedQuery = Type.Object(
   {
     ...PageQuery.properties,
-    importance: Type.Optional(Type.Enum([...IMPORTANCES], { description: 'Only announcements of this importance' })),
+    ...ListingFilterProperties,
     channel: Type.Optional(Slug),
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'Published at or after this time' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'Published before this time' })),
   },
   { additionalProperties: false },
 );
