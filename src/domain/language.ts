@@ -9,9 +9,10 @@ export function languageFromAcceptLanguage(acceptLanguage: string | undefined): 
   const ranked = (acceptLanguage ?? '')
     .split(',')
     .map((part) => {
-      const [tag = '', ...params] = part.trim().toLowerCase().split(';');
+      // Whitespace may surround the `;` (RFC 9110 OWS): `nb ;q=0.5` names bokmål.
+      const [tag = '', ...params] = part.toLowerCase().split(';');
       const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag, q: q ? Number(q.slice(2)) || 0 : 1 };
+      return { tag: tag.trim(), q: q ? Number(q.slice(2)) || 0 : 1 };
     })
     .filter((entry) => entry.q > 0)
     .sort((a, b) => b.q - a.q);
