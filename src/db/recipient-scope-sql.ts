@@ -52,6 +52,12 @@ export function bareAddressInAudienceSql(announcementAlias: string): Prisma.Sql 
   return Prisma.sql`(cardinality(${a}."audienceOrganisationIds") = 0)`;
 }
 
+/** A bare address reads public channels only (it is the anonymous reader). */
+export function bareAddressReadsChannelSql(channelAlias: string): Prisma.Sql {
+  const c = alias(channelAlias);
+  return Prisma.sql`(${c}.visibility = 'public')`;
+}
+
 /** The user id of a `user:<uuid>` recipient key (src/domain/recipient.ts), or NULL for a bare address. */
 export function recipientUserIdSql(recipientExpression: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`(CASE WHEN ${recipientExpression} LIKE 'user:%' THEN substr(${recipientExpression}, 6)::uuid END)`;

@@ -1,11 +1,21 @@
 /**
- * Builds the announcement e-mail for one delivery: subject, text and HTML parts, and the headers that make it a
- * well-behaved bulk message (RFC 8058 one-click unsubscribe, Auto-Submitted) and recognisable when re-sent
- * (Message-ID derived from the delivery id). Pure: no I/O.
+ * Builds the e-mails of one delivery — an announcement, or a reminder to acknowledge one — : subject, text and HTML
+ * parts, and the headers that make it a well-behaved bulk message (RFC 8058 one-click unsubscribe, Auto-Submitted)
+ * and recognisable when re-sent (Message-ID derived from the delivery id, so unique per ledger row). Pure: no I/O.
  */
 import type { Importance, Language } from '../domain/types.js';
+import type { AnnouncementView } from '../services/views.js';
 import type { OutgoingMail } from './mailer.js';
-import { importanceLabel, renderAnnouncementHtml, renderAnnouncementText } from './templates.js';
+import {
+  displayTitle,
+  type EmailAnnouncement,
+  importanceLabel,
+  renderAckReminderHtml,
+  renderAckReminderText,
+  renderAnnouncementHtml,
+  renderAnnouncementText,
+  STRINGS,
+} from './templates.js';
 
 export interface AnnouncementEmailInput {
   deliveryId: bigint | string;
@@ -17,9 +27,31 @@ export interface AnnouncementEmailInput {
   publicUrl: string;
   language: Language;
   channelTitle: string;
-  announcement: { title: string; body: string; importance: Importance };
-  /** Signed for this subscription and recipient (unsubscribe-token.ts). */
-  unsubscribeToken: string;
+  announcement: EmailAnnouncement;
+  /**
+   * Signed for this subscription and recipient (unsubscribe-token.ts); null when the recipient has no subscription
+   * (an incident's follow-up to a former subscriber, a reminder to one): no List-Unsubscribe then.
+   */
+  unsubscribeToken: string | null;
+}
+
+/** What an announcement e-mail shows of an announcement view (announcementView in the reader's language). */
+export function emailAnnouncementOf(view: AnnouncementView): EmailAnnouncement {
+  return {
+    title: view.title,
+    body: view.body,
+    importance: view.importance,
+    summary: view.summary,
+    contentLanguage: view.language,
+    type: view.type,
+    affectedSystem: view.affectedSystem,
+    startsAt: view.startsAt ? new Date(view.startsAt) : null,
+    endsAt: view.endsAt ? new Date(view.endsAt) : null,
+    calendarUrl: view.calendarUrl,
+    resolvesIncident: view.resolves !== null,
+    attachments: view.attachments.map((file) => ({ filename: file.filename, size: file.size, url: file.url })),
+    url: view.url,
+  };
 }
 
 /** An address that cannot be used at all. Carries nodemailer's code for it, so it classifies as permanent. */
@@ -49,31 +81,49 @@ export function unsubscribeUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/unsubscribe?token=${encodeURIComponent(token)}`;
 }
 
-/** `[<channel>] <title>`, with the importance word before the title for important and critical announcements. */
+/**
+ * `[<channel>] <title>`, with the importance word before the title for important and critical announcements, and
+ * `Løst:`/`Løyst:`/`Resolved:` before the title of an incident's follow-up.
+ */
 export function announcementSubject(
   language: Language,
   channelTitle: string,
-  announcement: { title: string; importance: Importance },
+  announcement: { title: string; importance: Importance; resolvesIncident?: boolean },
 ): string {
   const label = importanceLabel(language, announcement.importance);
-  const title = headerSafe(announcement.title);
+  const title = headerSafe(displayTitle(language, announcement));
   return `[${headerSafe(channelTitle)}] ${label ? `${label}: ${title}` : title}`;
 }
 
-export function composeAnnouncementEmail(input: AnnouncementEmailInput): OutgoingMail {
-  const to = input.to.trim();
+function checkedAddress(address: string): string {
+  const to = address.trim();
   // The address comes from our database, but a CR/LF in it would still be a header injection: refuse it outright.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   if (!to || /[\s\u0000-\u001f\u007f]/.test(to) || !to.includes('@')) throw new InvalidAddressError();
+  return to;
+}
 
+function bulkHeaders(language: Language, unsubscribeLink: string | null): Record<string, string> {
+  return {
+    ...(unsubscribeLink
+      ? { 'List-Unsubscribe': `<${unsubscribeLink}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+      : {}),
+    // RFC 3834: machine-sent; well-behaved auto-responders stay quiet. The Microsoft header does the same for
+    // Exchange, which the member universities run.
+    'Auto-Submitted': 'auto-generated',
+    'X-Auto-Response-Suppress': 'All',
+    'Content-Language': language,
+  };
+}
+
+export function composeAnnouncementEmail(input: AnnouncementEmailInput): OutgoingMail {
+  const to = checkedAddress(input.to);
   const subject = announcementSubject(input.language, input.channelTitle, input.announcement);
-  const link = unsubscribeUrl(input.publicUrl, input.unsubscribeToken);
+  const link = input.unsubscribeToken === null ? null : unsubscribeUrl(input.publicUrl, input.unsubscribeToken);
   const content = {
     language: input.language,
     channelTitle: input.channelTitle,
-    title: input.announcement.title,
-    body: input.announcement.body,
-    importance: input.announcement.importance,
+    announcement: input.announcement,
     unsubscribeUrl: link,
   };
   return {
@@ -83,14 +133,52 @@ export function composeAnnouncementEmail(input: AnnouncementEmailInput): Outgoin
     text: renderAnnouncementText(content),
     html: renderAnnouncementHtml(content, subject),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
-    headers: {
-      'List-Unsubscribe': `<${link}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      // RFC 3834: machine-sent; well-behaved auto-responders stay quiet. The Microsoft header does the same for
-      // Exchange, which the member universities run.
-      'Auto-Submitted': 'auto-generated',
-      'X-Auto-Response-Suppress': 'All',
-      'Content-Language': input.language,
-    },
+    headers: bulkHeaders(input.language, link),
+  };
+}
+
+export interface AckReminderEmailInput {
+  deliveryId: bigint | string;
+  to: string;
+  from: string;
+  publicUrl: string;
+  /** The labels' language (the subscription's, or the account's). */
+  language: Language;
+  channelTitle: string;
+  /** Title and its language, in the version chosen for the reader. */
+  title: string;
+  contentLanguage: Language;
+  deadline: Date | null;
+  /** The announcement's URL. */
+  url: string;
+  unsubscribeToken: string | null;
+}
+
+/** `[<channel>] Påminnelse: bekreft at du har lest «<title>»`. */
+export function ackReminderSubject(language: Language, channelTitle: string, title: string): string {
+  return `[${headerSafe(channelTitle)}] ${headerSafe(STRINGS[language].reminder.subject(title))}`;
+}
+
+export function composeAckReminderEmail(input: AckReminderEmailInput): OutgoingMail {
+  const to = checkedAddress(input.to);
+  const subject = ackReminderSubject(input.language, input.channelTitle, input.title);
+  const link = input.unsubscribeToken === null ? null : unsubscribeUrl(input.publicUrl, input.unsubscribeToken);
+  const content = {
+    language: input.language,
+    channelTitle: input.channelTitle,
+    title: input.title,
+    contentLanguage: input.contentLanguage,
+    deadline: input.deadline,
+    url: input.url,
+    unsubscribeUrl: link,
+  };
+  return {
+    from: input.from,
+    to,
+    subject,
+    text: renderAckReminderText(content),
+    html: renderAckReminderHtml(content, subject),
+    messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
+    headers: bulkHeaders(input.language, link),
   };
 }

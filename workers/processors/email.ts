@@ -1,20 +1,35 @@
 /**
  * Sends a batch of e-mail deliveries. Each delivery in the job is handled on its own: claimed, re-checked, sent and
- * settled in the ledger, so one bad address never fails its neighbours. Safe to run twice and to run concurrently
+ * settled in the ledger, so one bad address never fails its neighbours. A delivery is of a kind: `announcement` (the
+ * announcement itself, in the subscription's language with pickVersion's fallback) or `ack_reminder` (a reminder to
+ * acknowledge it, see workers/processors/ack-reminders.ts); other kinds (corrections) are skipped with a reason until
+ * a processor sends them. Safe to run twice and to run concurrently
  * with itself: a delivery is only sent by the worker whose claim (pending → sending) succeeded.
  *
  * Only infrastructure failures (PostgreSQL or Redis unreachable) make the whole job throw; BullMQ then retries it,
  * and deliveries already settled are not sent again because their claims fail.
  */
 import type { Queue } from 'bullmq';
+import { type AnnouncementRecord, loadAnnouncementRecords } from '../../src/db/announcement-records.js';
 import type { Db } from '../../src/db/prisma.js';
+import {
+  bareAddressInAudienceSql,
+  bareAddressReadsChannelSql,
+  recipientAddressSql,
+  recipientUserIdSql,
+  userInAudienceSql,
+  userReadsChannelSql,
+} from '../../src/db/recipient-scope-sql.js';
+import { pickVersion } from '../../src/domain/announcement.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { EmailMode, Importance, Language } from '../../src/domain/types.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
-import { composeAnnouncementEmail } from '../../src/mail/compose.js';
+import { composeAckReminderEmail, composeAnnouncementEmail, emailAnnouncementOf } from '../../src/mail/compose.js';
 import { describeMailError, isPermanentMailError, type Mailer } from '../../src/mail/mailer.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+import { announcementView } from '../../src/services/views.js';
 
 export interface EmailProcessorDeps {
   db: Db;
@@ -46,6 +61,18 @@ export const SKIP_REASON = {
   digestMode: 'digest_mode',
   announcementNotPublished: 'announcement_not_published',
   noAddress: 'no_address',
+  /** The recipient is no longer in the announcement's audience (moved organisation, audience narrowed). */
+  audience: 'audience',
+  /** The recipient may no longer read the channel (left every member organisation, lost a role). */
+  noAccess: 'no_access',
+  /** A reminder to someone who acknowledged meanwhile. */
+  acknowledged: 'acknowledged',
+  /** A reminder for an announcement that no longer asks for acknowledgement. */
+  ackNotRequired: 'ack_not_required',
+  /** A reminder is for a person with an account; a bare address cannot acknowledge. */
+  notAUser: 'not_a_user',
+  /** A delivery kind this processor does not send (yet): corrections. */
+  unsupportedKind: 'unsupported_kind',
 } as const;
 
 /**
@@ -69,17 +96,25 @@ interface ClaimedDelivery {
   id: bigint;
   attempts: number;
   recipient: string;
+  kind: string;
+  announcementId: string;
   subscriptionId: bigint | null;
-  subscriptionEmail: string | null;
   emailMode: EmailMode | null;
-  language: Language | null;
+  subscriptionLanguage: Language | null;
+  /** The recipient's account (by its recipient key), null for a bare address or an erased account. */
+  isUserRecipient: boolean;
   userEmail: string | null;
-  isUserSubscription: boolean | null;
-  title: string;
-  body: string;
+  userLanguage: Language | null;
+  bareAddress: string | null;
   importance: Importance;
   announcementStatus: string;
+  ackRequired: boolean;
   channelTitle: string;
+  readsChannel: boolean;
+  inAudience: boolean;
+  /** An incident's follow-up to someone the incident was sent to: subscription modes do not hold it back. */
+  gotIncident: boolean;
+  acknowledged: boolean;
 }
 
 type Outcome =
@@ -102,18 +137,34 @@ export function parseEmailJob(data: unknown): bigint[] {
 }
 
 /** Why this delivery must not be sent now, or undefined when it may be. Same audience rule as the fan-out. */
-function skipReason(row: ClaimedDelivery): string | undefined {
+export function skipReason(row: ClaimedDelivery): string | undefined {
+  if (row.kind !== 'announcement' && row.kind !== 'ack_reminder') return SKIP_REASON.unsupportedKind;
   if (row.announcementStatus !== 'published') return SKIP_REASON.announcementNotPublished;
-  if (row.subscriptionId === null || row.emailMode === null) return SKIP_REASON.subscriptionRemoved;
-  if (row.emailMode === 'off') return SKIP_REASON.unsubscribed;
-  // Critical announcements go out whatever the mode; others only to immediate subscribers (digests carry the rest).
-  if (row.importance !== 'critical' && row.emailMode !== 'immediate') return SKIP_REASON.digestMode;
+  if (!row.readsChannel) return SKIP_REASON.noAccess;
+  if (!row.inAudience) return SKIP_REASON.audience;
+  if (row.kind === 'ack_reminder') {
+    // Reminders go to whoever was sent the announcement and has not acknowledged, subscribed or not any more: the
+    // publisher asked for their acknowledgement.
+    if (!row.isUserRecipient) return SKIP_REASON.notAUser;
+    if (!row.ackRequired) return SKIP_REASON.ackNotRequired;
+    if (row.acknowledged) return SKIP_REASON.acknowledged;
+  } else if (!row.gotIncident) {
+    if (row.subscriptionId === null || row.emailMode === null) return SKIP_REASON.subscriptionRemoved;
+    if (row.emailMode === 'off') return SKIP_REASON.unsubscribed;
+    // Critical announcements go out whatever the mode; others only to immediate subscribers (digests carry the rest).
+    if (row.importance !== 'critical' && row.emailMode !== 'immediate') return SKIP_REASON.digestMode;
+  }
   if (!addressOf(row)) return SKIP_REASON.noAddress;
   return undefined;
 }
 
 function addressOf(row: ClaimedDelivery): string | null {
-  return row.isUserSubscription ? row.userEmail : row.subscriptionEmail;
+  return row.isUserRecipient ? row.userEmail : row.bareAddress;
+}
+
+/** The labels' language: the subscription's, else the account's; for a bare address without one, the original's. */
+function languageOf(row: ClaimedDelivery): Language | null {
+  return row.subscriptionLanguage ?? row.userLanguage;
 }
 
 export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps): Promise<EmailJobResult> {
@@ -137,22 +188,39 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
   };
   if (claimed.length === 0) return result;
 
-  // Re-check just before sending: everything that could have changed since the fan-out is read now.
+  // Re-check just before sending: everything that could have changed since the fan-out is read now. The recipient
+  // is found by its key (src/domain/recipient.ts), not through the subscription, which may be gone.
+  const recipientUser = recipientUserIdSql(Prisma.sql`d.recipient`);
   const rows = await db.$queryRaw<ClaimedDelivery[]>`
-    SELECT d.id, d.attempts, d.recipient, d."subscriptionId",
-           s.email AS "subscriptionEmail", s."emailMode", s.language, (s."userId" IS NOT NULL) AS "isUserSubscription",
-           u.email AS "userEmail",
-           a.title, a.body, a.importance, a.status::text AS "announcementStatus",
-           c.title AS "channelTitle"
+    SELECT d.id, d.attempts, d.recipient, d.kind::text AS kind, d."announcementId"::text AS "announcementId",
+           d."subscriptionId", s."emailMode", s.language AS "subscriptionLanguage",
+           (d.recipient LIKE 'user:%') AS "isUserRecipient", u.email AS "userEmail", u.language AS "userLanguage",
+           ${recipientAddressSql(Prisma.sql`d.recipient`)} AS "bareAddress",
+           a.importance, a.status::text AS "announcementStatus", a."ackRequired",
+           c.title AS "channelTitle",
+           (CASE WHEN u.id IS NULL THEN ${bareAddressReadsChannelSql('c')} OR d.recipient LIKE 'user:%'
+                 ELSE ${userReadsChannelSql('u', 'c')} END) AS "readsChannel",
+           (CASE WHEN u.id IS NULL THEN ${bareAddressInAudienceSql('a')}
+                 ELSE ${userInAudienceSql('u', 'a', 'c')} END) AS "inAudience",
+           (a."resolvesId" IS NOT NULL AND EXISTS (
+              SELECT 1 FROM "Delivery" o
+               WHERE o."announcementId" = a."resolvesId" AND o.recipient = d.recipient AND o.medium = 'email'
+                 AND o.kind = 'announcement' AND o.status = 'sent')) AS "gotIncident",
+           EXISTS (SELECT 1 FROM "AnnouncementAcknowledgement" ack
+                    WHERE ack."announcementId" = a.id AND ack."userId" = u.id) AS acknowledged
       FROM "Delivery" d
       JOIN "Announcement" a ON a.id = d."announcementId"
       JOIN "Channel" c ON c.id = a."channelId"
       LEFT JOIN "Subscription" s ON s.id = d."subscriptionId"
-      LEFT JOIN "User" u ON u.id = s."userId"
+      LEFT JOIN "User" u ON u.id = ${recipientUser}
      WHERE d.id = ANY(${claimed.map((row) => String(row.id))}::bigint[])
      ORDER BY d.id`;
+  // One load of the batch's announcements (usually one), with their language versions and attachments.
+  const records = new Map(
+    (await loadAnnouncementRecords(db, [...new Set(rows.map((row) => row.announcementId))])).map((r) => [r.id, r]),
+  );
 
-  const settled = await Promise.allSettled(rows.map((row) => deliverOne(row, deps)));
+  const settled = await Promise.allSettled(rows.map((row) => deliverOne(row, records.get(row.announcementId), deps)));
 
   const retries = new Map<number, bigint[]>();
   let infrastructureError: unknown;
@@ -184,9 +252,14 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
 }
 
 /** Claim is held: re-check, send, settle. Rejects only when the ledger cannot be written. */
-async function deliverOne(row: ClaimedDelivery, deps: EmailProcessorDeps): Promise<Outcome> {
+async function deliverOne(
+  row: ClaimedDelivery,
+  record: AnnouncementRecord | undefined,
+  deps: EmailProcessorDeps,
+): Promise<Outcome> {
   const { db, logger } = deps;
-  const reason = skipReason(row);
+  // No record: the announcement was deleted after the claim (the row is about to go with it, by cascade).
+  const reason = record ? skipReason(row) : SKIP_REASON.announcementNotPublished;
   if (reason) {
     await db.$executeRaw`
       UPDATE "Delivery" SET status = 'skipped', "skipReason" = ${reason}, "updatedAt" = now()
@@ -195,19 +268,7 @@ async function deliverOne(row: ClaimedDelivery, deps: EmailProcessorDeps): Promi
   }
 
   try {
-    const message = composeAnnouncementEmail({
-      deliveryId: row.id,
-      to: addressOf(row)!,
-      from: deps.from,
-      publicUrl: deps.publicUrl,
-      language: row.language ?? 'nb',
-      channelTitle: row.channelTitle,
-      announcement: { title: row.title, body: row.body, importance: row.importance },
-      unsubscribeToken: signUnsubscribeToken(deps.unsubscribeKey, {
-        subscriptionId: row.subscriptionId!,
-        recipient: row.recipient,
-      }),
-    });
+    const message = composeMessage(row, record!, deps);
     await deps.mailer.send(message);
   } catch (error) {
     const description = describeMailError(error);
@@ -244,4 +305,35 @@ async function retryLater(row: ClaimedDelivery, description: string, deps: Email
        SET status = 'pending', "lastError" = ${description}, "nextAttemptAt" = now() + make_interval(secs => ${delaySeconds}::float8),
            "updatedAt" = now()
      WHERE id = ${row.id} AND status = 'sending'`;
+}
+
+/** The message of one delivery, by its kind, in the recipient's language (pickVersion's fallback for the content). */
+function composeMessage(row: ClaimedDelivery, record: AnnouncementRecord, deps: EmailProcessorDeps) {
+  const requested = languageOf(row);
+  const language = requested ?? record.versions[0]!.language;
+  const unsubscribeToken =
+    row.subscriptionId === null
+      ? null
+      : signUnsubscribeToken(deps.unsubscribeKey, { subscriptionId: row.subscriptionId, recipient: row.recipient });
+  const common = {
+    deliveryId: row.id,
+    to: addressOf(row)!,
+    from: deps.from,
+    publicUrl: deps.publicUrl,
+    language,
+    channelTitle: row.channelTitle,
+    unsubscribeToken,
+  };
+  if (row.kind === 'ack_reminder') {
+    const version = pickVersion(record.versions, requested);
+    return composeAckReminderEmail({
+      ...common,
+      title: version.title,
+      contentLanguage: version.language,
+      deadline: record.ackDeadline,
+      url: announcementView(record, { publicUrl: deps.publicUrl, language: requested }).url,
+    });
+  }
+  const view = announcementView(record, { publicUrl: deps.publicUrl, language: requested });
+  return composeAnnouncementEmail({ ...common, announcement: emailAnnouncementOf(view) });
 }

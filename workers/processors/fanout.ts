@@ -22,6 +22,7 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
 import {
   bareAddressInAudienceSql,
+  bareAddressReadsChannelSql,
   recipientAddressSql,
   recipientUserIdSql,
   userInAudienceSql,
@@ -96,7 +97,7 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
 
   // Who may receive it, for the recipient in scope as `u` (its account, NULL for a bare address) in a statement that
   // has the announcement as `a` and its channel as `c`.
-  const eligible = Prisma.sql`(CASE WHEN u.id IS NULL THEN ${bareAddressInAudienceSql('a')}
+  const eligible = Prisma.sql`(CASE WHEN u.id IS NULL THEN ${bareAddressReadsChannelSql('c')} AND ${bareAddressInAudienceSql('a')}
       ELSE u.email IS NOT NULL AND ${userReadsChannelSql('u', 'c')} AND ${userInAudienceSql('u', 'a', 'c')} END)`;
 
   let cursor = '0';
