@@ -2,15 +2,12 @@
  * The two category vocabularies every announcement carries in feeds — importance and type — with labels in the feed's
  * language. Terms are the stable machine values; labels are for people.
  */
+import { ANNOUNCEMENT_TYPES, type AnnouncementType } from '../domain/announcement.js';
 import type { Importance, Language } from '../domain/types.js';
 import { assertAbsoluteIri, type FeedCategory } from './model.js';
 
-/**
- * Announcement types of issue 4. Kept here until announcements carry a type in the domain model; then this list should
- * move to src/domain/types.ts and be imported from there.
- */
-export const ANNOUNCEMENT_TYPES = ['general', 'maintenance', 'release', 'incident'] as const;
-export type AnnouncementType = (typeof ANNOUNCEMENT_TYPES)[number];
+/** Re-exported for the feed modules' callers; the domain owns the list. */
+export { ANNOUNCEMENT_TYPES, type AnnouncementType };
 
 export const IMPORTANCE_LABELS: Readonly<Record<Importance, Readonly<Record<Language, string>>>> = {
   info: { nb: 'Informasjon', nn: 'Informasjon', en: 'Information' },

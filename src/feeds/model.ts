@@ -60,6 +60,11 @@ export interface FeedEntry {
   language?: Language | null;
   categories: readonly FeedCategory[];
   enclosures: readonly FeedEnclosure[];
+  /**
+   * When the entry leaves the feed (the announcement's expiresAt), if set. No format has a place for it, so renderers
+   * leave it out; it is part of the model so the validators (feedEtag) change when an expiry is set or moved.
+   */
+  expires?: Date | null;
 }
 
 /** A retracted entry, published as an RFC 6721 tombstone so readers that stored it can remove it. */

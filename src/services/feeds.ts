@@ -8,17 +8,28 @@
  * - a personal feed: the channels its owner is subscribed to and may read at this moment, with the owner's current
  *   role and organisation, so losing a role removes the channel at the next fetch.
  *
+ * Which announcements: those the feed's reader may see (canSeeAnnouncement in SQL: audience included — anonymous
+ * readers of a public feed get only the announcements for every organisation; a personal feed's owner those for
+ * their organisation too), published and not expired (expired ones stay in the channel archive, not in feeds).
+ *
+ * Language: a feed is in one language (`?lang=`, else the personal feed owner's preferred language, else bokmål);
+ * each entry is that language's version after pickVersion's fallback, and says so (xml:lang, JSON Feed `language`)
+ * when the fallback gave another.
+ *
  * Paging is keyset (publishedAt desc, id desc), the cursor the REST listing uses. A page covers published and
  * retracted announcements alike, so a page boundary is the same in every format: Atom shows the retracted ones as
  * RFC 6721 tombstones; RSS and JSON Feed, which cannot express them, leave them out.
  */
 import { type AnnouncementRecord, loadAnnouncementRecords } from '../db/announcement-records.js';
+import { audienceScopeSql, notExpiredSql } from '../db/announcement-scope-sql.js';
 import type { Db } from '../db/prisma.js';
-import { canReadChannel } from '../domain/access.js';
+import { channelReadScopeSql } from '../db/read-scope-sql.js';
+import { canReadChannel, channelReadScope } from '../domain/access.js';
+import { audienceScope } from '../domain/announcement.js';
 import { type AnnouncementCursor, decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { notFound } from '../domain/errors.js';
-import type { Importance, Language } from '../domain/types.js';
-import { IMPORTANCE_LABELS } from '../feeds/categories.js';
+import type { Actor, Language } from '../domain/types.js';
+import { announcementCategories } from '../feeds/categories.js';
 import type { FeedEntry, FeedModel, RetractedEntry } from '../feeds/model.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { feedTokenOwner } from './feed-tokens.js';
@@ -27,7 +38,7 @@ import { announcementView } from './views.js';
 /** Entries per feed document. Readers poll the first page; older entries are a `next` link away. */
 export const FEED_PAGE_SIZE = 50;
 
-/** Every feed is in bokmål for now: announcements have one language version until language versions arrive. */
+/** A feed's language when neither `?lang=` nor the personal feed's owner says another. */
 export const FEED_LANGUAGE: Language = 'nb';
 
 /** The service's name as feeds show it (title of the combined and personal feeds, author of the combined feed). */
@@ -43,16 +54,11 @@ export function isFeedFormat(value: string): value is FeedFormat {
 
 interface FeedRow {
   id: string;
-  title: string;
-  body: string;
-  importance: Importance;
   status: 'published' | 'retracted';
   publishedAt: Date;
   updatedAt: Date;
   /** Set when status is `retracted` (src/services/retract.ts). */
   retractedAt: Date | null;
-  authorName: string | null;
-  channelSlug: string;
 }
 
 /** What a feed covers and how it names itself; the path is the URL path without the extension. */
@@ -66,40 +72,79 @@ interface FeedSource {
   channelIds: string[];
   /** When the channels themselves last changed (title, description): an empty feed still has a date. */
   channelsUpdated: Date;
+  /** Who reads it: anonymous for public feeds, the owner for a personal feed (audience follows). */
+  reader: Actor;
+  language: Language;
 }
 
 export interface FeedRequest {
   format: FeedFormat;
   /** The `cursor` query parameter: the sort key of the previous page's last item. */
   cursor?: string;
+  /** The `lang` query parameter. */
+  language?: Language;
 }
 
-async function loadRows(db: Db, channelIds: string[], after: AnnouncementCursor | undefined): Promise<FeedRow[]> {
-  if (channelIds.length === 0) return [];
+/**
+ * What the reader may see in these channels, as SQL over `a` and `c`: channel read scope and audience, and either
+ * published and not expired at `now`, or retracted (a tombstone; retracted ones were published once, for this
+ * audience, so the reader saw it and should learn it is gone).
+ */
+function feedScopeSql(reader: Actor, channelIds: string[], now: Date): Prisma.Sql {
+  return Prisma.sql`a."channelId" = ANY(${channelIds}::uuid[])
+      AND ${channelReadScopeSql(channelReadScope(reader), 'c')}
+      AND ${audienceScopeSql(audienceScope(reader), 'a', 'c')}
+      AND a."publishedAt" IS NOT NULL
+      AND ((a.status = 'published' AND ${notExpiredSql('a', now)}) OR a.status = 'retracted')`;
+}
+
+async function loadRows(
+  db: Db,
+  source: FeedSource,
+  after: AnnouncementCursor | undefined,
+  now: Date,
+): Promise<FeedRow[]> {
+  if (source.channelIds.length === 0) return [];
   // The row comparison uses the (channelId, publishedAt DESC, id DESC) index, as the REST listing does.
   const afterCursor = after
     ? Prisma.sql`AND (a."publishedAt", a.id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)`
     : Prisma.empty;
   return db.$queryRaw<FeedRow[]>`
-    SELECT a.id, a.title, a.body, a.importance::text AS importance, a.status::text AS status, a."publishedAt",
-           a."updatedAt", a."retractedAt", u."displayName" AS "authorName", c.slug AS "channelSlug"
+    SELECT a.id, a.status::text AS status, a."publishedAt", a."updatedAt", a."retractedAt"
     FROM "Announcement" a
     JOIN "Channel" c ON c.id = a."channelId"
-    LEFT JOIN "User" u ON u.id = a."authorId"
-    WHERE a."channelId" = ANY(${channelIds}::uuid[])
-      AND a.status IN ('published', 'retracted') AND a."publishedAt" IS NOT NULL
+    WHERE ${feedScopeSql(source.reader, source.channelIds, now)}
       ${afterCursor}
     ORDER BY a."publishedAt" DESC, a.id DESC
     LIMIT ${FEED_PAGE_SIZE + 1}`;
+}
+
+/**
+ * When an announcement last left the feed by expiring (the latest expiresAt up to now): the feed changed then, though
+ * no row did, so Last-Modified must not stay before it (a reader asking If-Modified-Since would otherwise keep the
+ * expired entry).
+ */
+async function lastExpiry(db: Db, source: FeedSource, now: Date): Promise<Date | null> {
+  if (source.channelIds.length === 0) return null;
+  const [row] = await db.$queryRaw<{ at: Date | null }[]>`
+    SELECT max(a."expiresAt") AS at
+    FROM "Announcement" a
+    JOIN "Channel" c ON c.id = a."channelId"
+    WHERE a."channelId" = ANY(${source.channelIds}::uuid[])
+      AND ${channelReadScopeSql(channelReadScope(source.reader), 'c')}
+      AND ${audienceScopeSql(audienceScope(source.reader), 'a', 'c')}
+      AND a.status = 'published' AND a."expiresAt" <= ${now}::timestamptz`;
+  return row?.at ?? null;
 }
 
 function entryId(announcementId: string): string {
   return `urn:uuid:${announcementId}`;
 }
 
-function toEntry(record: AnnouncementRecord, publicUrl: string): FeedEntry {
-  // The view renders and sanitises the body once, the same HTML REST and live frames carry.
-  const view = announcementView(record, { publicUrl, language: FEED_LANGUAGE });
+function toEntry(record: AnnouncementRecord, publicUrl: string, language: Language, now: Date): FeedEntry {
+  // The view picks the language version and renders and sanitises the body once: the same HTML REST and live frames
+  // carry.
+  const view = announcementView(record, { publicUrl, language, now });
   return {
     id: entryId(record.id),
     title: view.title,
@@ -109,15 +154,22 @@ function toEntry(record: AnnouncementRecord, publicUrl: string): FeedEntry {
     published: record.publishedAt ?? record.createdAt,
     updated: record.updatedAt,
     authorName: record.authorName,
-    // Type categories follow when announcements carry a type; importance is known today.
-    categories: [
-      {
-        scheme: `${publicUrl}/feeds/categories/importance`,
-        term: record.importance,
-        label: IMPORTANCE_LABELS[record.importance][FEED_LANGUAGE],
-      },
-    ],
-    enclosures: [],
+    // The version's own language, which the renderers state only where it differs from the feed's.
+    language: view.language,
+    // Labels in the feed's language: they belong to the feed, not to the entry's version.
+    categories: announcementCategories({
+      importance: record.importance,
+      type: record.type,
+      language,
+      schemeBase: `${publicUrl}/feeds/categories/`,
+    }),
+    enclosures: view.attachments.map((attachment) => ({
+      url: attachment.url,
+      type: attachment.contentType,
+      length: attachment.size,
+      title: attachment.filename,
+    })),
+    expires: record.expiresAt,
   };
 }
 
@@ -132,11 +184,15 @@ async function buildModel(
   request: FeedRequest,
 ): Promise<FeedModel> {
   const after = request.cursor === undefined ? undefined : decodeAnnouncementCursor(request.cursor);
-  const rows = await loadRows(deps.db, source.channelIds, after);
+  const now = new Date();
+  const [rows, expired] = await Promise.all([loadRows(deps.db, source, after, now), lastExpiry(deps.db, source, now)]);
   const page = rows.slice(0, FEED_PAGE_SIZE);
   const last = page.at(-1);
-  const documentUrl = `${deps.publicUrl}${source.path}.${request.format}`;
-  const withCursor = (cursor: string) => `${documentUrl}?cursor=${encodeURIComponent(cursor)}`;
+  // A language asked for in the URL stays in every link of the document (self, first, next).
+  const documentUrl =
+    `${deps.publicUrl}${source.path}.${request.format}` + (request.language ? `?lang=${request.language}` : '');
+  const withCursor = (cursor: string) =>
+    `${documentUrl}${request.language ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`;
   const next =
     rows.length > FEED_PAGE_SIZE && last
       ? withCursor(encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id }))
@@ -146,9 +202,9 @@ async function buildModel(
     deps.db,
     page.filter((row) => row.status === 'published').map((row) => row.id),
   );
-  const entries = records.map((record) => toEntry(record, deps.publicUrl));
+  const entries = records.map((record) => toEntry(record, deps.publicUrl, source.language, now));
   const retracted = page.filter((row) => row.status === 'retracted').map(toTombstone);
-  let updated = source.channelsUpdated.getTime();
+  let updated = Math.max(source.channelsUpdated.getTime(), expired?.getTime() ?? 0);
   for (const row of page) updated = Math.max(updated, row.updatedAt.getTime());
 
   return {
@@ -157,7 +213,7 @@ async function buildModel(
     alternateUrl: source.alternateUrl,
     title: source.title,
     description: source.description,
-    language: FEED_LANGUAGE,
+    language: source.language,
     updated: new Date(updated),
     author: { name: source.authorName, url: deps.publicUrl },
     entries,
@@ -196,6 +252,8 @@ export async function publicChannelFeed(
       authorName: channel.title,
       channelIds: [channel.id],
       channelsUpdated: channel.updatedAt,
+      reader: { kind: 'anonymous' },
+      language: request.language ?? FEED_LANGUAGE,
     },
     request,
   );
@@ -221,6 +279,8 @@ export async function combinedPublicFeed(
       authorName: SERVICE_NAME,
       channelIds: channels.map((channel) => channel.id),
       channelsUpdated: latest(channels.map((channel) => channel.updatedAt)),
+      reader: { kind: 'anonymous' },
+      language: request.language ?? FEED_LANGUAGE,
     },
     request,
   );
@@ -237,6 +297,10 @@ export async function personalFeed(
 ): Promise<FeedModel> {
   const owner = await feedTokenOwner(deps.db, secret);
   if (!owner) throw notFound('Feed');
+  const ownerLanguage = await deps.db.user.findUnique({
+    where: { id: owner.actor.userId },
+    select: { language: true },
+  });
   const subscriptions = await deps.db.subscription.findMany({
     where: { userId: owner.actor.userId },
     select: {
@@ -266,6 +330,8 @@ export async function personalFeed(
       authorName: SERVICE_NAME,
       channelIds: readable.map((channel) => channel.id),
       channelsUpdated: latest(readable.map((channel) => channel.updatedAt)),
+      reader: owner.actor,
+      language: request.language ?? ownerLanguage?.language ?? FEED_LANGUAGE,
     },
     request,
   );

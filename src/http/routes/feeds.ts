@@ -7,6 +7,7 @@
  * - `GET /feeds/me/:secret.(rss|atom|json)` — a personal feed (src/services/feed-tokens.ts); 404 for an unknown or
  *   revoked secret.
  *
+ * `?lang=nb|nn|en` chooses the feed's language (a bad value answers 400); see src/services/feeds.ts for the fallback.
  * Every response carries ETag and Last-Modified computed from the model, so a conditional GET is answered 304 before
  * anything is rendered. Credentials sent with a request are ignored: a feed is the same for everyone who has its URL.
  * Left out of the OpenAPI document (they are not JSON API operations); tests/http/authorisation-matrix.test.ts lists
@@ -19,6 +20,7 @@ import { Type } from 'typebox';
 import type { Db } from '../../db/prisma.js';
 import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
 import { notFound } from '../../domain/errors.js';
+import { LANGUAGES, type Language } from '../../domain/types.js';
 import {
   FEED_CONTENT_TYPES,
   type FeedModel,
@@ -53,7 +55,14 @@ const FeedQuery = Type.Object({
   cursor: Type.Optional(
     Type.String({ minLength: 1, maxLength: MAX_CURSOR_LENGTH, description: 'The `next` link of the previous page' }),
   ),
+  lang: Type.Optional(
+    Type.Enum([...LANGUAGES], {
+      description: "The feed's language (else the personal feed owner's, else nb); entries fall back as the API does",
+    }),
+  ),
 });
+
+type FeedQueryString = { cursor?: string; lang?: Language };
 
 const FileParams = Type.Object({ file: Type.String({ minLength: 1, maxLength: 200 }) });
 
@@ -100,33 +109,45 @@ export async function feedRoutes(app: FastifyInstance, options: FeedRoutesOption
   const deps = { db: options.db, publicUrl: options.publicUrl };
   const routeSchema = { hide: true, querystring: FeedQuery } as const;
 
-  app.get<{ Params: { file: string }; Querystring: { cursor?: string } }>(
+  app.get<{ Params: { file: string }; Querystring: FeedQueryString }>(
     '/feeds/channels/:file',
     { config: { policy: POLICY.public }, schema: { ...routeSchema, params: FileParams } },
     async (request, reply) => {
       const { name, format } = parseFile(request.params.file, 'Channel');
-      const model = await publicChannelFeed(deps, name, { format, cursor: request.query.cursor });
+      const model = await publicChannelFeed(deps, name, {
+        format,
+        cursor: request.query.cursor,
+        language: request.query.lang,
+      });
       return sendFeed(request, reply, model, format, PUBLIC_CACHE_CONTROL);
     },
   );
 
   for (const format of FEED_FORMATS) {
-    app.get<{ Querystring: { cursor?: string } }>(
+    app.get<{ Querystring: FeedQueryString }>(
       `/feeds/public.${format}`,
       { config: { policy: POLICY.public }, schema: routeSchema },
       async (request, reply) => {
-        const model = await combinedPublicFeed(deps, { format, cursor: request.query.cursor });
+        const model = await combinedPublicFeed(deps, {
+          format,
+          cursor: request.query.cursor,
+          language: request.query.lang,
+        });
         return sendFeed(request, reply, model, format, PUBLIC_CACHE_CONTROL);
       },
     );
   }
 
-  app.get<{ Params: { file: string }; Querystring: { cursor?: string } }>(
+  app.get<{ Params: { file: string }; Querystring: FeedQueryString }>(
     '/feeds/me/:file',
     { config: { policy: POLICY.public }, schema: { ...routeSchema, params: FileParams } },
     async (request, reply) => {
       const { name, format } = parseFile(request.params.file, 'Feed');
-      const model = await personalFeed(deps, name, { format, cursor: request.query.cursor });
+      const model = await personalFeed(deps, name, {
+        format,
+        cursor: request.query.cursor,
+        language: request.query.lang,
+      });
       // The URL is the credential: keep it out of other sites' Referer headers and out of search engines.
       reply.header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
       return sendFeed(request, reply, model, format, PERSONAL_CACHE_CONTROL);
