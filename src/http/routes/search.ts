@@ -4,6 +4,7 @@ import type { Db } from '../../db/prisma.js';
 import { listDirectory } from '../../services/directory.js';
 import { searchAnnouncements } from '../../services/search.js';
 import { POLICY } from '../policy.js';
+import { READER_LANGUAGE_DESCRIPTION, readerLanguage } from '../reader-language.js';
 import { BEARER_OPTIONAL, errorResponses } from '../schemas/common.js';
 import { DirectoryPage, DirectoryQuery, SearchPage, SearchQuery } from '../schemas/search.js';
 
@@ -21,15 +22,21 @@ export const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = asyn
         tags: ['announcements'],
         summary: 'Search announcements',
         description:
-          'Full-text search over the published announcements the caller may read (the channels GET /channels lists), ' +
-          'best match first; a title match ranks above a body match. Snippets are plain-text segments. A search ' +
-          'answers at most 200 hits over all its pages. A blank or overlong `q` answers 400.',
+          'Full-text search over the published announcements the caller may see (in the channels GET /channels ' +
+          'lists, and for every organisation or the caller’s; expired ones too: search is the archive), in every ' +
+          'language version, best match first; a title match ranks above a body match. `type` narrows to one type. ' +
+          'Snippets are plain-text segments. A search answers at most 200 hits over all its pages. A blank or ' +
+          `overlong \`q\` answers 400. ${READER_LANGUAGE_DESCRIPTION}`,
         security: BEARER_OPTIONAL,
         querystring: SearchQuery,
         response: { 200: SearchPage, ...errorResponses(400) },
       },
     },
-    async (request) => searchAnnouncements({ db, publicUrl }, request.actor, request.query),
+    async (request) =>
+      searchAnnouncements({ db, publicUrl }, request.actor, {
+        ...request.query,
+        readerLanguage: readerLanguage(request),
+      }),
   );
 
   app.get(

@@ -1,8 +1,10 @@
 /** Schemas of GET /api/v1/search and GET /api/v1/directory. */
 import { Type } from 'typebox';
+import { ANNOUNCEMENT_TYPES } from '../../domain/announcement.js';
 import { CHANNEL_VISIBILITIES, IMPORTANCES } from '../../domain/types.js';
 import { MAX_DIRECTORY_QUERY_LENGTH } from '../../services/directory.js';
 import { MAX_SEARCH_QUERY_LENGTH, SEARCH_RESULT_CAP } from '../../services/search.js';
+import { AnnouncementTypeSchema, LangQueryParam, LanguageSchema } from './announcements.js';
 import { DateTime, Page, PageCursor, PageLimit, Slug, Uuid } from './common.js';
 
 export const SearchQuery = Type.Object(
@@ -15,6 +17,8 @@ export const SearchQuery = Type.Object(
         'Matched in Norwegian and English, ignoring case, inflection and accents (ø, æ, å may be typed as o, ae, a).',
       examples: ['vedlikehold "felles lønn"'],
     }),
+    type: Type.Optional(Type.Enum([...ANNOUNCEMENT_TYPES], { description: 'Only announcements of this type' })),
+    lang: LangQueryParam,
     limit: PageLimit,
     cursor: Type.Optional(PageCursor),
   },
@@ -33,13 +37,20 @@ export const SearchHit = Type.Object(
   {
     id: Uuid,
     channel: Type.Object({ slug: Slug, title: Type.String() }, { additionalProperties: false }),
+    language: LanguageSchema('The language of title and summary (the reader’s, after the fallback)'),
     title: Type.String({ description: 'Plain text' }),
+    summary: Type.Union([Type.String(), Type.Null()], { description: 'Plain text' }),
     importance: Type.Enum([...IMPORTANCES]),
+    type: AnnouncementTypeSchema,
     publishedAt: DateTime,
+    expired: Type.Boolean({ description: 'Past its expiry: search covers the archive' }),
     url: Type.String({ description: 'The announcement in the API' }),
     snippet: Type.Array(SnippetSegment, {
       description: 'An extract of the body around the matches, in segments; empty when only the title matched',
     }),
+    snippetLanguage: LanguageSchema(
+      'The version the snippet is from: `language` when that version matched, else a version that did',
+    ),
     rank: Type.Number({ description: 'Relevance, higher is better; comparable only within one search' }),
   },
   { additionalProperties: false, title: 'SearchHit' },
@@ -47,7 +58,8 @@ export const SearchHit = Type.Object(
 
 export const SearchPage = Page(
   SearchHit,
-  `Published announcements the caller may read, best match first; at most ${SEARCH_RESULT_CAP} over all pages`,
+  `Published announcements the caller may see (expired ones too), best match first; at most ${SEARCH_RESULT_CAP} ` +
+    'over all pages',
 );
 
 export const DirectoryQuery = Type.Object(
