@@ -1,14 +1,17 @@
 /**
  * The channel directory: the channels a person may see (the same rule as GET /channels), each with its description,
  * how many owners and publishers it has (role titles and counts, never names), its subscriber count and its latest
- * published announcement. One SQL statement per page, however many channels are on it.
+ * announcement that person may see (published, in their audience, not expired), titled in their language. One SQL
+ * statement per page, however many channels are on it.
  */
+import { visibleAnnouncementSql } from '../db/announcement-scope-sql.js';
 import type { Db } from '../db/prisma.js';
 import { channelReadScopeSql } from '../db/read-scope-sql.js';
 import { channelReadScope } from '../domain/access.js';
+import { languagePreference } from '../domain/announcement.js';
 import { decodeDirectoryCursor, encodeDirectoryCursor } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
-import type { Actor, ChannelVisibility } from '../domain/types.js';
+import type { Actor, ChannelVisibility, Language } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Page, PageRequest } from './channels.js';
 
@@ -24,11 +27,13 @@ export interface DirectoryEntry {
   roles: { owners: number; publishers: number };
   /** Signed-in subscribers plus confirmed e-mail subscribers. */
   subscriberCount: number;
-  latestAnnouncement: { id: string; title: string; publishedAt: string } | null;
+  latestAnnouncement: { id: string; language: Language; title: string; publishedAt: string } | null;
 }
 
 export interface DirectoryRequest extends PageRequest {
   q?: string;
+  /** The reader's language (null: the original). */
+  readerLanguage?: Language | null;
 }
 
 interface DirectoryRow {
@@ -40,6 +45,7 @@ interface DirectoryRow {
   publishers: number;
   subscribers: number;
   latestId: string | null;
+  latestLanguage: Language | null;
   latestTitle: string | null;
   latestPublishedAt: Date | null;
 }
@@ -75,6 +81,10 @@ export async function listDirectory(
                    OR unaccent(c.description) ILIKE unaccent(${`%${escapeLike(q)}%`}))`
     : Prisma.empty;
   const afterCursor = after ? Prisma.sql`AND (c.title, c.slug) > (${after.title}, ${after.slug})` : Prisma.empty;
+  const now = new Date();
+  // pickVersion in SQL: the first of the preferred languages among the original and its translations, else the
+  // original (array_position of a language not preferred is NULL, which sorts last).
+  const preferred = request.readerLanguage ? languagePreference(request.readerLanguage) : [];
 
   // Counts as correlated subqueries and the latest announcement as a LATERAL join: each is evaluated for the page's
   // channels only (after LIMIT), so the statement's cost follows the page size, not the number of channels.
@@ -84,7 +94,8 @@ export async function listDirectory(
            (SELECT count(*)::int FROM "ChannelRole" r WHERE r."channelId" = page.id AND r.role = 'publisher') AS publishers,
            (SELECT count(*)::int FROM "Subscription" s
              WHERE s."channelId" = page.id AND (s."userId" IS NOT NULL OR s."confirmedAt" IS NOT NULL)) AS subscribers,
-           latest.id AS "latestId", latest.title AS "latestTitle", latest."publishedAt" AS "latestPublishedAt"
+           latest.id AS "latestId", version.language AS "latestLanguage", version.title AS "latestTitle",
+           latest."publishedAt" AS "latestPublishedAt"
     FROM (
       SELECT c.id, c.slug, c.title, c.description, c.visibility::text AS visibility
       FROM "Channel" c
@@ -93,12 +104,24 @@ export async function listDirectory(
       LIMIT ${request.limit + 1}
     ) page
     LEFT JOIN LATERAL (
-      SELECT a.id, a.title, a."publishedAt" FROM "Announcement" a
-      WHERE a."channelId" = page.id AND a.status = 'published' AND a."publishedAt" IS NOT NULL
+      SELECT a.id, a.language, a.title, a."publishedAt" FROM "Announcement" a
+      WHERE a."channelId" = page.id
+        AND ${visibleAnnouncementSql(actor, 'a', 'page', { now, includeExpired: false })}
         AND a."publishedAt" <= now()
       ORDER BY a."publishedAt" DESC, a.id DESC
       LIMIT 1
     ) latest ON TRUE
+    LEFT JOIN LATERAL (
+      SELECT versions.language::text AS language, versions.title
+      FROM (
+        SELECT latest.language, latest.title, TRUE AS original
+        UNION ALL
+        SELECT t.language, t.title, FALSE FROM "AnnouncementTranslation" t
+        WHERE t."announcementId" = latest.id AND t.language <> latest.language
+      ) versions
+      ORDER BY array_position(${preferred}::text[], versions.language::text), versions.original DESC
+      LIMIT 1
+    ) version ON latest.id IS NOT NULL
     ORDER BY page.title, page.slug`;
 
   const items = rows.slice(0, request.limit);
@@ -112,8 +135,16 @@ export async function listDirectory(
       roles: { owners: row.owners, publishers: row.publishers },
       subscriberCount: row.subscribers,
       latestAnnouncement:
-        row.latestId !== null && row.latestTitle !== null && row.latestPublishedAt !== null
-          ? { id: row.latestId, title: row.latestTitle, publishedAt: row.latestPublishedAt.toISOString() }
+        row.latestId !== null &&
+        row.latestLanguage !== null &&
+        row.latestTitle !== null &&
+        row.latestPublishedAt !== null
+          ? {
+              id: row.latestId,
+              language: row.latestLanguage,
+              title: row.latestTitle,
+              publishedAt: row.latestPublishedAt.toISOString(),
+            }
           : null,
     })),
     nextCursor:

@@ -96,6 +96,7 @@ describe('what the directory shows', () => {
       subscriberCount: 3,
       latestAnnouncement: {
         id: newestPublished.id,
+        language: 'nb',
         title: 'Nyeste',
         publishedAt: newestPublished.publishedAt.toISOString(),
       },

@@ -48,12 +48,14 @@ export const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = asyn
         summary: 'Channel directory',
         description:
           'The channels the caller may read, by title, with their description, how many owners and publishers ' +
-          'they have, subscriber count and latest published announcement; `q` filters by title or description.',
+          'they have, subscriber count and latest announcement the caller may see (for them, not expired; its ' +
+          'title in the reader’s language as for announcements); `q` filters by title or description.',
         security: BEARER_OPTIONAL,
         querystring: DirectoryQuery,
         response: { 200: DirectoryPage, ...errorResponses(400) },
       },
     },
-    async (request) => listDirectory({ db }, request.actor, request.query),
+    async (request) =>
+      listDirectory({ db }, request.actor, { ...request.query, readerLanguage: readerLanguage(request) }),
   );
 };

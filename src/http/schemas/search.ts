@@ -71,6 +71,7 @@ export const DirectoryQuery = Type.Object(
         description: 'Only channels whose title or description contains this (ignoring case and accents)',
       }),
     ),
+    lang: LangQueryParam,
     limit: PageLimit,
     cursor: Type.Optional(PageCursor),
   },
@@ -91,10 +92,21 @@ export const DirectoryEntry = Type.Object(
       { additionalProperties: false, description: 'Role titles with the number of holders; never names' },
     ),
     subscriberCount: Type.Integer({ minimum: 0 }),
-    latestAnnouncement: Type.Union([
-      Type.Object({ id: Uuid, title: Type.String(), publishedAt: DateTime }, { additionalProperties: false }),
-      Type.Null(),
-    ]),
+    latestAnnouncement: Type.Union(
+      [
+        Type.Object(
+          {
+            id: Uuid,
+            language: LanguageSchema('The language of the title'),
+            title: Type.String({ description: 'Plain text, in the reader’s language after the fallback' }),
+            publishedAt: DateTime,
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
+      { description: 'The newest announcement the caller may see (for them, not expired); null when there is none' },
+    ),
   },
   { additionalProperties: false, title: 'DirectoryEntry' },
 );
