@@ -20,6 +20,7 @@ import { canKeepReadingState } from '../domain/access.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, Language } from '../domain/types.js';
+import { withAcknowledgementState } from './acknowledgements.js';
 import { loadAnnouncementToRead } from './announcement-access.js';
 import {
   type ChannelListingRequest,
@@ -222,7 +223,9 @@ export async function readAnnouncement(
   const view = await getAnnouncement(deps, actor, id, language);
   await recordView(deps, actor, view.id);
   const [withStats] = await withReadingStats(deps.db, [view]);
-  return withStats ?? view;
+  // `acknowledged` for a signed-in caller when it asks for acknowledgement (src/services/acknowledgements.ts).
+  const [withAcknowledgement] = await withAcknowledgementState(deps.db, actor, [withStats ?? view]);
+  return withAcknowledgement ?? withStats ?? view;
 }
 
 /** A channel's feed page (listChannelAnnouncements) with each announcement's rating and views. */

@@ -105,6 +105,13 @@ export const Announcement = Type.Object(
         description: 'How many distinct signed-in readers have opened it (never who). Present as for rating',
       }),
     ),
+    acknowledged: Type.Optional(
+      Type.Boolean({
+        description:
+          'Whether the caller has acknowledged it (POST /announcements/{id}/acknowledgement). Present when it asks ' +
+          'for acknowledgement and the caller is signed in, in GET /announcements/{id}',
+      }),
+    ),
     pinned: Type.Optional(
       Type.Boolean({
         description:
