@@ -145,6 +145,36 @@ describe('structure', () => {
     expect(lexemes).toEqual({ nb: "'okonomi':1", en: "'cafe':1 'upgrad':2" });
   });
 
+  // Prisma names indexes after their columns; a hand-written index under another name or on other columns would make
+  // `prisma migrate diff` report drift, and a missing one would leave the scheduler's sweep or the counts unindexed.
+  it("has the b-tree indexes the schema declares for the announcement tables, under Prisma's names", async () => {
+    const indexes = await db.$queryRaw<{ indexname: string; indexdef: string }[]>`
+      SELECT indexname, indexdef FROM pg_indexes
+       WHERE schemaname = current_schema() AND indexdef LIKE '%USING btree%'
+         AND tablename IN ('Announcement', 'AnnouncementTranslation', 'AnnouncementRevision',
+                           'AnnouncementAcknowledgement', 'Attachment', 'Delivery')
+       ORDER BY indexname`;
+    const columns = (definition: string) => /USING btree \((.*)\)$/.exec(definition)?.[1];
+    expect(Object.fromEntries(indexes.map((i) => [i.indexname, columns(i.indexdef)]))).toEqual({
+      Announcement_channelId_publishedAt_id_idx: '"channelId", "publishedAt" DESC, id DESC',
+      Announcement_pkey: 'id',
+      Announcement_resolvesId_key: '"resolvesId"',
+      Announcement_status_publishAt_idx: 'status, "publishAt"',
+      AnnouncementAcknowledgement_announcementId_acknowledgedAt_idx: '"announcementId", "acknowledgedAt"',
+      AnnouncementAcknowledgement_pkey: '"announcementId", "userId"',
+      AnnouncementAcknowledgement_userId_idx: '"userId"',
+      AnnouncementRevision_announcementId_revision_key: '"announcementId", revision',
+      AnnouncementRevision_pkey: 'id',
+      AnnouncementTranslation_pkey: '"announcementId", language',
+      Attachment_announcementId_createdAt_idx: '"announcementId", "createdAt"',
+      Attachment_pkey: 'id',
+      Delivery_announcementId_recipient_medium_kind_revision_key: '"announcementId", recipient, medium, kind, revision',
+      Delivery_pkey: 'id',
+      Delivery_status_nextAttemptAt_idx: 'status, "nextAttemptAt"',
+      Delivery_subscriptionId_idx: '"subscriptionId"',
+    });
+  });
+
   it('indexes every language version for search the same way as the announcement itself', async () => {
     const indexes = await db.$queryRaw<{ indexname: string; indexdef: string }[]>`
       SELECT indexname, indexdef FROM pg_indexes
