@@ -4,13 +4,10 @@
  * e-mail at an in-process SMTP server (with the headers the issue asks for) and as an event on a WebSocket connected
  * to the API. Then SIGTERM drains both processes within the shutdown deadline, with exit code 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/paths.js';
 import { liveRedisChannel } from '../../src/realtime/protocol.js';
+import { type Child, describeChild, startProcess, waitForLog } from '../helpers/child-process.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, tokenFor } from '../helpers/factories.js';
 import { LiveClient } from '../helpers/live-client.js';
@@ -20,61 +17,6 @@ import { waitFor } from '../helpers/wait.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 const MAIL_FROM = 'BOTT Meldingskanal <meldingskanal@example.org>';
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  /** Parsed JSON log lines (pino), in order. */
-  logs: Record<string, unknown>[];
-  /** Everything else it printed (stderr, non-JSON stdout), for the failure message. */
-  other: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/**
- * Starts `node --import tsx src/main.ts` with exactly the given settings (plus PATH/HOME so node and tsx run): the
- * child sees no variable of this test process, so nothing leaks in by accident.
- */
-function startProcess(name: string, settings: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  const other: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      other.push(line);
-    }
-  });
-  createInterface({ input: child.stderr! }).on('line', (line) => other.push(line));
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
-  return { name, process: child, logs, other, exited };
-}
-
-function describeChild(child: Child): string {
-  const tail = [...child.logs.map((l) => JSON.stringify(l)), ...child.other].slice(-30).join('\n');
-  return `${child.name} (exit ${child.process.exitCode ?? 'not yet'}):\n${tail}`;
-}
-
-/** Waits for a log line of `child`, failing at once with its output if the process dies first. */
-async function waitForLog(child: Child, match: (line: Record<string, unknown>) => boolean, what: string) {
-  return waitFor(
-    () => {
-      if (child.process.exitCode !== null) throw new Error(`${child.name} exited early.\n${describeChild(child)}`);
-      return child.logs.find(match);
-    },
-    { what: `${child.name}: ${what}`, timeoutMs: 30_000 },
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\n${describeChild(child)}`);
-  });
-}
 
 let ctx: TestContext;
 let smtp: TestSmtpServer;

@@ -36,7 +36,15 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+export interface SmtpServerOptions {
+  /**
+   * Called as each message is accepted, before the client gets its 250 reply, with the number accepted so far (a
+   * fault test kills the sender at an exact point of a run).
+   */
+  onMessage?: (mail: ReceivedMail, count: number) => void;
+}
+
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   const refusals: { address: string; code: number }[] = [];
   const rules = new Map<string, { code: number; remaining: number }>();
@@ -71,7 +79,9 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         };
         simpleParser(raw)
           .then((parsed) => {
-            messages.push({ envelope, raw, parsed, headerLines: headerLinesOf(raw) });
+            const mail = { envelope, raw, parsed, headerLines: headerLinesOf(raw) };
+            messages.push(mail);
+            options.onMessage?.(mail, messages.length);
             callback();
           })
           .catch((error: Error) => callback(error));
@@ -85,6 +95,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       server.off('error', reject);
       resolve();
     });
+  });
+  // A client that vanishes mid-session (a killed worker: the fault tests) resets its connection; smtp-server reports
+  // that as an 'error' event, which would otherwise be thrown as uncaught. Keep listening; nothing was accepted.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') throw error;
   });
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('SMTP server has no port');
