@@ -56,6 +56,8 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   AnnouncementRevision: Object.values(Prisma.AnnouncementRevisionScalarFieldEnum),
   AnnouncementAcknowledgement: Object.values(Prisma.AnnouncementAcknowledgementScalarFieldEnum),
   Attachment: Object.values(Prisma.AttachmentScalarFieldEnum),
+  PushSubscription: Object.values(Prisma.PushSubscriptionScalarFieldEnum),
+  Webhook: Object.values(Prisma.WebhookScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -583,6 +585,106 @@ describe('create, read, update and delete with every field', () => {
     expect(await db.attachment.findUnique({ where: { id: data.id } })).toBeNull();
   });
 
+  it('PushSubscription (one row per browser endpoint)', async () => {
+    const [user, other] = await Promise.all([makeUser(), makeUser()]);
+    const data = {
+      id: randomUUID(),
+      userId: user.id,
+      endpoint: `https://fcm.googleapis.com/fcm/send/${unique('endpoint')}`,
+      p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+      auth: 'tBHItJI5svbpez7KI4CCXg',
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0 — «test»',
+      expiresAt: T3,
+      createdAt: T1,
+      lastSeenAt: T2,
+      lastSuccessAt: T2,
+    };
+    expectEveryField('PushSubscription', data);
+    expect(await db.pushSubscription.create({ data })).toEqual(data);
+    await expectUniqueViolation(
+      db.pushSubscription.create({ data: { ...data, id: randomUUID(), userId: other.id } }),
+      'PushSubscription_endpoint_key',
+    );
+    const read = await db.pushSubscription.findUniqueOrThrow({
+      where: { endpoint: data.endpoint },
+      include: { user: true },
+    });
+    expect(read.user.id).toBe(user.id);
+    expect(
+      await db.user.findUniqueOrThrow({ where: { id: user.id }, include: { pushSubscriptions: true } }),
+    ).toMatchObject({ pushSubscriptions: [data] });
+
+    const changes = {
+      userId: other.id,
+      endpoint: `https://updates.push.services.mozilla.com/wpush/v2/${unique('endpoint')}`,
+      p256dh: 'p',
+      auth: 'a',
+      userAgent: null,
+      expiresAt: null,
+      createdAt: T2,
+      lastSeenAt: T3,
+      lastSuccessAt: null,
+    };
+    await db.pushSubscription.update({ where: { id: data.id }, data: changes });
+    expect(await db.pushSubscription.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+
+    await db.pushSubscription.delete({ where: { id: data.id } });
+    expect(await db.pushSubscription.findUnique({ where: { id: data.id } })).toBeNull();
+  });
+
+  it('Webhook', async () => {
+    const [channel, otherChannel, creator] = await Promise.all([makeChannel(), makeChannel(), makeUser()]);
+    const data = {
+      id: randomUUID(),
+      channelId: channel.id,
+      url: 'https://hooks.slack.com/services/T000/B000/XXXX?q=æøå',
+      format: $Enums.WebhookFormat.slack,
+      description: 'Driftskanal — «#drift»',
+      secret: `whsec_${'s'.repeat(32)}`,
+      enabled: false,
+      consecutiveFailures: 2_147_483_647,
+      disabledAt: T3,
+      lastError: 'HTTP 410 Gone',
+      lastSuccessAt: T2,
+      createdById: creator.id,
+      createdAt: T1,
+      updatedAt: T1,
+    };
+    expectEveryField('Webhook', data);
+    expect(await db.webhook.create({ data })).toEqual(data);
+    const read = await db.webhook.findUniqueOrThrow({
+      where: { id: data.id },
+      include: { channel: true, createdBy: true },
+    });
+    expect([read.channel.id, read.createdBy?.id]).toEqual([channel.id, creator.id]);
+    // Several webhooks per channel, even to the same URL.
+    await db.webhook.create({ data: { ...data, id: randomUUID() } });
+
+    const changes = {
+      channelId: otherChannel.id,
+      url: 'https://example.no/hook',
+      format: 'teams' as const,
+      description: '',
+      secret: 'whsec_other',
+      enabled: true,
+      consecutiveFailures: 0,
+      disabledAt: null,
+      lastError: null,
+      lastSuccessAt: null,
+      createdById: null,
+      createdAt: T2,
+      updatedAt: T3,
+    };
+    await db.webhook.update({ where: { id: data.id }, data: changes });
+    expect(await db.webhook.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+    await expect(db.webhook.update({ where: { id: data.id }, data: { consecutiveFailures: -1 } })).rejects.toThrow(
+      /Webhook_failures_check/,
+    );
+
+    await db.webhook.delete({ where: { id: data.id } });
+    expect(await db.webhook.findUnique({ where: { id: data.id } })).toBeNull();
+  });
+
   it('Subscription (for a user, then for a bare e-mail address)', async () => {
     const [channel, user] = await Promise.all([makeChannel(), makeUser()]);
     const data = {
@@ -592,6 +694,7 @@ describe('create, read, update and delete with every field', () => {
       emailMode: $Enums.EmailMode.weekly,
       language: $Enums.Language.en,
       confirmedAt: T2,
+      push: true,
       createdAt: T1,
       updatedAt: T1,
     };
@@ -610,6 +713,7 @@ describe('create, read, update and delete with every field', () => {
       emailMode: 'off' as const,
       language: 'nn' as const,
       confirmedAt: null,
+      push: false,
       createdAt: T2,
       updatedAt: T3,
     };
@@ -1044,7 +1148,13 @@ describe('defaults come from the database as the schema declares', () => {
       ackRemindersAt: null,
     });
     const subscriptionRow = await db.subscription.findUniqueOrThrow({ where: { id: subscription!.id } });
-    expect(subscriptionRow).toMatchObject({ email: null, emailMode: 'immediate', language: 'nb', confirmedAt: null });
+    expect(subscriptionRow).toMatchObject({
+      email: null,
+      emailMode: 'immediate',
+      language: 'nb',
+      confirmedAt: null,
+      push: false,
+    });
     const event = await db.outboxEvent.findUniqueOrThrow({ where: { id: events[0]!.id } });
     expect(event).toMatchObject({ relayedAt: null, attempts: 0 });
     expect(events[1]!.id).toBeGreaterThan(events[0]!.id);
@@ -1121,6 +1231,32 @@ describe('defaults come from the database as the schema declares', () => {
     const attachment = await db.attachment.findUniqueOrThrow({ where: { id: attachmentId } });
     expect(attachment).toMatchObject({ data: null, uploaderId: null });
     expect(attachment.createdAt.getTime()).toBeGreaterThan(before);
+  });
+
+  it('fills the defaults of push subscriptions and webhooks', async () => {
+    const before = Date.now() - 5_000;
+    const [channel, user] = await Promise.all([makeChannel(), makeUser()]);
+    const [pushId, webhookId] = [randomUUID(), randomUUID()];
+    await db.$executeRaw`INSERT INTO "PushSubscription" (id, "userId", endpoint, p256dh, auth)
+                         VALUES (${pushId}::uuid, ${user.id}::uuid, ${unique('https://push.example/')}, 'k', 'a')`;
+    await db.$executeRaw`INSERT INTO "Webhook" (id, "channelId", url, secret, "updatedAt")
+                         VALUES (${webhookId}::uuid, ${channel.id}::uuid, 'https://example.no', 's', now())`;
+    const push = await db.pushSubscription.findUniqueOrThrow({ where: { id: pushId } });
+    expect(push).toMatchObject({ userAgent: null, expiresAt: null, lastSuccessAt: null });
+    expect(push.createdAt.getTime()).toBeGreaterThan(before);
+    expect(push.lastSeenAt.getTime()).toBeGreaterThan(before);
+    const webhook = await db.webhook.findUniqueOrThrow({ where: { id: webhookId } });
+    expect(webhook).toMatchObject({
+      format: 'standard',
+      description: '',
+      enabled: true,
+      consecutiveFailures: 0,
+      disabledAt: null,
+      lastError: null,
+      lastSuccessAt: null,
+      createdById: null,
+    });
+    expect(webhook.createdAt.getTime()).toBeGreaterThan(before);
   });
 
   it('leaves uuid() ids and @updatedAt to the client, which fills them', async () => {
@@ -1448,6 +1584,22 @@ describe('constraints', () => {
     await db.announcementAcknowledgement.create({ data: { announcementId: other.id, userId: reread.id } });
     await db.announcement.delete({ where: { id: other.id } });
     expect(await db.announcementAcknowledgement.count(of(other.id))).toBe(0);
+  });
+
+  it('removes push subscriptions with their user, webhooks with their channel, and keeps webhooks of a former user', async () => {
+    const [channel, owner, reader] = await Promise.all([makeChannel(), makeUser(), makeUser()]);
+    await db.pushSubscription.create({
+      data: { id: randomUUID(), userId: reader.id, endpoint: unique('https://push.example/'), p256dh: 'k', auth: 'a' },
+    });
+    const webhook = await db.webhook.create({
+      data: { id: randomUUID(), channelId: channel.id, url: 'https://example.no', secret: 's', createdById: owner.id },
+    });
+    await db.user.delete({ where: { id: reader.id } });
+    expect(await db.pushSubscription.count({ where: { userId: reader.id } })).toBe(0);
+    await db.user.delete({ where: { id: owner.id } });
+    expect((await db.webhook.findUniqueOrThrow({ where: { id: webhook.id } })).createdById).toBeNull();
+    await db.channel.delete({ where: { id: channel.id } });
+    expect(await db.webhook.count({ where: { channelId: channel.id } })).toBe(0);
   });
 });
 
