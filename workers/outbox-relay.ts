@@ -13,18 +13,25 @@
  * is re-opened when it drops, and polls every OUTBOX_POLL_MS as well, so a lost notification (or a relay that was
  * down) only delays an event, never loses it.
  */
+
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
+import { loadAnnouncementRecords } from '../src/db/announcement-records.js';
 import type { Db } from '../src/db/prisma.js';
 import type { Logger } from '../src/logger.js';
 import { type FanoutJob, jobId } from '../src/queue/jobs.js';
-import { liveEventFrom, publishLiveEvent, retractionEventFrom } from '../src/realtime/events.js';
+import { LIVE_EVENT_TYPES, liveEventOf, publishLiveEvent } from '../src/realtime/events.js';
+import { ANNOUNCEMENT_UPDATED } from '../src/realtime/protocol.js';
 import { ANNOUNCEMENT_PUBLISHED, OUTBOX_NOTIFY_CHANNEL } from '../src/services/publish.js';
 import { ANNOUNCEMENT_RETRACTED } from '../src/services/retract.js';
 
 /** Event types this version relays; others are marked relayed with a warning. */
-const KNOWN_TYPES: ReadonlySet<string> = new Set([ANNOUNCEMENT_PUBLISHED, ANNOUNCEMENT_RETRACTED]);
+const KNOWN_TYPES: ReadonlySet<string> = new Set([
+  ANNOUNCEMENT_PUBLISHED,
+  ANNOUNCEMENT_UPDATED,
+  ANNOUNCEMENT_RETRACTED,
+]);
 
 export interface OutboxRelayDeps {
   db: Db;
@@ -89,22 +96,14 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         }
 
         const announcementIds = published.map((event) => announcementIdOf(event));
-        const announcements = await tx.announcement.findMany({
-          where: { id: { in: announcementIds } },
-          include: { channel: { select: { slug: true } }, author: { select: { displayName: true } } },
-        });
+        // Live events (published, updated, retracted) carry the announcement's audience and every language version;
+        // retractions and edits are not fanned out here (no e-mail takes a message back).
+        const liveEvents = events.filter((event) => LIVE_EVENT_TYPES.includes(event.type));
+        const announcements = await loadAnnouncementRecords(
+          tx,
+          liveEvents.map((event) => announcementIdOf(event)),
+        );
         const byId = new Map(announcements.map((a) => [a.id, a]));
-        // A retraction names its channel by slug on the wire; it is not fanned out (no e-mail takes a message back:
-        // a correction is a new announcement).
-        const retractions = events.filter((event) => event.type === ANNOUNCEMENT_RETRACTED);
-        const channels =
-          retractions.length === 0
-            ? []
-            : await tx.channel.findMany({
-                where: { id: { in: [...new Set(retractions.map((event) => event.channelId))] } },
-                select: { id: true, slug: true },
-              });
-        const slugOf = new Map(channels.map((channel) => [channel.id, channel.slug]));
 
         if (published.length > 0) {
           await deps.fanoutQueue.addBulk(
@@ -115,21 +114,13 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
             })),
           );
         }
-        // One loop in id order, so a client sees a publication before its retraction.
-        for (const event of events) {
-          if (event.type === ANNOUNCEMENT_RETRACTED) {
-            const slug = slugOf.get(event.channelId);
-            // The channel was deleted meanwhile: nobody is watching it any more.
-            if (slug === undefined) continue;
-            await publishLiveEvent(deps.publisher, deps.redisPrefix, retractionEventFrom(event, { slug }));
-            continue;
-          }
-          if (event.type !== ANNOUNCEMENT_PUBLISHED) continue;
-          const announcement = byId.get(announcementIdOf(event));
-          // Retracted (or deleted) before it was relayed: nothing to show live; the fan-out finds nothing to send.
-          if (announcement?.status !== 'published') continue;
-          const live = liveEventFrom(event, announcement, announcement.channel, deps.publicUrl);
-          await publishLiveEvent(deps.publisher, deps.redisPrefix, live);
+        // One loop in id order, so a client sees a publication before its edits and its retraction.
+        const now = new Date();
+        for (const event of liveEvents) {
+          // Null for a publication or edit of an announcement retracted, deleted or expired before it was relayed
+          // (nothing to show live; the fan-out finds nothing to send), and for a deleted one's retraction.
+          const live = liveEventOf(event, byId.get(announcementIdOf(event)) ?? null, deps.publicUrl, now);
+          if (live) await publishLiveEvent(deps.publisher, deps.redisPrefix, live);
         }
 
         const ids = events.map((event) => String(event.id));

@@ -1,7 +1,9 @@
 /**
  * LiveHub: one per API process. It holds ONE Redis subscriber connection on `liveRedisChannel(prefix)` (the outbox
  * relay publishes every LiveEvent there, from whichever worker process) and a map channelId → listeners (one per
- * WebSocket). Each event is validated once, serialised once and handed to every listener of its channel.
+ * WebSocket). Each event is validated once and handed to every listener of its channel with its EventFrames: each
+ * listener decides whether its actor may see the announcement, and takes the frame of its language, serialised once
+ * per language version for all listeners.
  *
  * Why the fan-out yields: a broadcast to 10,000 sockets costs ~0.2 s of CPU; doing it in one loop would stall every
  * HTTP request of the process for that long. The hub delivers in slices (`sliceSize` deliveries) and gives the event
@@ -12,12 +14,15 @@ import type { Redis } from 'ioredis';
 import { createRedis } from '../redis.js';
 import { withTimeout } from '../timeout.js';
 import { type AccessHint, accessRedisChannel, parseAccessHint } from './access-hints.js';
-import { encodeFrame, type LiveEvent, liveRedisChannel, parseLiveEvent } from './protocol.js';
+import { EventFrames, type LiveEvent, liveRedisChannel, parseLiveEvent } from './protocol.js';
 
 /** A socket-like receiver of events. */
 export interface LiveListener {
-  /** Receives an event and its frame, serialised once for all listeners. Errors are caught and logged by the hub. */
-  deliver(event: LiveEvent, frame: string): void;
+  /**
+   * Receives an event and its frames (serialised once per language version, shared by all listeners). Errors are
+   * caught and logged by the hub.
+   */
+  deliver(event: LiveEvent, frames: EventFrames): void;
 }
 
 export interface HubLogger {
@@ -44,7 +49,7 @@ const QUIT_TIMEOUT_MS = 1000;
 
 interface Pending {
   event: LiveEvent;
-  frame: string;
+  frames: EventFrames;
 }
 
 export class LiveHub {
@@ -158,7 +163,10 @@ export class LiveHub {
     }
     // Not subscribed to by anyone in this process: nothing to serialise.
     if (!this.byChannel.has(parsed.event.channelId)) return;
-    this.queue.push({ event: parsed.event, frame: encodeFrame(parsed.event) });
+    // Expired while the event travelled (the relay already leaves out announcements expired when it relays): gone
+    // from feeds and widgets, so not pushed either.
+    if (parsed.event.type !== 'announcement.retracted' && hasExpired(parsed.event.announcements[0]!.expiresAt)) return;
+    this.queue.push({ event: parsed.event, frames: new EventFrames(parsed.event) });
     if (!this.draining) this.idle = this.drain();
   }
 
@@ -220,7 +228,7 @@ export class LiveHub {
           }
           sinceYield += 1;
           try {
-            listener.deliver(next.event, next.frame);
+            listener.deliver(next.event, next.frames);
           } catch (error) {
             this.log.error({ err: error, eventId: next.event.eventId }, 'live hub: a listener failed');
           }
@@ -230,4 +238,8 @@ export class LiveHub {
       this.draining = false;
     }
   }
+}
+
+function hasExpired(expiresAt: string | null): boolean {
+  return expiresAt !== null && Date.parse(expiresAt) <= Date.now();
 }

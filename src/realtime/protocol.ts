@@ -5,33 +5,156 @@
  * Everything here is pure (no I/O), so the parsing rules are unit-tested on their own (tests/unit/live-protocol.test.ts).
  */
 import { renderMarkdown } from '../content/markdown.js';
+import { languagePreference } from '../domain/announcement.js';
+import { LANGUAGES, type Language } from '../domain/types.js';
 import type { AnnouncementView } from '../services/views.js';
 
 /** Redis pub/sub channel carrying LiveEvents to every API process. */
 export const liveRedisChannel = (prefix: string) => `${prefix}:live`;
 
-/** An event as published on Redis and forwarded to sockets. `eventId` is the outbox event id (monotonic). */
-export type LiveEvent = AnnouncementPublishedEvent | AnnouncementRetractedEvent;
+/** The outbox event type of an edit to a published announcement (written by the authoring service). */
+export const ANNOUNCEMENT_UPDATED = 'announcement.updated';
 
-export interface AnnouncementPublishedEvent {
+/**
+ * An event as published on Redis (by the outbox relay) and received by every API process's hub. It carries more than
+ * any client is sent: the audience, which each socket's session checks against its actor (canSeeAnnouncement), and
+ * the announcement in every language it has, of which each socket is sent one (`liveFrameOf`). `eventId` is the
+ * outbox event id (monotonic).
+ */
+export type LiveEvent = AnnouncementPublishedEvent | AnnouncementUpdatedEvent | AnnouncementRetractedEvent;
+
+interface LiveEventBase {
   eventId: string;
-  type: 'announcement.published';
   channelId: string;
   channel: string;
-  announcement: AnnouncementView;
+  /** The announcement's audience (organisation ids; empty: everyone). Never sent to clients. */
+  audienceOrganisationIds: string[];
+}
+
+export interface AnnouncementPublishedEvent extends LiveEventBase {
+  type: 'announcement.published';
+  /** One view per language version, the original first (`announcementView` with each version's language). */
+  announcements: AnnouncementView[];
+}
+
+/** A published announcement was edited; `announcements` are its views after the edit. */
+export interface AnnouncementUpdatedEvent extends LiveEventBase {
+  type: 'announcement.updated';
+  /** The publisher marked the edit as material (it changes what readers should know), not a minor fix. */
+  material: boolean;
+  /** The revision this edit made. */
+  revision: number;
+  announcements: AnnouncementView[];
 }
 
 /**
- * An announcement was withdrawn: clients remove it. Only its id travels (the content is withdrawn, not re-sent).
- * Replays after a reconnect (`since`) carry published announcements only, so a retraction missed while disconnected
- * shows as the announcement's absence from the next REST read.
+ * An announcement was withdrawn: clients remove it. Only its id travels to clients (the content is withdrawn, not
+ * re-sent); the audience travels on Redis so a retraction reaches only sockets that could have been sent the
+ * announcement.
  */
-export interface AnnouncementRetractedEvent {
-  eventId: string;
+export interface AnnouncementRetractedEvent extends LiveEventBase {
   type: 'announcement.retracted';
+  announcementId: string;
+}
+
+// ---- what a socket is sent for an event ----
+export type LiveFrame = AnnouncementPublishedFrame | AnnouncementUpdatedFrame | AnnouncementRetractedFrame;
+
+export interface AnnouncementPublishedFrame {
+  type: 'announcement.published';
+  eventId: string;
+  channelId: string;
+  channel: string;
+  /** In the socket's language (see languagePreference), `announcement.language` says which version it is. */
+  announcement: AnnouncementView;
+}
+
+export interface AnnouncementUpdatedFrame {
+  type: 'announcement.updated';
+  eventId: string;
+  channelId: string;
+  channel: string;
+  material: boolean;
+  revision: number;
+  announcement: AnnouncementView;
+}
+
+export interface AnnouncementRetractedFrame {
+  type: 'announcement.retracted';
+  eventId: string;
   channelId: string;
   channel: string;
   announcementId: string;
+}
+
+/**
+ * The view of the version a reader asking for `language` gets: pickVersion's fallback (src/domain/announcement.ts)
+ * over views that are one per language version, the original first.
+ */
+export function viewInLanguage(views: readonly AnnouncementView[], language: Language | null): AnnouncementView {
+  const original = views[0];
+  if (!original) throw new Error('A live event carries at least the original version');
+  if (language === null) return original;
+  for (const wanted of languagePreference(language)) {
+    const found = views.find((view) => view.language === wanted);
+    if (found) return found;
+  }
+  return original;
+}
+
+/** What a socket reading in `language` (null: each announcement's original) is sent for `event`. */
+export function liveFrameOf(event: LiveEvent, language: Language | null): LiveFrame {
+  const { eventId, channelId, channel } = event;
+  switch (event.type) {
+    case 'announcement.retracted':
+      return { type: event.type, eventId, channelId, channel, announcementId: event.announcementId };
+    case 'announcement.published':
+      return {
+        type: event.type,
+        eventId,
+        channelId,
+        channel,
+        announcement: viewInLanguage(event.announcements, language),
+      };
+    case 'announcement.updated':
+      return {
+        type: event.type,
+        eventId,
+        channelId,
+        channel,
+        material: event.material,
+        revision: event.revision,
+        announcement: viewInLanguage(event.announcements, language),
+      };
+  }
+}
+
+/**
+ * The frames of one event, serialised at most once per language version and shared by every socket that is sent that
+ * version: a broadcast to 10,000 sockets costs one JSON.stringify per version, not one per socket.
+ */
+export class EventFrames {
+  private readonly encoded = new Map<string, string>();
+
+  constructor(readonly event: LiveEvent) {}
+
+  /** The serialised frame for a socket reading in `language`. */
+  for(language: Language | null): string {
+    // Keyed by the version actually sent, so an nn and an nb reader of an announcement with neither share a string.
+    const key =
+      this.event.type === 'announcement.retracted' ? '' : viewInLanguage(this.event.announcements, language).language;
+    let frame = this.encoded.get(key);
+    if (frame === undefined) {
+      frame = encodeFrame(liveFrameOf(this.event, language));
+      this.encoded.set(key, frame);
+    }
+    return frame;
+  }
+
+  /** How many serialisations were made (metrics and tests). */
+  get serialisations(): number {
+    return this.encoded.size;
+  }
 }
 
 // ---- client → server ----
@@ -51,7 +174,7 @@ export type ServerFrame =
   | { type: 'unsubscribed'; channels: string[]; reason?: UnsubscribeReason }
   /** Ends the replay a subscribe frame with `since` asked for; `truncated` means older events were left out. */
   | { type: 'replayed'; channels: string[]; count: number; truncated: boolean }
-  | LiveEvent
+  | LiveFrame
   | { type: 'pong' }
   | { type: 'error'; code: FrameErrorCode; message: string };
 
@@ -144,11 +267,15 @@ function bad(message: string): ParsedClientFrame {
 }
 
 const IMPORTANCE_VALUES: readonly string[] = ['info', 'important', 'critical'];
-const STATUS_VALUES: readonly string[] = ['draft', 'published', 'retracted'];
+const STATUS_VALUES: readonly string[] = ['draft', 'scheduled', 'published', 'retracted'];
+const EVENT_TYPES: readonly string[] = ['announcement.published', ANNOUNCEMENT_UPDATED, 'announcement.retracted'];
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /**
  * Validates a LiveEvent received from Redis and returns a copy holding only the declared fields (so the frame
- * forwarded to sockets never carries anything a publisher added by mistake), or a reason it was refused.
+ * forwarded to sockets never carries anything a publisher added by mistake), or a reason it was refused. An event
+ * without its audience is refused: delivering it to everyone could show an announcement to readers outside it.
  */
 export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { ok: false; reason: string } {
   let value: unknown;
@@ -160,28 +287,69 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
   if (typeof value !== 'object' || value === null) return { ok: false, reason: 'not a JSON object' };
   const e = value as Record<string, unknown>;
   if (parseEventId(e.eventId) === null) return { ok: false, reason: 'eventId is not a decimal id string' };
-  if (e.type !== 'announcement.published' && e.type !== 'announcement.retracted') {
+  if (!EVENT_TYPES.includes(e.type as string)) {
     return { ok: false, reason: `unknown event type ${JSON.stringify(e.type)}` };
   }
   if (!isText(e.channelId) || !isText(e.channel)) return { ok: false, reason: 'channelId and channel must be strings' };
+  const audience = e.audienceOrganisationIds;
+  if (!Array.isArray(audience) || !audience.every(isText)) {
+    return { ok: false, reason: 'audienceOrganisationIds must be an array of organisation ids' };
+  }
+  const base = {
+    eventId: e.eventId as string,
+    channelId: e.channelId,
+    channel: e.channel,
+    audienceOrganisationIds: [...audience] as string[],
+  };
   if (e.type === 'announcement.retracted') {
     if (!isText(e.announcementId)) return { ok: false, reason: 'announcementId must be a string' };
-    return {
-      ok: true,
-      event: {
-        eventId: e.eventId as string,
-        type: 'announcement.retracted',
-        channelId: e.channelId,
-        channel: e.channel,
-        announcementId: e.announcementId,
-      },
-    };
+    return { ok: true, event: { ...base, type: 'announcement.retracted', announcementId: e.announcementId } };
   }
-  const a = e.announcement as Record<string, unknown> | null | undefined;
-  if (typeof a !== 'object' || a === null) return { ok: false, reason: 'announcement is missing' };
+  const views = parseViews(e.announcements);
+  if (!views.ok) return views;
+  if (e.type === 'announcement.published') {
+    return { ok: true, event: { ...base, type: 'announcement.published', announcements: views.value } };
+  }
+  if (typeof e.material !== 'boolean') return { ok: false, reason: 'material must be a boolean' };
+  if (typeof e.revision !== 'number' || !Number.isSafeInteger(e.revision) || e.revision < 1) {
+    return { ok: false, reason: 'revision must be a positive integer' };
+  }
+  return {
+    ok: true,
+    event: {
+      ...base,
+      type: 'announcement.updated',
+      material: e.material,
+      revision: e.revision,
+      announcements: views.value,
+    },
+  };
+}
+
+/** One view per language, the original first: at least one, no language twice. */
+function parseViews(raw: unknown): Parsed<AnnouncementView[]> {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    return { ok: false, reason: 'announcements must be a non-empty array of views' };
+  }
+  const views: AnnouncementView[] = [];
+  for (const item of raw) {
+    const view = parseView(item);
+    if (!view.ok) return view;
+    if (views.some((v) => v.language === view.value.language)) {
+      return { ok: false, reason: `announcements has two ${view.value.language} versions` };
+    }
+    views.push(view.value);
+  }
+  return { ok: true, value: views };
+}
+
+function parseView(raw: unknown): Parsed<AnnouncementView> {
+  if (typeof raw !== 'object' || raw === null) return { ok: false, reason: 'an announcement view is missing' };
+  const a = raw as Record<string, unknown>;
   const fieldsOk =
     isText(a.id) &&
     isText(a.channel) &&
+    (LANGUAGES as readonly unknown[]).includes(a.language) &&
     typeof a.title === 'string' &&
     typeof a.body === 'string' &&
     typeof a.url === 'string' &&
@@ -189,35 +357,61 @@ export function parseLiveEvent(raw: string): { ok: true; event: LiveEvent } | { 
     STATUS_VALUES.includes(a.status as string) &&
     (a.publishedAt === null || typeof a.publishedAt === 'string');
   if (!fieldsOk) return { ok: false, reason: 'announcement fields are missing or of the wrong type' };
-  // Absent only in events of a version from before authors were shown: read as "no author", like a former user.
   const author = a.author === undefined || a.author === null ? null : a.author;
   if (author !== null && (typeof author !== 'object' || typeof (author as { name?: unknown }).name !== 'string')) {
     return { ok: false, reason: 'announcement author must be null or { name }' };
   }
-  return {
-    ok: true,
-    event: {
-      eventId: e.eventId as string,
-      type: 'announcement.published',
-      channelId: e.channelId as string,
-      channel: e.channel as string,
-      // The announcement travels as the server built it (src/services/views.ts); fields checked above are the
-      // ones a client cannot do without.
-      announcement: {
-        ...(a as unknown as AnnouncementView),
-        // Events stored before bodyHtml existed lack it: render it here, as the server would have.
-        bodyHtml: typeof a.bodyHtml === 'string' ? a.bodyHtml : renderMarkdown(a.body as string),
-        author: author === null ? null : { name: (author as { name: string }).name },
-      },
-    },
-  };
+  const view: Record<string, unknown> = {};
+  for (const key of VIEW_KEYS) if (a[key] !== undefined) view[key] = a[key];
+  // Events stored before bodyHtml existed lack it: render it here, as the server would have.
+  view.bodyHtml = typeof a.bodyHtml === 'string' ? a.bodyHtml : renderMarkdown(a.body as string);
+  view.author = author === null ? null : { name: (author as { name: string }).name };
+  // The view travels as the server built it (src/services/views.ts); fields checked above are the ones a client
+  // cannot do without, and the ones the hub reads (language).
+  return { ok: true, value: view as unknown as AnnouncementView };
 }
+
+/** Every field of AnnouncementView (a Record, so the compiler notices one added to the view and missing here). */
+const VIEW_FIELDS: Record<keyof AnnouncementView, true> = {
+  id: true,
+  channel: true,
+  language: true,
+  languages: true,
+  title: true,
+  summary: true,
+  body: true,
+  bodyHtml: true,
+  importance: true,
+  type: true,
+  affectedSystem: true,
+  startsAt: true,
+  endsAt: true,
+  calendarUrl: true,
+  resolves: true,
+  resolvedBy: true,
+  audience: true,
+  status: true,
+  publishedAt: true,
+  publishAt: true,
+  expiresAt: true,
+  expired: true,
+  revision: true,
+  editedAt: true,
+  acknowledgement: true,
+  attachments: true,
+  url: true,
+  author: true,
+  rating: true,
+  views: true,
+  pinned: true,
+};
+const VIEW_KEYS = Object.keys(VIEW_FIELDS);
 
 function isText(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** Serialises a server frame (one call per broadcast event, shared by every socket that receives it). */
+/** Serialises a server frame (a broadcast event's frames go through EventFrames, once per language version). */
 export function encodeFrame(frame: ServerFrame): string {
   return JSON.stringify(frame);
 }

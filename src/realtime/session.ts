@@ -10,11 +10,21 @@
  * in the order they arrive, which is eventId order as long as the outbox relay publishes in that order. An event that
  * arrives late with a lower id (two relays at once, or transactions that committed in another order than they took
  * their ids) is still delivered rather than dropped: a missing announcement is worse than one out of place.
+ *
+ * Who sees what: an event reaches this socket only when its actor may see the announcement — canSeeAnnouncement with
+ * the actor and its role in the event's channel, as REST decides (an organisation-limited announcement goes to members
+ * of those organisations and to the channel's editors and administrators). The same check applies to replayed events
+ * (which the replay query already filtered the same way) and to retractions, so a retraction only names announcements
+ * the socket could have been sent. Each socket reads in one language, fixed when it was opened.
  */
+import type { ChannelFacts } from '../domain/access.js';
+import { canSeeAnnouncement } from '../domain/announcement.js';
+import type { Actor, Language } from '../domain/types.js';
 import type { LiveListener } from './hub.js';
 import {
   CLOSE,
   type ClientFrame,
+  EventFrames,
   encodeFrame,
   type FrameErrorCode,
   type LiveEvent,
@@ -50,11 +60,23 @@ export interface SessionHub {
   unwatch(listener: LiveListener, channelId: string): void;
 }
 
+/** A channel the actor may read, with the facts canSeeAnnouncement decides on (its visibility, the actor's role). */
+export interface GrantedChannel extends ChannelFacts {
+  id: string;
+  slug: string;
+}
+
 export interface SessionPorts {
   hub: SessionHub;
-  /** Splits slugs into the channels this connection's actor may read and the rest (unknown and unreadable alike). */
-  resolveChannels(slugs: string[]): Promise<{ granted: { id: string; slug: string }[]; denied: string[] }>;
-  /** Events after `since` in these channels, oldest first, at most the replay limit (the newest ones if more). */
+  /**
+   * Splits slugs into the channels this connection's actor may read and the rest (unknown and unreadable alike), and
+   * says who the actor is at this moment (omitted: unchanged).
+   */
+  resolveChannels(slugs: string[]): Promise<{ actor?: Actor; granted: GrantedChannel[]; denied: string[] }>;
+  /**
+   * Events after `since` in these channels that this connection's actor may see, oldest first, at most the replay
+   * limit (the newest ones if more).
+   */
   replay(channelIds: string[], since: bigint): Promise<{ events: LiveEvent[]; truncated: boolean }>;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
@@ -70,11 +92,19 @@ export interface SessionLimits {
   maxHeldEvents: number;
 }
 
+/** Who the socket is for and the language it reads in (null: each announcement's original). */
+export interface SessionViewer {
+  actor: Actor;
+  language: Language | null;
+}
+
 export class LiveSession implements LiveListener {
   /** slug → channelId of the channels this socket watches. */
   private readonly channels = new Map<string, string>();
-  /** The same channels by id, for the per-event check in deliver(). */
-  private readonly channelIds = new Set<string>();
+  /** The same channels by id, with the actor's facts there, for the per-event checks in deliver(). */
+  private readonly channelIds = new Map<string, ChannelFacts>();
+  private actor: Actor;
+  private readonly language: Language | null;
   /** Events at or below this id are ones the client said it has (its `since`). */
   private floor = 0n;
   /** The ids sent most recently, oldest first (a Set keeps insertion order). */
@@ -82,7 +112,7 @@ export class LiveSession implements LiveListener {
   /** The URL's `since`, applied to the first subscribe frame that has none of its own. */
   private pendingSince: string | undefined;
   /** Live events held back while a replay is read; undefined when no replay is running. */
-  private held: LiveEvent[] | undefined;
+  private held: EventFrames[] | undefined;
   private badFrames = 0;
   private queued = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -93,8 +123,11 @@ export class LiveSession implements LiveListener {
     private readonly socket: SocketLike,
     private readonly ports: SessionPorts,
     private readonly limits: SessionLimits,
+    viewer: SessionViewer,
     since?: string,
   ) {
+    this.actor = viewer.actor;
+    this.language = viewer.language;
     this.pendingSince = since;
     // A reconnecting client already has every event up to `since`.
     this.floor = (since !== undefined ? parseEventId(since) : null) ?? 0n;
@@ -127,19 +160,42 @@ export class LiveSession implements LiveListener {
   }
 
   /** Hub callback: one live event for a channel this socket watches. */
-  deliver(event: LiveEvent, frame: string): void {
+  deliver(event: LiveEvent, frames: EventFrames): void {
     // The hub hands each event to a snapshot of a channel's listeners, so a socket whose access to the channel was
     // just revoked can still be called for it: the channel must still be watched here, not just at dispatch.
-    if (this.closed || !this.channelIds.has(event.channelId)) return;
+    if (this.closed || !this.mayReceive(event)) return;
     if (this.held) {
-      this.held.push(event);
+      this.held.push(frames);
       if (this.held.length > this.limits.maxHeldEvents)
         this.close(CLOSE.tryAgainLater, 'too many events during replay');
       return;
     }
     const id = BigInt(event.eventId);
     if (this.alreadyHas(id)) return;
-    if (this.sendRaw(frame)) this.remember(id);
+    if (this.sendRaw(frames.for(this.language))) this.remember(id);
+  }
+
+  /**
+   * Who the socket's actor is now and its facts in the channels it watches, after an access re-check: later events
+   * are decided with them (an organisation change or a lost role narrows what it is sent). Channels not in `facts`
+   * keep theirs.
+   */
+  refreshAccess(actor: Actor, facts: ReadonlyMap<string, ChannelFacts>): void {
+    this.actor = actor;
+    for (const [id, channel] of facts) if (this.channelIds.has(id)) this.channelIds.set(id, channel);
+  }
+
+  /**
+   * Whether this socket is sent `event`: its channel is watched and the actor may see the announcement (for a
+   * retraction: could have seen it while it was published).
+   */
+  private mayReceive(event: LiveEvent): boolean {
+    const channel = this.channelIds.get(event.channelId);
+    if (!channel) return false;
+    return canSeeAnnouncement(this.actor, channel, {
+      status: 'published',
+      audienceOrganisationIds: event.audienceOrganisationIds,
+    });
   }
 
   /** The channels this socket watches (slug and id), for access re-checks. */
@@ -253,9 +309,10 @@ export class LiveSession implements LiveListener {
     this.pendingSince = undefined;
 
     const fresh = frame.channels.filter((slug) => !this.channels.has(slug));
-    const { granted, denied } =
-      fresh.length > 0 ? await this.ports.resolveChannels(fresh) : { granted: [], denied: [] };
+    const { actor, granted, denied } =
+      fresh.length > 0 ? await this.ports.resolveChannels(fresh) : { actor: undefined, granted: [], denied: [] };
     if (this.closed) return;
+    if (actor) this.actor = actor;
     if (this.channels.size + granted.length > this.limits.maxChannels) {
       return this.reject(
         'too_many_channels',
@@ -271,7 +328,7 @@ export class LiveSession implements LiveListener {
     if (replaying) this.held = [];
     for (const channel of granted) {
       this.channels.set(channel.slug, channel.id);
-      this.channelIds.add(channel.id);
+      this.channelIds.set(channel.id, { visibility: channel.visibility, role: channel.role });
       this.ports.hub.watch(this, channel.id);
     }
     const deniedSet = new Set(denied);
@@ -306,20 +363,21 @@ export class LiveSession implements LiveListener {
     // Replayed events are history the client asked for (they may be older than events it already has on other
     // channels, or than the `since` it connected with); held live events follow the usual rule. Merge, de-duplicate
     // by id, send in id order.
-    const byId = new Map<bigint, LiveEvent>();
+    const byId = new Map<bigint, EventFrames>();
     for (const event of replay.events) {
       const id = BigInt(event.eventId);
-      if (!this.recent.has(id)) byId.set(id, event);
+      if (!this.recent.has(id)) byId.set(id, new EventFrames(event));
     }
-    for (const event of held) {
-      const id = BigInt(event.eventId);
-      if (!this.alreadyHas(id)) byId.set(id, event);
+    for (const frames of held) {
+      const id = BigInt(frames.event.eventId);
+      if (!this.alreadyHas(id)) byId.set(id, frames);
     }
     const ordered = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [id, event] of ordered) {
-      // Access to a channel may have been revoked while its replay was read.
-      if (!this.channelIds.has(event.channelId)) continue;
-      if (!this.sendRaw(encodeFrame(event))) return;
+    for (const [id, frames] of ordered) {
+      // Access to a channel may have been revoked while its replay was read; the replay query filtered by audience
+      // already, and the same rule is applied here to both sources.
+      if (!this.mayReceive(frames.event)) continue;
+      if (!this.sendRaw(frames.for(this.language))) return;
       this.remember(id);
     }
     this.send({

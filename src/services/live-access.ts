@@ -9,7 +9,7 @@
  * authenticateToken decides (not revoked, not expired), and a channel readable as canReadChannel decides.
  */
 import type { Db } from '../db/prisma.js';
-import { canReadChannel } from '../domain/access.js';
+import { type ChannelFacts, canReadChannel } from '../domain/access.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility, TokenScope } from '../domain/types.js';
 import type { SessionTimeouts } from './sessions.js';
 import { allowedScopes } from './tokens.js';
@@ -105,18 +105,29 @@ export interface WatcherToCheck {
   channelIds: readonly string[];
 }
 
+/** What a re-check found for one watcher. */
+export interface WatcherAccess {
+  /** Channel ids it may no longer read (deleted, visibility changed, role lost). */
+  unreadable: Set<string>;
+  /**
+   * The facts of the channels it may still read — visibility and its role now — with which the socket decides who
+   * sees an organisation-limited announcement (canSeeAnnouncement: a channel's editors see them all).
+   */
+  facts: Map<string, ChannelFacts>;
+}
+
 /**
- * For each watcher, the channel ids it may no longer read: channels that were deleted, whose visibility changed, or
- * whose role the user lost. One query: the channels with the roles of exactly the users concerned.
+ * For each watcher, the channels it may no longer read and its facts in the others. One query: the channels with the
+ * roles of exactly the users concerned.
  */
-export async function findUnreadableChannels(db: Db, watchers: readonly WatcherToCheck[]): Promise<Set<string>[]> {
+export async function checkWatchedChannels(db: Db, watchers: readonly WatcherToCheck[]): Promise<WatcherAccess[]> {
   const channelIds = new Set<string>();
   const userIds = new Set<string>();
   for (const watcher of watchers) {
     for (const id of watcher.channelIds) channelIds.add(id);
     if (watcher.actor.kind === 'user') userIds.add(watcher.actor.userId);
   }
-  if (channelIds.size === 0) return watchers.map(() => new Set());
+  if (channelIds.size === 0) return watchers.map(() => ({ unreadable: new Set(), facts: new Map() }));
   const channels = await db.channel.findMany({
     where: { id: { in: [...channelIds] } },
     select: {
@@ -134,11 +145,21 @@ export async function findUnreadableChannels(db: Db, watchers: readonly WatcherT
   }
   return watchers.map(({ actor, channelIds: watched }) => {
     const unreadable = new Set<string>();
+    const facts = new Map<string, ChannelFacts>();
     for (const id of watched) {
       const channel = byId.get(id);
       const role = channel && actor.kind === 'user' ? (channel.roles.get(actor.userId) ?? null) : null;
       if (!channel || !canReadChannel(actor, { visibility: channel.visibility, role })) unreadable.add(id);
+      else facts.set(id, { visibility: channel.visibility, role });
     }
-    return unreadable;
+    return { unreadable, facts };
   });
+}
+
+/**
+ * For each watcher, the channel ids it may no longer read: channels that were deleted, whose visibility changed, or
+ * whose role the user lost. One query (checkWatchedChannels).
+ */
+export async function findUnreadableChannels(db: Db, watchers: readonly WatcherToCheck[]): Promise<Set<string>[]> {
+  return (await checkWatchedChannels(db, watchers)).map((access) => access.unreadable);
 }

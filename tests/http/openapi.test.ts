@@ -25,6 +25,12 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   { method: 'get', path: '/api/v1/channels/{slug}/announcements', auth: 'optional', errors: ['400', '401', '404'] },
   { method: 'get', path: '/api/v1/announcements/{id}', auth: 'optional', errors: ['400', '401', '404'] },
   {
+    method: 'get',
+    path: '/api/v1/announcements/{id}/calendar.ics',
+    auth: 'optional',
+    errors: ['400', '401', '404'],
+  },
+  {
     method: 'post',
     path: '/api/v1/announcements/{id}/retract',
     auth: 'required',

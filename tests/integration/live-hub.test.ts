@@ -2,9 +2,10 @@
 
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Language } from '../../src/domain/types.js';
 import { publishLiveEvent } from '../../src/realtime/events.js';
 import { LiveHub, type LiveListener } from '../../src/realtime/hub.js';
-import { type LiveEvent, liveRedisChannel } from '../../src/realtime/protocol.js';
+import { type EventFrames, type LiveEvent, liveRedisChannel } from '../../src/realtime/protocol.js';
 import { sampleAnnouncementView } from '../helpers/announcement-view.js';
 import { deleteRedisPrefix, testRedisPrefix } from '../helpers/redis.js';
 import { REDIS_URL } from '../helpers/urls.js';
@@ -14,26 +15,34 @@ const prefix = testRedisPrefix();
 let publisher: Redis;
 const hubs: LiveHub[] = [];
 
-function event(id: number, channelId: string): LiveEvent {
+function event(id: number, channelId: string, fields: { expiresAt?: string } = {}): LiveEvent {
   return {
     eventId: String(id),
     type: 'announcement.published',
     channelId,
     channel: channelId,
-    announcement: sampleAnnouncementView({
-      id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
-      channel: channelId,
-      title: `Melding ${id}`,
-      url: `http://localhost:3000/api/v1/announcements/${id}`,
-      author: { name: 'Test Publisher' },
-    }),
+    audienceOrganisationIds: [],
+    announcements: (['nb', 'en'] as const).map((language) =>
+      sampleAnnouncementView({
+        id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+        channel: channelId,
+        language,
+        languages: ['nb', 'en'],
+        title: `Melding ${id} (${language})`,
+        url: `http://localhost:3000/api/v1/announcements/${id}`,
+        author: { name: 'Test Publisher' },
+        expiresAt: fields.expiresAt ?? null,
+      }),
+    ),
   };
 }
 
+/** A listener reading in `language`, recording the frame it would send. */
 class Recorder implements LiveListener {
-  readonly received: { event: LiveEvent; frame: string }[] = [];
-  deliver(event: LiveEvent, frame: string) {
-    this.received.push({ event, frame });
+  readonly received: { event: LiveEvent; frame: string; frames: EventFrames }[] = [];
+  constructor(private readonly language: Language | null = null) {}
+  deliver(event: LiveEvent, frames: EventFrames) {
+    this.received.push({ event, frame: frames.for(this.language), frames });
   }
   ids() {
     return this.received.map((r) => r.event.eventId);
@@ -75,7 +84,26 @@ describe('LiveHub', () => {
     await waitFor(() => onB.received.length === 1, { what: 'the chan-b event' });
     expect(onA.ids()).toEqual(['1']);
     expect(onB.ids()).toEqual(['2']);
-    expect(JSON.parse(onA.received[0]!.frame)).toEqual(event(1, 'chan-a'));
+    const sent = event(1, 'chan-a');
+    expect(onA.received[0]!.event).toEqual(sent);
+    expect(JSON.parse(onA.received[0]!.frame)).toEqual({
+      type: 'announcement.published',
+      eventId: '1',
+      channelId: 'chan-a',
+      channel: 'chan-a',
+      announcement: sent.type === 'announcement.published' ? sent.announcements[0] : undefined,
+    });
+  });
+
+  it('drops an event whose announcement expired while it travelled', async () => {
+    const { hub } = newHub();
+    await hub.start();
+    const listener = new Recorder();
+    hub.watch(listener, 'chan-a');
+    await publishLiveEvent(publisher, prefix, event(10, 'chan-a', { expiresAt: '2020-01-01T00:00:00.000Z' }));
+    await publishLiveEvent(publisher, prefix, event(11, 'chan-a', { expiresAt: '2999-01-01T00:00:00.000Z' }));
+    await waitFor(() => listener.received.length === 1, { what: 'the unexpired event' });
+    expect(listener.ids()).toEqual(['11']);
   });
 
   it('drops a malformed message with a warning and keeps delivering', async () => {
@@ -94,18 +122,20 @@ describe('LiveHub', () => {
     ]);
   });
 
-  it('serialises each event once, shares the frame, and yields to the event loop between slices', async () => {
+  it('serialises each event once per language version, shares the frames, and yields between slices', async () => {
     const { hub } = newHub({ sliceSize: 3 });
     let delivered = 0;
     let deliveredWhenLoopRan: number | undefined;
-    const listeners = Array.from({ length: 10 }, () => {
-      const recorder = new Recorder();
+    // Ten sockets in four languages; the events have nb and en versions (nn readers get nb, the original).
+    const languages: (Language | null)[] = ['nb', 'nn', 'en', null];
+    const listeners = Array.from({ length: 10 }, (_, i) => {
+      const recorder = new Recorder(languages[i % languages.length]!);
       const deliver = recorder.deliver.bind(recorder);
-      recorder.deliver = (event, frame) => {
+      recorder.deliver = (event, frames) => {
         delivered += 1;
         // Runs as soon as the hub gives the event loop back.
         if (delivered === 1) setImmediate(() => (deliveredWhenLoopRan = delivered));
-        deliver(event, frame);
+        deliver(event, frames);
       };
       return recorder;
     });
@@ -117,8 +147,13 @@ describe('LiveHub', () => {
 
     // Every listener got both events, in order, although the fan-outs were sliced.
     for (const listener of listeners) expect(listener.ids()).toEqual(['7', '8']);
-    // One string per event, the same one for every listener.
-    expect(new Set(listeners.map((l) => l.received[0]!.frame)).size).toBe(1);
+    // One EventFrames per event shared by every listener, holding one string per version sent.
+    expect(new Set(listeners.map((l) => l.received[0]!.frames)).size).toBe(1);
+    expect(listeners[0]!.received[0]!.frames.serialisations).toBe(2);
+    expect(new Set(listeners.map((l) => l.received[0]!.frame)).size).toBe(2);
+    expect(listeners.map((l) => JSON.parse(l.received[0]!.frame).announcement.language)).toEqual(
+      listeners.map((_, i) => (languages[i % languages.length] === 'en' ? 'en' : 'nb')),
+    );
     // The event loop ran after the first slice of 3 deliveries, not after all 20.
     expect(deliveredWhenLoopRan).toBe(3);
     expect(delivered).toBe(20);

@@ -1,9 +1,15 @@
-/** LiveSession's rules with a fake socket, hub and look-ups: ordering, de-duplication, limits, heartbeat. */
+/**
+ * LiveSession's rules with a fake socket, hub and look-ups: ordering, de-duplication, limits, heartbeat, and who is
+ * sent what (audience, editors, language).
+ */
 
 import { describe, expect, it } from 'vitest';
+import type { ChannelFacts } from '../../src/domain/access.js';
+import type { Actor, Language } from '../../src/domain/types.js';
 import type { LiveListener } from '../../src/realtime/hub.js';
-import { encodeFrame, type LiveEvent } from '../../src/realtime/protocol.js';
+import { EventFrames, type LiveEvent } from '../../src/realtime/protocol.js';
 import {
+  type GrantedChannel,
   LiveSession,
   RECENT_IDS,
   type SessionLimits,
@@ -39,6 +45,10 @@ class FakeSocket implements SocketLike {
   eventIds() {
     return this.sent.filter((f) => f.type === 'announcement.published').map((f) => f.eventId);
   }
+  /** Every announcement event sent (published, updated, retracted), by id. */
+  allEventIds() {
+    return this.sent.filter((f) => String(f.type).startsWith('announcement.')).map((f) => f.eventId);
+  }
 }
 
 class FakeHub {
@@ -63,23 +73,36 @@ class FakeHub {
 
 const CHANNELS: Record<string, string> = { alpha: 'id-alpha', beta: 'id-beta', gamma: 'id-gamma', delta: 'id-delta' };
 
-function event(id: number, slug = 'alpha'): LiveEvent {
+function event(id: number, slug = 'alpha', audienceOrganisationIds: string[] = []): LiveEvent {
   return {
     eventId: String(id),
     type: 'announcement.published',
     channelId: CHANNELS[slug]!,
     channel: slug,
-    announcement: sampleAnnouncementView({
-      id: `a-${id}`,
-      channel: slug,
-      title: `t${id}`,
-      body: 'b',
-      bodyHtml: '<p>b</p>\n',
-      publishedAt: null,
-      url: `http://x/${id}`,
-    }),
+    audienceOrganisationIds,
+    announcements: [
+      sampleAnnouncementView({
+        id: `a-${id}`,
+        channel: slug,
+        title: `t${id}`,
+        body: 'b',
+        bodyHtml: '<p>b</p>\n',
+        publishedAt: null,
+        url: `http://x/${id}`,
+      }),
+    ],
   };
 }
+
+const UIO = 'org-uio';
+const NTNU = 'org-ntnu';
+const member = (organisationId: string | null, isAdmin = false): Actor => ({
+  kind: 'user',
+  userId: `user-${organisationId}`,
+  isAdmin,
+  organisationId,
+  scopes: ['read'],
+});
 
 const limits: SessionLimits = {
   maxChannels: 3,
@@ -89,7 +112,17 @@ const limits: SessionLimits = {
   maxHeldEvents: 100,
 };
 
-function setup(options: { since?: string; replay?: SessionPorts['replay']; readable?: string[] } = {}) {
+function setup(
+  options: {
+    since?: string;
+    replay?: SessionPorts['replay'];
+    readable?: string[];
+    actor?: Actor;
+    language?: Language | null;
+    /** The actor's role per channel slug (default none). */
+    roles?: Record<string, ChannelFacts['role']>;
+  } = {},
+) {
   const socket = new FakeSocket();
   const hub = new FakeHub();
   const readable = options.readable ?? Object.keys(CHANNELS);
@@ -97,17 +130,23 @@ function setup(options: { since?: string; replay?: SessionPorts['replay']; reada
     hub,
     log: { warn() {}, debug() {} },
     async resolveChannels(slugs) {
-      const granted = slugs.filter((s) => readable.includes(s)).map((slug) => ({ id: CHANNELS[slug]!, slug }));
+      const granted: GrantedChannel[] = slugs
+        .filter((s) => readable.includes(s))
+        .map((slug) => ({ id: CHANNELS[slug]!, slug, visibility: 'public', role: options.roles?.[slug] ?? null }));
       return { granted, denied: slugs.filter((s) => !readable.includes(s)) };
     },
     replay: options.replay ?? (async () => ({ events: [], truncated: false })),
   };
-  const session = new LiveSession(socket, ports, limits, options.since);
+  const viewer = { actor: options.actor ?? { kind: 'anonymous' as const }, language: options.language ?? null };
+  const session = new LiveSession(socket, ports, limits, viewer, options.since);
   const send = async (frame: unknown) => {
     session.receive(Buffer.from(typeof frame === 'string' ? frame : JSON.stringify(frame)), false);
     await session.settled();
   };
-  const deliver = (e: LiveEvent) => session.deliver(e, encodeFrame(e));
+  const deliver = (e: LiveEvent | EventFrames) => {
+    const frames = e instanceof EventFrames ? e : new EventFrames(e);
+    session.deliver(frames.event, frames);
+  };
   return { socket, hub, session, send, deliver };
 }
 
@@ -307,5 +346,136 @@ describe('LiveSession', () => {
     const { socket, session } = setup();
     for (let i = 0; i <= limits.maxQueuedFrames; i++) session.receive(Buffer.from('{"type":"ping"}'), false);
     expect(socket.closedWith?.code).toBe(1008);
+  });
+});
+
+describe('LiveSession: who is sent what', () => {
+  /** An event with an nb original and an en translation. */
+  function bilingual(id: number, audience: string[] = []): LiveEvent {
+    const base = { id: `a-${id}`, channel: 'alpha', url: `http://x/${id}`, languages: ['nb', 'en'] as Language[] };
+    return {
+      ...event(id, 'alpha', audience),
+      announcements: [
+        sampleAnnouncementView({ ...base, language: 'nb', title: `Tittel ${id}` }),
+        sampleAnnouncementView({ ...base, language: 'en', title: `Title ${id}` }),
+      ],
+    } as LiveEvent;
+  }
+
+  it('sends an organisation-limited announcement to members of the audience only', async () => {
+    const uio = setup({ actor: member(UIO) });
+    const ntnu = setup({ actor: member(NTNU) });
+    const none = setup({ actor: member(null) });
+    const anonymous = setup();
+    for (const socket of [uio, ntnu, none, anonymous]) {
+      await socket.send({ type: 'subscribe', channels: ['alpha'] });
+      socket.deliver(event(1, 'alpha', [UIO]));
+      socket.deliver(event(2, 'alpha', []));
+      socket.deliver(event(3, 'alpha', [NTNU, UIO]));
+    }
+    expect(uio.socket.eventIds()).toEqual(['1', '2', '3']);
+    expect(ntnu.socket.eventIds()).toEqual(['2', '3']);
+    expect(none.socket.eventIds()).toEqual(['2']);
+    expect(anonymous.socket.eventIds()).toEqual(['2']);
+  });
+
+  it("sends every announcement to the channel's editors and to administrators, whatever its audience", async () => {
+    const publisher = setup({ actor: member(NTNU), roles: { alpha: 'publisher' } });
+    const admin = setup({ actor: member(null, true) });
+    for (const socket of [publisher, admin]) {
+      await socket.send({ type: 'subscribe', channels: ['alpha', 'beta'] });
+      socket.deliver(event(1, 'alpha', [UIO]));
+      socket.deliver(event(2, 'beta', [UIO]));
+    }
+    // A role in alpha makes an editor of alpha only.
+    expect(publisher.socket.eventIds()).toEqual(['1']);
+    expect(admin.socket.eventIds()).toEqual(['1', '2']);
+  });
+
+  it('applies the same rule to retractions and to replayed events', async () => {
+    const retraction: LiveEvent = {
+      eventId: '9',
+      type: 'announcement.retracted',
+      channelId: 'id-alpha',
+      channel: 'alpha',
+      audienceOrganisationIds: [UIO],
+      announcementId: 'a-1',
+    };
+    const replay = async () => ({
+      events: [event(7, 'alpha', [UIO]), event(8, 'alpha'), retraction],
+      truncated: false,
+    });
+    const uio = setup({ actor: member(UIO), replay });
+    const ntnu = setup({ actor: member(NTNU), replay });
+    await uio.send({ type: 'subscribe', channels: ['alpha'], since: '1' });
+    await ntnu.send({ type: 'subscribe', channels: ['alpha'], since: '1' });
+    expect(uio.socket.allEventIds()).toEqual(['7', '8', '9']);
+    expect(ntnu.socket.allEventIds()).toEqual(['8']);
+    // `count` is what the replay returned for this socket (the query filtered by audience already).
+    expect(ntnu.socket.sent.at(-1)).toMatchObject({ type: 'replayed', count: 3 });
+
+    ntnu.deliver({ ...retraction, eventId: '10' });
+    uio.deliver({ ...retraction, eventId: '10' });
+    expect(ntnu.socket.allEventIds()).toEqual(['8']);
+    expect(uio.socket.allEventIds()).toEqual(['7', '8', '9', '10']);
+  });
+
+  it('decides later events with the access a re-check found: a lost role or another organisation', async () => {
+    const { socket, session, send, deliver } = setup({ actor: member(NTNU), roles: { alpha: 'owner' } });
+    await send({ type: 'subscribe', channels: ['alpha'] });
+    deliver(event(1, 'alpha', [UIO]));
+    session.refreshAccess(member(NTNU), new Map([['id-alpha', { visibility: 'public', role: null }]]));
+    deliver(event(2, 'alpha', [UIO]));
+    session.refreshAccess(member(UIO), new Map());
+    deliver(event(3, 'alpha', [UIO]));
+    expect(socket.eventIds()).toEqual(['1', '3']);
+  });
+
+  it("sends each socket the version in its language, with the fallback, and shares each version's frame", async () => {
+    const nb = setup({ language: 'nb' });
+    const nn = setup({ language: 'nn' });
+    const en = setup({ language: 'en' });
+    const original = setup({ language: null });
+    const frames = new EventFrames(bilingual(1));
+    for (const socket of [nb, nn, en, original]) {
+      await socket.send({ type: 'subscribe', channels: ['alpha'] });
+      socket.deliver(frames);
+    }
+    const titles = [nb, nn, en, original].map((s) => s.socket.sent.at(-1)!.announcement as Record<string, unknown>);
+    expect(titles.map((a) => [a.language, a.title])).toEqual([
+      ['nb', 'Tittel 1'],
+      // nynorsk falls back to bokmål
+      ['nb', 'Tittel 1'],
+      ['en', 'Title 1'],
+      ['nb', 'Tittel 1'],
+    ]);
+    // Two versions sent, two serialisations for four sockets.
+    expect(frames.serialisations).toBe(2);
+    // No audience on the wire to clients.
+    expect(nb.socket.sent.at(-1)).not.toHaveProperty('audienceOrganisationIds');
+    expect(nb.socket.sent.at(-1)).not.toHaveProperty('announcements');
+  });
+
+  it('forwards announcement.updated frames with material and revision, in the socket language', async () => {
+    const { socket, send, deliver } = setup({ language: 'en', actor: member(UIO) });
+    await send({ type: 'subscribe', channels: ['alpha'] });
+    const published = bilingual(1, [UIO]);
+    deliver(published);
+    deliver({
+      ...published,
+      eventId: '2',
+      type: 'announcement.updated',
+      material: true,
+      revision: 2,
+    } as LiveEvent);
+    expect(socket.sent.at(-1)).toEqual({
+      type: 'announcement.updated',
+      eventId: '2',
+      channelId: 'id-alpha',
+      channel: 'alpha',
+      material: true,
+      revision: 2,
+      announcement: expect.objectContaining({ id: 'a-1', language: 'en', title: 'Title 1' }),
+    });
   });
 });

@@ -34,18 +34,19 @@ import { Type } from 'typebox';
 import type { WebSocket } from 'ws';
 import { loadAnnouncementRecords } from '../../db/announcement-records.js';
 import { findChannelBySlug } from '../../db/channels.js';
-import { findPublishedEventsSince } from '../../db/live-replay.js';
+import { findEventsSince } from '../../db/live-replay.js';
 import { canReadChannel } from '../../domain/access.js';
 import { AppError } from '../../domain/errors.js';
-import type { Actor } from '../../domain/types.js';
+import { languageFromAcceptLanguage } from '../../domain/language.js';
+import { type Actor, LANGUAGES, type Language } from '../../domain/types.js';
 import type { AccessHint } from '../../realtime/access-hints.js';
-import { liveEventFrom } from '../../realtime/events.js';
+import { liveEventOf } from '../../realtime/events.js';
 import { LiveHub } from '../../realtime/hub.js';
-import { CLOSE, parseEventId } from '../../realtime/protocol.js';
-import { LiveSession, type SessionLimits, type SessionPorts } from '../../realtime/session.js';
+import { CLOSE, type LiveEvent, parseEventId } from '../../realtime/protocol.js';
+import { type GrantedChannel, LiveSession, type SessionLimits, type SessionPorts } from '../../realtime/session.js';
 import {
+  checkWatchedChannels,
   credentialKey,
-  findUnreadableChannels,
   type LiveCredential,
   resolveLiveCredentials,
 } from '../../services/live-access.js';
@@ -92,6 +93,16 @@ const LiveQuery = Type.Object(
     ticket: Type.Optional(
       Type.String({ maxLength: 100, description: 'A single-use ticket from POST /api/v1/live/tickets' }),
     ),
+    lang: Type.Optional(
+      Type.Union(
+        LANGUAGES.map((language) => Type.Literal(language)),
+        {
+          description:
+            "The language announcements are sent in; else the signed-in user's language, else Accept-Language, " +
+            'else each announcement’s original (with the usual fallback when one lacks it)',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -123,6 +134,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the live route's hooks: what the socket about to be opened is authenticated with. */
     liveCredential?: LiveCredential;
+    /** Set by the live route's hooks: the language the socket is sent announcements in (null: the original). */
+    liveLanguage?: Language | null;
   }
 }
 
@@ -170,24 +183,35 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       }
       self.actor = actor;
       const found = await Promise.all(slugs.map((slug) => findChannelBySlug(db, slug, actor)));
-      const granted: { id: string; slug: string }[] = [];
+      // With the actor's role in each channel: the session decides with it who sees an organisation-limited
+      // announcement (a channel's editors see them all).
+      const granted: GrantedChannel[] = [];
       const denied: string[] = [];
       found.forEach((channel, i) => {
-        if (channel && canReadChannel(actor, channel)) granted.push({ id: channel.id, slug: channel.slug });
-        else denied.push(slugs[i]!);
+        if (channel && canReadChannel(actor, channel)) {
+          granted.push({ id: channel.id, slug: channel.slug, visibility: channel.visibility, role: channel.role });
+        } else {
+          denied.push(slugs[i]!);
+        }
       });
-      return { granted, denied };
+      return { actor, granted, denied };
     },
     async replay(channelIds, since) {
-      const { rows, truncated } = await findPublishedEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT });
+      // The actor as resolveChannels just re-read it (a replay always follows a subscribe).
+      const { actor } = watcher();
+      const now = new Date();
+      const { rows, truncated } = await findEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT, actor, now });
       const records = new Map(
-        (await loadAnnouncementRecords(db, [...new Set(rows.map((row) => row.announcement.id))])).map((r) => [r.id, r]),
+        (
+          await loadAnnouncementRecords(
+            db,
+            rows.map((row) => row.announcementId),
+          )
+        ).map((r) => [r.id, r]),
       );
-      const events = rows.flatMap((row) => {
-        const record = records.get(row.announcement.id);
-        return record
-          ? [liveEventFrom({ id: row.eventId, channelId: row.channelId }, record, config.http.publicUrl)]
-          : [];
+      const events = rows.flatMap((row): LiveEvent[] => {
+        const event = liveEventOf(row, records.get(row.announcementId) ?? null, config.http.publicUrl, now);
+        return event ? [event] : [];
       });
       return { events, truncated };
     },
@@ -274,15 +298,19 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
         continue;
       }
       watcher.actor = actor;
+      // Events are decided with who the actor is now (its organisation may have changed).
+      watcher.session.refreshAccess(actor, new Map());
       if (watcher.session.watched().length > 0) stillIn.push(watcher);
     }
     if (stillIn.length === 0) return;
-    const unreadable = await findUnreadableChannels(
+    const checked = await checkWatchedChannels(
       db,
       stillIn.map((w) => ({ actor: w.actor, channelIds: w.session.watched().map((c) => c.id) })),
     );
     stillIn.forEach((watcher, i) => {
-      const lost = unreadable[i]!;
+      const { unreadable: lost, facts } = checked[i]!;
+      // A role lost (or gained) in a channel still readable changes which organisation-limited announcements it gets.
+      watcher.session.refreshAccess(watcher.actor, facts);
       if (lost.size === 0) return;
       watcher.session.revoke(
         watcher.session
@@ -389,6 +417,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
         request.liveCredential =
           ticket !== undefined ? await redeemTicket(request, reply, ticket) : requestCredential(request);
         if (!request.ws) return;
+        request.liveLanguage = await socketLanguage(request);
         const release = takeConnectionSlot(request.ip);
         if (!release) {
           throw new AppError(
@@ -409,6 +438,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
         socket,
         portsFor(() => watcher!, request),
         limits,
+        { actor: request.actor, language: request.liveLanguage ?? null },
         since,
       );
       watcher = { session, credential: request.liveCredential ?? { kind: 'anonymous' }, actor: request.actor };
@@ -423,6 +453,21 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       });
     },
   );
+
+  /**
+   * The language a socket is sent announcements in, fixed when it opens: `?lang=`, else the signed-in user's
+   * language (their setting, whichever device they connect from), else Accept-Language, else null (each
+   * announcement's original). pickVersion's fallback then applies per announcement.
+   */
+  async function socketLanguage(request: FastifyRequest): Promise<Language | null> {
+    const { lang } = request.query as { lang?: Language };
+    if (lang !== undefined) return lang;
+    if (request.actor.kind === 'user') {
+      const user = await db.user.findUnique({ where: { id: request.actor.userId }, select: { language: true } });
+      if (user) return user.language;
+    }
+    return languageFromAcceptLanguage(request.headers['accept-language']);
+  }
 
   /** Consumes `?ticket=` and makes its credential the request's: 401 for a used, expired or forged ticket. */
   async function redeemTicket(request: FastifyRequest, reply: FastifyReply, ticket: string): Promise<LiveCredential> {
