@@ -221,6 +221,11 @@ export const SETTINGS = {
     default: '120000',
     parse: integer(100, 86400000),
   }),
+  ACK_REMINDER_BEFORE_HOURS: setting({
+    doc: 'Hours before an acknowledgement deadline when those who were sent the announcement and have not acknowledged it get one reminder by e-mail.',
+    default: '24',
+    parse: integer(1, 720),
+  }),
   WS_MAX_PAYLOAD_BYTES: setting({
     doc: 'Largest inbound WebSocket frame.',
     default: '4096',
@@ -378,6 +383,8 @@ export interface Config {
     readonly outboxPollMs: number;
     readonly sweepIntervalMs: number;
     readonly staleDeliveryMs: number;
+    /** ACK_REMINDER_BEFORE_HOURS. */
+    readonly ackReminderBeforeHours: number;
   };
   readonly ws: {
     readonly maxPayloadBytes: number;
@@ -498,6 +505,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       outboxPollMs: v.OUTBOX_POLL_MS,
       sweepIntervalMs: v.SWEEP_INTERVAL_MS,
       staleDeliveryMs: v.STALE_DELIVERY_MS,
+      ackReminderBeforeHours: v.ACK_REMINDER_BEFORE_HOURS,
     },
     ws: {
       maxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,

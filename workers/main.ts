@@ -7,7 +7,7 @@ import type { Deps } from '../src/deps.js';
 import type { Logger } from '../src/logger.js';
 import type { Mailer } from '../src/mail/mailer.js';
 import { resolveUnsubscribeKey } from '../src/mail/unsubscribe-token.js';
-import { SWEEP_SCHEDULER_ID } from '../src/queue/jobs.js';
+import { ACK_REMINDER_SCHEDULER_ID, SWEEP_SCHEDULER_ID } from '../src/queue/jobs.js';
 import type { BoundWorker } from './binding.js';
 import { createEmailWorker } from './email.worker.js';
 import { createFanoutWorker } from './fanout.worker.js';
@@ -69,6 +69,12 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
       SWEEP_SCHEDULER_ID,
       { every: config.delivery.sweepIntervalMs },
       { name: 'sweep', data: { task: 'sweep' } },
+    );
+    // Reminders to acknowledge near the deadline (workers/processors/ack-reminders.ts), on the sweeper's rhythm.
+    await deps.queues.maintenance.upsertJobScheduler(
+      ACK_REMINDER_SCHEDULER_ID,
+      { every: config.delivery.sweepIntervalMs },
+      { name: 'ack-reminders', data: { task: 'ack-reminders' } },
     );
 
     await relay.start();

@@ -1,9 +1,11 @@
-/** BullMQ binding of the periodic housekeeping (the sweeper, workers/processors/sweep.ts). */
+/** BullMQ binding of the periodic housekeeping: the sweeper (workers/processors/sweep.ts) and the acknowledgement
+ * reminders (workers/processors/ack-reminders.ts), each started by its own job scheduler. */
 import type { Deps } from '../src/deps.js';
 import { AppError } from '../src/domain/errors.js';
 import type { Logger } from '../src/logger.js';
 import { type MaintenanceJob, QUEUE } from '../src/queue/jobs.js';
 import { type BoundWorker, bindWorker } from './binding.js';
+import { type AckReminderResult, processAckReminders } from './processors/ack-reminders.js';
 import { processSweep, type SweepResult } from './processors/sweep.js';
 
 export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queues'>, logger: Logger): BoundWorker {
@@ -16,12 +18,19 @@ export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queu
     emailBatchSize: config.delivery.emailBatchSize,
     logger,
   };
-  return bindWorker<MaintenanceJob, SweepResult>(
+  const reminderDeps = {
+    db: deps.db,
+    emailQueue: deps.queues.email,
+    emailBatchSize: config.delivery.emailBatchSize,
+    beforeHours: config.delivery.ackReminderBeforeHours,
+    logger,
+  };
+  return bindWorker<MaintenanceJob, SweepResult | AckReminderResult>(
     QUEUE.maintenance,
     async (data) => {
-      if (data?.task !== 'sweep')
-        throw new AppError('validation_failed', 'Unknown maintenance task', { task: data?.task });
-      return processSweep(sweepDeps);
+      if (data?.task === 'sweep') return processSweep(sweepDeps);
+      if (data?.task === 'ack-reminders') return processAckReminders(reminderDeps);
+      throw new AppError('validation_failed', 'Unknown maintenance task', { task: data?.task });
     },
     // One at a time: sweeps are cheap and must not pile up behind a slow database.
     { config, logger, concurrency: 1 },

@@ -26,7 +26,8 @@ export interface EmailJob {
 
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
 export interface MaintenanceJob {
-  task: 'sweep';
+  /** `sweep`: workers/processors/sweep.ts; `ack-reminders`: workers/processors/ack-reminders.ts. */
+  task: 'sweep' | 'ack-reminders';
 }
 
 export const jobId = {
@@ -42,6 +43,8 @@ export const jobId = {
 };
 
 export const SWEEP_SCHEDULER_ID = 'sweep';
+/** The job scheduler of acknowledgement reminders (on the maintenance queue, like the sweeper). */
+export const ACK_REMINDER_SCHEDULER_ID = 'ack-reminders';
 
 export interface Queues {
   fanout: Queue<FanoutJob>;
