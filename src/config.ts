@@ -7,6 +7,7 @@
  */
 
 import { isIP } from 'node:net';
+import { isAbsolute, normalize } from 'node:path';
 
 export type AppEnv = 'development' | 'production';
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -70,6 +71,11 @@ function secret(minLength: number) {
     if (raw.length < minLength) throw new Error(`must be at least ${minLength} characters long`);
     return raw;
   };
+}
+
+function absolutePath(raw: string): string {
+  if (!isAbsolute(raw)) throw new Error(`must be an absolute path, got "${raw}"`);
+  return normalize(raw);
 }
 
 /** Fastify's `trustProxy`: nobody, everybody, or the proxies' addresses/CIDRs. */
@@ -331,6 +337,15 @@ export const SETTINGS = {
     default: '5000',
     parse: integer(100, 600000),
   }),
+  ATTACHMENT_MAX_BYTES: setting({
+    doc: 'Largest attachment accepted, in bytes (413 above it). An upload is held in memory while it is checked, so keep it moderate.',
+    default: '20971520',
+    parse: integer(1, 104857600),
+  }),
+  ATTACHMENT_DIR: setting({
+    doc: 'Absolute path of a directory for attachment files (created if missing; each file named by its id). Unset: attachments are stored in PostgreSQL.',
+    parse: absolutePath,
+  }),
   SHUTDOWN_TIMEOUT_MS: setting({
     doc: 'How long SIGTERM waits for in-flight work before closing anyway.',
     default: '10000',
@@ -413,6 +428,11 @@ export interface Config {
     readonly userPerMinute: number;
     /** Each sensitive route's own limit (src/http/plugins/rate-limit.ts, sensitiveRouteLimit). */
     readonly sensitivePerMinute: number;
+  };
+  readonly attachments: {
+    readonly maxBytes: number;
+    /** Where attachment files go; undefined: in PostgreSQL. */
+    readonly dir: string | undefined;
   };
   readonly shutdownTimeoutMs: number;
   readonly seedOnEmpty: boolean;
@@ -532,6 +552,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       userPerMinute: v.RATE_LIMIT_USER_PER_MINUTE,
       sensitivePerMinute: v.RATE_LIMIT_SENSITIVE_PER_MINUTE,
     },
+    attachments: { maxBytes: v.ATTACHMENT_MAX_BYTES, dir: v.ATTACHMENT_DIR },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     seedOnEmpty: v.SEED_ON_EMPTY,
     migrateOnStart: v.MIGRATE_ON_START,

@@ -8,6 +8,8 @@ export const AUDIT_ACTIONS = [
   'announcement.retract',
   'announcement.pin',
   'announcement.unpin',
+  'announcement.attach',
+  'announcement.detach',
   'channel.create',
   'channel.update',
   'channel.delete',

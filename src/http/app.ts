@@ -26,6 +26,7 @@ import securityHeadersPlugin from './plugins/security-headers.js';
 import policyPlugin, { POLICY } from './policy.js';
 import { acknowledgementRoutes } from './routes/acknowledgements.js';
 import { announcementRoutes } from './routes/announcements.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
@@ -51,7 +52,7 @@ export interface BuildAppOptions {
   logDestination?: DestinationStream;
 }
 
-/** Largest request body accepted anywhere (413 above it). Announcements are text; attachments come later. */
+/** Largest request body accepted anywhere (413 above it); attachment uploads set their own (ATTACHMENT_MAX_BYTES). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** Largest JSON body accepted by API v1 routes (413 above it). */
@@ -148,6 +149,12 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(tokenRoutes, { db: deps.db, config: deps.config, announceAccessChange });
       await v1.register(searchRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(feedTokenRoutes, { db: deps.db, config: deps.config });
+      // Uploads take raw file bodies up to ATTACHMENT_MAX_BYTES: the plugin's own parsers and body limit.
+      await v1.register(attachmentRoutes, {
+        db: deps.db,
+        publicUrl: deps.config.http.publicUrl,
+        attachments: deps.config.attachments,
+      });
     },
     { prefix: '/api/v1' },
   );
