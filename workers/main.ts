@@ -1,7 +1,7 @@
 /**
- * Starts the delivery pipeline in this process: the fan-out, e-mail and maintenance workers, the outbox relay, and
- * the sweeper's job scheduler. The process entry point (src/main.ts) owns signals, the deadline and the mail catcher;
- * it calls `startWorkers` and, on shutdown, `close()`.
+ * Starts the delivery pipeline in this process: the fan-out, e-mail, maintenance and scheduled-publishing workers,
+ * the outbox relay, and the sweeper's job scheduler. The process entry point (src/main.ts) owns signals, the deadline
+ * and the mail catcher; it calls `startWorkers` and, on shutdown, `close()`.
  */
 import type { Deps } from '../src/deps.js';
 import type { Logger } from '../src/logger.js';
@@ -13,6 +13,7 @@ import { createEmailWorker } from './email.worker.js';
 import { createFanoutWorker } from './fanout.worker.js';
 import { createMaintenanceWorker } from './maintenance.worker.js';
 import { createOutboxRelay } from './outbox-relay.js';
+import { createScheduledWorker } from './scheduled.worker.js';
 
 export interface StartWorkersOptions {
   /** Where e-mail goes (createSmtpMailer). The caller closes it after `close()`. */
@@ -37,6 +38,7 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
   const relay = createOutboxRelay({
     db: deps.db,
     fanoutQueue: deps.queues.fanout,
+    scheduledQueue: deps.queues.scheduled,
     publisher: deps.redis,
     redisPrefix: config.redis.prefix,
     databaseUrl: config.database.url,
@@ -60,6 +62,7 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
       createFanoutWorker(deps, logger.child({ component: 'fanout' })),
       createEmailWorker(deps, { mailer: options.mailer, unsubscribeKey, logger: logger.child({ component: 'email' }) }),
       createMaintenanceWorker(deps, logger.child({ component: 'maintenance' })),
+      createScheduledWorker(deps, logger.child({ component: 'scheduled' })),
     );
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
 

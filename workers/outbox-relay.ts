@@ -20,14 +20,20 @@ import pg from 'pg';
 import { loadAnnouncementRecords } from '../src/db/announcement-records.js';
 import type { Db } from '../src/db/prisma.js';
 import type { Logger } from '../src/logger.js';
-import { type FanoutJob, jobId } from '../src/queue/jobs.js';
+import { type FanoutJob, jobId, type ScheduledPublishJob } from '../src/queue/jobs.js';
 import { LIVE_EVENT_TYPES, liveEventOf, publishLiveEvent } from '../src/realtime/events.js';
 import { ANNOUNCEMENT_UPDATED } from '../src/realtime/protocol.js';
-import { ANNOUNCEMENT_PUBLISHED, OUTBOX_NOTIFY_CHANNEL } from '../src/services/publish.js';
+import {
+  ANNOUNCEMENT_PUBLISHED,
+  ANNOUNCEMENT_SCHEDULED,
+  OUTBOX_NOTIFY_CHANNEL,
+  type ScheduledPayload,
+} from '../src/services/publish.js';
 import { ANNOUNCEMENT_RETRACTED } from '../src/services/retract.js';
 
 /** Event types this version relays; others are marked relayed with a warning. */
 const KNOWN_TYPES: ReadonlySet<string> = new Set([
+  ANNOUNCEMENT_SCHEDULED,
   ANNOUNCEMENT_PUBLISHED,
   ANNOUNCEMENT_UPDATED,
   ANNOUNCEMENT_RETRACTED,
@@ -36,6 +42,8 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set([
 export interface OutboxRelayDeps {
   db: Db;
   fanoutQueue: Pick<Queue<FanoutJob>, 'addBulk'>;
+  /** Timers of scheduled publications (`announcement.scheduled` events become delayed jobs). */
+  scheduledQueue: Pick<Queue<ScheduledPublishJob>, 'addBulk'>;
   /** Publishes live events; a fail-fast connection is right (the rows are simply retried). */
   publisher: Redis;
   redisPrefix: string;
@@ -104,6 +112,31 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
           liveEvents.map((event) => announcementIdOf(event)),
         );
         const byId = new Map(announcements.map((a) => [a.id, a]));
+
+        // A scheduled publication's timer: a delayed job named by announcement and time, so a re-schedule adds a new
+        // job and a second relay of the same event is ignored. Only the timer lives in Redis: the job re-checks in
+        // PostgreSQL, and the sweeper publishes what a lost timer would have (src/services/schedule.ts).
+        const timers = events.flatMap((event) => {
+          if (event.type !== ANNOUNCEMENT_SCHEDULED) return [];
+          const payload = event.payload as Partial<ScheduledPayload> | null;
+          const publishAtMs = Date.parse(String(payload?.publishAt));
+          if (Number.isNaN(publishAtMs)) {
+            log.warn({ eventId: String(event.id) }, 'announcement.scheduled event without publishAt skipped');
+            return [];
+          }
+          const announcementId = announcementIdOf(event);
+          return [
+            {
+              name: 'publish',
+              data: { announcementId },
+              opts: {
+                jobId: jobId.scheduledPublish(announcementId, publishAtMs),
+                delay: Math.max(0, publishAtMs - Date.now()),
+              },
+            },
+          ];
+        });
+        if (timers.length > 0) await deps.scheduledQueue.addBulk(timers);
 
         if (published.length > 0) {
           await deps.fanoutQueue.addBulk(

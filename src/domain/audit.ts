@@ -4,6 +4,9 @@
  */
 export const AUDIT_ACTIONS = [
   'announcement.publish',
+  'announcement.draft',
+  'announcement.schedule',
+  'announcement.unschedule',
   'announcement.edit',
   'announcement.retract',
   'announcement.pin',

@@ -11,6 +11,7 @@ export const QUEUE = {
   fanout: 'fanout',
   email: 'email',
   maintenance: 'maintenance',
+  scheduled: 'scheduled',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -22,6 +23,14 @@ export interface FanoutJob {
 /** Send these e-mail deliveries (ledger ids as decimal strings; bigint does not survive JSON). */
 export interface EmailJob {
   deliveryIds: string[];
+}
+
+/**
+ * Publish one scheduled announcement when its time has come: a DELAYED job added by the outbox relay for an
+ * `announcement.scheduled` event. Redis is only the timer; the sweeper publishes what a lost job would have.
+ */
+export interface ScheduledPublishJob {
+  announcementId: string;
 }
 
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
@@ -40,6 +49,11 @@ export const jobId = {
    * completed under `email-<first id>`, and BullMQ ignores an add under a kept job's id.
    */
   emailRequeue: (firstDeliveryId: string | bigint, sweptAtMs: number) => `email-${firstDeliveryId}-s${sweptAtMs}`,
+  /**
+   * The timer of a scheduled publication. The time is part of the id, so re-scheduling (a new publishAt) adds a new
+   * job instead of being ignored as a duplicate of the old one, which then finds nothing due and does nothing.
+   */
+  scheduledPublish: (announcementId: string, publishAtMs: number) => `scheduled-${announcementId}-${publishAtMs}`,
 };
 
 export const SWEEP_SCHEDULER_ID = 'sweep';
@@ -50,6 +64,7 @@ export interface Queues {
   fanout: Queue<FanoutJob>;
   email: Queue<EmailJob>;
   maintenance: Queue<MaintenanceJob>;
+  scheduled: Queue<ScheduledPublishJob>;
   close(): Promise<void>;
 }
 
@@ -81,12 +96,23 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     },
   });
   const maintenance = new Queue<MaintenanceJob>(QUEUE.maintenance, opts);
+  const scheduled = new Queue<ScheduledPublishJob>(QUEUE.scheduled, {
+    ...opts,
+    defaultJobOptions: {
+      ...DEFAULT_JOB_OPTIONS,
+      // A job that fires a moment before PostgreSQL's clock reaches publishAt retries shortly (see
+      // workers/processors/scheduled-publish.ts); the sweeper covers everything beyond.
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+    },
+  });
   return {
     fanout,
     email,
     maintenance,
+    scheduled,
     async close() {
-      await Promise.all([fanout.close(), email.close(), maintenance.close()]);
+      await Promise.all([fanout.close(), email.close(), maintenance.close(), scheduled.close()]);
     },
   };
 }

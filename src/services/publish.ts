@@ -3,30 +3,85 @@
  * published without its event and an event never exists for a rolled-back announcement. Nothing is sent to Redis
  * here: the outbox relay (workers/outbox-relay.ts) does that after commit, at least once. `pg_notify` wakes the
  * relay at commit time, so the usual latency is milliseconds, not the relay's poll interval. The audit record of the
- * publication is written in the same transaction.
+ * publication and the announcement's first revision (AnnouncementRevision 1) are written in the same transaction.
+ *
+ * The same request can also store a draft (no event: nobody is told) or schedule the announcement for later (an
+ * `announcement.scheduled` event, which the relay turns into a delayed job; see src/services/schedule.ts).
  */
 import { loadAnnouncementRecord } from '../db/announcement-records.js';
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { canPublish, canReadChannel } from '../domain/access.js';
+import {
+  type AnnouncementStatus,
+  type AnnouncementType,
+  canSeeAnnouncement,
+  type LanguageVersion,
+  validateAnnouncementShape,
+} from '../domain/announcement.js';
 import { AppError, notFound } from '../domain/errors.js';
-import type { Actor, Importance } from '../domain/types.js';
+import type { Actor, Importance, Language } from '../domain/types.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { recordAudit } from './audit.js';
 import { type AnnouncementView, announcementView } from './views.js';
 
 export const OUTBOX_NOTIFY_CHANNEL = 'meldingskanal_outbox';
 export const ANNOUNCEMENT_PUBLISHED = 'announcement.published';
+/** A scheduled announcement's timer: payload {@link ScheduledPayload}; the relay adds a delayed job for it. */
+export const ANNOUNCEMENT_SCHEDULED = 'announcement.scheduled';
 
+export interface TranslationInput {
+  language: Language;
+  title: string;
+  summary?: string | null;
+  /** Markdown. */
+  body: string;
+}
+
+/** What a publisher sends (POST /channels/{slug}/announcements); dates are ISO 8601 strings. */
 export interface PublishInput {
   title: string;
   body: string;
   importance?: Importance;
+  /** The language of title, summary and body; default nb. */
+  language?: Language;
+  summary?: string | null;
+  translations?: TranslationInput[];
+  type?: AnnouncementType;
+  affectedSystem?: string | null;
+  startsAt?: string | null;
+  endsAt?: string | null;
+  /** The published incident of the same channel this follow-up resolves. */
+  resolves?: string;
+  /** Organisation codes; empty or absent: everyone. */
+  audience?: string[];
+  expiresAt?: string | null;
+  acknowledgement?: { required: boolean; deadline?: string | null };
+  draft?: boolean;
+  /** A future time: scheduled. */
+  publishAt?: string;
 }
 
 export interface OutboxPayload {
   announcementId: string;
 }
+
+export interface ScheduledPayload {
+  announcementId: string;
+  /** ISO 8601. */
+  publishAt: string;
+}
+
+/** The content a revision keeps (AnnouncementRevision.content). */
+export interface RevisionContent {
+  language: Language;
+  title: string;
+  summary: string | null;
+  body: string;
+  translations: { language: Language; title: string; summary: string | null; body: string }[];
+}
+
+type Tx = Prisma.TransactionClient;
 
 export async function publishAnnouncement(
   deps: { db: Db; publicUrl: string },
@@ -41,49 +96,244 @@ export async function publishAnnouncement(
    */
   alsoInTransaction?: (tx: Prisma.TransactionClient, published: AnnouncementView) => Promise<void>,
 ): Promise<AnnouncementView> {
-  const title = input.title.trim();
-  const body = input.body.trim();
-  if (!title) throw new AppError('validation_failed', 'title must not be blank', { field: 'title' });
-  if (!body) throw new AppError('validation_failed', 'body must not be blank', { field: 'body' });
+  const now = new Date();
+  const versions = normaliseVersions(input.language ?? 'nb', input, input.translations ?? []);
+  const [original] = versions;
+  if (!original) throw new Error('normaliseVersions returns the original first');
+  const publishAt = parseInstant(input.publishAt, 'publishAt');
+  if (input.draft && publishAt) {
+    throw new AppError(
+      'validation_failed',
+      'A draft has no publication time; schedule it later with POST /announcements/{id}/publish',
+      { field: 'publishAt' },
+    );
+  }
+  if (publishAt && publishAt.getTime() <= now.getTime()) {
+    throw new AppError('validation_failed', 'publishAt must be in the future', { field: 'publishAt' });
+  }
+  const resolvesId = input.resolves ?? null;
+  const shape = {
+    // A follow-up is an incident, also when the publisher did not say so.
+    type: input.type ?? (resolvesId ? 'incident' : 'general'),
+    affectedSystem: input.affectedSystem?.trim() || null,
+    startsAt: parseInstant(input.startsAt, 'startsAt'),
+    endsAt: parseInstant(input.endsAt, 'endsAt'),
+    resolvesId,
+    expiresAt: parseInstant(input.expiresAt, 'expiresAt'),
+    publishAt,
+    ackRequired: input.acknowledgement?.required ?? false,
+    ackDeadline: parseInstant(input.acknowledgement?.deadline, 'acknowledgement.deadline'),
+    languages: versions.map((version) => version.language),
+  } satisfies Parameters<typeof validateAnnouncementShape>[0];
+  validateAnnouncementShape(shape, now);
+  if (shape.ackDeadline && shape.ackDeadline.getTime() <= now.getTime()) {
+    throw new AppError('validation_failed', 'acknowledgement.deadline must be in the future', {
+      field: 'acknowledgement.deadline',
+    });
+  }
 
   const channel = await findChannelBySlug(deps.db, channelSlug, actor);
   // A channel the actor may not read answers exactly like one that does not exist.
   if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
   if (!canPublish(actor, channel)) throw new AppError('forbidden', 'You may not publish in this channel');
+  const audience = await resolveAudience(deps.db, input.audience ?? []);
 
+  const status: AnnouncementStatus = input.draft ? 'draft' : publishAt ? 'scheduled' : 'published';
   return deps.db.$transaction(async (tx) => {
+    if (resolvesId) await assertResolvable(tx, actor, channel, resolvesId);
     const created = await tx.announcement.create({
       data: {
         channelId: channel.id,
         authorId: actor.kind === 'user' ? actor.userId : null,
-        title,
-        body,
+        language: original.language,
+        title: original.title,
+        summary: original.summary,
+        body: original.body,
         importance: input.importance ?? 'info',
-        status: 'published',
-        publishedAt: new Date(),
+        type: shape.type,
+        affectedSystem: shape.affectedSystem,
+        startsAt: shape.startsAt,
+        endsAt: shape.endsAt,
+        resolvesId,
+        audienceOrganisationIds: audience,
+        expiresAt: shape.expiresAt,
+        ackRequired: shape.ackRequired,
+        ackDeadline: shape.ackDeadline,
+        status,
+        publishedAt: status === 'published' ? now : null,
+        publishAt,
+        translations: { create: versions.slice(1) },
       },
-      include: { author: { select: { displayName: true } } },
+      select: { id: true, importance: true },
     });
-    const payload: OutboxPayload = { announcementId: created.id };
-    await tx.outboxEvent.create({
-      data: { type: ANNOUNCEMENT_PUBLISHED, channelId: channel.id, aggregateId: created.id, payload: { ...payload } },
+    await tx.announcementRevision.create({
+      data: {
+        announcementId: created.id,
+        revision: 1,
+        editorId: actor.kind === 'user' ? actor.userId : null,
+        material: true,
+        content: revisionContentJson(versions),
+      },
     });
+    if (status === 'published') await writePublishedEvent(tx, created.id, channel.id);
+    if (status === 'scheduled' && publishAt) await writeScheduledEvent(tx, created.id, channel.id, publishAt);
     // In the same transaction: the record exists exactly when the announcement does.
     await recordAudit(tx, {
       actor,
-      action: 'announcement.publish',
+      action:
+        status === 'published'
+          ? 'announcement.publish'
+          : status === 'scheduled'
+            ? 'announcement.schedule'
+            : 'announcement.draft',
       outcome: 'success',
       targetType: 'announcement',
       targetId: created.id,
       ...(requestId ? { requestId } : {}),
-      details: { channel: channel.slug, importance: created.importance },
+      details: {
+        channel: channel.slug,
+        importance: created.importance,
+        ...(publishAt ? { publishAt: publishAt.toISOString() } : {}),
+      },
     });
     const record = await loadAnnouncementRecord(tx, created.id);
     if (!record) throw new Error('The announcement just written is not readable in its own transaction');
     const view = announcementView(record, { publicUrl: deps.publicUrl, language: null });
     if (alsoInTransaction) await alsoInTransaction(tx, view);
-    // $executeRaw, not $queryRaw: pg_notify returns void, a column type Prisma cannot deserialise.
-    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
+    if (status !== 'draft') await notifyOutbox(tx);
     return view;
   });
+}
+
+/** Wakes the outbox relay when the transaction commits (and not before, nor if it rolls back). */
+export async function notifyOutbox(tx: Tx): Promise<void> {
+  // $executeRaw, not $queryRaw: pg_notify returns void, a column type Prisma cannot deserialise.
+  await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
+}
+
+/** The event that fans a published announcement out and shows it live. Call in the transaction that publishes. */
+export async function writePublishedEvent(tx: Tx, announcementId: string, channelId: string): Promise<void> {
+  const payload: OutboxPayload = { announcementId };
+  await tx.outboxEvent.create({
+    data: { type: ANNOUNCEMENT_PUBLISHED, channelId, aggregateId: announcementId, payload: { ...payload } },
+  });
+}
+
+/** The timer of a scheduled publication. Call in the transaction that sets status `scheduled`. */
+export async function writeScheduledEvent(
+  tx: Tx,
+  announcementId: string,
+  channelId: string,
+  publishAt: Date,
+): Promise<void> {
+  const payload: ScheduledPayload = { announcementId, publishAt: publishAt.toISOString() };
+  await tx.outboxEvent.create({
+    data: { type: ANNOUNCEMENT_SCHEDULED, channelId, aggregateId: announcementId, payload: { ...payload } },
+  });
+}
+
+/**
+ * The original version (from the top-level fields) followed by the translations, trimmed; blank text refused with
+ * the field named. An empty summary is no summary.
+ */
+export function normaliseVersions(
+  language: Language,
+  original: { title: string; summary?: string | null; body: string },
+  translations: readonly TranslationInput[],
+): LanguageVersion[] {
+  const version = (value: TranslationInput, prefix: string): LanguageVersion => {
+    const title = value.title.trim();
+    const body = value.body.trim();
+    if (!title) throw new AppError('validation_failed', 'title must not be blank', { field: `${prefix}title` });
+    if (!body) throw new AppError('validation_failed', 'body must not be blank', { field: `${prefix}body` });
+    return { language: value.language, title, summary: value.summary?.trim() || null, body };
+  };
+  return [
+    version({ language, ...original }, ''),
+    ...translations.map((translation, index) => version(translation, `translations[${index}].`)),
+  ];
+}
+
+/** AnnouncementRevision.content of these versions (the original first). */
+export function revisionContentJson(versions: readonly LanguageVersion[]): Prisma.InputJsonObject {
+  const [original, ...translations] = versions;
+  if (!original) throw new Error('A revision has at least its original version');
+  const content: RevisionContent = {
+    language: original.language,
+    title: original.title,
+    summary: original.summary,
+    body: original.body,
+    translations: translations.map((t) => ({
+      language: t.language,
+      title: t.title,
+      summary: t.summary,
+      body: t.body,
+    })),
+  };
+  return { ...content };
+}
+
+/**
+ * Organisation ids for audience codes (matched case-insensitively, as organisation codes are unique that way).
+ * @throws AppError validation_failed naming the codes that match no organisation.
+ */
+export async function resolveAudience(db: Pick<Db, 'organisation'>, codes: readonly string[]): Promise<string[]> {
+  const wanted = [...new Set(codes.map((code) => code.trim()))];
+  if (wanted.length === 0) return [];
+  const rows = await db.organisation.findMany({
+    where: { OR: wanted.map((code) => ({ code: { equals: code, mode: 'insensitive' as const } })) },
+    select: { id: true, code: true },
+  });
+  const byCode = new Map(rows.map((row) => [row.code.toLowerCase(), row.id]));
+  const unknown = wanted.filter((code) => !byCode.has(code.toLowerCase()));
+  if (unknown.length > 0) {
+    throw new AppError('validation_failed', `Unknown organisation code: ${unknown.join(', ')}`, {
+      field: 'audience',
+      unknown,
+    });
+  }
+  return [...new Set(wanted.map((code) => byCode.get(code.toLowerCase()) as string))].sort();
+}
+
+/** An ISO 8601 instant, or null when absent. @throws AppError validation_failed naming the field. */
+export function parseInstant(value: string | null | undefined, field: string): Date | null {
+  if (value === undefined || value === null) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new AppError('validation_failed', `${field} must be an ISO 8601 date-time`, { field });
+  }
+  return date;
+}
+
+/**
+ * The incident a follow-up resolves: in the same channel, visible to the actor, published, an incident, and not
+ * resolved yet. Locks its row, so two follow-ups written at once cannot both pass (the unique index on resolvesId
+ * would refuse the second anyway, with a less helpful error).
+ */
+async function assertResolvable(
+  tx: Tx,
+  actor: Actor,
+  channel: { id: string; visibility: 'public' | 'internal' | 'restricted'; role: 'owner' | 'publisher' | null },
+  incidentId: string,
+): Promise<void> {
+  const [incident] = await tx.$queryRaw<
+    { channelId: string; status: AnnouncementStatus; type: AnnouncementType; audienceOrganisationIds: string[] }[]
+  >`
+    SELECT "channelId", status::text AS status, type::text AS type, "audienceOrganisationIds"
+      FROM "Announcement" WHERE id = ${incidentId}::uuid FOR UPDATE`;
+  if (!incident || incident.channelId !== channel.id || !canSeeAnnouncement(actor, channel, incident)) {
+    throw notFound('Incident');
+  }
+  if (incident.type !== 'incident') {
+    throw new AppError('validation_failed', 'resolves names an announcement that is not an incident', {
+      field: 'resolves',
+    });
+  }
+  if (incident.status !== 'published') {
+    throw new AppError('conflict', 'Only a published incident can be resolved');
+  }
+  const followUp = await tx.announcement.findUnique({ where: { resolvesId: incidentId }, select: { id: true } });
+  if (followUp) {
+    throw new AppError('conflict', 'This incident already has a follow-up', { followUp: followUp.id });
+  }
 }

@@ -74,6 +74,11 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/announcements/{id}/retract',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['put /api/v1/announcements/{id}/pin',           'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['delete /api/v1/announcements/{id}/pin',        'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['get /api/v1/channels/{slug}/drafts',          'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['post /api/v1/announcements/{id}/publish',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['post /api/v1/announcements/{id}/unschedule',   'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['patch /api/v1/announcements/{id}',             'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['get /api/v1/announcements/{id}/revisions',     'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/me/subscriptions',                 'self',           { '-': 'YYYYYYU' }],
   ['put /api/v1/me/subscriptions/{slug}',          'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['delete /api/v1/me/subscriptions/{slug}',       'self',           { subscribed: 'YYYYYYU', 'A, not subscribed': 'HHHHHHU' }],
@@ -261,6 +266,40 @@ const REQUESTS: Record<string, Builder> = {
   }),
   'delete /api/v1/announcements/{id}/pin': async (_actor, object) =>
     announcementUrl(object, '/api/v1/announcements/', '/pin'),
+  'get /api/v1/channels/{slug}/drafts': async (_actor, object) =>
+    channelUrl(channels[object as ObjectKind].slug, '/drafts'),
+  // A fresh draft (or scheduled one) per request: publishing it changes its state for good.
+  'post /api/v1/announcements/{id}/publish': async (_actor, object) => {
+    const draft = await ctx.deps.db.announcement.create({
+      data: { channelId: channels[object as ObjectKind].id, title: 'Utkast', body: 'Tekst', status: 'draft' },
+    });
+    return {
+      url: `/api/v1/announcements/${draft.id}/publish`,
+      missingUrl: `/api/v1/announcements/${randomUUID()}/publish`,
+      payload: {},
+    };
+  },
+  'post /api/v1/announcements/{id}/unschedule': async (_actor, object) => {
+    const scheduled = await ctx.deps.db.announcement.create({
+      data: {
+        channelId: channels[object as ObjectKind].id,
+        title: 'Planlagt',
+        body: 'Tekst',
+        status: 'scheduled',
+        publishAt: new Date(Date.now() + 3_600_000),
+      },
+    });
+    return {
+      url: `/api/v1/announcements/${scheduled.id}/unschedule`,
+      missingUrl: `/api/v1/announcements/${randomUUID()}/unschedule`,
+    };
+  },
+  'patch /api/v1/announcements/{id}': async (_actor, object) => ({
+    ...announcementUrl(object, '/api/v1/announcements/'),
+    payload: { body: 'Rettet tekst', material: false },
+  }),
+  'get /api/v1/announcements/{id}/revisions': async (_actor, object) =>
+    announcementUrl(object, '/api/v1/announcements/', '/revisions'),
   'get /api/v1/announcements/{id}': async (_actor, object) => ({
     url: `/api/v1/announcements/${announcements[object as ObjectKind]}`,
     missingUrl: `/api/v1/announcements/${randomUUID()}`,

@@ -184,6 +184,7 @@ describe('job payloads', () => {
     const relay = createOutboxRelay({
       db,
       fanoutQueue: ctx.deps.queues.fanout,
+      scheduledQueue: ctx.deps.queues.scheduled,
       publisher: ctx.deps.redis,
       redisPrefix: ctx.config.redis.prefix,
       databaseUrl: ctx.config.database.url,

@@ -162,6 +162,7 @@ describe('the outbox relay and live clients', () => {
           return [];
         },
       },
+      scheduledQueue: ctx.deps.queues.scheduled,
       publisher: ctx.deps.redis,
       redisPrefix: ctx.config.redis.prefix,
       databaseUrl: ctx.config.database.url,

@@ -47,6 +47,7 @@ function relayDeps(overrides: Partial<OutboxRelayDeps> = {}): OutboxRelayDeps {
   return {
     db: ctx.deps.db,
     fanoutQueue: ctx.deps.queues.fanout,
+    scheduledQueue: ctx.deps.queues.scheduled,
     publisher: ctx.deps.redis,
     redisPrefix: ctx.config.redis.prefix,
     databaseUrl: ctx.config.database.url,

@@ -13,6 +13,15 @@
  *    STALE_DELIVERY_MS. During a long backlog this re-queues rows whose jobs are merely waiting; those duplicates
  *    cost one failed claim each.
  *
+ * 3. `scheduled` announcements whose publishAt passed more than SCHEDULED_GRACE_MS ago: their delayed job was lost
+ *    (Redis data loss) or never added (the relay was down). They are published with the same conditional update
+ *    the job uses (src/services/schedule.ts), so a job that fires meanwhile and the sweeper cannot both publish.
+ * 4. Idempotency keys past their 24 hours (src/services/idempotency.ts) are deleted: an expired key no longer
+ *    counts, so keeping it only costs space.
+ * 5. Web push (when `push` deps are given): steps 1 and 2 for push deliveries, into the push queue, and browser
+ *    subscriptions not refreshed for PUSH_SUBSCRIPTION_MAX_AGE_DAYS are deleted (workers/processors/push.ts). Steps 1
+ *    and 2 above take e-mail rows only: the e-mail processor would never claim another medium's.
+ *
  * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
  * process (workers/outbox-relay.ts), whether or not a notification arrived.
  */
@@ -20,7 +29,10 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
 import type { Logger } from '../../src/logger.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+import { deleteExpiredIdempotencyKeys } from '../../src/services/idempotency.js';
+import { publishOverdueScheduled } from '../../src/services/schedule.js';
 import { enqueueEmailJobs } from './fanout.js';
+import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
 
 export interface SweepProcessorDeps {
   db: Db;
@@ -30,6 +42,10 @@ export interface SweepProcessorDeps {
   maxAttempts: number;
   emailBatchSize: number;
   logger: Logger;
+  /** How late a scheduled announcement may be before the sweeper publishes it itself; default SCHEDULED_GRACE_MS. */
+  scheduledGraceMs?: number;
+  /** Web push: lost push deliveries and stale browser subscriptions (workers/processors/push.ts, sweepPush). */
+  push?: Omit<PushSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
 }
 
 export interface SweepResult {
@@ -39,16 +55,30 @@ export interface SweepResult {
   failedSending: number;
   /** Lost `pending` rows re-queued. */
   requeuedPending: number;
+  /** Scheduled announcements past their time that the sweeper published (their timer was lost). */
+  publishedScheduled: number;
+  /** Expired idempotency keys deleted. */
+  deletedIdempotencyKeys: number;
+  /** The push part, when push deps were given. */
+  push?: PushSweepResult;
 }
 
 /** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
 const SWEEP_ROUND = 5000;
 export const WORKER_LOST_ERROR = 'worker lost while sending';
+/** Long enough that a timer firing on time (and its retries after a little clock skew) always wins. */
+export const SCHEDULED_GRACE_MS = 10_000;
 
 export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResult> {
   const { db } = deps;
   const staleSeconds = deps.staleDeliveryMs / 1000;
-  const result: SweepResult = { resetSending: 0, failedSending: 0, requeuedPending: 0 };
+  const result: SweepResult = {
+    resetSending: 0,
+    failedSending: 0,
+    requeuedPending: 0,
+    publishedScheduled: 0,
+    deletedIdempotencyKeys: 0,
+  };
 
   for (;;) {
     const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
@@ -57,7 +87,8 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
              "lastError" = ${WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
        WHERE d.id IN (
              SELECT id FROM "Delivery"
-              WHERE status = 'sending' AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              WHERE status = 'sending' AND medium = 'email'
+                AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
               ORDER BY id LIMIT ${SWEEP_ROUND}::int
                 FOR UPDATE SKIP LOCKED)
          AND d.status = 'sending'
@@ -89,6 +120,18 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
 
   if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
     deps.logger.warn(result, 'sweeper re-queued lost deliveries');
+  }
+
+  result.publishedScheduled = await publishOverdueScheduled(db, deps.scheduledGraceMs ?? SCHEDULED_GRACE_MS);
+  if (result.publishedScheduled > 0) {
+    deps.logger.warn(
+      { published: result.publishedScheduled },
+      'sweeper published scheduled announcements it found late',
+    );
+  }
+  result.deletedIdempotencyKeys = await deleteExpiredIdempotencyKeys(db);
+  if (deps.push) {
+    result.push = await sweepPush({ ...deps.push, db, staleDeliveryMs: deps.staleDeliveryMs, logger: deps.logger });
   }
   return result;
 }

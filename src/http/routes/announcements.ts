@@ -1,11 +1,13 @@
 /** Publishing and reading announcements: /api/v1/channels/:slug/announcements and /api/v1/announcements/:id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
+import { editAnnouncement, listRevisions } from '../../services/edit.js';
 import { publishAnnouncementIdempotently } from '../../services/idempotency.js';
 import { pinAnnouncement, unpinAnnouncement } from '../../services/pin.js';
 import { publishAnnouncement } from '../../services/publish.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
 import { retractAnnouncement } from '../../services/retract.js';
+import { listDrafts, publishExisting, unscheduleAnnouncement } from '../../services/schedule.js';
 import { POLICY } from '../policy.js';
 import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage } from '../reader-language.js';
 import {
@@ -14,9 +16,16 @@ import {
   AnnouncementParams,
   AnnouncementQuery,
   ChannelAnnouncementsQuery,
+  DraftPage,
+  DraftsQuery,
+  EditBody,
+  EditHeaders,
   PinBody,
   PublishBody,
   PublishHeaders,
+  PublishNowBody,
+  RevisionList,
+  RevisionsQuery,
 } from '../schemas/announcements.js';
 import { ChannelParams } from '../schemas/channels.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
@@ -44,12 +53,18 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
           'safe: the same key with the same request answers with the first response again (header ' +
           '`Idempotent-Replayed: true`) and publishes nothing; the same key with another request answers 422 ' +
           '`idempotency_key_reused`. Keys are per user and remembered for 24 hours; refused requests are not ' +
-          'remembered.',
+          'remembered. Beyond title and body: `language` of the original (default nb) and `translations` in the ' +
+          'other languages; `type` (a maintenance notice needs affectedSystem, startsAt and endsAt); `resolves` ' +
+          'makes it the follow-up of a published incident in this channel (404 when there is none the caller may ' +
+          'see, 409 when it already has one); `audience` by organisation code (an unknown code answers 400 naming ' +
+          'it); `expiresAt`; `acknowledgement`. `draft: true` stores a draft that only the channel editors see and ' +
+          'nobody is told about; a future `publishAt` schedules it (status `scheduled`), published by the workers ' +
+          'at that time. Every announcement starts at revision 1.',
         security: BEARER_REQUIRED,
         params: ChannelParams,
         headers: PublishHeaders,
         body: PublishBody,
-        response: { 201: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 422) },
+        response: { 201: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -186,5 +201,122 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       },
     },
     async (request) => unpinAnnouncement(deps, request.actor, request.params.id, request.id),
+  );
+
+  app.get(
+    '/channels/:slug/drafts',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: "List a channel's drafts and scheduled announcements",
+        description:
+          'For the channel editors who may publish there: owners and publishers of the channel, or an admin ' +
+          '(token scope `publish`). Most recently created first, in pages. Publish one with POST ' +
+          `/announcements/{id}/publish. ${READER_LANGUAGE_DESCRIPTION}`,
+        security: BEARER_REQUIRED,
+        params: ChannelParams,
+        querystring: DraftsQuery,
+        response: { 200: DraftPage, ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request) =>
+      listDrafts(
+        deps,
+        request.actor,
+        request.params.slug,
+        { limit: request.query.limit, ...(request.query.cursor ? { cursor: request.query.cursor } : {}) },
+        readerLanguage(request),
+      ),
+  );
+
+  app.post(
+    '/announcements/:id/publish',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Publish or schedule a draft',
+        description:
+          'A draft is published now (subscribers are notified as for a new announcement), or scheduled for a ' +
+          'future `publishAt` (status `scheduled`). A scheduled announcement is published now, or re-scheduled to ' +
+          'the new `publishAt`. Answers 409 for an announcement that is published or retracted. Publishers and ' +
+          'owners of its channel, or an admin (token scope `publish`).',
+        security: BEARER_REQUIRED,
+        params: AnnouncementParams,
+        body: PublishNowBody,
+        response: { 200: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 409) },
+      },
+    },
+    async (request) => publishExisting(deps, request.actor, request.params.id, request.body ?? {}, request.id),
+  );
+
+  app.post(
+    '/announcements/:id/unschedule',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Take a scheduled announcement back to draft',
+        description:
+          'It will not be published at its `publishAt`. 409 unless it is scheduled. Publishers and owners of its ' +
+          'channel, or an admin (token scope `publish`).',
+        security: BEARER_REQUIRED,
+        params: AnnouncementParams,
+        response: { 200: Announcement, ...errorResponses(400, 403, 404, 409) },
+      },
+    },
+    async (request) => unscheduleAnnouncement(deps, request.actor, request.params.id, request.id),
+  );
+
+  app.patch(
+    '/announcements/:id',
+    {
+      config: { policy: POLICY.channelPublish },
+      schema: {
+        tags: ['announcements'],
+        summary: 'Edit an announcement',
+        description:
+          'Changes the fields sent (null clears an optional one; `translations` replaces all translations) and ' +
+          'records a new revision (see GET /announcements/{id}/revisions). For a published announcement ' +
+          '`material` is required: true when readers must be told (everyone who received it is), false for a minor ' +
+          'fix; live clients get an `announcement.updated` frame either way. Send the revision you edited as ' +
+          '`If-Match: "<revision>"` (or `revision`) to be told with 409 `conflict` when someone else edited it ' +
+          'first. 409 for a retracted announcement. Publishers and owners of its channel, or an admin (token ' +
+          'scope `publish`).',
+        security: BEARER_REQUIRED,
+        params: AnnouncementParams,
+        headers: EditHeaders,
+        body: EditBody,
+        response: { 200: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const ifMatch = request.headers['if-match'];
+      return editAnnouncement(deps, request.actor, request.params.id, request.body, {
+        ...(ifMatch !== undefined ? { ifMatch } : {}),
+        requestId: request.id,
+      });
+    },
+  );
+
+  app.get(
+    '/announcements/:id/revisions',
+    {
+      config: { policy: POLICY.channelRead },
+      schema: {
+        tags: ['announcements'],
+        summary: "An announcement's revision history",
+        description:
+          'Every revision, newest first: when, by whom, whether it was material, the note, and the content in the ' +
+          'language asked for with `?lang=` (with the usual fallback) or else the original. Whoever may read the ' +
+          'announcement may read its history; others get 404.',
+        security: BEARER_OPTIONAL,
+        params: AnnouncementParams,
+        querystring: RevisionsQuery,
+        response: { 200: RevisionList, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => listRevisions(deps, request.actor, request.params.id, request.query.lang ?? null),
   );
 };

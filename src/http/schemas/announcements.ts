@@ -125,12 +125,168 @@ export const Announcement = Type.Object(
 
 export const AnnouncementPage = Page(Announcement, 'Published announcements, newest first');
 
+const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'Plain text' });
+const MarkdownBody = Type.String({ minLength: 1, maxLength: 20_000, pattern: '\\S', description: 'Markdown' });
+const Summary = Type.String({ maxLength: 500, description: 'Plain text, at most 500 characters' });
+const AffectedSystem = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+
+/** One more language version of an announcement. */
+export const TranslationInput = Type.Object(
+  {
+    language: LanguageSchema(),
+    title: Title,
+    summary: Type.Optional(Type.Union([Summary, Type.Null()])),
+    body: MarkdownBody,
+  },
+  { additionalProperties: false },
+);
+
+const Translations = Type.Array(TranslationInput, {
+  maxItems: LANGUAGES.length - 1,
+  description:
+    'Versions in the other languages (each language once, not the original language). On an edit, the list ' +
+    'replaces the translations; omit it to keep them',
+});
+
+const AudienceInput = Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+  maxItems: 100,
+  description:
+    'Codes of the organisations it is for (e.g. ["UiO", "NTNU"], any case); empty or absent: every organisation. ' +
+    'Readers outside the audience neither see nor receive it',
+});
+
+const AcknowledgementInput = Type.Object(
+  {
+    required: Type.Boolean({ description: 'Ask readers to confirm "I have read this"' }),
+    deadline: Type.Optional(Type.Union([DateTime, Type.Null()], { description: 'By when (needs required: true)' })),
+  },
+  { additionalProperties: false },
+);
+
 export const PublishBody = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
-    body: Type.String({ minLength: 1, maxLength: 20_000, pattern: '\\S', description: 'Markdown' }),
+    title: Title,
+    body: MarkdownBody,
     importance: Type.Optional(Importance),
+    language: Type.Optional(LanguageSchema('The language of title, summary and body (the original); default nb')),
+    summary: Type.Optional(Summary),
+    translations: Type.Optional(Translations),
+    type: Type.Optional(AnnouncementTypeSchema),
+    affectedSystem: Type.Optional(AffectedSystem),
+    startsAt: Type.Optional(DateTime),
+    endsAt: Type.Optional(DateTime),
+    resolves: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        maxLength: 36,
+        description:
+          'Makes this the "resolved" follow-up of a published incident of the same channel (type becomes incident). ' +
+          '409 when the incident already has a follow-up',
+      }),
+    ),
+    audience: Type.Optional(AudienceInput),
+    expiresAt: Type.Optional(DateTime),
+    acknowledgement: Type.Optional(AcknowledgementInput),
+    draft: Type.Optional(
+      Type.Boolean({ description: 'Store as a draft: nobody but the channel editors sees it, nobody is notified' }),
+    ),
+    publishAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'A future time: the announcement is scheduled (status `scheduled`) and published then',
+      }),
+    ),
   },
+  { additionalProperties: false },
+);
+
+/** PATCH /announcements/{id}: the fields to change; absent fields keep their value, null clears an optional one. */
+export const EditBody = Type.Object(
+  {
+    title: Type.Optional(Title),
+    body: Type.Optional(MarkdownBody),
+    importance: Type.Optional(Importance),
+    language: Type.Optional(LanguageSchema('The language of title, summary and body (the original)')),
+    summary: Type.Optional(Type.Union([Summary, Type.Null()])),
+    translations: Type.Optional(Translations),
+    type: Type.Optional(AnnouncementTypeSchema),
+    affectedSystem: Type.Optional(Type.Union([AffectedSystem, Type.Null()])),
+    startsAt: Type.Optional(Type.Union([DateTime, Type.Null()])),
+    endsAt: Type.Optional(Type.Union([DateTime, Type.Null()])),
+    audience: Type.Optional(AudienceInput),
+    expiresAt: Type.Optional(Type.Union([DateTime, Type.Null()])),
+    acknowledgement: Type.Optional(AcknowledgementInput),
+    material: Type.Optional(
+      Type.Boolean({
+        description:
+          'Required when the announcement is published: true for a change readers must know about (it reaches ' +
+          'everyone who received the original), false for a minor fix. Ignored for drafts and scheduled ones',
+      }),
+    ),
+    note: Type.Optional(Type.String({ maxLength: 500, description: 'What changed and why, shown in the history' })),
+    revision: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'The revision this edit is based on (or send If-Match: "<revision>"); 409 when it is stale',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EditHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      maxLength: 32,
+      description: 'The revision the edit is based on, as an entity tag: "3". 409 `conflict` when it is stale',
+    }),
+  ),
+});
+
+/** POST /announcements/{id}/publish. */
+export const PublishNowBody = Type.Object(
+  {
+    publishAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'A future time: schedule (or re-schedule) it for then; absent: publish now',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const DraftPage = Page(
+  Announcement,
+  "The channel's drafts and scheduled announcements, most recently created first",
+);
+
+export const Revision = Type.Object(
+  {
+    revision: Type.Integer({ minimum: 1 }),
+    createdAt: DateTime,
+    editor: Type.Union([Type.Object({ name: Type.String() }, { additionalProperties: false }), Type.Null()], {
+      description: 'Who wrote this revision; null for a former user or the system',
+    }),
+    material: Type.Boolean({ description: 'A change readers were told about (the first revision counts as one)' }),
+    note: Type.Union([Type.String(), Type.Null()]),
+    content: Type.Object(
+      {
+        language: LanguageSchema('The language of this content'),
+        languages: Type.Array(LanguageSchema(), { description: 'The languages this revision had, original first' }),
+        title: Type.String({ description: 'Plain text' }),
+        summary: Type.Union([Type.String(), Type.Null()], { description: 'Plain text' }),
+        body: Type.String({ description: 'Markdown' }),
+        bodyHtml: Type.String({ description: 'The body rendered and sanitised' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, title: 'AnnouncementRevision' },
+);
+
+export const RevisionList = Type.Object(
+  { items: Type.Array(Revision, { description: 'Newest revision first' }) },
   { additionalProperties: false },
 );
 
@@ -204,5 +360,14 @@ export const ChannelAnnouncementsQuery = Type.Object(
     }),
     ...ListingFilterProperties,
   },
+  { additionalProperties: false },
+);
+
+/** GET /announcements/{id}/revisions: each revision's content in this language (with the fallback) or its original. */
+export const RevisionsQuery = Type.Object({ lang: LangQueryParam }, { additionalProperties: false });
+
+/** GET /channels/{slug}/drafts. */
+export const DraftsQuery = Type.Object(
+  { limit: PageLimit, cursor: Type.Optional(PageCursor), lang: LangQueryParam },
   { additionalProperties: false },
 );
