@@ -58,6 +58,7 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   Attachment: Object.values(Prisma.AttachmentScalarFieldEnum),
   PushSubscription: Object.values(Prisma.PushSubscriptionScalarFieldEnum),
   Webhook: Object.values(Prisma.WebhookScalarFieldEnum),
+  EmailSuppression: Object.values(Prisma.EmailSuppressionScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -585,6 +586,42 @@ describe('create, read, update and delete with every field', () => {
     expect(await db.attachment.findUnique({ where: { id: data.id } })).toBeNull();
   });
 
+  it('EmailSuppression (one row per lower-cased address)', async () => {
+    const data = {
+      email: `${unique('bounced')}@uit.no`.toLowerCase(),
+      reason: 'permanent_failure',
+      detail: '550 5.1.1 <x@uit.no>: Recipient address rejected — «ukjent»',
+      deliveryId: 9_007_199_254_740_993n,
+      createdAt: T1,
+      liftedAt: T2,
+    };
+    expectEveryField('EmailSuppression', data);
+    expect(await db.emailSuppression.create({ data })).toEqual(data);
+    await expectUniqueViolation(db.emailSuppression.create({ data }), 'EmailSuppression_pkey');
+    expect(await db.emailSuppression.findUniqueOrThrow({ where: { email: data.email } })).toEqual(data);
+
+    const changes = { reason: 'complaint', detail: null, deliveryId: null, createdAt: T2, liftedAt: null };
+    await db.emailSuppression.update({ where: { email: data.email }, data: changes });
+    expect(await db.emailSuppression.findUniqueOrThrow({ where: { email: data.email } })).toEqual({
+      ...data,
+      ...changes,
+    });
+    // Stored lower-cased: one address is one row whatever its spelling.
+    await expect(
+      db.emailSuppression.create({ data: { ...data, email: `Ola.Nordmann-${unique('x')}@UiT.no` } }),
+    ).rejects.toThrow(/EmailSuppression_email_check/);
+
+    await db.emailSuppression.delete({ where: { email: data.email } });
+    expect(await db.emailSuppression.findUnique({ where: { email: data.email } })).toBeNull();
+
+    const before = Date.now() - 5_000;
+    const email = `${unique('raw')}@uib.no`;
+    await db.$executeRaw`INSERT INTO "EmailSuppression" (email, reason) VALUES (${email}, 'permanent_failure')`;
+    const raw = await db.emailSuppression.findUniqueOrThrow({ where: { email } });
+    expect(raw).toMatchObject({ detail: null, deliveryId: null, liftedAt: null });
+    expect(raw.createdAt.getTime()).toBeGreaterThan(before);
+  });
+
   it('PushSubscription (one row per browser endpoint)', async () => {
     const [user, other] = await Promise.all([makeUser(), makeUser()]);
     const data = {
@@ -695,6 +732,9 @@ describe('create, read, update and delete with every field', () => {
       language: $Enums.Language.en,
       confirmedAt: T2,
       push: true,
+      source: 'import',
+      confirmationSentAt: T1,
+      confirmationsSent: 2_147_483_647,
       createdAt: T1,
       updatedAt: T1,
     };
@@ -714,6 +754,9 @@ describe('create, read, update and delete with every field', () => {
       language: 'nn' as const,
       confirmedAt: null,
       push: false,
+      source: 'self',
+      confirmationSentAt: null,
+      confirmationsSent: 0,
       createdAt: T2,
       updatedAt: T3,
     };
@@ -1154,6 +1197,9 @@ describe('defaults come from the database as the schema declares', () => {
       language: 'nb',
       confirmedAt: null,
       push: false,
+      source: 'account',
+      confirmationSentAt: null,
+      confirmationsSent: 0,
     });
     const event = await db.outboxEvent.findUniqueOrThrow({ where: { id: events[0]!.id } });
     expect(event).toMatchObject({ relayedAt: null, attempts: 0 });
@@ -1353,6 +1399,21 @@ describe('constraints', () => {
     await expectUniqueViolation(
       db.apiToken.create({ data: { userId: user.id, name: 'b', prefix: 'mkt_b', tokenHash, scopes: [] } }),
       'ApiToken_tokenHash_key',
+    );
+  });
+
+  it('knows only three sources of a subscription, and never a negative count of confirmations', async () => {
+    const channel = await makeChannel();
+    const base = { channelId: channel.id, email: `${unique('s')}@uib.no` };
+    for (const source of ['account', 'self', 'import']) {
+      const row = await db.subscription.create({ data: { ...base, email: `${source}-${base.email}`, source } });
+      await db.subscription.delete({ where: { id: row.id } });
+    }
+    await expect(db.subscription.create({ data: { ...base, source: 'api' } })).rejects.toThrow(
+      /Subscription_source_check/,
+    );
+    await expect(db.subscription.create({ data: { ...base, confirmationsSent: -1 } })).rejects.toThrow(
+      /Subscription_confirmations_check/,
     );
   });
 
