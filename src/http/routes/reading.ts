@@ -58,9 +58,11 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
         security: BEARER_OPTIONAL,
         params: AnnouncementParams,
         querystring: AnnouncementQuery,
-        produces: ['text/calendar'],
         response: {
-          200: Type.String({ description: 'text/calendar; charset=utf-8, as an attachment' }),
+          200: {
+            description: 'The event (RFC 5545), sent as an attachment',
+            content: { 'text/calendar': { schema: Type.String() } },
+          },
           ...errorResponses(400, 404),
         },
       },
