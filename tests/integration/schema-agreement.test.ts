@@ -59,6 +59,7 @@ const SCALAR_FIELDS: Record<ModelName, readonly string[]> = {
   PushSubscription: Object.values(Prisma.PushSubscriptionScalarFieldEnum),
   Webhook: Object.values(Prisma.WebhookScalarFieldEnum),
   EmailSuppression: Object.values(Prisma.EmailSuppressionScalarFieldEnum),
+  Digest: Object.values(Prisma.DigestScalarFieldEnum),
 };
 
 /** Fails when a test forgets a field, so "every field set" stays true as the schema grows. */
@@ -620,6 +621,91 @@ describe('create, read, update and delete with every field', () => {
     const raw = await db.emailSuppression.findUniqueOrThrow({ where: { email } });
     expect(raw).toMatchObject({ detail: null, deliveryId: null, liftedAt: null });
     expect(raw.createdAt.getTime()).toBeGreaterThan(before);
+  });
+
+  it('Digest (one per recipient, mode and period; daily or weekly; a period that ends after it starts)', async () => {
+    const recipient = `user:${randomUUID()}`;
+    const data = {
+      id: 9_007_199_254_740_993n,
+      recipient,
+      mode: $Enums.EmailMode.weekly,
+      language: $Enums.Language.nn,
+      periodStart: T1,
+      periodEnd: T2,
+      announcementIds: [randomUUID(), randomUUID()],
+      status: $Enums.DeliveryStatus.failed,
+      attempts: 8,
+      lastError: '421 4.7.0 try again later',
+      skipReason: 'nothing new',
+      nextAttemptAt: T3,
+      claimedAt: T2,
+      sentAt: T2,
+      createdAt: T1,
+      updatedAt: T1,
+    };
+    expectEveryField('Digest', data);
+    expect(await db.digest.create({ data })).toEqual(data);
+    const key = { recipient_mode_periodStart: { recipient, mode: 'weekly' as const, periodStart: T1 } };
+    expect(await db.digest.findUniqueOrThrow({ where: key })).toEqual(data);
+    await expectUniqueViolation(
+      db.digest.create({ data: { ...data, id: 1n } }),
+      'Digest_recipient_mode_periodStart_key',
+    );
+    // The same period in the other mode, or the next period, is another digest.
+    await db.digest.create({ data: { ...data, id: 2n, mode: 'daily' } });
+    await db.digest.create({ data: { ...data, id: 3n, periodStart: T2, periodEnd: T3 } });
+
+    const changes = {
+      recipient: `email:${unique('d')}@uio.no`,
+      mode: 'daily' as const,
+      language: 'en' as const,
+      periodStart: T2,
+      periodEnd: T3,
+      announcementIds: [],
+      status: 'sent' as const,
+      attempts: 0,
+      lastError: null,
+      skipReason: null,
+      nextAttemptAt: T1,
+      claimedAt: null,
+      sentAt: null,
+      createdAt: T2,
+      updatedAt: T3,
+    };
+    await db.digest.update({ where: { id: data.id }, data: changes });
+    expect(await db.digest.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
+
+    for (const mode of ['immediate', 'off'] as const) {
+      await expect(db.digest.update({ where: { id: data.id }, data: { mode } }), mode).rejects.toThrow(
+        /Digest_mode_check/,
+      );
+    }
+    for (const periodEnd of [T2, T1]) {
+      await expect(db.digest.update({ where: { id: data.id }, data: { periodEnd } })).rejects.toThrow(
+        /Digest_period_check/,
+      );
+    }
+
+    await db.digest.delete({ where: { id: data.id } });
+    expect(await db.digest.findUnique({ where: { id: data.id } })).toBeNull();
+
+    const before = Date.now() - 5_000;
+    const [raw] = await db.$queryRaw<{ id: bigint }[]>`
+      INSERT INTO "Digest" (recipient, mode, "periodStart", "periodEnd", "updatedAt")
+      VALUES (${recipient}, 'daily', ${T3}::timestamptz, ${T3}::timestamptz + interval '1 day', now()) RETURNING id`;
+    const row = await db.digest.findUniqueOrThrow({ where: { id: raw!.id } });
+    expect(row).toMatchObject({
+      language: 'nb',
+      announcementIds: [],
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      skipReason: null,
+      claimedAt: null,
+      sentAt: null,
+    });
+    expect(row.createdAt.getTime()).toBeGreaterThan(before);
+    expect(row.nextAttemptAt.getTime()).toBeGreaterThan(before);
   });
 
   it('PushSubscription (one row per browser endpoint)', async () => {
@@ -1371,6 +1457,7 @@ describe('constraints', () => {
       { kind: 'ack_reminder' as const },
       { kind: 'correction' as const, revision: 2 },
       { kind: 'correction' as const, revision: 3 },
+      { kind: 'retraction' as const },
     ]) {
       await db.delivery.create({ data: { ...delivery, ...other } });
       await expectUniqueViolation(
@@ -1378,7 +1465,7 @@ describe('constraints', () => {
         'Delivery_announcementId_recipient_medium_kind_revision_key',
       );
     }
-    expect(await db.delivery.count({ where: { announcementId: announcement.id } })).toBe(5);
+    expect(await db.delivery.count({ where: { announcementId: announcement.id } })).toBe(6);
 
     // One "resolved" follow-up per incident.
     const incident = await db.announcement.create({
