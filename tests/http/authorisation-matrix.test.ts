@@ -104,6 +104,8 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/me/reads',                        'self',           { all: 'YYYYYYU', public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['put /api/v1/announcements/{id}/rating',        'signedIn',       { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['delete /api/v1/announcements/{id}/rating',     'signedIn',       { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['post /api/v1/announcements/{id}/acknowledgement','signedIn',      { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['get /api/v1/announcements/{id}/acknowledgements','channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
 ];
 
 /**
@@ -400,6 +402,25 @@ const REQUESTS: Record<string, Builder> = {
       VALUES (${userId}::uuid, ${announcementId}::uuid, 3, now()) ON CONFLICT DO NOTHING`;
     return announcementUrl(object, '/api/v1/announcements/', '/rating');
   },
+  // An announcement that asks for acknowledgement, fresh per request (acknowledging is idempotent, but cells run
+  // concurrently and the shared announcements do not ask for it).
+  'post /api/v1/announcements/{id}/acknowledgement': async (_actor, object) => {
+    const announcement = await ctx.deps.db.announcement.create({
+      data: {
+        channelId: channels[object as ObjectKind].id,
+        title: 'Bekreft',
+        body: 'Tekst',
+        publishedAt: new Date(),
+        ackRequired: true,
+      },
+    });
+    return {
+      url: `/api/v1/announcements/${announcement.id}/acknowledgement`,
+      missingUrl: `/api/v1/announcements/${randomUUID()}/acknowledgement`,
+    };
+  },
+  'get /api/v1/announcements/{id}/acknowledgements': async (_actor, object) =>
+    announcementUrl(object, '/api/v1/announcements/', '/acknowledgements'),
 };
 
 function announcementUrl(object: string, prefix: string, rest = ''): Built {

@@ -123,6 +123,18 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '404', '413', '415'],
   },
   { method: 'delete', path: '/api/v1/announcements/{id}/rating', auth: 'required', errors: ['400', '401', '404'] },
+  {
+    method: 'post',
+    path: '/api/v1/announcements/{id}/acknowledgement',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '409'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/announcements/{id}/acknowledgements',
+    auth: 'required',
+    errors: ['400', '401', '403', '404'],
+  },
 ];
 
 beforeAll(async () => {
