@@ -105,10 +105,10 @@ describe('outbox relay', () => {
     await flushLive();
     expect(live).toHaveLength(23);
     expect(new Set(live.map((e) => e.eventId)).size).toBe(23);
-    expect(new Set(publishedLive().map((e) => e.announcement.id))).toEqual(new Set(published.map((p) => p.id)));
-    const sample = publishedLive().find((e) => e.announcement.id === published[0]!.id)!;
-    expect(sample).toMatchObject({ type: 'announcement.published', channel: channelSlug });
-    expect(sample.announcement).toEqual(published[0]);
+    expect(new Set(publishedLive().map((e) => e.announcements[0]!.id))).toEqual(new Set(published.map((p) => p.id)));
+    const sample = publishedLive().find((e) => e.announcements[0]!.id === published[0]!.id)!;
+    expect(sample).toMatchObject({ type: 'announcement.published', channel: channelSlug, audienceOrganisationIds: [] });
+    expect(sample.announcements).toEqual([published[0]]);
 
     const jobs = await ctx.deps.queues.fanout.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed']);
     expect(jobs.map((job) => job.id).sort()).toEqual(published.map((p) => jobId.fanout(p.id)).sort());
@@ -133,7 +133,7 @@ describe('outbox relay', () => {
     live.length = 0;
     expect(await createOutboxRelay(relayDeps()).relayOnce()).toBe(1);
     await flushLive();
-    expect(publishedLive().map((e) => e.announcement.id)).toEqual([announcement.id]);
+    expect(publishedLive().map((e) => e.announcements[0]!.id)).toEqual([announcement.id]);
   });
 
   it('wakes on NOTIFY without waiting for its poll, and listens again after the connection drops', async () => {
@@ -205,5 +205,122 @@ describe('outbox relay', () => {
     } finally {
       await relay.close();
     }
+  });
+});
+
+describe('outbox relay: what live messages carry', () => {
+  /** An announcement and its outbox event written directly (as the authoring service would), with its options. */
+  async function writeAnnouncement(data: {
+    title: string;
+    audienceOrganisationIds?: string[];
+    expiresAt?: Date;
+    translations?: { language: 'nn' | 'en'; title: string; body: string }[];
+  }) {
+    const channel = await ctx.deps.db.channel.findUniqueOrThrow({ where: { slug: channelSlug } });
+    const announcement = await ctx.deps.db.announcement.create({
+      data: {
+        channelId: channel.id,
+        title: data.title,
+        body: 'Tekst',
+        language: 'nb',
+        status: 'published',
+        publishedAt: new Date(),
+        audienceOrganisationIds: data.audienceOrganisationIds ?? [],
+        expiresAt: data.expiresAt ?? null,
+        translations: { create: data.translations ?? [] },
+      },
+    });
+    await writeEvent('announcement.published', channel.id, announcement.id, { announcementId: announcement.id });
+    return announcement;
+  }
+
+  async function writeEvent(type: string, channelId: string, announcementId: string, payload: object) {
+    return ctx.deps.db.outboxEvent.create({ data: { type, channelId, aggregateId: announcementId, payload } });
+  }
+
+  async function relayAll(): Promise<void> {
+    const relay = createOutboxRelay(relayDeps());
+    while ((await relay.relayOnce()) > 0);
+    await flushLive();
+  }
+
+  it('carries the audience and every language version, an edit with material and revision, a retraction with its audience', async () => {
+    while ((await createOutboxRelay(relayDeps()).relayOnce()) > 0);
+    const uio = await ctx.deps.db.organisation.upsert({
+      where: { code: 'UiO' },
+      update: {},
+      create: { code: 'UiO', name: 'Universitetet i Oslo', realm: 'uio.no' },
+    });
+    const announcement = await writeAnnouncement({
+      title: 'Berre for UiO',
+      audienceOrganisationIds: [uio.id],
+      translations: [{ language: 'nn', title: 'Berre for UiO (nynorsk)', body: 'Tekst på nynorsk' }],
+    });
+    await ctx.deps.db.announcement.update({
+      where: { id: announcement.id },
+      data: { revision: 2, editedAt: new Date() },
+    });
+    const edit = await writeEvent('announcement.updated', announcement.channelId, announcement.id, {
+      announcementId: announcement.id,
+      revision: 2,
+      material: true,
+    });
+    live.length = 0;
+    await relayAll();
+
+    const [published, updated] = live;
+    expect(live).toHaveLength(2);
+    expect(published).toMatchObject({ type: 'announcement.published', audienceOrganisationIds: [uio.id] });
+    expect(updated).toMatchObject({
+      type: 'announcement.updated',
+      eventId: String(edit.id),
+      channel: channelSlug,
+      audienceOrganisationIds: [uio.id],
+      material: true,
+      revision: 2,
+    });
+    for (const event of [published!, updated!]) {
+      if (event.type === 'announcement.retracted') throw new Error('not a retraction');
+      expect(event.announcements.map((view) => [view.language, view.title, view.audience])).toEqual([
+        ['nb', 'Berre for UiO', ['UiO']],
+        ['nn', 'Berre for UiO (nynorsk)', ['UiO']],
+      ]);
+    }
+
+    await ctx.deps.db.announcement.update({
+      where: { id: announcement.id },
+      data: { status: 'retracted', retractedAt: new Date() },
+    });
+    await writeEvent('announcement.retracted', announcement.channelId, announcement.id, {
+      announcementId: announcement.id,
+    });
+    live.length = 0;
+    await relayAll();
+    expect(live).toEqual([
+      expect.objectContaining({
+        type: 'announcement.retracted',
+        announcementId: announcement.id,
+        audienceOrganisationIds: [uio.id],
+      }),
+    ]);
+  });
+
+  it('sends nothing live for an expired announcement, nor for an edit of a retracted one', async () => {
+    while ((await createOutboxRelay(relayDeps()).relayOnce()) > 0);
+    await writeAnnouncement({ title: 'Gått ut', expiresAt: new Date(Date.now() - 1000) });
+    const retracted = await writeAnnouncement({ title: 'Trekt' });
+    await ctx.deps.db.announcement.update({ where: { id: retracted.id }, data: { status: 'retracted' } });
+    await writeEvent('announcement.updated', retracted.channelId, retracted.id, {
+      announcementId: retracted.id,
+      revision: 2,
+      material: false,
+    });
+    const fresh = await writeAnnouncement({ title: 'Fersk' });
+    live.length = 0;
+    await relayAll();
+    expect(await unrelayedCount()).toBe(0);
+    expect(live.map((event) => (event.type === 'announcement.retracted' ? null : event.announcements[0]!.id))).toEqual([
+      fresh.id,
+    ]);
   });
 });
