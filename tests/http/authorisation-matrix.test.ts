@@ -71,6 +71,7 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['get /api/v1/channels/{slug}/announcements',    'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/announcements/{id}',               'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/announcements/{id}/calendar.ics',  'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
+  ['get /api/v1/announcements/{id}/calendar.ics',  'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['post /api/v1/announcements/{id}/retract',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['put /api/v1/announcements/{id}/pin',           'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['delete /api/v1/announcements/{id}/pin',        'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
@@ -306,6 +307,24 @@ const REQUESTS: Record<string, Builder> = {
     url: `/api/v1/announcements/${announcements[object as ObjectKind]}`,
     missingUrl: `/api/v1/announcements/${randomUUID()}`,
   }),
+  'get /api/v1/announcements/{id}/calendar.ics': async (_actor, object) => {
+    const maintenance = await ctx.deps.db.announcement.create({
+      data: {
+        channelId: channels[object as ObjectKind].id,
+        title: 'Planlagt vedlikehold',
+        body: 'Nede i kveld',
+        type: 'maintenance',
+        affectedSystem: 'BOTT ØL',
+        startsAt: new Date(Date.now() + 3_600_000),
+        endsAt: new Date(Date.now() + 7_200_000),
+        publishedAt: new Date(),
+      },
+    });
+    return {
+      url: `/api/v1/announcements/${maintenance.id}/calendar.ics`,
+      missingUrl: `/api/v1/announcements/${randomUUID()}/calendar.ics`,
+    };
+  },
   'get /api/v1/announcements/{id}/calendar.ics': async (_actor, object) => {
     const maintenance = await ctx.deps.db.announcement.create({
       data: {

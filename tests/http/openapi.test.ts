@@ -31,6 +31,12 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '404'],
   },
   {
+    method: 'get',
+    path: '/api/v1/announcements/{id}/calendar.ics',
+    auth: 'optional',
+    errors: ['400', '401', '404'],
+  },
+  {
     method: 'post',
     path: '/api/v1/announcements/{id}/retract',
     auth: 'required',
