@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
 
+import { parseAllowlist } from './webhooks/addresses.js';
 export type AppEnv = 'development' | 'production';
 export type ProcessRole = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -288,6 +289,70 @@ export const SETTINGS = {
   SESSION_ABSOLUTE_TIMEOUT_MS: setting({
     doc: 'A session ends this long after sign-in, however active.',
     default: '43200000',
+  VAPID_PUBLIC_KEY: setting({
+    doc: 'Web push: the VAPID public key (base64url, an uncompressed P-256 point; `npm run cli -- vapid-keys` makes a pair). Set all three VAPID settings or none; without them web push is off.',
+    parse: vapidPublicKey,
+  }),
+  VAPID_PRIVATE_KEY: setting({
+    doc: 'Web push: the VAPID private key (base64url, 32 bytes) that signs requests to push services.',
+    secret: true,
+    parse: vapidPrivateKey,
+  }),
+  VAPID_SUBJECT: setting({
+    doc: 'Web push: how push services reach the operator, `mailto:drift@uio.no` or an `https://` page.',
+    parse: vapidSubject,
+  }),
+  PUSH_SERVICE_HOSTS: setting({
+    doc: 'Push services browsers may register endpoints at (comma-separated host names; each also allows its subdomains). The workers send requests to these endpoints, so nothing else is accepted. The default covers Chrome/Edge/Opera (FCM), Firefox, Safari and Windows.',
+    default: 'fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com',
+    parse: hostList,
+  }),
+  PUSH_MAX_ATTEMPTS: setting({
+    doc: 'Attempts per web push delivery (push service busy or down) before it is marked failed.',
+    default: '8',
+    parse: integer(1, 50),
+  }),
+  PUSH_CONCURRENCY: setting({
+    doc: 'Web push jobs in flight per worker process.',
+    default: '4',
+    parse: integer(1, 100),
+  }),
+  PUSH_SUBSCRIPTION_MAX_AGE_DAYS: setting({
+    doc: 'A browser push subscription not registered again (the web app refreshes it on every visit) for this many days is deleted.',
+    default: '90',
+    parse: integer(1, 3650),
+  }),
+  WEBHOOK_ALLOWED_HOSTS: setting({
+    doc: 'Comma-separated host names, addresses or CIDRs (`hooks.intern.uio.no,10.20.0.0/16`) that webhooks may reach although they are internal (loopback, private, link-local…). Everything else internal is refused at connect time.',
+    default: '',
+    parse: (raw: string) => {
+      const entries = raw
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      try {
+        parseAllowlist(entries);
+      } catch (error) {
+        throw new Error(`has ${(error as Error).message}`);
+      }
+      return entries;
+    },
+  }),
+  WEBHOOK_TIMEOUT_MS: setting({
+    doc: 'How long one webhook call may take (connect, send, answer).',
+    default: '10000',
+    parse: integer(100, 120000),
+  }),
+  WEBHOOK_MAX_ATTEMPTS: setting({
+    doc: 'Attempts per webhook delivery before it is marked failed.',
+    default: '8',
+    parse: integer(1, 50),
+  }),
+  WEBHOOK_MAX_FAILURES: setting({
+    doc: "Consecutive failed calls after which a webhook is switched off and the channel's owners are told by e-mail.",
+    default: '10',
+    parse: integer(1, 10000),
+  }),
     parse: integer(60000, 2592000000),
   }),
   WIDGET_ORIGINS: setting({
@@ -457,6 +522,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const values: Partial<{ [K in keyof Settings]: Parsed<K> }> = {};
 
   for (const [name, spec] of Object.entries(SETTINGS) as [keyof Settings, SettingSpec<unknown>][]) {
+  readonly push: {
+    /** Undefined: web push is off (no VAPID keys configured). */
+    readonly vapid: { readonly publicKey: string; readonly privateKey: string; readonly subject: string } | undefined;
+    readonly maxAttempts: number;
+    readonly concurrency: number;
+    readonly subscriptionMaxAgeDays: number;
+    /** PUSH_SERVICE_HOSTS: endpoints must be on one of these hosts or their subdomains. */
+    readonly serviceHosts: readonly string[];
+  };
+  readonly webhooks: {
+    /** WEBHOOK_ALLOWED_HOSTS entries (src/webhooks/addresses.ts parseAllowlist). */
+    readonly allowedHosts: readonly string[];
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    readonly maxFailures: number;
+  };
     const raw = env[name]?.trim() ? env[name] : spec.default;
     if (raw === undefined) continue;
     try {
@@ -591,6 +672,22 @@ export function configTableMarkdown(): string {
 
 /** Hides the password in a connection string, for messages and logs. */
 export function redactUrl(raw: string): string {
+    push: {
+      vapid:
+        v.VAPID_PUBLIC_KEY && v.VAPID_PRIVATE_KEY && v.VAPID_SUBJECT
+          ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY, subject: v.VAPID_SUBJECT }
+          : undefined,
+      maxAttempts: v.PUSH_MAX_ATTEMPTS,
+      concurrency: v.PUSH_CONCURRENCY,
+      subscriptionMaxAgeDays: v.PUSH_SUBSCRIPTION_MAX_AGE_DAYS,
+      serviceHosts: v.PUSH_SERVICE_HOSTS,
+    },
+    webhooks: {
+      allowedHosts: v.WEBHOOK_ALLOWED_HOSTS,
+      timeoutMs: v.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
+      maxFailures: v.WEBHOOK_MAX_FAILURES,
+    },
   return raw.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@');
 }
 

@@ -16,6 +16,7 @@ import { createOutboxRelay } from './outbox-relay.js';
 import { createScheduledWorker } from './scheduled.worker.js';
 
 export interface StartWorkersOptions {
+import { createWebhookWorker } from './webhook.worker.js';
   /** Where e-mail goes (createSmtpMailer). The caller closes it after `close()`. */
   mailer: Mailer;
   logger: Logger;
@@ -71,6 +72,7 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
     await deps.queues.maintenance.upsertJobScheduler(
       SWEEP_SCHEDULER_ID,
       { every: config.delivery.sweepIntervalMs },
+      createWebhookWorker(deps, { mailer: options.mailer, logger: logger.child({ component: 'webhook' }) }),
       { name: 'sweep', data: { task: 'sweep' } },
     );
     // Reminders to acknowledge near the deadline (workers/processors/ack-reminders.ts), on the sweeper's rhythm.

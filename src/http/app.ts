@@ -42,6 +42,7 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { requestValidation } from './validation.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(feedTokenRoutes, { db: deps.db, config: deps.config });
       // Uploads take raw file bodies up to ATTACHMENT_MAX_BYTES: the plugin's own parsers and body limit.
       await v1.register(attachmentRoutes, {
+      await v1.register(webhookRoutes, { db: deps.db, config: deps.config });
         db: deps.db,
         publicUrl: deps.config.http.publicUrl,
         attachments: deps.config.attachments,

@@ -51,6 +51,11 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         { name: 'organisations', description: 'Member organisations and their Feide realms' },
         { name: 'tokens', description: 'API tokens for automation' },
         {
+          name: 'webhooks',
+          description:
+            "A channel's webhooks: announcements POSTed to other systems (Standard Webhooks signatures, Slack, Teams)",
+        },
+        {
           name: 'feeds',
           description:
             'Feeds (RSS 2.0, Atom, JSON Feed 1.1) at /feeds/channels/{slug}.(rss|atom|json) for public channels and ' +
