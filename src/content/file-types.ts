@@ -276,13 +276,14 @@ const INVISIBLE = /[\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /**
  * A safe file name from what the uploader sent: its last path segment (`C:\Users\x\a.pdf`, `../../a.pdf` → `a.pdf`),
- * NFC-normalised, without control and invisible direction characters, with characters Windows forbids in names
+ * NFC-normalised, with line breaks and tabs as spaces, without other control and invisible direction characters, with characters Windows forbids in names
  * (`<>:"|?*`) as `_`, runs of white space as one space, and no leading dots or trailing dots and spaces. Letters of
  * any script stay ("Tidsplan ØL.pdf"). Null when nothing is left.
  */
 export function sanitiseFilename(raw: string): string | null {
   const lastSegment = raw.normalize('NFC').split(/[/\\]/).pop() ?? '';
   const name = lastSegment
+    .replace(/[\t\n\v\f\r]/g, ' ')
     .replace(/\p{Cc}/gu, '')
     .replace(INVISIBLE, '')
     .replace(/[<>:"|?*]/g, '_')

@@ -75,6 +75,10 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/announcements/{id}/retract',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['put /api/v1/announcements/{id}/pin',           'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['delete /api/v1/announcements/{id}/pin',        'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['post /api/v1/announcements/{id}/attachments',  'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['get /api/v1/announcements/{id}/attachments',   'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
+  ['get /api/v1/attachments/{id}/{filename}',      'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
+  ['delete /api/v1/attachments/{id}',              'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['get /api/v1/channels/{slug}/drafts',          'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['post /api/v1/announcements/{id}/publish',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['post /api/v1/announcements/{id}/unschedule',   'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
@@ -269,6 +273,27 @@ const REQUESTS: Record<string, Builder> = {
   }),
   'delete /api/v1/announcements/{id}/pin': async (_actor, object) =>
     announcementUrl(object, '/api/v1/announcements/', '/pin'),
+  'post /api/v1/announcements/{id}/attachments': async (_actor, object) => ({
+    url: `/api/v1/announcements/${announcements[object as ObjectKind]}/attachments?filename=vedlegg.txt`,
+    missingUrl: `/api/v1/announcements/${randomUUID()}/attachments?filename=vedlegg.txt`,
+    payload: 'Vedlegg til kunngjøringen\n',
+    headers: { 'content-type': 'text/plain' },
+  }),
+  'get /api/v1/announcements/{id}/attachments': async (_actor, object) =>
+    announcementUrl(object, '/api/v1/announcements/', '/attachments'),
+  'get /api/v1/attachments/{id}/{filename}': async (_actor, object) => {
+    // One attachment per object, shared by the cells (they run concurrently: remember the promise).
+    attachmentsToRead[object as ObjectKind] ??= freshAttachmentId(object as ObjectKind);
+    return {
+      url: `/api/v1/attachments/${await attachmentsToRead[object as ObjectKind]}/vedlegg.txt`,
+      missingUrl: `/api/v1/attachments/${randomUUID()}/vedlegg.txt`,
+    };
+  },
+  // A fresh attachment per request: removing it is for good.
+  'delete /api/v1/attachments/{id}': async (_actor, object) => ({
+    url: `/api/v1/attachments/${await freshAttachmentId(object as ObjectKind)}`,
+    missingUrl: `/api/v1/attachments/${randomUUID()}`,
+  }),
   'get /api/v1/channels/{slug}/drafts': async (_actor, object) =>
     channelUrl(channels[object as ObjectKind].slug, '/drafts'),
   // A fresh draft (or scheduled one) per request: publishing it changes its state for good.
@@ -441,6 +466,25 @@ const REQUESTS: Record<string, Builder> = {
   'get /api/v1/announcements/{id}/acknowledgements': async (_actor, object) =>
     announcementUrl(object, '/api/v1/announcements/', '/acknowledgements'),
 };
+
+const attachmentsToRead: Partial<Record<ObjectKind, Promise<string>>> = {};
+
+/** An attachment of the object's announcement, made directly (bytes in PostgreSQL). */
+async function freshAttachmentId(kind: ObjectKind): Promise<string> {
+  const row = await ctx.deps.db.attachment.create({
+    data: {
+      id: randomUUID(),
+      announcementId: announcements[kind],
+      filename: 'vedlegg.txt',
+      contentType: 'text/plain',
+      size: 3,
+      sha256: 'f9d1af62d004d4da648929bc7dde552685979d6e6a78dc8f9b64eb08e9c4ccb7',
+      storage: 'database',
+      data: Buffer.from('hei'),
+    },
+  });
+  return row.id;
+}
 
 function announcementUrl(object: string, prefix: string, rest = ''): Built {
   return {

@@ -49,6 +49,15 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '403', '404', '409', '413', '415'],
   },
   { method: 'delete', path: '/api/v1/announcements/{id}/pin', auth: 'required', errors: ['400', '401', '403', '404'] },
+  {
+    method: 'post',
+    path: '/api/v1/announcements/{id}/attachments',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '409', '413', '415'],
+  },
+  { method: 'get', path: '/api/v1/announcements/{id}/attachments', auth: 'optional', errors: ['400', '401', '404'] },
+  { method: 'get', path: '/api/v1/attachments/{id}/{filename}', auth: 'optional', errors: ['400', '401', '404'] },
+  { method: 'delete', path: '/api/v1/attachments/{id}', auth: 'required', errors: ['400', '401', '403', '404'] },
   { method: 'get', path: '/api/v1/channels/{slug}/drafts', auth: 'required', errors: ['400', '401', '403', '404'] },
   {
     method: 'post',
