@@ -3,7 +3,8 @@
  *
  * In one transaction per batch it claims unrelayed rows in id order (`FOR UPDATE SKIP LOCKED`), adds one fan-out job
  * per published announcement (job id `fanout-<announcement id>`, so a second add is ignored while the first job is
- * kept; retractions are live-only, never fanned out),
+ * kept; retractions are live-only, never fanned out), one delayed job per `announcement.scheduled` event (the timer of
+ * a scheduled publication, see src/services/schedule.ts),
  * publishes the live event on the Redis channel every API process listens to, and sets `relayedAt`. If Redis fails,
  * the transaction rolls back and the rows are taken again later; a live event may then be published twice, and
  * clients recognise it by its `eventId`. Several relays (one per worker process) cooperate: SKIP LOCKED hands each
