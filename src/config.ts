@@ -6,10 +6,10 @@
  * default fit for local development, except secrets, which have none.
  */
 
+import { createECDH } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
 
-import { parseAllowlist } from './webhooks/addresses.js';
 export type AppEnv = 'development' | 'production';
 export type ProcessRole = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -77,6 +77,61 @@ function secret(minLength: number) {
 function absolutePath(raw: string): string {
   if (!isAbsolute(raw)) throw new Error(`must be an absolute path, got "${raw}"`);
   return normalize(raw);
+}
+
+/** Base64url without padding (RFC 4648 §5), the encoding of VAPID keys and browser push keys. */
+function base64urlBytes(raw: string, what: string, length: number): Buffer {
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error(`must be base64url (${what})`);
+  const bytes = Buffer.from(raw, 'base64url');
+  if (bytes.length !== length) throw new Error(`must be ${length} bytes (${what}), got ${bytes.length}`);
+  return bytes;
+}
+
+function vapidPublicKey(raw: string): string {
+  const bytes = base64urlBytes(raw.trim(), 'an uncompressed P-256 point', 65);
+  if (bytes[0] !== 0x04) throw new Error('must be an uncompressed P-256 point (its first byte is 0x04)');
+  return raw.trim();
+}
+
+function vapidPrivateKey(raw: string): string {
+  base64urlBytes(raw.trim(), 'a P-256 private key', 32);
+  return raw.trim();
+}
+
+/** RFC 8292 §2.1: the subject is a mailto: or https: URI the push service can use to contact the sender. */
+function vapidSubject(raw: string): string {
+  const value = raw.trim();
+  if (/^mailto:[^\s@]+@[^\s@]+$/.test(value)) return value;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== 'https:') throw new Error(`must be a mailto: address or an https:// URL, got "${value}"`);
+  return value;
+}
+
+function hostList(raw: string): string[] {
+  const hosts = raw
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of hosts) {
+    if (!/^[a-z0-9.-]+$/.test(host) && isIP(host) === 0) throw new Error(`has "${host}", which is not a host name`);
+  }
+  return hosts;
+}
+
+/** Whether the VAPID public key is the one of the private key (a mismatch makes every push service answer 403). */
+function vapidKeysMatch(publicKey: string, privateKey: string): boolean {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+    return ecdh.getPublicKey().equals(Buffer.from(publicKey, 'base64url'));
+  } catch {
+    return false;
+  }
 }
 
 /** Fastify's `trustProxy`: nobody, everybody, or the proxies' addresses/CIDRs. */
@@ -233,6 +288,39 @@ export const SETTINGS = {
     default: '24',
     parse: integer(1, 720),
   }),
+  VAPID_PUBLIC_KEY: setting({
+    doc: 'Web push: the VAPID public key (base64url, an uncompressed P-256 point; `npm run cli -- vapid-keys` makes a pair). Set all three VAPID settings or none; without them web push is off.',
+    parse: vapidPublicKey,
+  }),
+  VAPID_PRIVATE_KEY: setting({
+    doc: 'Web push: the VAPID private key (base64url, 32 bytes) that signs requests to push services.',
+    secret: true,
+    parse: vapidPrivateKey,
+  }),
+  VAPID_SUBJECT: setting({
+    doc: 'Web push: how push services reach the operator, `mailto:drift@uio.no` or an `https://` page.',
+    parse: vapidSubject,
+  }),
+  PUSH_SERVICE_HOSTS: setting({
+    doc: 'Push services browsers may register endpoints at (comma-separated host names; each also allows its subdomains). The workers send requests to these endpoints, so nothing else is accepted. The default covers Chrome/Edge/Opera (FCM), Firefox, Safari and Windows.',
+    default: 'fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com',
+    parse: hostList,
+  }),
+  PUSH_MAX_ATTEMPTS: setting({
+    doc: 'Attempts per web push delivery (push service busy or down) before it is marked failed.',
+    default: '8',
+    parse: integer(1, 50),
+  }),
+  PUSH_CONCURRENCY: setting({
+    doc: 'Web push jobs in flight per worker process.',
+    default: '4',
+    parse: integer(1, 100),
+  }),
+  PUSH_SUBSCRIPTION_MAX_AGE_DAYS: setting({
+    doc: 'A browser push subscription not registered again (the web app refreshes it on every visit) for this many days is deleted.',
+    default: '90',
+    parse: integer(1, 3650),
+  }),
   WS_MAX_PAYLOAD_BYTES: setting({
     doc: 'Largest inbound WebSocket frame.',
     default: '4096',
@@ -289,70 +377,6 @@ export const SETTINGS = {
   SESSION_ABSOLUTE_TIMEOUT_MS: setting({
     doc: 'A session ends this long after sign-in, however active.',
     default: '43200000',
-  VAPID_PUBLIC_KEY: setting({
-    doc: 'Web push: the VAPID public key (base64url, an uncompressed P-256 point; `npm run cli -- vapid-keys` makes a pair). Set all three VAPID settings or none; without them web push is off.',
-    parse: vapidPublicKey,
-  }),
-  VAPID_PRIVATE_KEY: setting({
-    doc: 'Web push: the VAPID private key (base64url, 32 bytes) that signs requests to push services.',
-    secret: true,
-    parse: vapidPrivateKey,
-  }),
-  VAPID_SUBJECT: setting({
-    doc: 'Web push: how push services reach the operator, `mailto:drift@uio.no` or an `https://` page.',
-    parse: vapidSubject,
-  }),
-  PUSH_SERVICE_HOSTS: setting({
-    doc: 'Push services browsers may register endpoints at (comma-separated host names; each also allows its subdomains). The workers send requests to these endpoints, so nothing else is accepted. The default covers Chrome/Edge/Opera (FCM), Firefox, Safari and Windows.',
-    default: 'fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com',
-    parse: hostList,
-  }),
-  PUSH_MAX_ATTEMPTS: setting({
-    doc: 'Attempts per web push delivery (push service busy or down) before it is marked failed.',
-    default: '8',
-    parse: integer(1, 50),
-  }),
-  PUSH_CONCURRENCY: setting({
-    doc: 'Web push jobs in flight per worker process.',
-    default: '4',
-    parse: integer(1, 100),
-  }),
-  PUSH_SUBSCRIPTION_MAX_AGE_DAYS: setting({
-    doc: 'A browser push subscription not registered again (the web app refreshes it on every visit) for this many days is deleted.',
-    default: '90',
-    parse: integer(1, 3650),
-  }),
-  WEBHOOK_ALLOWED_HOSTS: setting({
-    doc: 'Comma-separated host names, addresses or CIDRs (`hooks.intern.uio.no,10.20.0.0/16`) that webhooks may reach although they are internal (loopback, private, link-local…). Everything else internal is refused at connect time.',
-    default: '',
-    parse: (raw: string) => {
-      const entries = raw
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean);
-      try {
-        parseAllowlist(entries);
-      } catch (error) {
-        throw new Error(`has ${(error as Error).message}`);
-      }
-      return entries;
-    },
-  }),
-  WEBHOOK_TIMEOUT_MS: setting({
-    doc: 'How long one webhook call may take (connect, send, answer).',
-    default: '10000',
-    parse: integer(100, 120000),
-  }),
-  WEBHOOK_MAX_ATTEMPTS: setting({
-    doc: 'Attempts per webhook delivery before it is marked failed.',
-    default: '8',
-    parse: integer(1, 50),
-  }),
-  WEBHOOK_MAX_FAILURES: setting({
-    doc: "Consecutive failed calls after which a webhook is switched off and the channel's owners are told by e-mail.",
-    default: '10',
-    parse: integer(1, 10000),
-  }),
     parse: integer(60000, 2592000000),
   }),
   WIDGET_ORIGINS: setting({
@@ -466,6 +490,15 @@ export interface Config {
     /** ACK_REMINDER_BEFORE_HOURS. */
     readonly ackReminderBeforeHours: number;
   };
+  readonly push: {
+    /** Undefined: web push is off (no VAPID keys configured). */
+    readonly vapid: { readonly publicKey: string; readonly privateKey: string; readonly subject: string } | undefined;
+    readonly maxAttempts: number;
+    readonly concurrency: number;
+    readonly subscriptionMaxAgeDays: number;
+    /** PUSH_SERVICE_HOSTS: endpoints must be on one of these hosts or their subdomains. */
+    readonly serviceHosts: readonly string[];
+  };
   readonly ws: {
     readonly maxPayloadBytes: number;
     readonly pingIntervalMs: number;
@@ -522,22 +555,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const values: Partial<{ [K in keyof Settings]: Parsed<K> }> = {};
 
   for (const [name, spec] of Object.entries(SETTINGS) as [keyof Settings, SettingSpec<unknown>][]) {
-  readonly push: {
-    /** Undefined: web push is off (no VAPID keys configured). */
-    readonly vapid: { readonly publicKey: string; readonly privateKey: string; readonly subject: string } | undefined;
-    readonly maxAttempts: number;
-    readonly concurrency: number;
-    readonly subscriptionMaxAgeDays: number;
-    /** PUSH_SERVICE_HOSTS: endpoints must be on one of these hosts or their subdomains. */
-    readonly serviceHosts: readonly string[];
-  };
-  readonly webhooks: {
-    /** WEBHOOK_ALLOWED_HOSTS entries (src/webhooks/addresses.ts parseAllowlist). */
-    readonly allowedHosts: readonly string[];
-    readonly timeoutMs: number;
-    readonly maxAttempts: number;
-    readonly maxFailures: number;
-  };
     const raw = env[name]?.trim() ? env[name] : spec.default;
     if (raw === undefined) continue;
     try {
@@ -554,6 +571,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (v.OIDC_ISSUER && !v.OIDC_CLIENT_ID) {
     problems.push('OIDC_CLIENT_ID is required when OIDC_ISSUER is set');
+  }
+  const vapidNames = ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const;
+  const vapidSet = vapidNames.filter((name) => env[name]?.trim());
+  if (vapidSet.length > 0 && vapidSet.length < vapidNames.length) {
+    const missing = vapidNames.filter((name) => !vapidSet.includes(name));
+    problems.push(`${missing.join(', ')} must be set too: web push needs all three VAPID settings, or none of them`);
+  } else if (v.VAPID_PUBLIC_KEY && v.VAPID_PRIVATE_KEY && !vapidKeysMatch(v.VAPID_PUBLIC_KEY, v.VAPID_PRIVATE_KEY)) {
+    problems.push(
+      'VAPID_PUBLIC_KEY is not the public key of VAPID_PRIVATE_KEY (make a pair: npm run cli -- vapid-keys)',
+    );
   }
   if (v.SESSION_IDLE_TIMEOUT_MS > v.SESSION_ABSOLUTE_TIMEOUT_MS) {
     problems.push('SESSION_IDLE_TIMEOUT_MS must not be longer than SESSION_ABSOLUTE_TIMEOUT_MS');
@@ -607,6 +634,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sweepIntervalMs: v.SWEEP_INTERVAL_MS,
       staleDeliveryMs: v.STALE_DELIVERY_MS,
       ackReminderBeforeHours: v.ACK_REMINDER_BEFORE_HOURS,
+    },
+    push: {
+      vapid:
+        v.VAPID_PUBLIC_KEY && v.VAPID_PRIVATE_KEY && v.VAPID_SUBJECT
+          ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY, subject: v.VAPID_SUBJECT }
+          : undefined,
+      maxAttempts: v.PUSH_MAX_ATTEMPTS,
+      concurrency: v.PUSH_CONCURRENCY,
+      subscriptionMaxAgeDays: v.PUSH_SUBSCRIPTION_MAX_AGE_DAYS,
+      serviceHosts: v.PUSH_SERVICE_HOSTS,
     },
     ws: {
       maxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
@@ -672,22 +709,6 @@ export function configTableMarkdown(): string {
 
 /** Hides the password in a connection string, for messages and logs. */
 export function redactUrl(raw: string): string {
-    push: {
-      vapid:
-        v.VAPID_PUBLIC_KEY && v.VAPID_PRIVATE_KEY && v.VAPID_SUBJECT
-          ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY, subject: v.VAPID_SUBJECT }
-          : undefined,
-      maxAttempts: v.PUSH_MAX_ATTEMPTS,
-      concurrency: v.PUSH_CONCURRENCY,
-      subscriptionMaxAgeDays: v.PUSH_SUBSCRIPTION_MAX_AGE_DAYS,
-      serviceHosts: v.PUSH_SERVICE_HOSTS,
-    },
-    webhooks: {
-      allowedHosts: v.WEBHOOK_ALLOWED_HOSTS,
-      timeoutMs: v.WEBHOOK_TIMEOUT_MS,
-      maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
-      maxFailures: v.WEBHOOK_MAX_FAILURES,
-    },
   return raw.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:***@');
 }
 

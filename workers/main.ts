@@ -3,6 +3,7 @@
  * the outbox relay, and the sweeper's job scheduler. The process entry point (src/main.ts) owns signals, the deadline
  * and the mail catcher; it calls `startWorkers` and, on shutdown, `close()`.
  */
+import type { Agent } from 'node:https';
 import type { Deps } from '../src/deps.js';
 import type { Logger } from '../src/logger.js';
 import type { Mailer } from '../src/mail/mailer.js';
@@ -13,13 +14,15 @@ import { createEmailWorker } from './email.worker.js';
 import { createFanoutWorker } from './fanout.worker.js';
 import { createMaintenanceWorker } from './maintenance.worker.js';
 import { createOutboxRelay } from './outbox-relay.js';
+import { createPushWorker } from './push.worker.js';
 import { createScheduledWorker } from './scheduled.worker.js';
 
 export interface StartWorkersOptions {
-import { createWebhookWorker } from './webhook.worker.js';
   /** Where e-mail goes (createSmtpMailer). The caller closes it after `close()`. */
   mailer: Mailer;
   logger: Logger;
+  /** HTTPS agent for requests to push services; production leaves it out (tests trust their local push service). */
+  pushAgent?: Agent;
 }
 
 export interface RunningWorkers {
@@ -62,6 +65,10 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
     workers.push(
       createFanoutWorker(deps, logger.child({ component: 'fanout' })),
       createEmailWorker(deps, { mailer: options.mailer, unsubscribeKey, logger: logger.child({ component: 'email' }) }),
+      createPushWorker(deps, {
+        logger: logger.child({ component: 'push' }),
+        ...(options.pushAgent ? { agent: options.pushAgent } : {}),
+      }),
       createMaintenanceWorker(deps, logger.child({ component: 'maintenance' })),
       createScheduledWorker(deps, logger.child({ component: 'scheduled' })),
     );
@@ -72,7 +79,6 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
     await deps.queues.maintenance.upsertJobScheduler(
       SWEEP_SCHEDULER_ID,
       { every: config.delivery.sweepIntervalMs },
-      createWebhookWorker(deps, { mailer: options.mailer, logger: logger.child({ component: 'webhook' }) }),
       { name: 'sweep', data: { task: 'sweep' } },
     );
     // Reminders to acknowledge near the deadline (workers/processors/ack-reminders.ts), on the sweeper's rhythm.

@@ -17,6 +17,11 @@ export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queu
     maxAttempts: config.delivery.emailMaxAttempts,
     emailBatchSize: config.delivery.emailBatchSize,
     logger,
+    push: {
+      pushQueue: deps.queues.push,
+      maxAttempts: config.push.maxAttempts,
+      subscriptionMaxAgeDays: config.push.subscriptionMaxAgeDays,
+    },
   };
   const reminderDeps = {
     db: deps.db,

@@ -10,6 +10,7 @@ import { loadConfigOrReport, redactUrl } from '../config.js';
 import { createPrisma, type Db } from '../db/prisma.js';
 import { isAppError } from '../domain/errors.js';
 import { CHANNEL_ROLES, type ChannelRoleKind, TOKEN_SCOPES, type TokenScope } from '../domain/types.js';
+import { generateVapidKeys } from '../push/sender.js';
 import { seedDemoContent } from '../services/seed.js';
 import { type CreatedToken, createApiToken, listApiTokens, revokeApiToken } from '../services/tokens.js';
 import { createUser, ensureAdmin, findUserByEmail, grantChannelRole } from '../services/users.js';
@@ -45,7 +46,9 @@ interface Command {
   required?: string[];
   /** Checks option values that need no database (throws UsageError), also before connecting. */
   check?(values: Values, positionals: string[]): void;
-  run(db: Db, values: Values, positionals: string[], io: Output): Promise<void>;
+  run?(db: Db, values: Values, positionals: string[], io: Output): Promise<void>;
+  /** For commands that need neither the configuration nor the database (run instead of `run`). */
+  offline?(values: Values, positionals: string[], io: Output): void;
 }
 
 const text = (values: Values, name: string): string => values[name] as string;
@@ -266,6 +269,20 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 
+  'vapid-keys': {
+    summary: 'print a fresh VAPID key pair for web push',
+    usage: 'vapid-keys',
+    details:
+      'Prints VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY lines for the environment (set VAPID_SUBJECT too). Keep the private ' +
+      'key secret. Changing keys later ends every browser subscription: browsers subscribed with the old public key.',
+    options: {},
+    offline(_values, _positionals, io) {
+      const keys = generateVapidKeys();
+      io.out(`VAPID_PUBLIC_KEY=${keys.publicKey}`);
+      io.out(`VAPID_PRIVATE_KEY=${keys.privateKey}`);
+    },
+  },
+
   seed: {
     summary: 'load the demo content (organisations, BOTT channels, announcements) into an empty database',
     usage: 'seed',
@@ -353,12 +370,17 @@ async function runCli(argv: string[], env: Record<string, string | undefined>, i
     throw error;
   }
 
+  if (command.offline) {
+    command.offline(values, positionals, io);
+    return EXIT_OK;
+  }
+
   const config = loadConfigOrReport(env, io.err);
   if (!config) return EXIT_USAGE;
 
   const db = createPrisma({ url: config.database.url, poolSize: 2 });
   try {
-    await command.run(db, values, positionals, io);
+    await command.run!(db, values, positionals, io);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {

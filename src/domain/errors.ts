@@ -9,6 +9,11 @@ export const ERROR_STATUS = {
   forbidden: 403,
   /** A cookie-authenticated state change without a valid CSRF token or from a foreign origin. */
   csrf_failed: 403,
+  /**
+   * Web push is not configured on this server (no VAPID keys). Before not_found: the status → code table in
+   * src/http/plugins/errors.ts keeps the LAST code of a status, and a plain 404 must stay not_found.
+   */
+  push_disabled: 404,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

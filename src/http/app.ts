@@ -36,13 +36,13 @@ import { feedRoutes } from './routes/feeds.js';
 import { homeRoutes } from './routes/home.js';
 import { organisationRoutes } from './routes/organisations.js';
 import { personalDataRoutes } from './routes/personal-data.js';
+import { pushRoutes, serviceWorkerRoute } from './routes/push.js';
 import { readingRoutes } from './routes/reading.js';
 import { searchRoutes } from './routes/search.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { requestValidation } from './validation.js';
-import { webhookRoutes } from './routes/webhooks.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
 
@@ -143,6 +143,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       });
       await v1.register(acknowledgementRoutes, { db: deps.db });
       await v1.register(subscriptionRoutes, { db: deps.db });
+      await v1.register(pushRoutes, { db: deps.db, config: deps.config });
       await v1.register(personalDataRoutes, { db: deps.db, announceAccessChange });
       await v1.register(auditRoutes, { db: deps.db });
       await v1.register(channelSettingsRoutes, { db: deps.db, announceAccessChange });
@@ -152,7 +153,6 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(feedTokenRoutes, { db: deps.db, config: deps.config });
       // Uploads take raw file bodies up to ATTACHMENT_MAX_BYTES: the plugin's own parsers and body limit.
       await v1.register(attachmentRoutes, {
-      await v1.register(webhookRoutes, { db: deps.db, config: deps.config });
         db: deps.db,
         publicUrl: deps.config.http.publicUrl,
         attachments: deps.config.attachments,
@@ -163,6 +163,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // Sign-in (/auth/login, /auth/callback, /auth/logout) and GET /api/v1/me: at the root, since /auth/* is no API v1
   // path and takes HTML forms.
   await app.register(authRoutes, { deps });
+
+  // 3b. the web push service worker (/sw.js), at the root so its scope can be the whole origin
+  await app.register(serviceWorkerRoute);
 
   // 4. e-mail link endpoints (unsubscribe)
   await app.register(unsubscribeRoutes, { deps });

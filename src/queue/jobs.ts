@@ -11,7 +11,6 @@ export const QUEUE = {
   fanout: 'fanout',
   email: 'email',
   push: 'push',
-  webhook: 'webhook',
   maintenance: 'maintenance',
   scheduled: 'scheduled',
 } as const;
@@ -40,11 +39,6 @@ export interface PushJob {
   deliveryIds: string[];
 }
 
-/** Send these webhook deliveries (ledger ids as decimal strings), see workers/processors/webhook.ts. */
-export interface WebhookJob {
-  deliveryIds: string[];
-}
-
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
 export interface MaintenanceJob {
   /** `sweep`: workers/processors/sweep.ts; `ack-reminders`: workers/processors/ack-reminders.ts. */
@@ -65,10 +59,6 @@ export const jobId = {
   push: (firstDeliveryId: string | bigint, attempt?: number) =>
     attempt ? `push-${firstDeliveryId}-r${attempt}` : `push-${firstDeliveryId}`,
   pushRequeue: (firstDeliveryId: string | bigint, sweptAtMs: number) => `push-${firstDeliveryId}-s${sweptAtMs}`,
-  /** Webhook batches, named like e-mail batches (a retry appends the attempt, the sweeper's re-queue its time). */
-  webhook: (firstDeliveryId: string | bigint, attempt?: number) =>
-    attempt ? `webhook-${firstDeliveryId}-r${attempt}` : `webhook-${firstDeliveryId}`,
-  webhookRequeue: (firstDeliveryId: string | bigint, sweptAtMs: number) => `webhook-${firstDeliveryId}-s${sweptAtMs}`,
   /**
    * The timer of a scheduled publication. The time is part of the id, so re-scheduling (a new publishAt) adds a new
    * job instead of being ignored as a duplicate of the old one, which then finds nothing due and does nothing.
@@ -84,7 +74,6 @@ export interface Queues {
   fanout: Queue<FanoutJob>;
   email: Queue<EmailJob>;
   push: Queue<PushJob>;
-  webhook: Queue<WebhookJob>;
   maintenance: Queue<MaintenanceJob>;
   scheduled: Queue<ScheduledPublishJob>;
   close(): Promise<void>;
@@ -125,14 +114,6 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
     },
   });
-  const webhook = new Queue<WebhookJob>(QUEUE.webhook, {
-    ...opts,
-    defaultJobOptions: {
-      ...DEFAULT_JOB_OPTIONS,
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
-    },
-  });
   const maintenance = new Queue<MaintenanceJob>(QUEUE.maintenance, opts);
   const scheduled = new Queue<ScheduledPublishJob>(QUEUE.scheduled, {
     ...opts,
@@ -148,18 +129,10 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     fanout,
     email,
     push,
-    webhook,
     maintenance,
     scheduled,
     async close() {
-      await Promise.all([
-        fanout.close(),
-        email.close(),
-        push.close(),
-        webhook.close(),
-        maintenance.close(),
-        scheduled.close(),
-      ]);
+      await Promise.all([fanout.close(), email.close(), push.close(), maintenance.close(), scheduled.close()]);
     },
   };
 }

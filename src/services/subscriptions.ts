@@ -13,6 +13,8 @@ import { type SubscriptionView, subscriptionView } from './views.js';
 export interface SubscriptionChoice {
   emailMode?: EmailMode;
   language?: Language;
+  /** Web push to the user's registered browsers (POST /me/push-subscriptions). */
+  push?: boolean;
 }
 
 type UserActor = Extract<Actor, { kind: 'user' }>;
@@ -55,6 +57,7 @@ export async function putMySubscription(
       data: {
         ...(choice.emailMode ? { emailMode: choice.emailMode } : {}),
         ...(choice.language ? { language: choice.language } : {}),
+        ...(choice.push !== undefined ? { push: choice.push } : {}),
       },
     });
     return { subscription: subscriptionView(row, channel.slug), created: false };
@@ -75,6 +78,7 @@ export async function putMySubscription(
         userId: user.userId,
         emailMode: choice.emailMode ?? 'immediate',
         language: choice.language ?? account?.language ?? 'nb',
+        push: choice.push ?? false,
         confirmedAt: new Date(),
       },
     });

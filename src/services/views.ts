@@ -184,6 +184,8 @@ export interface SubscriptionView {
   channel: string;
   emailMode: 'immediate' | 'daily' | 'weekly' | 'off';
   language: 'nb' | 'nn' | 'en';
+  /** Web push to the subscriber's browsers. */
+  push: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -192,6 +194,7 @@ export function subscriptionView(
   row: {
     emailMode: SubscriptionView['emailMode'];
     language: SubscriptionView['language'];
+    push: boolean;
     createdAt: Date;
     updatedAt: Date;
   },
@@ -201,6 +204,7 @@ export function subscriptionView(
     channel: channelSlug,
     emailMode: row.emailMode,
     language: row.language,
+    push: row.push,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -10,6 +10,7 @@ export const Subscription = Type.Object(
     channel: Slug,
     emailMode: EmailMode,
     language: Language,
+    push: Type.Boolean({ description: "Web push to the caller's registered browsers" }),
     createdAt: DateTime,
     updatedAt: DateTime,
   },
@@ -25,6 +26,11 @@ export const PutSubscriptionBody = Type.Object(
   {
     emailMode: Type.Optional(EmailMode),
     language: Type.Optional(Language),
+    push: Type.Optional(
+      Type.Boolean({
+        description: 'Web push on or off (default off); register a browser with POST /me/push-subscriptions',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
