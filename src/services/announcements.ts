@@ -3,6 +3,7 @@
  * reader's language, with the visibility rules of src/domain/announcement.ts; and a maintenance window's iCalendar
  * download. Publishing lives in publish.ts (it writes the outbox event in the same transaction).
  */
+import { renderPlainText } from '../content/markdown.js';
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { type AnnouncementFilter, channelListingRows } from '../db/reading.js';
@@ -187,7 +188,8 @@ export async function announcementCalendar(
   const body = renderMaintenanceIcs({
     uid: `${record.id}@${new URL(deps.publicUrl).host}`,
     title: version.title,
-    description: version.summary ?? version.body,
+    // Plain text (a calendar shows no HTML): the summary above the body as e-mails render it.
+    description: [version.summary, renderPlainText(version.body)].filter((part) => part).join('\n\n'),
     start: record.startsAt,
     end: record.endsAt,
     url: announcementUrl(deps.publicUrl, record.id),
