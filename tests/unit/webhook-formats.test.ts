@@ -10,7 +10,12 @@ const at = new Date('2026-11-26T15:00:00.000Z');
 function published(overrides: Parameters<typeof sampleRecord>[0] = {}): WebhookEvent {
   const record = sampleRecord({
     versions: [
-      { language: 'nn', title: 'Nedetid i <Canvas> & co', summary: null, body: '## Kva\n\nCanvas er **nede** i kveld.' },
+      {
+        language: 'nn',
+        title: 'Nedetid i <Canvas> & co',
+        summary: null,
+        body: '## Kva\n\nCanvas er **nede** i kveld.',
+      },
       { language: 'en', title: 'Canvas down', summary: 'Short', body: 'English body' },
     ],
     importance: 'critical',
@@ -55,7 +60,11 @@ describe('standard', () => {
     expect(JSON.parse(webhookBody('standard', testEvent))).toEqual({
       type: 'webhook.test',
       timestamp: '2026-11-26T15:00:00.000Z',
-      data: { webhookId: testEvent.type === 'webhook.test' ? testEvent.webhookId : '', channel: 'bott-it', channelTitle: 'BOTT IT' },
+      data: {
+        webhookId: testEvent.type === 'webhook.test' ? testEvent.webhookId : '',
+        channel: 'bott-it',
+        channelTitle: 'BOTT IT',
+      },
     });
   });
 });
@@ -70,7 +79,12 @@ describe('slack', () => {
   it('has text and header, section, context and button blocks, escaped where Slack reads mrkdwn', () => {
     const body = JSON.parse(webhookBody('slack', published()));
     expect(body.text).toBe('Nedetid i &lt;Canvas&gt; &amp; co\nKva\n---\n\nCanvas er nede i kveld.');
-    expect(body.blocks.map((block: { type: string }) => block.type)).toEqual(['header', 'section', 'context', 'actions']);
+    expect(body.blocks.map((block: { type: string }) => block.type)).toEqual([
+      'header',
+      'section',
+      'context',
+      'actions',
+    ]);
     const [header, section, context, actions] = body.blocks;
     // plain_text is shown as written.
     expect(header.text).toEqual({ type: 'plain_text', text: 'Nedetid i <Canvas> & co', emoji: false });

@@ -4,12 +4,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import {
-  deliveryMessageId,
-  generateWebhookSecret,
-  signWebhook,
-  webhookHeaders,
-} from '../../src/webhooks/signing.js';
+import { deliveryMessageId, generateWebhookSecret, signWebhook, webhookHeaders } from '../../src/webhooks/signing.js';
 
 describe('generateWebhookSecret', () => {
   it('is whsec_ and the base64 of 32 random bytes, different every time', () => {
@@ -25,7 +20,12 @@ describe('generateWebhookSecret', () => {
 describe('signWebhook', () => {
   it('matches the example in the Standard Webhooks specification', () => {
     expect(
-      signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}'),
+      signWebhook(
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        1614265330,
+        '{"test": 2432232314}',
+      ),
     ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
