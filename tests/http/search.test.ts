@@ -11,6 +11,8 @@ import {
   SEARCH_RESULT_CAP,
   searchAnnouncements,
   snippetSegments,
+  TRANSLATION_ENGLISH_DOCUMENT,
+  TRANSLATION_NORWEGIAN_DOCUMENT,
 } from '../../src/services/search.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, tokenFor } from '../helpers/factories.js';
@@ -274,6 +276,59 @@ describe('bad queries', () => {
   });
 });
 
+describe('language versions, audience and type', () => {
+  it('finds a word in a translation only, in Norwegian and English, once per announcement', async () => {
+    const row = await db.announcement.create({
+      data: {
+        channelId: publicChannelId,
+        title: 'Oppgradering av telefonsentralen',
+        body: 'Sentralbordet byttes ut.',
+        publishedAt: PAST,
+        translations: {
+          create: [
+            { language: 'en', title: 'Switchboard upgrade', body: 'The zanzibarphones are being replaced.' },
+            { language: 'nn', title: 'Oppgradering av telefonsentralen', body: 'Sentralbordet vert bytt ut.' },
+          ],
+        },
+      },
+    });
+    // An English stem ("replacing" → "replac") in the English version only.
+    const english = await search('replacing zanzibarphones');
+    expect(english.map((hit) => hit.id)).toEqual([row.id]);
+    // A word all three versions have: one hit, not three.
+    expect((await search('telefonsentralen')).filter((hit) => hit.id === row.id)).toHaveLength(1);
+    const inNynorsk = await search('vert bytt', {}, '&lang=nn');
+    expect(inNynorsk.find((hit) => hit.id === row.id)).toMatchObject({ language: 'nn' });
+  });
+
+  it('leaves out announcements for other organisations, and filters by type', async () => {
+    const uio = await db.organisation.upsert({
+      where: { code: 'UiO' },
+      update: {},
+      create: { code: 'UiO', name: 'UiO', realm: 'uio.no' },
+    });
+    const forUio = await db.announcement.create({
+      data: {
+        channelId: publicChannelId,
+        title: 'Kvasirbrønnen stenges',
+        body: 'Bare for UiO',
+        type: 'incident',
+        audienceOrganisationIds: [uio.id],
+        publishedAt: PAST,
+      },
+    });
+    expect(await search('kvasirbrønnen')).toEqual([]);
+    expect(await search('kvasirbrønnen', bearer(tokens.member))).toEqual([]);
+    expect((await search('kvasirbrønnen', bearer(tokens.admin))).map((hit) => hit.id)).toEqual([forUio.id]);
+    expect(await search('kvasirbrønnen', bearer(tokens.admin), '&type=release')).toEqual([]);
+    expect((await search('kvasirbrønnen', bearer(tokens.admin), '&type=incident')).map((hit) => hit.id)).toEqual([
+      forUio.id,
+    ]);
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/search?q=x&type=memo' });
+    expect(bad.statusCode).toBe(400);
+  });
+});
+
 describe('cost', () => {
   it('matches through the GIN indexes of the migration (the expressions are identical)', async () => {
     // Sequential scans off for this one transaction: then a plan without the index means the expressions differ.
@@ -287,6 +342,19 @@ describe('cost', () => {
     const text = plan.map((line) => line['QUERY PLAN']).join('\n');
     expect(text).toContain('Announcement_search_nb_idx');
     expect(text).toContain('Announcement_search_en_idx');
+  });
+
+  it('matches translations through their own GIN indexes (the same expressions on AnnouncementTranslation)', async () => {
+    const plan = await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SET LOCAL enable_seqscan = off`;
+      return tx.$queryRaw<{ 'QUERY PLAN': string }[]>(Prisma.sql`
+        EXPLAIN SELECT t."announcementId" FROM "AnnouncementTranslation" t
+        WHERE ${TRANSLATION_NORWEGIAN_DOCUMENT} @@ websearch_to_tsquery('mk_norwegian'::regconfig, 'lavvo')
+           OR ${TRANSLATION_ENGLISH_DOCUMENT} @@ websearch_to_tsquery('mk_english'::regconfig, 'lavvo')`);
+    });
+    const text = plan.map((line) => line['QUERY PLAN']).join('\n');
+    expect(text).toContain('AnnouncementTranslation_search_nb_idx');
+    expect(text).toContain('AnnouncementTranslation_search_en_idx');
   });
 
   it('issues exactly one SQL statement per page and touches no model delegate', async () => {
