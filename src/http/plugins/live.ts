@@ -15,6 +15,11 @@
  * - Access is decided per channel at subscribe time with the same rule as REST (canReadChannel), with the actor
  *   re-read from the database at that moment, and a channel the actor may not read is reported exactly like one
  *   that does not exist. Replays only cover the channels granted.
+ * - Each announcement event goes only to sockets whose actor may see the announcement (canSeeAnnouncement: its
+ *   organisation audience, or an editor of the channel); the session decides per event with the actor and its role
+ *   in the channel, and the replay query applies the same rule in SQL (audienceScopeSql).
+ * - Each socket reads in one language (`?lang=`, else the user's setting, else Accept-Language, else the original),
+ *   fixed at the upgrade; events carry every language version and the socket is sent its own (see socketLanguage).
  * - Access is then re-checked every LIVE_ACCESS_RECHECK_MS for every socket, in a few batched queries
  *   (src/services/live-access.ts): channels the caller can no longer read are removed (`unsubscribed`, reason
  *   `access`); a socket whose session or token ended is told (`signed_out`) and closed with 4401. An "access changed"
