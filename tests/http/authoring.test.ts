@@ -323,7 +323,12 @@ describe('drafts and scheduling', () => {
 
   it('POST /announcements/:id/publish publishes a draft now, exactly like publishing, and then answers 409', async () => {
     const draft = (await publish({ title: 'Klar snart', body: 'Tekst', draft: true })).json();
-    const response = await publishExisting(draft.id);
+    // No body at all is "publish now" too.
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/announcements/${draft.id}/publish`,
+      headers: bearer(publisherToken),
+    });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toMatchObject({ id: draft.id, status: 'published', publishAt: null });
     expect(response.json().publishedAt).not.toBeNull();
@@ -425,7 +430,9 @@ describe('PATCH /announcements/:id and its revisions', () => {
     expect(audit?.details).toMatchObject({ revision: 2, material: true });
 
     // A minor fix: revision 3, material false.
-    const minor = await edit(original.id, { title: 'Oppgradering av BOTT SA', material: false, revision: 2 });
+    const minor = await edit(original.id, { title: 'Oppgradering av BOTT SA', material: false }, publisherToken, {
+      'if-match': 'W/"2"',
+    });
     expect(minor.statusCode).toBe(200);
     expect((await eventsOf(original.id)).at(-1)?.payload).toEqual({
       announcementId: original.id,

@@ -234,6 +234,10 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
     '/announcements/:id/publish',
     {
       config: { policy: POLICY.channelPublish },
+      // "Publish now" needs no body; an absent one is the empty object the schema describes.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['announcements'],
         summary: 'Publish or schedule a draft',
@@ -241,14 +245,14 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
           'A draft is published now (subscribers are notified as for a new announcement), or scheduled for a ' +
           'future `publishAt` (status `scheduled`). A scheduled announcement is published now, or re-scheduled to ' +
           'the new `publishAt`. Answers 409 for an announcement that is published or retracted. Publishers and ' +
-          'owners of its channel, or an admin (token scope `publish`).',
+          'owners of its channel, or an admin (token scope `publish`). The body may be left out (publish now).',
         security: BEARER_REQUIRED,
         params: AnnouncementParams,
         body: PublishNowBody,
         response: { 200: Announcement, ...errorResponses(...BODY_ERRORS, 403, 404, 409) },
       },
     },
-    async (request) => publishExisting(deps, request.actor, request.params.id, request.body ?? {}, request.id),
+    async (request) => publishExisting(deps, request.actor, request.params.id, request.body, request.id),
   );
 
   app.post(
