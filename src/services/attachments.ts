@@ -10,10 +10,13 @@
  * file after the commit: a crash in between leaves an unreferenced file, never a row without its bytes.
  *
  * Adding or removing one bumps the announcement's `updatedAt`, so feeds and other caches keyed on it see the change.
+ *
+ * Rows can also go without this module: deleting a channel cascades to its announcements and their attachments. The
+ * files they leave in ATTACHMENT_DIR are found and removed by removeOrphanedFiles, which the API runs on start.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
@@ -386,4 +389,47 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+const UUID_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TEMPORARY_NAME = /^\.[0-9a-f-]{36}\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * How old a file without a row must be before it is removed: an upload renames its file into place a moment before
+ * its row commits, and another process must not take that moment for an orphan.
+ */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes files in `dir` that no attachment row refers to (their rows went with a deleted channel, or a process died
+ * between writing and committing) and temporary files left by interrupted uploads, once older than `graceMs`. Files
+ * of other names are left alone. Returns the names removed.
+ */
+export async function removeOrphanedFiles(
+  db: Pick<Db, 'attachment'>,
+  dir: string,
+  options: { now?: Date; graceMs?: number } = {},
+): Promise<string[]> {
+  const cutoff = (options.now ?? new Date()).getTime() - (options.graceMs ?? ORPHAN_GRACE_MS);
+  const names = await readdir(dir);
+  const orphans = names.filter((name) => TEMPORARY_NAME.test(name));
+  const ids = names.filter((name) => UUID_NAME.test(name));
+  for (let start = 0; start < ids.length; start += 1000) {
+    const batch = ids.slice(start, start + 1000);
+    const rows = await db.attachment.findMany({
+      where: { id: { in: batch }, storage: 'directory' },
+      select: { id: true },
+    });
+    const known = new Set(rows.map((row) => row.id));
+    orphans.push(...batch.filter((id) => !known.has(id)));
+  }
+  const removed: string[] = [];
+  for (const name of orphans) {
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => null);
+    if (!info?.isFile() || info.mtimeMs > cutoff) continue;
+    await rm(path, { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -3,17 +3,23 @@
  * content checks (413, 415), file names, who may do what (404 exactly as for an unknown id), and both storages.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
-import { addAttachment, MAX_ATTACHMENTS_PER_ANNOUNCEMENT } from '../../src/services/attachments.js';
+import {
+  addAttachment,
+  MAX_ATTACHMENTS_PER_ANNOUNCEMENT,
+  ORPHAN_GRACE_MS,
+  removeOrphanedFiles,
+} from '../../src/services/attachments.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, type TestChannel, tokenFor } from '../helpers/factories.js';
 import { GIF, HTML, JPEG, ODF_TYPES, odf, ooxml, PNG, pdf, SVG, WEBP } from '../helpers/files.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PUBLIC_URL = 'https://meldingskanal.example.org';
 /** Small, so the limit is tested without megabytes. */
@@ -315,6 +321,55 @@ describe('upload and download, bytes in ATTACHMENT_DIR', () => {
   });
 });
 
+describe('files without rows in ATTACHMENT_DIR', () => {
+  /** Makes a file look written `ageMs` ago. */
+  const age = async (name: string, ageMs: number) => {
+    const then = new Date(Date.now() - ageMs);
+    await utimes(join(dir, name), then, then);
+  };
+
+  it('removes the files of a deleted channel, and old temporary files, but nothing young, live or unknown', async () => {
+    const channel = await createChannel(ctx.deps.db, { visibility: 'public' });
+    await grantRole(ctx.deps.db, channel.id, publisherId, 'publisher');
+    const doomed = (await upload(await announcement(channel), { bytes: pdf('doomed'), on: dirApp })).json();
+    const live = (await upload(await announcement(publicChannel), { bytes: pdf('live'), on: dirApp })).json();
+    // Deleting a channel cascades to its attachment rows; the file stays behind.
+    await ctx.deps.db.channel.delete({ where: { id: channel.id } });
+    expect(await readdir(dir)).toContain(doomed.id);
+    const young = randomUUID();
+    const temporary = `.${randomUUID()}.0123456789ab.tmp`;
+    await writeFile(join(dir, young), 'young');
+    await writeFile(join(dir, temporary), 'half written');
+    await writeFile(join(dir, 'LES-MEG.txt'), 'not ours');
+    for (const name of [doomed.id, live.id, temporary, 'LES-MEG.txt']) await age(name, ORPHAN_GRACE_MS + 60_000);
+
+    const removed = await removeOrphanedFiles(ctx.deps.db, dir);
+    expect(removed.sort()).toEqual([doomed.id, temporary].sort());
+    const left = await readdir(dir);
+    expect(left).toEqual(expect.arrayContaining([live.id, young, 'LES-MEG.txt']));
+    expect(left).not.toContain(doomed.id);
+    expect((await download(live.url, undefined, {}, dirApp)).statusCode).toBe(200);
+    await rm(join(dir, young));
+    await rm(join(dir, 'LES-MEG.txt'));
+  });
+
+  it('clears them when the API starts', async () => {
+    const orphan = randomUUID();
+    await writeFile(join(dir, orphan), 'left behind');
+    await age(orphan, ORPHAN_GRACE_MS + 60_000);
+    const started = await buildApp(
+      { ...ctx.deps, config: { ...ctx.config, attachments: { maxBytes: MAX_BYTES, dir } } },
+      { logger: false },
+    );
+    try {
+      await started.ready();
+      await waitFor(async () => !(await readdir(dir)).includes(orphan), { what: 'the orphaned file to go' });
+    } finally {
+      await started.close();
+    }
+  });
+});
+
 describe('what is refused', () => {
   it('answers 413 above ATTACHMENT_MAX_BYTES, also for a body without Content-Length', async () => {
     const id = await announcement(publicChannel);
@@ -408,6 +463,24 @@ describe('what is refused', () => {
     const tooMany = await upload(full, { bytes: pdf() });
     expect(tooMany.statusCode).toBe(409);
     expect(tooMany.json().error.message).toMatch(/at most 20 attachments/);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes the upload body under every accepted type and the download as binary', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const upload = doc.paths['/api/v1/announcements/{id}/attachments'].post;
+    expect(Object.keys(upload.requestBody.content)).toEqual(expect.arrayContaining([PDF_TYPE, 'image/png', DOCX_TYPE]));
+    expect(Object.keys(upload.requestBody.content)).not.toContain('image/svg+xml');
+    expect(upload.parameters).toContainEqual(
+      expect.objectContaining({ in: 'query', name: 'filename', required: true }),
+    );
+    const download = doc.paths['/api/v1/attachments/{id}/{filename}'].get;
+    expect(download.responses['200'].content[PDF_TYPE].schema).toEqual({
+      type: 'string',
+      contentMediaType: PDF_TYPE,
+    });
+    expect(download.responses['304']).toBeDefined();
   });
 });
 

@@ -27,6 +27,7 @@ import {
   MAX_ATTACHMENTS_PER_ANNOUNCEMENT,
   prepareAttachmentStorage,
   removeAttachment,
+  removeOrphanedFiles,
   tooLarge,
   unsupportedType,
 } from '../../services/attachments.js';
@@ -60,6 +61,23 @@ const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions> = async (app, options) => {
   await prepareAttachmentStorage(options.attachments);
   const deps = { db: options.db, publicUrl: options.publicUrl, attachments: options.attachments };
+  const dir = options.attachments.dir;
+  if (dir) {
+    // Files of attachments whose rows went with a deleted channel: cleared once per start, in the background (a large
+    // directory must not delay serving), and awaited on close so it never outlives the database connection.
+    let sweep: Promise<void> = Promise.resolve();
+    app.addHook('onReady', async () => {
+      sweep = removeOrphanedFiles(options.db, dir).then(
+        (removed) => {
+          if (removed.length > 0) app.log.info({ removed: removed.length }, 'removed orphaned attachment files');
+        },
+        (error: unknown) => app.log.warn({ err: error }, 'could not clear orphaned attachment files'),
+      );
+    });
+    app.addHook('onClose', async () => {
+      await sweep;
+    });
+  }
   const maxBytes = options.attachments.maxBytes;
 
   // Upload bodies are the files themselves, buffered whole (they are checked and hashed before anything is stored) up
