@@ -9,11 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Language } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
+import { announceAccessChange } from '../../src/realtime/access-hints.js';
 import { createOutboxRelay } from '../../workers/outbox-relay.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { silentLogger } from '../helpers/delivery.js';
 import { createChannel, createUser, grantRole, type TestUser, tokenFor } from '../helpers/factories.js';
 import { type Frame, LiveClient } from '../helpers/live-client.js';
+import { waitFor } from '../helpers/wait.js';
 
 let ctx: TestContext;
 let app: FastifyInstance;
@@ -234,6 +236,37 @@ describe('audience', () => {
     expect(seen(replayed.anonymous)).toEqual(openOnly);
     expect(replayed.ntnu.ofType('replayed')[0]).toMatchObject({ count: 1, truncated: false });
     expect(replayed.uio.ofType('replayed')[0]).toMatchObject({ count: 2, truncated: false });
+  });
+});
+
+describe('audience after an access change', () => {
+  it('stops sending organisation-limited announcements to a publisher whose role was taken away', async () => {
+    const former = await createUser(ctx.deps.db, { organisationCode: 'NTNU' });
+    await grantRole(ctx.deps.db, channel.id, former.id, 'publisher');
+    tokens.set(former, await tokenFor(ctx.deps.db, former.id));
+    const socket = await watching({ as: former });
+    const before = await announce('UiO, før', { audience: [uio] });
+    const open = await announce('Alle, før');
+    await relayAll();
+    await barrier(socket, open.eventId);
+    expect(seen(socket).map(([, id]) => id)).toEqual([before.id, open.id]);
+
+    await ctx.deps.db.channelRole.delete({ where: { channelId_userId: { channelId: channel.id, userId: former.id } } });
+    await announceAccessChange(ctx.deps.redis, ctx.config.redis.prefix, { userId: former.id });
+    // The re-check the hint starts is not observable by itself (a public channel stays readable): probe with pairs
+    // of announcements until one for UiO no longer arrives before the one for everyone that follows it.
+    await waitFor(
+      async () => {
+        const limited = await announce('UiO, etter', { audience: [uio] });
+        const barrierEvent = await announce('Alle, etter');
+        await relayAll();
+        await barrier(socket, barrierEvent.eventId);
+        return !seen(socket).some(([, id]) => id === limited.id);
+      },
+      { what: 'the re-check to narrow what the socket is sent', intervalMs: 100 },
+    );
+    // Still subscribed: the channel is public, only the audience rule changed.
+    expect(socket.ofType('unsubscribed')).toEqual([]);
   });
 });
 
