@@ -142,7 +142,9 @@ describe('GET /metrics', () => {
     deadRedis.on('error', () => {});
     const { createQueues } = await import('../../src/queue/jobs.js');
     const deadQueues = createQueues(deadRedis, 'mkt-dead');
-    for (const queue of [deadQueues.fanout, deadQueues.email, deadQueues.maintenance]) queue.on('error', () => {});
+    for (const queue of [deadQueues.fanout, deadQueues.email, deadQueues.maintenance, deadQueues.scheduled]) {
+      queue.on('error', () => {});
+    }
     const broken = await buildApp({ ...ctx.deps, redis: deadRedis, queues: deadQueues }, { logger: false });
     try {
       const res = await broken.inject({ method: 'GET', url: '/metrics' });
