@@ -224,20 +224,23 @@ export async function publishScheduledAnnouncement(db: Db, announcementId: strin
 /**
  * The sweeper's fallback: publishes every scheduled announcement whose publishAt is more than `graceMs` in the past
  * (its timer should have fired by then; the grace keeps the sweeper from racing every on-time job). Returns how many
- * it published. Each one is its own transaction, so one failure does not hold back the others.
+ * it published, in rounds of `batchSize` until none is left. Each is its own transaction.
  */
-export async function publishOverdueScheduled(db: Db, graceMs: number, limit = 500): Promise<number> {
-  const due = await db.$queryRaw<{ id: string }[]>`
-    SELECT id::text AS id FROM "Announcement"
-     WHERE status = 'scheduled' AND "publishAt" < now() - make_interval(secs => ${graceMs / 1000}::float8)
-     ORDER BY "publishAt", id
-     LIMIT ${limit}::int`;
+export async function publishOverdueScheduled(db: Db, graceMs: number, batchSize = 500): Promise<number> {
   let published = 0;
-  for (const { id } of due) {
-    const result = await publishScheduledAnnouncement(db, id);
-    if (result.outcome === 'published') published += 1;
+  for (;;) {
+    const due = await db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM "Announcement"
+       WHERE status = 'scheduled' AND "publishAt" < now() - make_interval(secs => ${graceMs / 1000}::float8)
+       ORDER BY "publishAt", id
+       LIMIT ${batchSize}::int`;
+    for (const { id } of due) {
+      const result = await publishScheduledAnnouncement(db, id);
+      if (result.outcome === 'published') published += 1;
+    }
+    // Each round publishes (or sees published by someone else) every row it found, so the next finds new ones only.
+    if (due.length < batchSize) return published;
   }
-  return published;
 }
 
 async function viewOf(deps: Deps, id: string): Promise<AnnouncementView> {
