@@ -5,12 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
+import { createMaintenanceWorker } from '../../workers/maintenance.worker.js';
 import { type AckReminderProcessorDeps, processAckReminders } from '../../workers/processors/ack-reminders.js';
 import { type EmailProcessorDeps, processEmailJob, SKIP_REASON } from '../../workers/processors/email.js';
 import { createTestContext, TEST_UNSUBSCRIBE_SECRET, type TestContext } from '../helpers/context.js';
 import { createSubscription, silentLogger, uniqueAddress } from '../helpers/delivery.js';
 import { createChannel, createUser, type TestChannel, type TestUser } from '../helpers/factories.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { waitFor } from '../helpers/wait.js';
 
 let ctx: TestContext;
 let smtp: TestSmtpServer;
@@ -159,6 +161,27 @@ describe('processAckReminders', () => {
     const results = await Promise.all([processAckReminders(reminderDeps), processAckReminders(reminderDeps)]);
     expect(results.reduce((sum, r) => sum + r.reminders, 0)).toBeGreaterThanOrEqual(3);
     expect(await remindersOf(id)).toHaveLength(3);
+  });
+});
+
+describe('the maintenance worker', () => {
+  it('runs the ack-reminders task from the maintenance queue', async () => {
+    const db = ctx.deps.db;
+    const channel = await createChannel(db);
+    const id = await announcementAsking(channel, new Date(Date.now() + 3 * HOUR));
+    const user = await createUser(db, { organisationCode: 'UiB' });
+    await original(id, `user:${user.id}`);
+
+    const bound = createMaintenanceWorker(ctx.deps, silentLogger);
+    try {
+      await ctx.deps.queues.maintenance.add('ack-reminders', { task: 'ack-reminders' });
+      const reminders = await waitFor(async () => (await remindersOf(id)).length === 1 && remindersOf(id), {
+        what: 'a reminder made by the worker',
+      });
+      expect(reminders[0]!.recipient).toBe(`user:${user.id}`);
+    } finally {
+      await bound.close();
+    }
   });
 });
 
