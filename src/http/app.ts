@@ -71,6 +71,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
         ? false
         : { ...loggerOptions(deps.config.logLevel, 'api'), stream: scrubbingDestination(options.logDestination) },
     bodyLimit: BODY_LIMIT_BYTES,
+    // An attachment's download address ends in its percent-encoded name (up to 200 characters, up to 12 each when
+    // encoded); the default 100 would answer long names 404. Route schemas still bound every parameter.
+    routerOptions: { maxParamLength: 2500 },
     // Which proxies' X-Forwarded-For to believe (TRUST_PROXY), so request.ip (rate limits, logs) is the client's.
     trustProxy: trustProxyOption(deps.config.http.trustProxy),
     // Honour a caller's request id (a gateway's) when it looks sane; otherwise make one.
