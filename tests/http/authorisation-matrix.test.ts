@@ -110,6 +110,14 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['put /api/v1/announcements/{id}/rating',        'signedIn',       { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['delete /api/v1/announcements/{id}/rating',     'signedIn',       { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['post /api/v1/announcements/{id}/acknowledgement','signedIn',      { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
+  ['post /api/v1/channels/{slug}/webhooks',        'channel:manage', { public: 'YFFFFFU', B: 'YFFFFHU', A: 'YYHHHHU' }],
+  ['get /api/v1/channels/{slug}/webhooks',         'channel:manage', { public: 'YFFFFFU', B: 'YFFFFHU', A: 'YYHHHHU' }],
+  // A webhook by id is 404 to everyone who may not manage its channel, even where they may read the channel.
+  ['get /api/v1/webhooks/{id}',                    'channel:manage', { public: 'YHHHHHU', B: 'YHHHHHU', A: 'YYHHHHU' }],
+  ['patch /api/v1/webhooks/{id}',                  'channel:manage', { public: 'YHHHHHU', B: 'YHHHHHU', A: 'YYHHHHU' }],
+  ['delete /api/v1/webhooks/{id}',                 'channel:manage', { public: 'YHHHHHU', B: 'YHHHHHU', A: 'YYHHHHU' }],
+  ['post /api/v1/webhooks/{id}/rotate-secret',     'channel:manage', { public: 'YHHHHHU', B: 'YHHHHHU', A: 'YYHHHHU' }],
+  ['post /api/v1/webhooks/{id}/test',              'channel:manage', { public: 'YHHHHHU', B: 'YHHHHHU', A: 'YYHHHHU' }],
   ['get /api/v1/announcements/{id}/acknowledgements','channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
 ];
 
@@ -446,8 +454,37 @@ const REQUESTS: Record<string, Builder> = {
       VALUES (${userId}::uuid, ${announcementId}::uuid, 3, now()) ON CONFLICT DO NOTHING`;
     return announcementUrl(object, '/api/v1/announcements/', '/rating');
   },
+  // A public IP literal passes registration without DNS or a connection.
+  'post /api/v1/channels/{slug}/webhooks': async (_actor, object) => ({
+    ...channelUrl(channels[object as ObjectKind].slug, '/webhooks'),
+    payload: { url: 'https://93.184.215.14/matrix-hook' },
+  }),
+  'get /api/v1/channels/{slug}/webhooks': async (_actor, object) =>
+    channelUrl(channels[object as ObjectKind].slug, '/webhooks'),
+  'get /api/v1/webhooks/{id}': async (_actor, object) => webhookUrl(object),
+  'patch /api/v1/webhooks/{id}': async (_actor, object) => ({
+    ...(await webhookUrl(object)),
+    payload: { description: 'Endret' },
+  }),
+  'delete /api/v1/webhooks/{id}': async (_actor, object) => webhookUrl(object),
+  'post /api/v1/webhooks/{id}/rotate-secret': async (_actor, object) => webhookUrl(object, '/rotate-secret'),
+  // The webhook points at a documentation address: the test send is refused at once (200 with ok: false).
+  'post /api/v1/webhooks/{id}/test': async (_actor, object) => webhookUrl(object, '/test'),
   // An announcement that asks for acknowledgement, fresh per request (acknowledging is idempotent, but cells run
   // concurrently and the shared announcements do not ask for it).
+/** A fresh webhook on the object's channel (made directly), and the same URL naming one that does not exist. */
+async function webhookUrl(object: string, rest = ''): Promise<Built> {
+  const webhook = await ctx.deps.db.webhook.create({
+    data: {
+      id: randomUUID(),
+      channelId: channels[object as ObjectKind].id,
+      url: 'http://192.0.2.10/matrix-hook',
+      secret: `whsec_${randomBytes(32).toString('base64')}`,
+    },
+  });
+  return { url: `/api/v1/webhooks/${webhook.id}${rest}`, missingUrl: `/api/v1/webhooks/${randomUUID()}${rest}` };
+}
+
   'post /api/v1/announcements/{id}/acknowledgement': async (_actor, object) => {
     const announcement = await ctx.deps.db.announcement.create({
       data: {

@@ -145,6 +145,28 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '403', '404', '409'],
   },
   {
+    method: 'post',
+    path: '/api/v1/channels/{slug}/webhooks',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '409', '413', '415'],
+  },
+  { method: 'get', path: '/api/v1/channels/{slug}/webhooks', auth: 'required', errors: ['400', '401', '403', '404'] },
+  { method: 'get', path: '/api/v1/webhooks/{id}', auth: 'required', errors: ['400', '401', '403', '404'] },
+  {
+    method: 'patch',
+    path: '/api/v1/webhooks/{id}',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '413', '415'],
+  },
+  { method: 'delete', path: '/api/v1/webhooks/{id}', auth: 'required', errors: ['400', '401', '403', '404'] },
+  {
+    method: 'post',
+    path: '/api/v1/webhooks/{id}/rotate-secret',
+    auth: 'required',
+    errors: ['400', '401', '403', '404'],
+  },
+  { method: 'post', path: '/api/v1/webhooks/{id}/test', auth: 'required', errors: ['400', '401', '403', '404'] },
+  {
     method: 'get',
     path: '/api/v1/announcements/{id}/acknowledgements',
     auth: 'required',
