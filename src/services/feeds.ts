@@ -189,8 +189,8 @@ async function buildModel(
   const page = rows.slice(0, FEED_PAGE_SIZE);
   const last = page.at(-1);
   // A language asked for in the URL stays in every link of the document (self, first, next).
-  const documentUrl =
-    `${deps.publicUrl}${source.path}.${request.format}` + (request.language ? `?lang=${request.language}` : '');
+  const languageQuery = request.language ? `?lang=${request.language}` : '';
+  const documentUrl = `${deps.publicUrl}${source.path}.${request.format}${languageQuery}`;
   const withCursor = (cursor: string) =>
     `${documentUrl}${request.language ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`;
   const next =

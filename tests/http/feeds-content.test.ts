@@ -11,6 +11,7 @@ import ICAL from 'ical.js';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
+import { createMyFeedToken } from '../../src/services/feed-tokens.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, type TestChannel, tokenFor } from '../helpers/factories.js';
 
@@ -162,6 +163,31 @@ describe('feed entries', () => {
     const nynorsk = (await get(`/feeds/channels/${channel.slug}.json?lang=nn`)).json();
     // No nynorsk version: bokmål, stated per item.
     expect(nynorsk.items.find((i: { id: string }) => i.id === `urn:uuid:${maintenance}`).language).toBe('nb');
+  });
+
+  it("a personal feed URL is in its owner's language unless ?lang= says otherwise", async () => {
+    const db = ctx.deps.db;
+    const owner = await createUser(db, { organisationCode: 'UiB' });
+    await db.user.update({ where: { id: owner.id }, data: { language: 'en' } });
+    await db.subscription.create({ data: { channelId: channel.id, userId: owner.id, confirmedAt: new Date() } });
+    const created = await createMyFeedToken(
+      { db, publicUrl: PUBLIC_URL },
+      {
+        actor: { kind: 'user', userId: owner.id, isAdmin: false, organisationId: owner.organisationId, scopes: [] },
+        credential: 'session',
+      },
+    );
+    const path = new URL(created.urls.json).pathname;
+    const english = (await get(path)).json();
+    expect(english.language).toBe('en');
+    expect(english.items.find((i: { id: string }) => i.id === `urn:uuid:${maintenance}`).title).toBe(
+      'Planned downtime of payroll',
+    );
+    const bokmal = (await get(`${path}?lang=nb`)).json();
+    expect(bokmal.language).toBe('nb');
+    expect(bokmal.items.find((i: { id: string }) => i.id === `urn:uuid:${maintenance}`).title).toBe(
+      'Planlagt nedetid i lønnssystemet',
+    );
   });
 
   it('RSS: an enclosure and both categories', async () => {
