@@ -4,10 +4,12 @@
  *
  * Export holds the profile, organisation, subscriptions, channel roles, API tokens (metadata: never hashes),
  * sign-in sessions (times only: never ids), announcements they wrote (id and title), deliveries made to them, their
- * read state and ratings of announcements, and the audit records they caused or that name their account.
+ * read state, ratings and acknowledgements of announcements, and the audit records they caused or that name their
+ * account.
  *
  * Erasure removes the account and what hangs on it: subscriptions, push subscriptions (the service has none yet),
- * channel roles, API tokens, sessions, read state and ratings. View counts stay: a viewer row holds an HMAC of the
+ * channel roles, API tokens, sessions, read state, ratings and acknowledgements (an announcement's acknowledgement
+ * figures drop by theirs). View counts stay: a viewer row holds an HMAC of the
  * user id, not the id (src/services/reading.ts), and the id leads to no one once the account is gone. Announcements they wrote stay, with no author (shown as a former user);
  * deliveries made to them lose the error text an SMTP server may have written with their address in it. The audit
  * log keeps its records (it is append-only, and the erasure itself is one of them); they name the account only by
@@ -68,6 +70,8 @@ export interface PersonalDataExport {
   deliveries: { announcementId: string; medium: string; status: string; createdAt: string; sentAt: string | null }[];
   reads: { announcementId: string; readAt: string }[];
   ratings: { announcementId: string; stars: number; createdAt: string; updatedAt: string }[];
+  /** "I have read this" confirmations, with the organisation kept with each (its code). */
+  acknowledgements: { announcementId: string; acknowledgedAt: string; organisation: string | null }[];
   auditRecords: {
     id: string;
     at: string;
@@ -110,53 +114,59 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
     details: { credential: caller.credential },
   });
 
-  const [subscriptions, roles, tokens, sessions, announcements, deliveries, reads, ratings, audit] = await Promise.all([
-    deps.db.subscription.findMany({
-      where: { userId },
-      include: { channel: { select: { slug: true } } },
-      orderBy: { id: 'asc' },
-    }),
-    deps.db.channelRole.findMany({
-      where: { userId },
-      include: { channel: { select: { slug: true } } },
-      orderBy: { createdAt: 'asc' },
-    }),
-    deps.db.apiToken.findMany({
-      where: { userId },
-      select: API_TOKEN_METADATA,
-      orderBy: { createdAt: 'asc' },
-    }),
-    deps.db.session.findMany({
-      where: { userId },
-      // Never the id (the hash of the cookie) nor the CSRF secret or id token.
-      select: { createdAt: true, lastSeenAt: true, expiresAt: true },
-      orderBy: { createdAt: 'asc' },
-    }),
-    deps.db.announcement.findMany({
-      where: { authorId: userId },
-      select: { id: true, title: true, status: true, publishedAt: true, channel: { select: { slug: true } } },
-      orderBy: { createdAt: 'asc' },
-    }),
-    deps.db.delivery.findMany({
-      where: { recipient: recipientKey({ userId, email: null }) },
-      select: { announcementId: true, medium: true, status: true, createdAt: true, sentAt: true },
-      orderBy: { id: 'asc' },
-    }),
-    deps.db.announcementRead.findMany({
-      where: { userId },
-      select: { announcementId: true, readAt: true },
-      orderBy: [{ readAt: 'asc' }, { announcementId: 'asc' }],
-    }),
-    deps.db.announcementRating.findMany({
-      where: { userId },
-      select: { announcementId: true, stars: true, createdAt: true, updatedAt: true },
-      orderBy: [{ createdAt: 'asc' }, { announcementId: 'asc' }],
-    }),
-    deps.db.auditLog.findMany({
-      where: { OR: [{ actorUserId: userId }, { targetType: 'user', targetId: userId }] },
-      orderBy: [{ at: 'asc' }, { id: 'asc' }],
-    }),
-  ]);
+  const [subscriptions, roles, tokens, sessions, announcements, deliveries, reads, ratings, acknowledgements, audit] =
+    await Promise.all([
+      deps.db.subscription.findMany({
+        where: { userId },
+        include: { channel: { select: { slug: true } } },
+        orderBy: { id: 'asc' },
+      }),
+      deps.db.channelRole.findMany({
+        where: { userId },
+        include: { channel: { select: { slug: true } } },
+        orderBy: { createdAt: 'asc' },
+      }),
+      deps.db.apiToken.findMany({
+        where: { userId },
+        select: API_TOKEN_METADATA,
+        orderBy: { createdAt: 'asc' },
+      }),
+      deps.db.session.findMany({
+        where: { userId },
+        // Never the id (the hash of the cookie) nor the CSRF secret or id token.
+        select: { createdAt: true, lastSeenAt: true, expiresAt: true },
+        orderBy: { createdAt: 'asc' },
+      }),
+      deps.db.announcement.findMany({
+        where: { authorId: userId },
+        select: { id: true, title: true, status: true, publishedAt: true, channel: { select: { slug: true } } },
+        orderBy: { createdAt: 'asc' },
+      }),
+      deps.db.delivery.findMany({
+        where: { recipient: recipientKey({ userId, email: null }) },
+        select: { announcementId: true, medium: true, status: true, createdAt: true, sentAt: true },
+        orderBy: { id: 'asc' },
+      }),
+      deps.db.announcementRead.findMany({
+        where: { userId },
+        select: { announcementId: true, readAt: true },
+        orderBy: [{ readAt: 'asc' }, { announcementId: 'asc' }],
+      }),
+      deps.db.announcementRating.findMany({
+        where: { userId },
+        select: { announcementId: true, stars: true, createdAt: true, updatedAt: true },
+        orderBy: [{ createdAt: 'asc' }, { announcementId: 'asc' }],
+      }),
+      deps.db.announcementAcknowledgement.findMany({
+        where: { userId },
+        select: { announcementId: true, acknowledgedAt: true, organisation: { select: { code: true } } },
+        orderBy: [{ acknowledgedAt: 'asc' }, { announcementId: 'asc' }],
+      }),
+      deps.db.auditLog.findMany({
+        where: { OR: [{ actorUserId: userId }, { targetType: 'user', targetId: userId }] },
+        orderBy: [{ at: 'asc' }, { id: 'asc' }],
+      }),
+    ]);
 
   return {
     exportedAt: new Date().toISOString(),
@@ -221,6 +231,11 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     })),
+    acknowledgements: acknowledgements.map((a) => ({
+      announcementId: a.announcementId,
+      acknowledgedAt: a.acknowledgedAt.toISOString(),
+      organisation: a.organisation?.code ?? null,
+    })),
     auditRecords: audit.map((r) => ({
       id: r.id.toString(),
       at: r.at.toISOString(),
@@ -243,6 +258,7 @@ export interface ErasureSummary {
   channelRoles: number;
   reads: number;
   ratings: number;
+  acknowledgements: number;
   announcementsKept: number;
 }
 
@@ -272,16 +288,27 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
     if (locked.length === 0)
       throw new AppError('unauthenticated', 'The account behind this credential no longer exists');
 
-    const [subscriptions, apiTokens, sessions, channelRoles, reads, ratings, announcementsKept] = await Promise.all([
-      tx.subscription.count({ where: { userId } }),
-      tx.apiToken.count({ where: { userId } }),
-      tx.session.count({ where: { userId } }),
-      tx.channelRole.count({ where: { userId } }),
-      tx.announcementRead.count({ where: { userId } }),
-      tx.announcementRating.count({ where: { userId } }),
-      tx.announcement.count({ where: { authorId: userId } }),
-    ]);
-    const summary = { subscriptions, apiTokens, sessions, channelRoles, reads, ratings, announcementsKept };
+    const [subscriptions, apiTokens, sessions, channelRoles, reads, ratings, acknowledgements, announcementsKept] =
+      await Promise.all([
+        tx.subscription.count({ where: { userId } }),
+        tx.apiToken.count({ where: { userId } }),
+        tx.session.count({ where: { userId } }),
+        tx.channelRole.count({ where: { userId } }),
+        tx.announcementRead.count({ where: { userId } }),
+        tx.announcementRating.count({ where: { userId } }),
+        tx.announcementAcknowledgement.count({ where: { userId } }),
+        tx.announcement.count({ where: { authorId: userId } }),
+      ]);
+    const summary = {
+      subscriptions,
+      apiTokens,
+      sessions,
+      channelRoles,
+      reads,
+      ratings,
+      acknowledgements,
+      announcementsKept,
+    };
     await recordAudit(tx, {
       actor,
       action: 'user.erase',
@@ -300,6 +327,8 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
     await tx.channelRole.deleteMany({ where: { userId } });
     await tx.announcementRead.deleteMany({ where: { userId } });
     await tx.announcementRating.deleteMany({ where: { userId } });
+    // The figures drop by one: an acknowledgement is a person's statement, and the person is gone.
+    await tx.announcementAcknowledgement.deleteMany({ where: { userId } });
     await tx.announcement.updateMany({ where: { authorId: userId }, data: { authorId: null } });
     await tx.delivery.updateMany({
       where: { recipient: recipientKey({ userId, email: null }), lastError: { not: null } },

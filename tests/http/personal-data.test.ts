@@ -64,6 +64,9 @@ async function personWithHistory() {
   });
   await db.announcementRead.create({ data: { userId: user.id, announcementId: announcement.id } });
   await db.announcementRating.create({ data: { userId: user.id, announcementId: announcement.id, stars: 4 } });
+  await db.announcementAcknowledgement.create({
+    data: { userId: user.id, announcementId: announcement.id, organisationId: user.organisationId },
+  });
   return { user, token, announcement, delivery };
 }
 
@@ -117,6 +120,9 @@ describe('GET /api/v1/me/export', () => {
     expect(data.reads).toEqual([{ announcementId: announcement.id, readAt: expect.any(String) }]);
     expect(data.ratings).toEqual([
       { announcementId: announcement.id, stars: 4, createdAt: expect.any(String), updatedAt: expect.any(String) },
+    ]);
+    expect(data.acknowledgements).toEqual([
+      { announcementId: announcement.id, acknowledgedAt: expect.any(String), organisation: 'UiT' },
     ]);
     expect(data.auditRecords).toEqual([
       expect.objectContaining({
@@ -205,7 +211,15 @@ describe('DELETE /api/v1/me', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       erased: true,
-      removed: { subscriptions: 1, apiTokens: 1, sessions: 1, channelRoles: 1, reads: 1, ratings: 1 },
+      removed: {
+        subscriptions: 1,
+        apiTokens: 1,
+        sessions: 1,
+        channelRoles: 1,
+        reads: 1,
+        ratings: 1,
+        acknowledgements: 1,
+      },
       announcementsKept: 1,
     });
     // The browser is told to drop the session cookie.
@@ -218,6 +232,7 @@ describe('DELETE /api/v1/me', () => {
     expect(await db.channelRole.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.announcementRead.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.announcementRating.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db.announcementAcknowledgement.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.announcement.findUnique({ where: { id: announcement.id } })).toMatchObject({ authorId: null });
     expect(await db.delivery.findUnique({ where: { id: delivery.id } })).toMatchObject({ lastError: null });
     expect(await db.subscription.count({ where: { id: bare.id } })).toBe(1);

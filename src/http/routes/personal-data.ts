@@ -78,6 +78,7 @@ export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOpt
           channelRoles: summary.channelRoles,
           reads: summary.reads,
           ratings: summary.ratings,
+          acknowledgements: summary.acknowledgements,
         },
         announcementsKept: summary.announcementsKept,
       });

@@ -102,6 +102,19 @@ export const PersonalDataExport = Type.Object(
         { additionalProperties: false, description: 'Your ratings of announcements' },
       ),
     ),
+    acknowledgements: Type.Array(
+      Type.Object(
+        {
+          announcementId: Uuid,
+          acknowledgedAt: DateTime,
+          organisation: NullableString,
+        },
+        {
+          additionalProperties: false,
+          description: 'Announcements you confirmed reading, with the code of your organisation at the time',
+        },
+      ),
+    ),
     auditRecords: Type.Array(
       Type.Object(
         {
@@ -143,6 +156,7 @@ export const ErasureSummary = Type.Object(
         channelRoles: Type.Integer(),
         reads: Type.Integer({ description: 'Announcements marked read' }),
         ratings: Type.Integer({ description: 'Ratings given' }),
+        acknowledgements: Type.Integer({ description: 'Acknowledgements ("I have read this") given' }),
       },
       { additionalProperties: false },
     ),
