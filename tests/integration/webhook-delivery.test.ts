@@ -19,7 +19,9 @@ import { createWebhookHttpClient } from '../../src/webhooks/http-client.js';
 import { generateWebhookSecret } from '../../src/webhooks/signing.js';
 import {
   processWebhookJob,
+  sweepWebhooks,
   WEBHOOK_SKIP_REASON,
+  WEBHOOK_WORKER_LOST_ERROR,
   type WebhookProcessorDeps,
   webhookRetryDelayMs,
 } from '../../workers/processors/webhook.js';
@@ -463,6 +465,55 @@ describe('processWebhookJob', () => {
     await makeDue(ids);
     expect(await processWebhookJob({ deliveryIds: ids }, { ...deps, client: allowing })).toMatchObject({ sent: 1 });
     expect(requestsTo('/rebound')).toHaveLength(1);
+  });
+});
+
+describe('sweepWebhooks', () => {
+  it('re-queues webhook rows whose worker died (or fails them when out of attempts) and pending rows whose job was lost', async () => {
+    const db = ctx.deps.db;
+    const { channel, path } = await channelWithWebhook();
+    const stale = (await publish(channel.id)).ids[0]!;
+    const exhausted = (await publish(channel.id)).ids[0]!;
+    const lost = (await publish(channel.id)).ids[0]!;
+    const fresh = (await publish(channel.id)).ids[0]!;
+    await db.$executeRaw`UPDATE "Delivery" SET status = 'sending', attempts = 1, "claimedAt" = now() - interval '1 hour'
+                          WHERE id = ${BigInt(stale)}`;
+    await db.$executeRaw`UPDATE "Delivery" SET status = 'sending', attempts = 5, "claimedAt" = now() - interval '1 hour'
+                          WHERE id = ${BigInt(exhausted)}`;
+    await db.$executeRaw`UPDATE "Delivery" SET "nextAttemptAt" = now() - interval '1 hour' WHERE id = ${BigInt(lost)}`;
+
+    const queue = ctx.deps.queues.webhook;
+    const result = await sweepWebhooks({
+      db,
+      webhookQueue: queue,
+      staleDeliveryMs: 60_000,
+      maxAttempts: 5,
+      logger: silentLogger,
+    });
+    expect(result).toEqual({ resetSending: 1, failedSending: 1, requeuedPending: 1 });
+    const rows = await db.delivery.findMany({
+      where: { id: { in: [stale, exhausted, lost, fresh].map((id) => BigInt(id)) } },
+      orderBy: { id: 'asc' },
+    });
+    expect(rows.map((row) => [row.status, row.lastError])).toEqual([
+      ['pending', WEBHOOK_WORKER_LOST_ERROR],
+      ['failed', WEBHOOK_WORKER_LOST_ERROR],
+      ['pending', null],
+      ['pending', null],
+    ]);
+    const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized']);
+    const requeued = jobs.filter(
+      (job) => job.id?.startsWith(`webhook-${stale}-s`) || job.id?.startsWith(`webhook-${lost}-s`),
+    );
+    expect(requeued.flatMap((job) => job.data.deliveryIds).sort()).toEqual([lost, stale].sort());
+
+    // The re-queued job sends them, each under its delivery's webhook-id.
+    for (const job of requeued) await processWebhookJob(job.data, deps);
+    expect(
+      requestsTo(path)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+    ).toEqual([`msg_${lost}`, `msg_${stale}`].sort());
   });
 });
 

@@ -29,7 +29,7 @@ import type { Mailer } from '../../src/mail/mailer.js';
 import { jobId, type WebhookJob } from '../../src/queue/jobs.js';
 import { recordAudit } from '../../src/services/audit.js';
 import { announcementView } from '../../src/services/views.js';
-import { webhookRecipient } from '../../src/webhooks/deliveries.js';
+import { enqueueWebhookDeliveries, webhookRecipient } from '../../src/webhooks/deliveries.js';
 import { composeWebhookDisabledMail } from '../../src/webhooks/disabled-mail.js';
 import type { WebhookFormat } from '../../src/webhooks/formats.js';
 import type { WebhookHttpClient } from '../../src/webhooks/http-client.js';
@@ -366,4 +366,87 @@ async function tellOwners(
       );
     }
   }
+}
+
+// --- sweeper ---------------------------------------------------------------------------------------------------
+
+export interface WebhookSweepDeps {
+  db: Db;
+  webhookQueue: Pick<Queue<WebhookJob>, 'addBulk'>;
+  /** STALE_DELIVERY_MS: kept well above WEBHOOK_TIMEOUT_MS, so a slow call is never taken for a lost one. */
+  staleDeliveryMs: number;
+  /** WEBHOOK_MAX_ATTEMPTS. */
+  maxAttempts: number;
+  logger: Logger;
+}
+
+export interface WebhookSweepResult {
+  resetSending: number;
+  failedSending: number;
+  requeuedPending: number;
+}
+
+const SWEEP_ROUND = 5000;
+export const WEBHOOK_WORKER_LOST_ERROR = 'worker lost while sending';
+
+function byId(ids: string[]): string[] {
+  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
+
+/**
+ * The sweeper's work for webhooks (workers/processors/sweep.ts calls it), as for e-mail: `sending` rows whose worker
+ * died go back to `pending` (or `failed` when out of attempts) and are re-queued — a resend carries the same
+ * webhook-id, so receivers can drop the duplicate —, and `pending` rows long past due (their job was lost) are
+ * re-queued. Both picks are claims over SKIP LOCKED rows, so two sweepers never take the same row.
+ */
+export async function sweepWebhooks(deps: WebhookSweepDeps): Promise<WebhookSweepResult> {
+  const { db } = deps;
+  const staleSeconds = deps.staleDeliveryMs / 1000;
+  const result: WebhookSweepResult = { resetSending: 0, failedSending: 0, requeuedPending: 0 };
+  const sweptAt = Date.now();
+  const requeue = (ids: string[]) =>
+    enqueueWebhookDeliveries(deps.webhookQueue, ids, (first) => jobId.webhookRequeue(first, sweptAt));
+
+  for (;;) {
+    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
+      UPDATE "Delivery" d
+         SET status = (CASE WHEN d.attempts >= ${deps.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
+             "lastError" = ${WEBHOOK_WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
+       WHERE d.id IN (
+             SELECT id FROM "Delivery"
+              WHERE status = 'sending' AND medium = 'webhook'
+                AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY id LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+         AND d.status = 'sending'
+      RETURNING d.id::text AS id, d.status::text AS status`;
+    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
+    result.resetSending += reset.length;
+    result.failedSending += rows.length - reset.length;
+    if (reset.length > 0) await requeue(reset);
+    if (rows.length < SWEEP_ROUND) break;
+  }
+
+  for (;;) {
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      UPDATE "Delivery" d
+         SET "nextAttemptAt" = now(), "updatedAt" = now()
+       WHERE d.id IN (
+             SELECT id FROM "Delivery"
+              WHERE status = 'pending' AND medium = 'webhook'
+                AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY id LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+         AND d.status = 'pending'
+      RETURNING d.id::text AS id`;
+    const ids = byId(rows.map((row) => row.id));
+    result.requeuedPending += ids.length;
+    if (ids.length > 0) await requeue(ids);
+    if (rows.length < SWEEP_ROUND) break;
+  }
+
+  if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
+    deps.logger.warn(result, 'sweeper re-queued lost webhook deliveries');
+  }
+  return result;
 }
