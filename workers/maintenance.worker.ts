@@ -22,6 +22,7 @@ export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queu
       maxAttempts: config.push.maxAttempts,
       subscriptionMaxAgeDays: config.push.subscriptionMaxAgeDays,
     },
+    webhooks: { webhookQueue: deps.queues.webhook, maxAttempts: config.webhooks.maxAttempts },
   };
   const reminderDeps = {
     db: deps.db,

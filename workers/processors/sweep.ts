@@ -23,6 +23,8 @@
  *    and 2 above take e-mail rows only: the e-mail processor would never claim another medium's.
  *
  * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
+ * 6. Webhooks (when `webhooks` deps are given): steps 1 and 2 for webhook deliveries, into the webhook queue
+ *    (workers/processors/webhook.ts, sweepWebhooks).
  * process (workers/outbox-relay.ts), whether or not a notification arrived.
  */
 import type { Queue } from 'bullmq';
@@ -36,6 +38,7 @@ import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
 
 export interface SweepProcessorDeps {
   db: Db;
+import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
   emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
   staleDeliveryMs: number;
   /** EMAIL_MAX_ATTEMPTS. */
@@ -49,6 +52,8 @@ export interface SweepProcessorDeps {
 }
 
 export interface SweepResult {
+  /** Webhooks: lost webhook deliveries (workers/processors/webhook.ts, sweepWebhooks). */
+  webhooks?: Omit<WebhookSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
   /** `sending` rows put back to `pending` and re-queued. */
   resetSending: number;
   /** `sending` rows that had no attempts left: marked `failed`. */
@@ -66,6 +71,8 @@ export interface SweepResult {
 /** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
 const SWEEP_ROUND = 5000;
 export const WORKER_LOST_ERROR = 'worker lost while sending';
+  /** The webhook part, when webhook deps were given. */
+  webhooks?: WebhookSweepResult;
 /** Long enough that a timer firing on time (and its retries after a little clock skew) always wins. */
 export const SCHEDULED_GRACE_MS = 10_000;
 
@@ -140,6 +147,14 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
 function byId(ids: string[]): string[] {
   return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }
+  if (deps.webhooks) {
+    result.webhooks = await sweepWebhooks({
+      ...deps.webhooks,
+      db,
+      staleDeliveryMs: deps.staleDeliveryMs,
+      logger: deps.logger,
+    });
+  }
 
 async function requeue(deps: SweepProcessorDeps, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
