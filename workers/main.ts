@@ -10,6 +10,7 @@ import type { Mailer } from '../src/mail/mailer.js';
 import { resolveUnsubscribeKey } from '../src/mail/unsubscribe-token.js';
 import { ACK_REMINDER_SCHEDULER_ID, SWEEP_SCHEDULER_ID } from '../src/queue/jobs.js';
 import type { BoundWorker } from './binding.js';
+import { createConfirmationWorker } from './confirmation.worker.js';
 import { createEmailWorker } from './email.worker.js';
 import { createFanoutWorker } from './fanout.worker.js';
 import { createMaintenanceWorker } from './maintenance.worker.js';
@@ -71,6 +72,11 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
       }),
       createMaintenanceWorker(deps, logger.child({ component: 'maintenance' })),
       createScheduledWorker(deps, logger.child({ component: 'scheduled' })),
+      createConfirmationWorker(deps, {
+        mailer: options.mailer,
+        signingKey: unsubscribeKey,
+        logger: logger.child({ component: 'confirmation' }),
+      }),
     );
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
 

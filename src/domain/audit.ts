@@ -31,6 +31,8 @@ export const AUDIT_ACTIONS = [
   'webhook.rotate_secret',
   'webhook.test',
   'webhook.disable',
+  'subscription.import',
+  'email_suppression.lift',
   'session.sign_in',
   'session.sign_out',
   'user.export',

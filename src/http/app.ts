@@ -31,6 +31,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
+import { confirmationRoutes, emailSubscriptionRoutes } from './routes/email-subscriptions.js';
 import { feedTokenRoutes } from './routes/feed-tokens.js';
 import { feedRoutes } from './routes/feeds.js';
 import { homeRoutes } from './routes/home.js';
@@ -146,6 +147,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       });
       await v1.register(acknowledgementRoutes, { db: deps.db });
       await v1.register(subscriptionRoutes, { db: deps.db });
+      // Subscribers without an account (double opt-in, imports; its own text parsers) and the suppression list.
+      await v1.register(emailSubscriptionRoutes, { deps });
       await v1.register(pushRoutes, { db: deps.db, config: deps.config });
       await v1.register(personalDataRoutes, { db: deps.db, announceAccessChange });
       await v1.register(auditRoutes, { db: deps.db });
@@ -170,8 +173,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // 3b. the web push service worker (/sw.js), at the root so its scope can be the whole origin
   await app.register(serviceWorkerRoute);
 
-  // 4. e-mail link endpoints (unsubscribe)
+  // 4. e-mail link endpoints (unsubscribe, confirm a subscription)
   await app.register(unsubscribeRoutes, { deps });
+  await app.register(confirmationRoutes, { deps });
 
   // 4b. feed documents (RSS, Atom, JSON Feed): public channels, the combined public feed, personal feed URLs
   await app.register(feedRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });

@@ -14,6 +14,8 @@ import {
   renderAckReminderText,
   renderAnnouncementHtml,
   renderAnnouncementText,
+  renderConfirmationHtml,
+  renderConfirmationText,
   STRINGS,
 } from './templates.js';
 
@@ -180,5 +182,41 @@ export function composeAckReminderEmail(input: AckReminderEmailInput): OutgoingM
     html: renderAckReminderHtml(content, subject),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
     headers: bulkHeaders(input.language, link),
+  };
+}
+
+export interface ConfirmationEmailInput {
+  to: string;
+  from: string;
+  /** `<confirmation-<subscription id>-<n>@<host>>`: one per send, the same if a job runs twice. */
+  messageId: string;
+  language: Language;
+  channelTitle: string;
+  /** The signed link (confirmation-token.ts confirmationUrl). */
+  confirmUrl: string;
+  source: 'self' | 'import';
+}
+
+/**
+ * The double opt-in e-mail. No List-Unsubscribe: there is nothing to leave yet (ignoring the mail is enough, and says
+ * so); Auto-Submitted as for every machine-sent mail.
+ */
+export function composeConfirmationEmail(input: ConfirmationEmailInput): OutgoingMail {
+  const to = checkedAddress(input.to);
+  const subject = headerSafe(STRINGS[input.language].confirmation.subject(input.channelTitle));
+  const content = {
+    language: input.language,
+    channelTitle: input.channelTitle,
+    confirmUrl: input.confirmUrl,
+    source: input.source,
+  };
+  return {
+    from: input.from,
+    to,
+    subject,
+    text: renderConfirmationText(content),
+    html: renderConfirmationHtml(content, subject),
+    messageId: input.messageId,
+    headers: bulkHeaders(input.language, null),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Words and markup of the announcement e-mail, the acknowledgement reminder and the unsubscribe pages, in Norwegian
- * bokmål, nynorsk and English.
+ * Words and markup of the announcement e-mail, the acknowledgement reminder, the confirmation of a subscription without
+ * an account, and the pages behind e-mail links (unsubscribe, confirm), in Norwegian bokmål, nynorsk and English.
  *
  * An announcement e-mail carries, in this order: the channel, the importance badge, the title (marked resolved on an
  * incident's follow-up), the summary, what kind of notice it is (a maintenance window with its affected system, its
@@ -55,6 +55,29 @@ interface Strings {
     invalidTitle: string;
     invalid: string;
   };
+  /** The double opt-in e-mail of a subscription without an account (src/services/email-subscriptions.ts). */
+  confirmation: {
+    subject: (channel: string) => string;
+    heading: string;
+    /** The address was entered on the channel's page (by its owner, we hope). */
+    intro: (channel: string) => string;
+    /** The channel imported the address: says who (the channel), never which person. */
+    introImported: (channel: string) => string;
+    action: string;
+    expiry: string;
+    ignore: string;
+  };
+  /** The page behind the confirmation link. */
+  confirmPage: {
+    title: string;
+    question: (channel: string) => string;
+    button: string;
+    doneTitle: string;
+    done: (channel: string) => string;
+    howToLeave: string;
+    invalidTitle: string;
+    invalid: string;
+  };
 }
 
 const quote = {
@@ -97,6 +120,27 @@ export const STRINGS: Record<Language, Strings> = {
       invalidTitle: 'Lenken virker ikke',
       invalid: 'Lenken er ugyldig eller ikke lenger i bruk. Du kan endre abonnementene dine i Meldingskanal.',
     },
+    confirmation: {
+      subject: (c) => `Bekreft abonnementet på ${quote.nb(c)}`,
+      heading: 'Bekreft abonnementet ditt',
+      intro: (c) =>
+        `Noen, forhåpentligvis du, ba om å få kunngjøringer fra ${quote.nb(c)} i Meldingskanal på e-post til denne adressen.`,
+      introImported: (c) =>
+        `Kanalen ${quote.nb(c)} i Meldingskanal har lagt til denne adressen blant mottakerne sine. Du får ingen kunngjøringer før du har bekreftet at du vil ha dem.`,
+      action: 'Bekreft abonnementet',
+      expiry: 'Lenken virker i 7 dager.',
+      ignore: 'Vil du ikke ha e-post fra kanalen, kan du se bort fra denne e-posten. Da får du ingen kunngjøringer.',
+    },
+    confirmPage: {
+      title: 'Bekreft abonnement',
+      question: (c) => `Vil du få kunngjøringer fra ${quote.nb(c)} på e-post?`,
+      button: 'Bekreft',
+      doneTitle: 'Abonnementet er bekreftet',
+      done: (c) => `Du får nå kunngjøringer fra ${quote.nb(c)} på e-post.`,
+      howToLeave: 'Hver e-post har en lenke nederst som melder deg av med ett klikk.',
+      invalidTitle: 'Lenken virker ikke',
+      invalid: 'Lenken er ugyldig eller utløpt. Meld deg på igjen fra kanalens side i Meldingskanal for å få en ny.',
+    },
   },
   nn: {
     importance: { important: 'Viktig', critical: 'Kritisk' },
@@ -131,6 +175,27 @@ export const STRINGS: Record<Language, Strings> = {
       invalidTitle: 'Lenkja verkar ikkje',
       invalid: 'Lenkja er ugyldig eller ikkje lenger i bruk. Du kan endre abonnementa dine i Meldingskanal.',
     },
+    confirmation: {
+      subject: (c) => `Stadfest abonnementet på ${quote.nn(c)}`,
+      heading: 'Stadfest abonnementet ditt',
+      intro: (c) =>
+        `Nokon, forhåpentleg du, bad om å få kunngjeringar frå ${quote.nn(c)} i Meldingskanal på e-post til denne adressa.`,
+      introImported: (c) =>
+        `Kanalen ${quote.nn(c)} i Meldingskanal har lagt til denne adressa blant mottakarane sine. Du får ingen kunngjeringar før du har stadfest at du vil ha dei.`,
+      action: 'Stadfest abonnementet',
+      expiry: 'Lenkja verkar i 7 dagar.',
+      ignore: 'Vil du ikkje ha e-post frå kanalen, kan du sjå bort frå denne e-posten. Då får du ingen kunngjeringar.',
+    },
+    confirmPage: {
+      title: 'Stadfest abonnement',
+      question: (c) => `Vil du få kunngjeringar frå ${quote.nn(c)} på e-post?`,
+      button: 'Stadfest',
+      doneTitle: 'Abonnementet er stadfest',
+      done: (c) => `Du får no kunngjeringar frå ${quote.nn(c)} på e-post.`,
+      howToLeave: 'Kvar e-post har ei lenkje nedst som meld deg av med eitt klikk.',
+      invalidTitle: 'Lenkja verkar ikkje',
+      invalid: 'Lenkja er ugyldig eller gått ut. Meld deg på att frå sida til kanalen i Meldingskanal for å få ei ny.',
+    },
   },
   en: {
     importance: { important: 'Important', critical: 'Critical' },
@@ -164,6 +229,29 @@ export const STRINGS: Record<Language, Strings> = {
       done: (c) => `You will no longer receive e-mails from ${quote.en(c)}.`,
       invalidTitle: 'This link does not work',
       invalid: 'The link is invalid or no longer in use. You can change your subscriptions on Meldingskanal.',
+    },
+    confirmation: {
+      subject: (c) => `Confirm your subscription to ${quote.en(c)}`,
+      heading: 'Confirm your subscription',
+      intro: (c) =>
+        `Someone, hopefully you, asked for announcements from ${quote.en(c)} on Meldingskanal to be e-mailed to this address.`,
+      introImported: (c) =>
+        `The channel ${quote.en(c)} on Meldingskanal has added this address to its recipients. You will receive no announcements until you confirm that you want them.`,
+      action: 'Confirm the subscription',
+      expiry: 'The link works for 7 days.',
+      ignore:
+        'If you do not want e-mail from this channel, ignore this message: you will then receive no announcements.',
+    },
+    confirmPage: {
+      title: 'Confirm subscription',
+      question: (c) => `Do you want to receive announcements from ${quote.en(c)} by e-mail?`,
+      button: 'Confirm',
+      doneTitle: 'Your subscription is confirmed',
+      done: (c) => `You will now receive announcements from ${quote.en(c)} by e-mail.`,
+      howToLeave: 'Every e-mail has a link at the bottom that unsubscribes you with one click.',
+      invalidTitle: 'This link does not work',
+      invalid:
+        "The link is invalid or has expired. Subscribe again from the channel's page on Meldingskanal to get a new one.",
     },
   },
 };
@@ -503,8 +591,16 @@ export function renderUnsubscribePage(page: UnsubscribePage): string {
       content = `<p>${escapeHtml(t.invalid)}</p>`;
       break;
   }
+  return linkPage(page.language, heading, content);
+}
+
+/**
+ * The document around the pages behind e-mail links (unsubscribe, confirm a subscription): one look for all of them.
+ * `content` is trusted markup.
+ */
+function linkPage(language: Language, heading: string, content: string): string {
   return `<!doctype html>
-<html lang="${page.language}">
+<html lang="${language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -527,4 +623,81 @@ ${content}
 </body>
 </html>
 `;
+}
+
+export type ConfirmationPage =
+  | { kind: 'confirm'; language: Language; channelTitle: string }
+  | { kind: 'done'; language: Language; channelTitle: string }
+  | { kind: 'invalid'; language: Language };
+
+/**
+ * The pages behind a confirmation link. `confirm` only shows a button that POSTs back to the same address (token
+ * included): opening the link changes nothing, because mail scanners follow links.
+ */
+export function renderConfirmationPage(page: ConfirmationPage): string {
+  const t = STRINGS[page.language].confirmPage;
+  switch (page.kind) {
+    case 'confirm':
+      return linkPage(
+        page.language,
+        t.title,
+        `<p>${escapeHtml(t.question(page.channelTitle))}</p>
+<form method="post">
+<input type="hidden" name="confirm" value="yes">
+<button type="submit">${escapeHtml(t.button)}</button>
+</form>`,
+      );
+    case 'done':
+      return linkPage(
+        page.language,
+        t.doneTitle,
+        `<p role="status">${escapeHtml(t.done(page.channelTitle))}</p>
+<p>${escapeHtml(t.howToLeave)}</p>`,
+      );
+    case 'invalid':
+      return linkPage(page.language, t.invalidTitle, `<p>${escapeHtml(t.invalid)}</p>`);
+  }
+}
+
+export interface ConfirmationEmailContent {
+  language: Language;
+  channelTitle: string;
+  /** The signed link to the confirmation page. */
+  confirmUrl: string;
+  /** `import`: the channel added the address; `self`: it was entered on the channel's page. */
+  source: 'self' | 'import';
+}
+
+export function renderConfirmationText(content: ConfirmationEmailContent): string {
+  const t = STRINGS[content.language];
+  const c = t.confirmation;
+  return [
+    c.heading,
+    '='.repeat(c.heading.length),
+    '',
+    content.source === 'import' ? c.introImported(content.channelTitle) : c.intro(content.channelTitle),
+    '',
+    `${c.action}: ${content.confirmUrl}`,
+    c.expiry,
+    '',
+    '-- ',
+    c.ignore,
+    t.automatic,
+    '',
+  ].join('\n');
+}
+
+export function renderConfirmationHtml(content: ConfirmationEmailContent, subject: string): string {
+  const t = STRINGS[content.language];
+  const c = t.confirmation;
+  const intro = content.source === 'import' ? c.introImported(content.channelTitle) : c.intro(content.channelTitle);
+  const inner = `<h1 style="margin:0 0 16px;font-size:24px;line-height:1.25;color:#1a1a1a">${escapeHtml(c.heading)}</h1>
+<p style="margin:0 0 16px">${escapeHtml(intro)}</p>
+<p style="margin:0 0 8px;font-size:18px">${link(content.confirmUrl, c.action)}</p>
+<p style="margin:0 0 16px;${MUTED}">${escapeHtml(c.expiry)}</p>
+`;
+  const footer = `<p style="margin:0 0 8px;${MUTED}">${escapeHtml(c.ignore)}</p>
+<p style="margin:0;${MUTED}">${escapeHtml(t.automatic)}</p>
+`;
+  return mailDocument(content.language, subject, inner, footer);
 }

@@ -13,6 +13,7 @@ export const QUEUE = {
   push: 'push',
   maintenance: 'maintenance',
   scheduled: 'scheduled',
+  confirmation: 'confirmation',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -37,6 +38,15 @@ export interface ScheduledPublishJob {
 /** Send these web push deliveries (ledger ids as decimal strings), each to every browser of its recipient. */
 export interface PushJob {
   deliveryIds: string[];
+}
+
+/**
+ * Send the double opt-in e-mail of a bare e-mail subscription (workers/processors/confirmation.ts). `requestedAt` is
+ * the subscription's confirmationSentAt (ms) set by the request that asked for it, so each send has its own job id.
+ */
+export interface ConfirmationJob {
+  subscriptionId: string;
+  requestedAt: number;
 }
 
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
@@ -64,6 +74,9 @@ export const jobId = {
    * job instead of being ignored as a duplicate of the old one, which then finds nothing due and does nothing.
    */
   scheduledPublish: (announcementId: string, publishAtMs: number) => `scheduled-${announcementId}-${publishAtMs}`,
+  /** One confirmation e-mail: the subscription and when it was asked for (a repeated add of the same send is ignored). */
+  confirmation: (subscriptionId: string | bigint, requestedAtMs: number) =>
+    `confirmation-${subscriptionId}-${requestedAtMs}`,
 };
 
 export const SWEEP_SCHEDULER_ID = 'sweep';
@@ -76,6 +89,7 @@ export interface Queues {
   push: Queue<PushJob>;
   maintenance: Queue<MaintenanceJob>;
   scheduled: Queue<ScheduledPublishJob>;
+  confirmation: Queue<ConfirmationJob>;
   close(): Promise<void>;
 }
 
@@ -125,14 +139,31 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
     },
   });
+  const confirmation = new Queue<ConfirmationJob>(QUEUE.confirmation, {
+    ...opts,
+    defaultJobOptions: {
+      ...DEFAULT_JOB_OPTIONS,
+      // Transient SMTP failures are retried by BullMQ (the processor throws them); permanent ones end the job.
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 },
+    },
+  });
   return {
     fanout,
     email,
     push,
     maintenance,
     scheduled,
+    confirmation,
     async close() {
-      await Promise.all([fanout.close(), email.close(), push.close(), maintenance.close(), scheduled.close()]);
+      await Promise.all([
+        fanout.close(),
+        email.close(),
+        push.close(),
+        maintenance.close(),
+        scheduled.close(),
+        confirmation.close(),
+      ]);
     },
   };
 }

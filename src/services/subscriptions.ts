@@ -5,9 +5,11 @@
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { isRecordNotFound, isUniqueViolation } from '../db/prisma-errors.js';
+import { liftSuppression } from '../db/suppression.js';
 import { canSubscribe } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, EmailMode, Language } from '../domain/types.js';
+import { recordAudit } from './audit.js';
 import { type SubscriptionView, subscriptionView } from './views.js';
 
 export interface SubscriptionChoice {
@@ -39,8 +41,39 @@ export async function listMySubscriptions(deps: { db: Db }, actor: Actor): Promi
 /**
  * Creates the subscription, or changes the given fields of an existing one. `created` tells which, for 201 vs 200.
  * Only channels the user may read can be subscribed to; others answer like channels that do not exist.
+ *
+ * Subscribing to e-mail (a new subscription, or choosing an e-mail mode other than `off`) is the account owner's
+ * explicit act: it lifts a suppression of the account's address (src/db/suppression.ts), with an audit record.
  */
 export async function putMySubscription(
+  deps: { db: Db },
+  actor: Actor,
+  channelSlug: string,
+  choice: SubscriptionChoice,
+): Promise<{ subscription: SubscriptionView; created: boolean }> {
+  const result = await saveMySubscription(deps, actor, channelSlug, choice);
+  const wantsEmail = result.subscription.emailMode !== 'off' && (result.created || choice.emailMode !== undefined);
+  if (wantsEmail) await liftAccountSuppression(deps.db, requireUser(actor), result.subscription.channel);
+  return result;
+}
+
+async function liftAccountSuppression(db: Db, user: UserActor, channelSlug: string): Promise<void> {
+  const account = await db.user.findUnique({ where: { id: user.userId }, select: { email: true } });
+  if (!account?.email) return;
+  await db.$transaction(async (tx) => {
+    if (!(await liftSuppression(tx, account.email!))) return;
+    await recordAudit(tx, {
+      actor: user,
+      action: 'email_suppression.lift',
+      outcome: 'success',
+      targetType: 'user',
+      targetId: user.userId,
+      details: { via: 'account_subscription', channel: channelSlug },
+    });
+  });
+}
+
+async function saveMySubscription(
   deps: { db: Db },
   actor: Actor,
   channelSlug: string,

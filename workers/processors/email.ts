@@ -3,7 +3,8 @@
  * settled in the ledger, so one bad address never fails its neighbours. A delivery is of a kind: `announcement` (the
  * announcement itself, in the subscription's language with pickVersion's fallback) or `ack_reminder` (a reminder to
  * acknowledge it, see workers/processors/ack-reminders.ts); other kinds (corrections) are skipped with a reason until
- * a processor sends them. Safe to run twice and to run concurrently
+ * a processor sends them. An address on the suppression list (src/db/suppression.ts) is skipped (`suppressed`), and
+ * a permanent 5xx reply puts the address on it. Safe to run twice and to run concurrently
  * with itself: a delivery is only sent by the worker whose claim (pending → sending) succeeded.
  *
  * Only infrastructure failures (PostgreSQL or Redis unreachable) make the whole job throw; BullMQ then retries it,
@@ -20,6 +21,7 @@ import {
   userInAudienceSql,
   userReadsChannelSql,
 } from '../../src/db/recipient-scope-sql.js';
+import { suppressedAmong, suppressionKey } from '../../src/db/suppression.js';
 import { pickVersion } from '../../src/domain/announcement.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { EmailMode, Importance, Language } from '../../src/domain/types.js';
@@ -29,6 +31,7 @@ import { composeAckReminderEmail, composeAnnouncementEmail, emailAnnouncementOf 
 import { describeMailError, isPermanentMailError, type Mailer } from '../../src/mail/mailer.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementView } from '../../src/services/views.js';
 
 export interface EmailProcessorDeps {
@@ -73,6 +76,8 @@ export const SKIP_REASON = {
   notAUser: 'not_a_user',
   /** A delivery kind this processor does not send (yet): corrections. */
   unsupportedKind: 'unsupported_kind',
+  /** The address is on the suppression list (src/db/suppression.ts): a relay refused it for good. */
+  suppressed: 'suppressed',
 } as const;
 
 /**
@@ -220,7 +225,15 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
     (await loadAnnouncementRecords(db, [...new Set(rows.map((row) => row.announcementId))])).map((r) => [r.id, r]),
   );
 
-  const settled = await Promise.allSettled(rows.map((row) => deliverOne(row, records.get(row.announcementId), deps)));
+  // The suppression list, read once for the batch just before its sends (a bounce of one row suppresses only later
+  // sends, not a neighbour already under way).
+  const suppressed = await suppressedAmong(
+    db,
+    rows.flatMap((row) => addressOf(row) ?? []),
+  );
+  const settled = await Promise.allSettled(
+    rows.map((row) => deliverOne(row, records.get(row.announcementId), suppressed, deps)),
+  );
 
   const retries = new Map<number, bigint[]>();
   let infrastructureError: unknown;
@@ -255,11 +268,13 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
 async function deliverOne(
   row: ClaimedDelivery,
   record: AnnouncementRecord | undefined,
+  suppressed: ReadonlySet<string>,
   deps: EmailProcessorDeps,
 ): Promise<Outcome> {
   const { db, logger } = deps;
   // No record: the announcement was deleted after the claim (the row is about to go with it, by cascade).
-  const reason = record ? skipReason(row) : SKIP_REASON.announcementNotPublished;
+  let reason = record ? skipReason(row) : SKIP_REASON.announcementNotPublished;
+  if (!reason && suppressed.has(suppressionKey(addressOf(row)!))) reason = SKIP_REASON.suppressed;
   if (reason) {
     await db.$executeRaw`
       UPDATE "Delivery" SET status = 'skipped', "skipReason" = ${reason}, "updatedAt" = now()
@@ -275,7 +290,13 @@ async function deliverOne(
     const permanent = isPermanentMailError(error);
     const exhausted = row.attempts >= deps.maxAttempts;
     if (permanent || exhausted) {
-      logger.warn({ deliveryId: String(row.id), attempts: row.attempts, error: description }, 'e-mail delivery failed');
+      // A permanent refusal of the address puts it on the suppression list: no later mail goes there.
+      const suppressedNow =
+        permanent && (await suppressAfterFailure(db, { email: addressOf(row)!, error, deliveryId: row.id }));
+      logger.warn(
+        { deliveryId: String(row.id), attempts: row.attempts, error: description, suppressed: suppressedNow },
+        'e-mail delivery failed',
+      );
       await db.$executeRaw`
         UPDATE "Delivery" SET status = 'failed', "lastError" = ${description}, "updatedAt" = now()
          WHERE id = ${row.id} AND status = 'sending'`;

@@ -18,6 +18,8 @@
  *    the job uses (src/services/schedule.ts), so a job that fires meanwhile and the sweeper cannot both publish.
  * 4. Idempotency keys past their 24 hours (src/services/idempotency.ts) are deleted: an expired key no longer
  *    counts, so keeping it only costs space.
+ * 4b. Subscriptions without an account never confirmed, UNCONFIRMED_MAX_AGE_DAYS after their last confirmation
+ *    e-mail, are deleted (src/services/email-subscriptions.ts): their links expired long ago.
  * 5. Web push (when `push` deps are given): steps 1 and 2 for push deliveries, into the push queue, and browser
  *    subscriptions not refreshed for PUSH_SUBSCRIPTION_MAX_AGE_DAYS are deleted (workers/processors/push.ts). Steps 1
  *    and 2 above take e-mail rows only: the e-mail processor would never claim another medium's.
@@ -31,6 +33,7 @@ import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
 import type { Logger } from '../../src/logger.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+import { deleteStaleUnconfirmed } from '../../src/services/email-subscriptions.js';
 import { deleteExpiredIdempotencyKeys } from '../../src/services/idempotency.js';
 import { publishOverdueScheduled } from '../../src/services/schedule.js';
 import { enqueueEmailJobs } from './fanout.js';
@@ -64,6 +67,8 @@ export interface SweepResult {
   publishedScheduled: number;
   /** Expired idempotency keys deleted. */
   deletedIdempotencyKeys: number;
+  /** Subscriptions without an account never confirmed, deleted after UNCONFIRMED_MAX_AGE_DAYS. */
+  deletedUnconfirmed: number;
   /** The push part, when push deps were given. */
   push?: PushSweepResult;
 }
@@ -85,6 +90,7 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
     requeuedPending: 0,
     publishedScheduled: 0,
     deletedIdempotencyKeys: 0,
+    deletedUnconfirmed: 0,
   };
 
   for (;;) {
@@ -137,6 +143,7 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
     );
   }
   result.deletedIdempotencyKeys = await deleteExpiredIdempotencyKeys(db);
+  result.deletedUnconfirmed = await deleteStaleUnconfirmed(db);
   if (deps.push) {
     result.push = await sweepPush({ ...deps.push, db, staleDeliveryMs: deps.staleDeliveryMs, logger: deps.logger });
   }

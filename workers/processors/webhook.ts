@@ -22,6 +22,7 @@
 import type { Queue } from 'bullmq';
 import { loadAnnouncementRecords } from '../../src/db/announcement-records.js';
 import type { Db } from '../../src/db/prisma.js';
+import { isSuppressed } from '../../src/db/suppression.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { Language } from '../../src/domain/types.js';
 import type { Logger } from '../../src/logger.js';
@@ -357,6 +358,14 @@ async function tellOwners(
       publicUrl: deps.publicUrl,
       messageId: `<webhook-disabled-${webhook.id}-${webhook.disabledAt.getTime()}-${index}@${host}>`,
     });
+    // The suppression list holds for every mail we send (src/db/suppression.ts).
+    if (await isSuppressed(deps.db, owner.email!)) {
+      deps.logger.warn(
+        { webhookId: webhook.id },
+        'an owner was not told of a switched-off webhook: address suppressed',
+      );
+      continue;
+    }
     try {
       await deps.mailer.send(message);
     } catch (error) {
