@@ -23,10 +23,10 @@
  * 5. Web push (when `push` deps are given): steps 1 and 2 for push deliveries, into the push queue, and browser
  *    subscriptions not refreshed for PUSH_SUBSCRIPTION_MAX_AGE_DAYS are deleted (workers/processors/push.ts). Steps 1
  *    and 2 above take e-mail rows only: the e-mail processor would never claim another medium's.
- *
- * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
  * 6. Webhooks (when `webhooks` deps are given): steps 1 and 2 for webhook deliveries, into the webhook queue
  *    (workers/processors/webhook.ts, sweepWebhooks).
+ *
+ * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
  * process (workers/outbox-relay.ts), whether or not a notification arrived.
  */
 import type { Queue } from 'bullmq';
@@ -38,10 +38,10 @@ import { deleteExpiredIdempotencyKeys } from '../../src/services/idempotency.js'
 import { publishOverdueScheduled } from '../../src/services/schedule.js';
 import { enqueueEmailJobs } from './fanout.js';
 import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
+import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
 
 export interface SweepProcessorDeps {
   db: Db;
-import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
   emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
   staleDeliveryMs: number;
   /** EMAIL_MAX_ATTEMPTS. */
@@ -52,11 +52,11 @@ import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from '.
   scheduledGraceMs?: number;
   /** Web push: lost push deliveries and stale browser subscriptions (workers/processors/push.ts, sweepPush). */
   push?: Omit<PushSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
+  /** Webhooks: lost webhook deliveries (workers/processors/webhook.ts, sweepWebhooks). */
+  webhooks?: Omit<WebhookSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
 }
 
 export interface SweepResult {
-  /** Webhooks: lost webhook deliveries (workers/processors/webhook.ts, sweepWebhooks). */
-  webhooks?: Omit<WebhookSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
   /** `sending` rows put back to `pending` and re-queued. */
   resetSending: number;
   /** `sending` rows that had no attempts left: marked `failed`. */
@@ -71,13 +71,13 @@ export interface SweepResult {
   deletedUnconfirmed: number;
   /** The push part, when push deps were given. */
   push?: PushSweepResult;
+  /** The webhook part, when webhook deps were given. */
+  webhooks?: WebhookSweepResult;
 }
 
 /** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
 const SWEEP_ROUND = 5000;
 export const WORKER_LOST_ERROR = 'worker lost while sending';
-  /** The webhook part, when webhook deps were given. */
-  webhooks?: WebhookSweepResult;
 /** Long enough that a timer firing on time (and its retries after a little clock skew) always wins. */
 export const SCHEDULED_GRACE_MS = 10_000;
 
@@ -147,13 +147,6 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
   if (deps.push) {
     result.push = await sweepPush({ ...deps.push, db, staleDeliveryMs: deps.staleDeliveryMs, logger: deps.logger });
   }
-  return result;
-}
-
-/** RETURNING gives no order; batches read best in id order. */
-function byId(ids: string[]): string[] {
-  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
-}
   if (deps.webhooks) {
     result.webhooks = await sweepWebhooks({
       ...deps.webhooks,
@@ -162,6 +155,13 @@ function byId(ids: string[]): string[] {
       logger: deps.logger,
     });
   }
+  return result;
+}
+
+/** RETURNING gives no order; batches read best in id order. */
+function byId(ids: string[]): string[] {
+  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
 
 async function requeue(deps: SweepProcessorDeps, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
