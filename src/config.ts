@@ -9,6 +9,7 @@
 import { createECDH } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
+import { parseAllowlist } from './webhooks/addresses.js';
 
 export type AppEnv = 'development' | 'production';
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -321,6 +322,37 @@ export const SETTINGS = {
     default: '90',
     parse: integer(1, 3650),
   }),
+  WEBHOOK_ALLOWED_HOSTS: setting({
+    doc: 'Comma-separated host names, addresses or CIDRs (`hooks.intern.uio.no,10.20.0.0/16`) that webhooks may reach although they are internal (loopback, private, link-local…). Everything else internal is refused at connect time.',
+    default: '',
+    parse: (raw: string) => {
+      const entries = raw
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      try {
+        parseAllowlist(entries);
+      } catch (error) {
+        throw new Error(`has ${(error as Error).message}`);
+      }
+      return entries;
+    },
+  }),
+  WEBHOOK_TIMEOUT_MS: setting({
+    doc: 'How long one webhook call may take (connect, send, answer).',
+    default: '10000',
+    parse: integer(100, 120000),
+  }),
+  WEBHOOK_MAX_ATTEMPTS: setting({
+    doc: 'Attempts per webhook delivery before it is marked failed.',
+    default: '8',
+    parse: integer(1, 50),
+  }),
+  WEBHOOK_MAX_FAILURES: setting({
+    doc: "Consecutive failed calls after which a webhook is switched off and the channel's owners are told by e-mail.",
+    default: '10',
+    parse: integer(1, 10000),
+  }),
   WS_MAX_PAYLOAD_BYTES: setting({
     doc: 'Largest inbound WebSocket frame.',
     default: '4096',
@@ -499,6 +531,13 @@ export interface Config {
     /** PUSH_SERVICE_HOSTS: endpoints must be on one of these hosts or their subdomains. */
     readonly serviceHosts: readonly string[];
   };
+  readonly webhooks: {
+    /** WEBHOOK_ALLOWED_HOSTS entries (src/webhooks/addresses.ts parseAllowlist). */
+    readonly allowedHosts: readonly string[];
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    readonly maxFailures: number;
+  };
   readonly ws: {
     readonly maxPayloadBytes: number;
     readonly pingIntervalMs: number;
@@ -644,6 +683,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       concurrency: v.PUSH_CONCURRENCY,
       subscriptionMaxAgeDays: v.PUSH_SUBSCRIPTION_MAX_AGE_DAYS,
       serviceHosts: v.PUSH_SERVICE_HOSTS,
+    },
+    webhooks: {
+      allowedHosts: v.WEBHOOK_ALLOWED_HOSTS,
+      timeoutMs: v.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
+      maxFailures: v.WEBHOOK_MAX_FAILURES,
     },
     ws: {
       maxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,

@@ -17,6 +17,7 @@ import { createMaintenanceWorker } from './maintenance.worker.js';
 import { createOutboxRelay } from './outbox-relay.js';
 import { createPushWorker } from './push.worker.js';
 import { createScheduledWorker } from './scheduled.worker.js';
+import { createWebhookWorker } from './webhook.worker.js';
 
 export interface StartWorkersOptions {
   /** Where e-mail goes (createSmtpMailer). The caller closes it after `close()`. */
@@ -77,6 +78,7 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
         signingKey: unsubscribeKey,
         logger: logger.child({ component: 'confirmation' }),
       }),
+      createWebhookWorker(deps, { mailer: options.mailer, logger: logger.child({ component: 'webhook' }) }),
     );
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
 

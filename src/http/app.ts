@@ -43,6 +43,7 @@ import { searchRoutes } from './routes/search.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { requestValidation } from './validation.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'queues'>;
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       await v1.register(tokenRoutes, { db: deps.db, config: deps.config, announceAccessChange });
       await v1.register(searchRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
       await v1.register(feedTokenRoutes, { db: deps.db, config: deps.config });
+      await v1.register(webhookRoutes, { db: deps.db, config: deps.config });
       // Uploads take raw file bodies up to ATTACHMENT_MAX_BYTES: the plugin's own parsers and body limit.
       await v1.register(attachmentRoutes, {
         db: deps.db,

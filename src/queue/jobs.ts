@@ -11,6 +11,7 @@ export const QUEUE = {
   fanout: 'fanout',
   email: 'email',
   push: 'push',
+  webhook: 'webhook',
   maintenance: 'maintenance',
   scheduled: 'scheduled',
   confirmation: 'confirmation',
@@ -37,6 +38,11 @@ export interface ScheduledPublishJob {
 
 /** Send these web push deliveries (ledger ids as decimal strings), each to every browser of its recipient. */
 export interface PushJob {
+  deliveryIds: string[];
+}
+
+/** Send these webhook deliveries (ledger ids as decimal strings), see workers/processors/webhook.ts. */
+export interface WebhookJob {
   deliveryIds: string[];
 }
 
@@ -69,6 +75,10 @@ export const jobId = {
   push: (firstDeliveryId: string | bigint, attempt?: number) =>
     attempt ? `push-${firstDeliveryId}-r${attempt}` : `push-${firstDeliveryId}`,
   pushRequeue: (firstDeliveryId: string | bigint, sweptAtMs: number) => `push-${firstDeliveryId}-s${sweptAtMs}`,
+  /** Webhook batches, named like e-mail batches (a retry appends the attempt, the sweeper's re-queue its time). */
+  webhook: (firstDeliveryId: string | bigint, attempt?: number) =>
+    attempt ? `webhook-${firstDeliveryId}-r${attempt}` : `webhook-${firstDeliveryId}`,
+  webhookRequeue: (firstDeliveryId: string | bigint, sweptAtMs: number) => `webhook-${firstDeliveryId}-s${sweptAtMs}`,
   /**
    * The timer of a scheduled publication. The time is part of the id, so re-scheduling (a new publishAt) adds a new
    * job instead of being ignored as a duplicate of the old one, which then finds nothing due and does nothing.
@@ -87,6 +97,7 @@ export interface Queues {
   fanout: Queue<FanoutJob>;
   email: Queue<EmailJob>;
   push: Queue<PushJob>;
+  webhook: Queue<WebhookJob>;
   maintenance: Queue<MaintenanceJob>;
   scheduled: Queue<ScheduledPublishJob>;
   confirmation: Queue<ConfirmationJob>;
@@ -128,6 +139,14 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
     },
   });
+  const webhook = new Queue<WebhookJob>(QUEUE.webhook, {
+    ...opts,
+    defaultJobOptions: {
+      ...DEFAULT_JOB_OPTIONS,
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+    },
+  });
   const maintenance = new Queue<MaintenanceJob>(QUEUE.maintenance, opts);
   const scheduled = new Queue<ScheduledPublishJob>(QUEUE.scheduled, {
     ...opts,
@@ -152,6 +171,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     fanout,
     email,
     push,
+    webhook,
     maintenance,
     scheduled,
     confirmation,
@@ -160,6 +180,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
         fanout.close(),
         email.close(),
         push.close(),
+        webhook.close(),
         maintenance.close(),
         scheduled.close(),
         confirmation.close(),
