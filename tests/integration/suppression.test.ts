@@ -177,7 +177,11 @@ describe('confirmation e-mails', () => {
     const row = await ctx.deps.db.subscription.create({
       data: { channelId: channel.id, email, source, confirmationSentAt: new Date(), confirmationsSent: 1 },
     });
-    return { id: row.id, email, job: { subscriptionId: String(row.id), requestedAt: row.confirmationSentAt!.getTime() } };
+    return {
+      id: row.id,
+      email,
+      job: { subscriptionId: String(row.id), requestedAt: row.confirmationSentAt!.getTime() },
+    };
   }
 
   it('a bounce suppresses the address (no delivery id) and ends the job', async () => {
