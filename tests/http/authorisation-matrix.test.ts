@@ -71,7 +71,6 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['get /api/v1/channels/{slug}/announcements',    'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/announcements/{id}',               'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['get /api/v1/announcements/{id}/calendar.ics',  'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
-  ['get /api/v1/announcements/{id}/calendar.ics',  'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['post /api/v1/announcements/{id}/retract',      'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['put /api/v1/announcements/{id}/pin',           'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['delete /api/v1/announcements/{id}/pin',        'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
@@ -358,24 +357,6 @@ const REQUESTS: Record<string, Builder> = {
       missingUrl: `/api/v1/announcements/${randomUUID()}/calendar.ics`,
     };
   },
-  'get /api/v1/announcements/{id}/calendar.ics': async (_actor, object) => {
-    const maintenance = await ctx.deps.db.announcement.create({
-      data: {
-        channelId: channels[object as ObjectKind].id,
-        title: 'Planlagt vedlikehold',
-        body: 'Nede i kveld',
-        type: 'maintenance',
-        affectedSystem: 'BOTT ØL',
-        startsAt: new Date(Date.now() + 3_600_000),
-        endsAt: new Date(Date.now() + 7_200_000),
-        publishedAt: new Date(),
-      },
-    });
-    return {
-      url: `/api/v1/announcements/${maintenance.id}/calendar.ics`,
-      missingUrl: `/api/v1/announcements/${randomUUID()}/calendar.ics`,
-    };
-  },
   'get /api/v1/me/subscriptions': async () => ({ url: '/api/v1/me/subscriptions' }),
   'put /api/v1/me/subscriptions/{slug}': async (_actor, object) => ({
     url: `/api/v1/me/subscriptions/${channels[object as ObjectKind].slug}`,
@@ -472,19 +453,6 @@ const REQUESTS: Record<string, Builder> = {
   'post /api/v1/webhooks/{id}/test': async (_actor, object) => webhookUrl(object, '/test'),
   // An announcement that asks for acknowledgement, fresh per request (acknowledging is idempotent, but cells run
   // concurrently and the shared announcements do not ask for it).
-/** A fresh webhook on the object's channel (made directly), and the same URL naming one that does not exist. */
-async function webhookUrl(object: string, rest = ''): Promise<Built> {
-  const webhook = await ctx.deps.db.webhook.create({
-    data: {
-      id: randomUUID(),
-      channelId: channels[object as ObjectKind].id,
-      url: 'http://192.0.2.10/matrix-hook',
-      secret: `whsec_${randomBytes(32).toString('base64')}`,
-    },
-  });
-  return { url: `/api/v1/webhooks/${webhook.id}${rest}`, missingUrl: `/api/v1/webhooks/${randomUUID()}${rest}` };
-}
-
   'post /api/v1/announcements/{id}/acknowledgement': async (_actor, object) => {
     const announcement = await ctx.deps.db.announcement.create({
       data: {
@@ -503,6 +471,19 @@ async function webhookUrl(object: string, rest = ''): Promise<Built> {
   'get /api/v1/announcements/{id}/acknowledgements': async (_actor, object) =>
     announcementUrl(object, '/api/v1/announcements/', '/acknowledgements'),
 };
+
+/** A fresh webhook on the object's channel (made directly), and the same URL naming one that does not exist. */
+async function webhookUrl(object: string, rest = ''): Promise<Built> {
+  const webhook = await ctx.deps.db.webhook.create({
+    data: {
+      id: randomUUID(),
+      channelId: channels[object as ObjectKind].id,
+      url: 'http://192.0.2.10/matrix-hook',
+      secret: `whsec_${randomBytes(32).toString('base64')}`,
+    },
+  });
+  return { url: `/api/v1/webhooks/${webhook.id}${rest}`, missingUrl: `/api/v1/webhooks/${randomUUID()}${rest}` };
+}
 
 const attachmentsToRead: Partial<Record<ObjectKind, Promise<string>>> = {};
 
