@@ -195,7 +195,8 @@ async function editOnce(
   const revision = record.revision + 1;
 
   await deps.db.$transaction(async (tx) => {
-    // Conditional on what was read: a concurrent edit (or the scheduler publishing it) makes this one lose with 409.
+    // Conditional on what was read: after a concurrent edit (or the scheduler publishing it) this writes nothing and
+    // editAnnouncement either answers 409 or re-applies the edit to what is there now.
     const { count } = await tx.announcement.updateMany({
       where: { id: record.id, revision: record.revision, status: record.status },
       data: {
