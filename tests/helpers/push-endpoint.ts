@@ -236,7 +236,7 @@ export async function startPushEndpoint(options: { vapidPublicKey: string }): Pr
       const planned = browser.pending.shift();
       if (planned) {
         received.push({ ...record, status: planned.status, plaintext: null });
-        const retryAfter =
+        const retryAfter: Record<string, string> =
           planned.retryAfterSeconds !== undefined ? { 'retry-after': String(planned.retryAfterSeconds) } : {};
         return answer(planned.status, retryAfter);
       }

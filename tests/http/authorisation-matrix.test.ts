@@ -12,13 +12,14 @@
  * (one smoke test below). To add a row: write the operation, its policy and one outcome string per object, then a
  * request builder in REQUESTS.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelRoleKind } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { policyLabel, type RoutePolicy } from '../../src/http/policy.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
+import { generateVapidKeys } from '../../src/push/sender.js';
 import { csrfTokenFor, SESSION_COOKIE, startSession } from '../../src/services/sessions.js';
 import { createApiToken } from '../../src/services/tokens.js';
 import { createTestContext, TEST_UNSUBSCRIBE_SECRET, type TestContext } from '../helpers/context.js';
@@ -86,6 +87,10 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['get /api/v1/me/subscriptions',                 'self',           { '-': 'YYYYYYU' }],
   ['put /api/v1/me/subscriptions/{slug}',          'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
   ['delete /api/v1/me/subscriptions/{slug}',       'self',           { subscribed: 'YYYYYYU', 'A, not subscribed': 'HHHHHHU' }],
+  ['get /api/v1/push/public-key',                  'signedIn',       { '-': 'YYYYYYU' }],
+  ['get /api/v1/me/push-subscriptions',            'self',           { '-': 'YYYYYYU' }],
+  ['post /api/v1/me/push-subscriptions',           'self',           { '-': 'YYYYYYU' }],
+  ['delete /api/v1/me/push-subscriptions/{id}',    'self',           { own: 'YYYYYYU', other: 'HHHHHHU' }],
   ['get /api/v1/me/tokens',                        'self',           { '-': 'YYYYYYU' }],
   ['post /api/v1/me/tokens',                       'self',           { '-': 'YFFFFFU' }],
   ['delete /api/v1/me/tokens/{id}',                'self',           { own: 'YYYYYYU', other: 'HHHHHHU' }],
@@ -126,6 +131,8 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
  */
 const HIDDEN_ROUTES: Record<string, string> = {
   'GET /': 'public',
+  // The web push service worker (src/http/routes/push.ts): a script for browsers, not an API operation.
+  'GET /sw.js': 'public',
   'OPTIONS *': 'public',
   'GET /auth/login': 'public',
   'GET /auth/callback': 'public',
@@ -182,6 +189,31 @@ async function freshChannel(kind: ObjectKind): Promise<TestChannel> {
 async function freshFeedTokenId(userId: string): Promise<string> {
   const row = await ctx.deps.db.feedToken.create({
     data: { userId, tokenHash: randomBytes(32).toString('hex'), prefix: 'mkf_matrix' },
+  });
+  return row.id;
+}
+
+/** What a browser's PushSubscription.toJSON() gives: an endpoint at an accepted push service and fresh keys. */
+function freshBrowserPushSubscription() {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return {
+    endpoint: `https://fcm.googleapis.com/fcm/send/${unique()}`,
+    expirationTime: null,
+    keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+  };
+}
+
+async function freshPushSubscriptionId(userId: string): Promise<string> {
+  const browser = freshBrowserPushSubscription();
+  const row = await ctx.deps.db.pushSubscription.create({
+    data: {
+      id: randomUUID(),
+      userId,
+      endpoint: browser.endpoint,
+      p256dh: browser.keys.p256dh,
+      auth: browser.keys.auth,
+    },
   });
   return row.id;
 }
@@ -377,6 +409,16 @@ const REQUESTS: Record<string, Builder> = {
       url: `/api/v1/me/subscriptions/${slug}`,
       missingUrl: `/api/v1/me/subscriptions/${NO_SUCH_CHANNEL}`,
     };
+  },
+  'get /api/v1/push/public-key': async () => ({ url: '/api/v1/push/public-key' }),
+  'get /api/v1/me/push-subscriptions': async () => ({ url: '/api/v1/me/push-subscriptions' }),
+  'post /api/v1/me/push-subscriptions': async () => ({
+    url: '/api/v1/me/push-subscriptions',
+    payload: freshBrowserPushSubscription(),
+  }),
+  'delete /api/v1/me/push-subscriptions/{id}': async (actor, object) => {
+    const id = await freshPushSubscriptionId(object === 'own' ? userOf(actor).id : stranger.id);
+    return { url: `/api/v1/me/push-subscriptions/${id}`, missingUrl: `/api/v1/me/push-subscriptions/${randomUUID()}` };
   },
   'get /api/v1/me/tokens': async () => ({ url: '/api/v1/me/tokens' }),
   'post /api/v1/me/tokens': async () => ({ url: '/api/v1/me/tokens', payload: { name: 'matrix', scopes: ['read'] } }),
@@ -603,6 +645,15 @@ async function checkCell(
   return null;
 }
 
+function vapidSettings(): Record<string, string> {
+  const keys = generateVapidKeys();
+  return {
+    VAPID_PUBLIC_KEY: keys.publicKey,
+    VAPID_PRIVATE_KEY: keys.privateKey,
+    VAPID_SUBJECT: 'mailto:drift@example.no',
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
@@ -613,6 +664,8 @@ beforeAll(async () => {
     RATE_LIMIT_SENSITIVE_PER_MINUTE: '1000000',
     WS_MAX_CONNECTIONS_PER_IP: '1000',
     DATABASE_POOL_SIZE: '10',
+    // Web push on, so GET /push/public-key answers (without keys it is 404 push_disabled for everyone).
+    ...vapidSettings(),
   });
   app = await buildApp(ctx.deps, { logger: false });
   const db = ctx.deps.db;

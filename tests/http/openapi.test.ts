@@ -81,6 +81,10 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   { method: 'get', path: '/api/v1/me/subscriptions', auth: 'required', errors: ['401'] },
   { method: 'put', path: '/api/v1/me/subscriptions/{slug}', auth: 'required', errors: ['400', '401', '404', '415'] },
   { method: 'delete', path: '/api/v1/me/subscriptions/{slug}', auth: 'required', errors: ['401', '404'] },
+  { method: 'get', path: '/api/v1/push/public-key', auth: 'required', errors: ['401', '404'] },
+  { method: 'get', path: '/api/v1/me/push-subscriptions', auth: 'required', errors: ['401'] },
+  { method: 'post', path: '/api/v1/me/push-subscriptions', auth: 'required', errors: ['400', '401', '413', '415'] },
+  { method: 'delete', path: '/api/v1/me/push-subscriptions/{id}', auth: 'required', errors: ['400', '401', '404'] },
   {
     method: 'patch',
     path: '/api/v1/channels/{slug}',

@@ -65,8 +65,8 @@ describe('/api/v1/me/subscriptions', () => {
     const response = await put('apen', {});
     expect(response.statusCode).toBe(201);
     const body = response.json();
-    expect(Object.keys(body).sort()).toEqual(['channel', 'createdAt', 'emailMode', 'language', 'updatedAt']);
-    expect(body).toMatchObject({ channel: 'apen', emailMode: 'immediate', language: 'en' });
+    expect(Object.keys(body).sort()).toEqual(['channel', 'createdAt', 'emailMode', 'language', 'push', 'updatedAt']);
+    expect(body).toMatchObject({ channel: 'apen', emailMode: 'immediate', language: 'en', push: false });
     const stored = await ctx.deps.db.subscription.findFirstOrThrow({ where: { userId: member.id } });
     expect(stored.confirmedAt).toBeInstanceOf(Date);
     expect(stored.email).toBeNull();
@@ -102,13 +102,13 @@ describe('/api/v1/me/subscriptions', () => {
   });
 
   it('rejects unknown fields and values outside the enums', async () => {
-    const response = await put('apen', { emailMode: 'hourly', language: 'sv', push: true });
+    const response = await put('apen', { emailMode: 'hourly', language: 'sv', push: 'yes', sms: true });
     expect(response.statusCode).toBe(400);
     const fields = response
       .json()
       .error.details.map((d: { field: string }) => d.field)
       .sort();
-    expect(fields).toEqual(['body.emailMode', 'body.language', 'body.push']);
+    expect(fields).toEqual(['body.emailMode', 'body.language', 'body.push', 'body.sms']);
   });
 
   it('lists the user’s subscriptions by channel slug, and only theirs', async () => {
@@ -119,6 +119,7 @@ describe('/api/v1/me/subscriptions', () => {
       channel: 'apen',
       emailMode: 'weekly',
       language: 'nn',
+      push: false,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
