@@ -1,0 +1,111 @@
+/**
+ * Web push through the running workers (startWorkers with its BullMQ bindings): a push job on the "push" queue is
+ * picked up by the push worker and reaches the person's browser at the local push service, decrypted there with the
+ * browser's keys; the maintenance worker's sweeper re-queues a push delivery whose job was lost.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
+import type { PushPayload } from '../../src/push/payload.js';
+import { generateVapidKeys } from '../../src/push/sender.js';
+import { startWorkers } from '../../workers/main.js';
+import { enqueuePushJobs, insertPushDeliveries } from '../../workers/processors/push.js';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { createAnnouncement, createSubscription, silentLogger } from '../helpers/delivery.js';
+import { createChannel, createUser } from '../helpers/factories.js';
+import { startPushEndpoint, type TestPushEndpoint } from '../helpers/push-endpoint.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const VAPID = generateVapidKeys();
+
+let ctx: TestContext;
+let pushService: TestPushEndpoint;
+let smtp: TestSmtpServer;
+let mailer: Mailer;
+
+beforeAll(async () => {
+  pushService = await startPushEndpoint({ vapidPublicKey: VAPID.publicKey });
+  smtp = await startSmtpServer();
+  ctx = await createTestContext({
+    PUBLIC_URL: 'https://meldingskanal.example.no',
+    VAPID_PUBLIC_KEY: VAPID.publicKey,
+    VAPID_PRIVATE_KEY: VAPID.privateKey,
+    VAPID_SUBJECT: 'https://meldingskanal.example.no/kontakt',
+    // The sweeper runs often and calls a job lost after a second, so the lost-job case completes quickly.
+    SWEEP_INTERVAL_MS: '200',
+    STALE_DELIVERY_MS: '1000',
+  });
+  mailer = createSmtpMailer({ url: smtp.url, poolSize: 1, maxMessages: 100, ratePerSecond: 0 });
+});
+
+afterAll(async () => {
+  await mailer?.close();
+  await smtp?.close();
+  await pushService?.close();
+  await ctx?.close();
+});
+
+/** A person subscribed to a new channel with push on and one browser, and an announcement there. */
+async function subscriberAndAnnouncement(title: string) {
+  const db = ctx.deps.db;
+  const channel = await createChannel(db, { title: 'BOTT IAM' });
+  const user = await createUser(db, { organisationCode: 'NTNU' });
+  const subscription = await createSubscription(db, { channelId: channel.id, userId: user.id, language: 'en' });
+  await db.subscription.update({ where: { id: subscription.id }, data: { push: true } });
+  const browser = pushService.createSubscription();
+  await db.pushSubscription.create({
+    data: { id: randomUUID(), userId: user.id, endpoint: browser.endpoint, ...browser.keys },
+  });
+  const announcement = await createAnnouncement(db, { channelId: channel.id, title, importance: 'important' });
+  return { subscription, browser, announcement };
+}
+
+describe('the push worker in startWorkers', () => {
+  it('sends what is put on the push queue, and the sweeper re-queues a delivery whose job was lost', async () => {
+    const workers = await startWorkers(ctx.deps, { mailer, logger: silentLogger, pushAgent: pushService.agent });
+    try {
+      const queued = await subscriberAndAnnouncement('Innlogging nede');
+      const { dueIds } = await insertPushDeliveries(ctx.deps.db, queued.announcement.id, [queued.subscription.id]);
+      expect(dueIds).toHaveLength(1);
+      await enqueuePushJobs(ctx.deps.queues.push, dueIds);
+
+      const [message] = await waitFor(
+        () => {
+          const got = pushService.receivedBy(queued.browser.endpoint);
+          return got.length > 0 && got;
+        },
+        { what: 'the push message' },
+      );
+      expect(JSON.parse(message!.plaintext!) as PushPayload).toMatchObject({
+        id: queued.announcement.id,
+        title: 'Innlogging nede',
+        importance: 'important',
+      });
+      expect(message!.urgency).toBe('high');
+      expect(message!.vapid.sub).toBe('https://meldingskanal.example.no/kontakt');
+      await waitFor(
+        async () =>
+          (await ctx.deps.db.delivery.findUniqueOrThrow({ where: { id: BigInt(dueIds[0]!) } })).status === 'sent',
+        { what: 'the delivery to be sent' },
+      );
+
+      // A delivery whose job never made it to Redis: only the sweeper can find it.
+      const lost = await subscriberAndAnnouncement('Lost job');
+      await insertPushDeliveries(ctx.deps.db, lost.announcement.id, [lost.subscription.id]);
+      await waitFor(() => pushService.receivedBy(lost.browser.endpoint).length === 1, {
+        what: 'the swept push message',
+        timeoutMs: 15_000,
+      });
+      const row = await waitFor(async () => {
+        const found = await ctx.deps.db.delivery.findFirstOrThrow({
+          where: { announcementId: lost.announcement.id, medium: 'push' },
+        });
+        return found.status === 'sent' && found;
+      });
+      expect(row.attempts).toBe(1);
+    } finally {
+      await workers.close();
+    }
+  });
+});
