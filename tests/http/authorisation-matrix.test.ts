@@ -15,9 +15,11 @@
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { suppressAddress } from '../../src/db/suppression.js';
 import type { ChannelRoleKind } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { policyLabel, type RoutePolicy } from '../../src/http/policy.js';
+import { signConfirmationToken } from '../../src/mail/confirmation-token.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { generateVapidKeys } from '../../src/push/sender.js';
 import { csrfTokenFor, SESSION_COOKIE, startSession } from '../../src/services/sessions.js';
@@ -57,6 +59,14 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['get /metrics',                                 'operational',    { '-': 'YYYYYYY' }],
   ['get /unsubscribe',                             'public',         { '-': 'YYYYYYY' }],
   ['post /unsubscribe',                            'public',         { '-': 'YYYYYYY' }],
+  ['get /subscriptions/confirm',                   'public',         { '-': 'YYYYYYY' }],
+  ['post /subscriptions/confirm',                  'public',         { '-': 'YYYYYYY' }],
+  // Bare addresses only read public channels: any other answers 404 to everyone, like a missing one. (Restricted
+  // channels too, in tests/http/email-subscriptions.test.ts: one more object would exceed the route's per-IP limit.)
+  ['post /api/v1/channels/{slug}/email-subscriptions','public',      { public: 'YYYYYYY', B: 'HHHHHHH' }],
+  // Imports are for public channels only (409 for others, whoever asks); the matrix's public channel has no owner.
+  ['post /api/v1/channels/{slug}/email-subscriptions/import','channel:manage',{ public: 'YFFFFFU' }],
+  ['get /api/v1/admin/suppressions',               'admin',          { '-': 'YFFFFFU' }],
   ['get /api/v1/live',                             'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['post /api/v1/channels',                        'admin',          { '-': 'YFFFFFU' }],
   ['get /api/v1/channels',                         'public',         { '-': 'YYYYYYY' }],
@@ -256,6 +266,25 @@ const REQUESTS: Record<string, Builder> = {
     payload: 'List-Unsubscribe=One-Click',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
   }),
+  'get /subscriptions/confirm': async () => ({ url: await confirmationUrl() }),
+  'post /subscriptions/confirm': async () => ({
+    url: await confirmationUrl(),
+    payload: 'confirm=yes',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  }),
+  'post /api/v1/channels/{slug}/email-subscriptions': async (_actor, object) => ({
+    ...channelUrl(channels[object as ObjectKind].slug, '/email-subscriptions'),
+    payload: { email: `matrix-${unique()}@example.org` },
+  }),
+  'post /api/v1/channels/{slug}/email-subscriptions/import': async (_actor, object) => ({
+    ...channelUrl(channels[object as ObjectKind].slug, '/email-subscriptions/import'),
+    payload: { addresses: [`matrix-${unique()}@example.org`] },
+  }),
+  'get /api/v1/admin/suppressions': async () => {
+    const email = `matrix-${unique()}@example.org`;
+    await suppressAddress(ctx.deps.db, { email, reason: 'bounce', detail: '550', deliveryId: null });
+    return { url: `/api/v1/admin/suppressions?email=${encodeURIComponent(email)}` };
+  },
   'get /api/v1/live': async (_actor, object) => ({
     url: '/api/v1/live',
     live: { slug: channels[object as ObjectKind].slug, missingSlug: NO_SUCH_CHANNEL },
@@ -557,6 +586,14 @@ function channelUrl(slug: string, rest = ''): Built {
   return { url: `/api/v1/channels/${slug}${rest}`, missingUrl: `/api/v1/channels/${NO_SUCH_CHANNEL}${rest}` };
 }
 
+/** A confirmation link of an unconfirmed subscription without an account to the public channel. */
+async function confirmationUrl(): Promise<string> {
+  const email = `matrix-${unique()}@example.org`;
+  const row = await ctx.deps.db.subscription.create({ data: { channelId: channels.public.id, email, source: 'self' } });
+  const token = signConfirmationToken(TEST_UNSUBSCRIBE_SECRET, { subscriptionId: row.id, address: email });
+  return `/subscriptions/confirm?token=${encodeURIComponent(token)}`;
+}
+
 async function unsubscribeUrl(): Promise<string> {
   const subscription = await createSubscription(ctx.deps.db, { channelId: channels.public.id });
   const token = signUnsubscribeToken(TEST_UNSUBSCRIBE_SECRET, {
@@ -777,7 +814,7 @@ describe('the authorisation matrix', () => {
     }
     expect(problems).toEqual([]);
     expect(cells).toBeGreaterThan(200);
-  });
+  }, 120_000);
 
   it('lists to each actor exactly the channels it may read (GET /channels agrees with GET /channels/{slug})', async () => {
     const row = EXPECTED.find(([operation]) => operation === 'get /api/v1/channels/{slug}')![2];

@@ -171,6 +171,19 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   },
   { method: 'post', path: '/api/v1/webhooks/{id}/test', auth: 'required', errors: ['400', '401', '403', '404'] },
   {
+    method: 'post',
+    path: '/api/v1/channels/{slug}/email-subscriptions',
+    auth: 'optional',
+    errors: ['400', '401', '404', '413', '415'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/channels/{slug}/email-subscriptions/import',
+    auth: 'required',
+    errors: ['400', '401', '403', '404', '409', '413', '415'],
+  },
+  { method: 'get', path: '/api/v1/admin/suppressions', auth: 'required', errors: ['400', '401', '403', '404'] },
+  {
     method: 'get',
     path: '/api/v1/announcements/{id}/acknowledgements',
     auth: 'required',
