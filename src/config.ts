@@ -333,13 +333,13 @@ export const SETTINGS = {
       try {
         parseAllowlist(entries);
       } catch (error) {
-        throw new Error(`has ${(error as Error).message}`);
+        throw new Error(`has an unusable entry: ${(error as Error).message}`);
       }
       return entries;
     },
   }),
   WEBHOOK_TIMEOUT_MS: setting({
-    doc: 'How long one webhook call may take (connect, send, answer).',
+    doc: 'How long one webhook call may take (connect, send, answer). Keep it well below STALE_DELIVERY_MS, or the sweeper resends calls that are merely slow.',
     default: '10000',
     parse: integer(100, 120000),
   }),
