@@ -2,12 +2,13 @@
  * A person's own data: everything the service holds about their account, as one JSON document (export), and
  * erasure of the account.
  *
- * Export holds the profile, organisation, subscriptions, channel roles, API tokens (metadata: never hashes),
+ * Export holds the profile, organisation, subscriptions, browsers registered for web push (never their keys),
+ * channel roles, API tokens (metadata: never hashes),
  * sign-in sessions (times only: never ids), announcements they wrote (id and title), deliveries made to them, their
  * read state, ratings and acknowledgements of announcements, and the audit records they caused or that name their
  * account.
  *
- * Erasure removes the account and what hangs on it: subscriptions, push subscriptions (the service has none yet),
+ * Erasure removes the account and what hangs on it: subscriptions, push subscriptions (its browsers),
  * channel roles, API tokens, sessions, read state, ratings and acknowledgements (an announcement's acknowledgement
  * figures drop by theirs). View counts stay: a viewer row holds an HMAC of the
  * user id, not the id (src/services/reading.ts), and the id leads to no one once the account is gone. Announcements they wrote stay, with no author (shown as a former user);
@@ -51,8 +52,19 @@ export interface PersonalDataExport {
     emailMode: string;
     language: string;
     confirmedAt: string | null;
+    push: boolean;
     createdAt: string;
     updatedAt: string;
+  }[];
+  /** Browsers registered for web push: where they are reached, never the keys messages are encrypted for. */
+  pushSubscriptions: {
+    id: string;
+    endpoint: string;
+    userAgent: string | null;
+    expiresAt: string | null;
+    createdAt: string;
+    lastSeenAt: string;
+    lastSuccessAt: string | null;
   }[];
   channelRoles: { channel: string; role: string; createdAt: string }[];
   apiTokens: {
@@ -167,6 +179,19 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
         orderBy: [{ at: 'asc' }, { id: 'asc' }],
       }),
     ]);
+  const pushSubscriptions = await deps.db.pushSubscription.findMany({
+    where: { userId },
+    select: {
+      id: true,
+      endpoint: true,
+      userAgent: true,
+      expiresAt: true,
+      createdAt: true,
+      lastSeenAt: true,
+      lastSuccessAt: true,
+    },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
 
   return {
     exportedAt: new Date().toISOString(),
@@ -191,8 +216,18 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
       emailMode: s.emailMode,
       language: s.language,
       confirmedAt: iso(s.confirmedAt),
+      push: s.push,
       createdAt: s.createdAt.toISOString(),
       updatedAt: s.updatedAt.toISOString(),
+    })),
+    pushSubscriptions: pushSubscriptions.map((p) => ({
+      id: p.id,
+      endpoint: p.endpoint,
+      userAgent: p.userAgent,
+      expiresAt: iso(p.expiresAt),
+      createdAt: p.createdAt.toISOString(),
+      lastSeenAt: p.lastSeenAt.toISOString(),
+      lastSuccessAt: iso(p.lastSuccessAt),
     })),
     channelRoles: roles.map((r) => ({ channel: r.channel.slug, role: r.role, createdAt: r.createdAt.toISOString() })),
     apiTokens: tokens.map((t) => ({
@@ -253,6 +288,7 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
 
 export interface ErasureSummary {
   subscriptions: number;
+  pushSubscriptions: number;
   apiTokens: number;
   sessions: number;
   channelRoles: number;
@@ -299,8 +335,10 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
         tx.announcementAcknowledgement.count({ where: { userId } }),
         tx.announcement.count({ where: { authorId: userId } }),
       ]);
+    const pushSubscriptions = await tx.pushSubscription.count({ where: { userId } });
     const summary = {
       subscriptions,
+      pushSubscriptions,
       apiTokens,
       sessions,
       channelRoles,
@@ -322,6 +360,7 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
     // Explicit, although the schema's ON DELETE rules would do most of it: the erasure must not depend on a
     // foreign-key rule someone may change later.
     await tx.subscription.deleteMany({ where: { userId } });
+    await tx.pushSubscription.deleteMany({ where: { userId } });
     await tx.apiToken.deleteMany({ where: { userId } });
     await tx.session.deleteMany({ where: { userId } });
     await tx.channelRole.deleteMany({ where: { userId } });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +42,19 @@ async function personWithHistory() {
     where: { id: user.id },
     data: { oidcIssuer: 'https://idp.example', oidcSubject: `sub-${user.id}`, principalName: `ola-${user.id}@uit.no` },
   });
-  await db.subscription.create({ data: { channelId: channel.id, userId: user.id, confirmedAt: new Date() } });
+  await db.subscription.create({
+    data: { channelId: channel.id, userId: user.id, confirmedAt: new Date(), push: true },
+  });
+  await db.pushSubscription.create({
+    data: {
+      id: randomUUID(),
+      userId: user.id,
+      endpoint: `https://fcm.googleapis.com/fcm/send/${user.id}`,
+      p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+      auth: 'tBHItJI5svbpez7KI4CCXg',
+      userAgent: 'Firefox',
+    },
+  });
   await grantRole(db, otherChannel.id, user.id, 'publisher');
   const token = await tokenFor(db, user.id);
   const announcement = await db.announcement.create({
@@ -103,7 +116,16 @@ describe('GET /api/v1/me/export', () => {
       isAdmin: false,
     });
     expect(data.organisation).toMatchObject({ code: 'UiT', realm: 'uit.no' });
-    expect(data.subscriptions).toEqual([expect.objectContaining({ channel: 'nyheter', emailMode: 'immediate' })]);
+    expect(data.subscriptions).toEqual([
+      expect.objectContaining({ channel: 'nyheter', emailMode: 'immediate', push: true }),
+    ]);
+    // Where the browser is reached, never the keys its messages are encrypted for.
+    expect(data.pushSubscriptions).toEqual([
+      expect.objectContaining({ endpoint: `https://fcm.googleapis.com/fcm/send/${user.id}`, userAgent: 'Firefox' }),
+    ]);
+    expect(Object.keys(data.pushSubscriptions[0]).sort()).toEqual(
+      ['createdAt', 'endpoint', 'expiresAt', 'id', 'lastSeenAt', 'lastSuccessAt', 'userAgent'].sort(),
+    );
     expect(data.channelRoles).toEqual([expect.objectContaining({ channel: 'drift', role: 'publisher' })]);
     expect(data.apiTokens).toHaveLength(1);
     expect(Object.keys(data.apiTokens[0]).sort()).toEqual(
@@ -213,6 +235,7 @@ describe('DELETE /api/v1/me', () => {
       erased: true,
       removed: {
         subscriptions: 1,
+        pushSubscriptions: 1,
         apiTokens: 1,
         sessions: 1,
         channelRoles: 1,
@@ -227,6 +250,7 @@ describe('DELETE /api/v1/me', () => {
 
     expect(await db.user.count({ where: { id: user.id } })).toBe(0);
     expect(await db.subscription.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db.pushSubscription.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.apiToken.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.session.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.channelRole.count({ where: { userId: user.id } })).toBe(0);

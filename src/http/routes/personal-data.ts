@@ -73,6 +73,7 @@ export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOpt
         erased: true as const,
         removed: {
           subscriptions: summary.subscriptions,
+          pushSubscriptions: summary.pushSubscriptions,
           apiTokens: summary.apiTokens,
           sessions: summary.sessions,
           channelRoles: summary.channelRoles,

@@ -37,10 +37,25 @@ export const PersonalDataExport = Type.Object(
           emailMode: Type.String(),
           language: Type.String(),
           confirmedAt: NullableDateTime,
+          push: Type.Boolean(),
           createdAt: DateTime,
           updatedAt: DateTime,
         },
         { additionalProperties: false },
+      ),
+    ),
+    pushSubscriptions: Type.Array(
+      Type.Object(
+        {
+          id: Uuid,
+          endpoint: Type.String(),
+          userAgent: NullableString,
+          expiresAt: NullableDateTime,
+          createdAt: DateTime,
+          lastSeenAt: DateTime,
+          lastSuccessAt: NullableDateTime,
+        },
+        { additionalProperties: false, description: 'Browsers registered for web push (without their keys)' },
       ),
     ),
     channelRoles: Type.Array(
@@ -151,6 +166,7 @@ export const ErasureSummary = Type.Object(
     removed: Type.Object(
       {
         subscriptions: Type.Integer(),
+        pushSubscriptions: Type.Integer({ description: 'Browsers registered for web push' }),
         apiTokens: Type.Integer(),
         sessions: Type.Integer(),
         channelRoles: Type.Integer(),
