@@ -470,6 +470,29 @@ describe('what is refused', () => {
     expect(tooMany.statusCode).toBe(409);
     expect(tooMany.json().error.message).toMatch(/at most 20 attachments/);
   });
+
+  it('lets only one of several concurrent uploads take the last place', async () => {
+    const id = await announcement(publicChannel);
+    await ctx.deps.db.attachment.createMany({
+      data: Array.from({ length: MAX_ATTACHMENTS_PER_ANNOUNCEMENT - 1 }, (_, i) => ({
+        id: randomUUID(),
+        announcementId: id,
+        filename: `${i}.txt`,
+        contentType: 'text/plain',
+        size: 1,
+        sha256: sha256(Buffer.from('x')),
+        storage: 'database',
+        data: Buffer.from('x'),
+      })),
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => upload(id, { bytes: pdf(`race ${i}`), filename: `race-${i}.pdf` })),
+    );
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 409, 409, 409]);
+    expect(await ctx.deps.db.attachment.count({ where: { announcementId: id } })).toBe(
+      MAX_ATTACHMENTS_PER_ANNOUNCEMENT,
+    );
+  });
 });
 
 describe('the OpenAPI document', () => {
