@@ -32,9 +32,10 @@ beforeAll(async () => {
     VAPID_PUBLIC_KEY: VAPID.publicKey,
     VAPID_PRIVATE_KEY: VAPID.privateKey,
     VAPID_SUBJECT: 'https://meldingskanal.example.no/kontakt',
-    // The sweeper runs often and calls a job lost after a second, so the lost-job case completes quickly.
+    // The sweeper runs often and calls a job lost after a few seconds (long enough that a slow send on a busy machine
+    // is not taken for a lost one), so the lost-job case completes quickly.
     SWEEP_INTERVAL_MS: '200',
-    STALE_DELIVERY_MS: '1000',
+    STALE_DELIVERY_MS: '4000',
   });
   mailer = createSmtpMailer({ url: smtp.url, poolSize: 1, maxMessages: 100, ratePerSecond: 0 });
 });
@@ -95,7 +96,7 @@ describe('the push worker in startWorkers', () => {
       await insertPushDeliveries(ctx.deps.db, lost.announcement.id, [lost.subscription.id]);
       await waitFor(() => pushService.receivedBy(lost.browser.endpoint).length === 1, {
         what: 'the swept push message',
-        timeoutMs: 15_000,
+        timeoutMs: 30_000,
       });
       const row = await waitFor(async () => {
         const found = await ctx.deps.db.delivery.findFirstOrThrow({
@@ -107,5 +108,5 @@ describe('the push worker in startWorkers', () => {
     } finally {
       await workers.close();
     }
-  });
+  }, 60_000);
 });
