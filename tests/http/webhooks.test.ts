@@ -381,3 +381,46 @@ describe('POST /api/v1/webhooks/:id/test', () => {
     });
   });
 });
+
+describe('rate limits', () => {
+  it('limits registrations and test sends per user like other sensitive operations', async () => {
+    const limited = await createTestContext({
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      RATE_LIMIT_SENSITIVE_PER_MINUTE: '2',
+    });
+    const limitedApp = await buildApp(limited.deps, { logger: false });
+    try {
+      const user = await createUser(limited.deps.db);
+      const token = await tokenFor(limited.deps.db, user.id);
+      const channel = await createChannel(limited.deps.db);
+      await grantRole(limited.deps.db, channel.id, user.id, 'owner');
+      const create = () =>
+        limitedApp.inject({
+          method: 'POST',
+          url: `/api/v1/channels/${channel.slug}/webhooks`,
+          headers: bearer(token),
+          payload: { url: `${base}/limited` },
+        });
+      const first = await create();
+      expect(first.statusCode).toBe(201);
+      expect((await create()).statusCode).toBe(201);
+      const third = await create();
+      expect(third.statusCode).toBe(429);
+      expect(third.json().error.code).toBe('rate_limited');
+
+      const test = () =>
+        limitedApp.inject({ method: 'POST', url: `/api/v1/webhooks/${first.json().id}/test`, headers: bearer(token) });
+      expect((await test()).statusCode).toBe(200);
+      expect((await test()).statusCode).toBe(200);
+      expect((await test()).statusCode).toBe(429);
+      // Reading is not limited that way.
+      for (let i = 0; i < 3; i++) {
+        const read = await limitedApp.inject({ url: `/api/v1/webhooks/${first.json().id}`, headers: bearer(token) });
+        expect(read.statusCode).toBe(200);
+      }
+    } finally {
+      await limitedApp.close();
+      await limited.close();
+    }
+  });
+});

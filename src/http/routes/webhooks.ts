@@ -18,6 +18,7 @@ import {
 import { parseAllowlist } from '../../webhooks/addresses.js';
 import { createWebhookHttpClient } from '../../webhooks/http-client.js';
 import { callerOf } from '../caller.js';
+import { sensitiveRouteLimit } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { ChannelParams } from '../schemas/channels.js';
 import { BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
@@ -54,7 +55,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
   app.post(
     '/channels/:slug/webhooks',
     {
-      config: { policy: POLICY.channelManage },
+      // Registration resolves a host name the caller chose: limited like other sensitive operations.
+      config: { policy: POLICY.channelManage, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['webhooks'],
         summary: 'Register a webhook',
@@ -163,7 +165,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
   app.post(
     '/webhooks/:id/test',
     {
-      config: { policy: POLICY.channelManage },
+      // Each call makes this server send a request to the caller's URL: limited like other sensitive operations.
+      config: { policy: POLICY.channelManage, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['webhooks'],
         summary: 'Send a test event to a webhook',
