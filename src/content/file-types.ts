@@ -12,8 +12,9 @@
  *   documents (a `vbaProject.bin` part) are refused whatever they are declared as.
  * - OpenDocument (odt/ods/odp): a ZIP archive whose first entry is the uncompressed `mimetype` file the standard
  *   requires, holding exactly the declared type; documents carrying Basic or script macros are refused.
- * - Legacy Office (doc/xls/ppt): an OLE compound file (`D0 CF 11 E0 A1 B1 1A E1`). Which of the three it is would
- *   need the compound file's directory; any of the three declared types is accepted for it.
+ * - Legacy Office (doc/xls/ppt): an OLE compound file (`D0 CF 11 E0 A1 B1 1A E1`) whose directory holds the main
+ *   stream of the declared kind (`WordDocument`, `Workbook`/`Book`, `PowerPoint Document`); installers (.msi),
+ *   Outlook messages and documents with VBA macro storages are refused.
  * - Text (text/plain, text/csv): valid UTF-8 without NUL or other control characters than tab, line feed, carriage
  *   return and form feed, and not starting like HTML or XML (what a browser's sniffer would render as a page).
  *
@@ -120,13 +121,88 @@ export function detectContent(bytes: Uint8Array): DetectedContent {
     return { label: 'a WebP image', types: ['image/webp'] };
   }
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) return detectZip(bytes);
-  if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) {
-    return {
-      label: 'a legacy Office document',
-      types: ['application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint'],
-    };
-  }
+  if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return detectCompoundFile(bytes);
   return detectText(bytes);
+}
+
+/** The stream that makes a compound file a Word, Excel (97 and 5/95) or PowerPoint document. */
+const OLE_MAIN_STREAMS: readonly [stream: string, type: AttachmentMediaType, label: string][] = [
+  ['WordDocument', 'application/msword', 'a Word 97–2003 document'],
+  ['Workbook', 'application/vnd.ms-excel', 'an Excel 97–2003 workbook'],
+  ['Book', 'application/vnd.ms-excel', 'an Excel 5/95 workbook'],
+  ['PowerPoint Document', 'application/vnd.ms-powerpoint', 'a PowerPoint 97–2003 presentation'],
+];
+
+/** Storages that hold VBA macros in Word (`Macros`) and Excel (`_VBA_PROJECT_CUR`) files. */
+const OLE_MACRO_STORAGES: ReadonlySet<string> = new Set(['Macros', '_VBA_PROJECT_CUR', '_VBA_PROJECT', 'VBA']);
+
+function detectCompoundFile(bytes: Uint8Array): DetectedContent {
+  const names = compoundFileNames(bytes);
+  if (names === null) return { label: 'a damaged OLE compound file', types: NONE };
+  if (names.some((name) => OLE_MACRO_STORAGES.has(name))) {
+    return { label: 'an Office 97–2003 document with macros', types: NONE };
+  }
+  for (const [stream, type, label] of OLE_MAIN_STREAMS) {
+    if (names.includes(stream)) return { label, types: [type] };
+  }
+  // Installers (.msi), Outlook messages (.msg) and others share the container.
+  return { label: 'an OLE compound file that is no Office document', types: NONE };
+}
+
+const ENDOFCHAIN = 0xfffffffe;
+/** Bounds on what is read from a compound file, far above real documents (a few directory sectors). */
+const MAX_DIRECTORY_SECTORS = 1024;
+const MAX_DIFAT_SECTORS = 1024;
+
+/**
+ * The names of every entry (storages and streams) in an OLE compound file's directory ([MS-CFB]): the directory's
+ * sector chain is followed through the FAT, whose sectors the header's DIFAT (and the DIFAT chain) locate. Null when
+ * the file is truncated or inconsistent.
+ */
+export function compoundFileNames(bytes: Uint8Array): string[] | null {
+  if (bytes.length < 512) return null;
+  const shift = readU16(bytes, 0x1e);
+  if (shift !== 9 && shift !== 12) return null;
+  const sectorSize = 1 << shift;
+  const perSector = sectorSize / 4;
+  const sectorOffset = (sector: number) => (sector + 1) * sectorSize;
+  const fatSectorCount = readU32(bytes, 0x2c);
+  // Where the FAT's sectors are: the first 109 in the header, the rest in the DIFAT chain.
+  const fatSectors: number[] = [];
+  for (let i = 0; i < 109 && fatSectors.length < fatSectorCount; i++) fatSectors.push(readU32(bytes, 0x4c + i * 4));
+  let difat = readU32(bytes, 0x44);
+  for (let hops = 0; fatSectors.length < fatSectorCount && difat < ENDOFCHAIN; hops++) {
+    const at = sectorOffset(difat);
+    if (hops >= MAX_DIFAT_SECTORS || at + sectorSize > bytes.length) return null;
+    for (let i = 0; i < perSector - 1 && fatSectors.length < fatSectorCount; i++) {
+      fatSectors.push(readU32(bytes, at + i * 4));
+    }
+    difat = readU32(bytes, at + sectorSize - 4);
+  }
+  const next = (sector: number): number | null => {
+    const fatSector = fatSectors[Math.floor(sector / perSector)];
+    if (fatSector === undefined) return null;
+    const at = sectorOffset(fatSector) + (sector % perSector) * 4;
+    return at + 4 > bytes.length ? null : readU32(bytes, at);
+  };
+  const utf16 = new TextDecoder('utf-16le');
+  const names: string[] = [];
+  let sector = readU32(bytes, 0x30);
+  for (let visited = 0; sector !== ENDOFCHAIN; visited++) {
+    const at = sectorOffset(sector);
+    if (visited >= MAX_DIRECTORY_SECTORS || sector > ENDOFCHAIN || at + sectorSize > bytes.length) return null;
+    for (let entry = at; entry < at + sectorSize; entry += 128) {
+      const nameBytes = readU16(bytes, entry + 0x40);
+      const kind = bytes[entry + 0x42];
+      // Unused entries have type 0; a name's length counts its terminating NUL (at most 32 UTF-16 units).
+      if (kind === 0 || nameBytes < 2 || nameBytes > 64 || nameBytes % 2 !== 0) continue;
+      names.push(utf16.decode(bytes.subarray(entry, entry + nameBytes - 2)));
+    }
+    const following = next(sector);
+    if (following === null) return null;
+    sector = following;
+  }
+  return names;
 }
 
 function detectZip(bytes: Uint8Array): DetectedContent {

@@ -34,8 +34,44 @@ export function pdf(marker = 'x'): Buffer {
   );
 }
 
-/** An OLE compound file header (legacy .doc/.xls/.ppt) padded to one sector. */
-export const OLE = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+/**
+ * An OLE compound file ([MS-CFB] version 3, 512-byte sectors) whose directory holds a root storage and the named
+ * entries (empty streams, or storages when the name is in `storages`): sector 0 is the FAT, the directory follows,
+ * spread over as many sectors as it needs. `file` calls it "Composite Document File V2 Document".
+ */
+export function ole(entries: readonly string[], storages: readonly string[] = []): Buffer {
+  const names = ['Root Entry', ...entries];
+  const directorySectors = Math.ceil(names.length / 4);
+  const header = Buffer.alloc(512, 0);
+  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(header, 0);
+  header.writeUInt16LE(0x3e, 0x18); // minor version
+  header.writeUInt16LE(3, 0x1a); // major version
+  header.writeUInt16LE(0xfffe, 0x1c); // byte order
+  header.writeUInt16LE(9, 0x1e); // 512-byte sectors
+  header.writeUInt16LE(6, 0x20); // 64-byte mini sectors
+  header.writeUInt32LE(1, 0x2c); // one FAT sector
+  header.writeUInt32LE(1, 0x30); // the directory starts in sector 1
+  header.writeUInt32LE(4096, 0x38); // mini stream cutoff
+  header.writeUInt32LE(0xfffffffe, 0x3c); // no mini FAT
+  header.writeUInt32LE(0xfffffffe, 0x44); // no DIFAT sectors
+  header.fill(0xff, 0x4c, 512);
+  header.writeUInt32LE(0, 0x4c); // the FAT is sector 0
+  const fat = Buffer.alloc(512, 0xff);
+  fat.writeUInt32LE(0xfffffffd, 0); // sector 0: FAT
+  for (let i = 1; i <= directorySectors; i++) fat.writeUInt32LE(i === directorySectors ? 0xfffffffe : i + 1, i * 4);
+  const directory = Buffer.alloc(512 * directorySectors, 0);
+  names.forEach((name, i) => {
+    const at = i * 128;
+    directory.write(`${name}\0`, at, 'utf16le');
+    directory.writeUInt16LE((name.length + 1) * 2, at + 0x40);
+    directory.writeUInt8(i === 0 ? 5 : storages.includes(name) ? 1 : 2, at + 0x42);
+    directory.writeUInt32LE(0xffffffff, at + 0x44); // left sibling
+    directory.writeUInt32LE(i + 1 < names.length && i > 0 ? i + 1 : 0xffffffff, at + 0x48); // right sibling
+    directory.writeUInt32LE(i === 0 && names.length > 1 ? 1 : 0xffffffff, at + 0x4c); // child
+    directory.writeUInt32LE(i === 0 ? 0xfffffffe : 0, at + 0x74); // start sector
+  });
+  return Buffer.concat([header, fat, directory]);
+}
 
 export const SVG = Buffer.from(
   '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>\n',

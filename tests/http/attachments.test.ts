@@ -18,7 +18,7 @@ import {
 } from '../../src/services/attachments.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, type TestChannel, tokenFor } from '../helpers/factories.js';
-import { GIF, HTML, JPEG, ODF_TYPES, odf, ooxml, PNG, pdf, SVG, WEBP } from '../helpers/files.js';
+import { GIF, HTML, JPEG, ODF_TYPES, odf, ole, ooxml, PNG, pdf, SVG, WEBP } from '../helpers/files.js';
 import { waitFor } from '../helpers/wait.js';
 
 const PUBLIC_URL = 'https://meldingskanal.example.org';
@@ -196,6 +196,8 @@ describe('upload and download, bytes in PostgreSQL', () => {
       [ooxml('pptx'), 'application/vnd.openxmlformats-officedocument.presentationml.presentation', 'g.pptx'],
       [odf(ODF_TYPES.odt), ODF_TYPES.odt, 'h.odt'],
       [odf(ODF_TYPES.ods), ODF_TYPES.ods, 'i.ods'],
+      [ole(['WordDocument', '1Table']), 'application/msword', 'l.doc'],
+      [ole(['Workbook']), 'application/vnd.ms-excel', 'm.xls'],
       [Buffer.from('dato;tid\n2026-12-01;10:00\n'), 'text/csv', 'j.csv'],
       [Buffer.from('Hei på deg, æøå!\n'), 'text/plain; charset=utf-8', 'k.txt'],
     ];
@@ -401,6 +403,11 @@ describe('what is refused', () => {
       ['a bare ZIP declared as a Word document', Buffer.from('PK\x03\x04 not really', 'latin1'), DOCX_TYPE],
       ['a macro-enabled Word document', ooxml('docx', [{ name: 'word/vbaProject.bin', data: 'x' }]), DOCX_TYPE],
       ['an OpenDocument text declared as a spreadsheet', odf(ODF_TYPES.odt), ODF_TYPES.ods],
+      [
+        'a Windows installer declared as a Word document',
+        ole(['\u0005SummaryInformation', 'Property']),
+        'application/msword',
+      ],
       ['binary data declared as text', Buffer.from([0x68, 0x00, 0x69]), 'text/plain'],
       ['JSON', Buffer.from('{"a":1}'), 'application/json'],
       ['no Content-Type', pdf(), null],

@@ -15,7 +15,7 @@ import {
   storedFilename,
   zipEntryNames,
 } from '../../src/content/file-types.js';
-import { GIF, HTML, JPEG, ODF_TYPES, OLE, odf, ooxml, PNG, pdf, SVG, WEBP, zip } from '../helpers/files.js';
+import { GIF, HTML, JPEG, ODF_TYPES, odf, ole, ooxml, PNG, pdf, SVG, WEBP, zip } from '../helpers/files.js';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -35,7 +35,15 @@ describe('detectContent', () => {
     ['odt', odf(ODF_TYPES.odt), [ODF_TYPES.odt]],
     ['ods', odf(ODF_TYPES.ods), [ODF_TYPES.ods]],
     ['odp', odf(ODF_TYPES.odp), [ODF_TYPES.odp]],
-    ['OLE', OLE, ['application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint']],
+    ['doc', ole(['WordDocument', '1Table', '\u0005SummaryInformation']), ['application/msword']],
+    ['xls', ole(['Workbook']), ['application/vnd.ms-excel']],
+    ['xls (Excel 5/95)', ole(['Book']), ['application/vnd.ms-excel']],
+    ['ppt', ole(['Current User', 'PowerPoint Document']), ['application/vnd.ms-powerpoint']],
+    [
+      'ppt with its directory over several sectors',
+      ole([...'abcdefghij'].concat('PowerPoint Document')),
+      ['application/vnd.ms-powerpoint'],
+    ],
     ['text', text('Møte i Tromsø kl. 10\r\n\tSe vedlegg.\f\n'), ['text/plain', 'text/csv']],
     ['text with a byte order mark', text('\ufeffa;b\n1;2\n'), ['text/plain', 'text/csv']],
     ['text that mentions a tag later', text('Skriv <b>fet</b> slik'), ['text/plain', 'text/csv']],
@@ -67,6 +75,11 @@ describe('detectContent', () => {
     ['a macro-enabled Excel workbook', ooxml('xlsx', [{ name: 'xl/vbaProject.bin', data: 'x' }])],
     ['an OpenDocument file with Basic macros', odf(ODF_TYPES.odt, [{ name: 'Basic/Standard/Module1.xml', data: 'x' }])],
     ['an OpenDocument drawing (not accepted)', odf('application/vnd.oasis.opendocument.graphics')],
+    ['a Windows installer (OLE, no Office stream)', ole(['\u0005SummaryInformation', 'Property'])],
+    ['a Word 97 document with macros', ole(['WordDocument', 'Macros'], ['Macros'])],
+    ['an Excel 97 workbook with macros', ole(['Workbook', '_VBA_PROJECT_CUR'], ['_VBA_PROJECT_CUR'])],
+    ['a bare OLE header', Buffer.concat([ole([]).subarray(0, 8), Buffer.alloc(504)])],
+    ['a truncated OLE file', ole(['WordDocument']).subarray(0, 1100)],
     ['a RIFF file that is not WebP', Buffer.concat([text('RIFF'), Buffer.alloc(4), text('WAVEfmt ')])],
   ])('accepts no type for %s', (_what, bytes) => {
     expect(detectContent(bytes).types).toEqual([]);
@@ -98,6 +111,7 @@ describe('detectContent', () => {
       Buffer.from('%PDF-'),
       Buffer.from('RIFF'),
       ooxml('docx').subarray(0, 40),
+      ole(['WordDocument']).subarray(0, 512),
     ];
     for (let i = 0; i < 2000; i++) {
       const prefix = prefixes[i % prefixes.length]!;
@@ -119,7 +133,7 @@ describe('checkAttachmentType', () => {
       mediaType: 'text/plain',
     });
     expect(checkAttachmentType('text/csv', text('a;b'))).toEqual({ ok: true, mediaType: 'text/csv' });
-    expect(checkAttachmentType('application/vnd.ms-excel', OLE)).toEqual({
+    expect(checkAttachmentType('application/vnd.ms-excel', ole(['Workbook']))).toEqual({
       ok: true,
       mediaType: 'application/vnd.ms-excel',
     });
@@ -136,6 +150,11 @@ describe('checkAttachmentType', () => {
     expect(checkAttachmentType(XLSX, ooxml('docx'))).toMatchObject({ ok: false, reason: 'mismatch' });
     expect(checkAttachmentType('text/plain', HTML)).toMatchObject({ ok: false, detected: 'HTML or XML' });
     expect(checkAttachmentType('application/msword', pdf())).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(checkAttachmentType('application/msword', ole(['Workbook']))).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+      detected: 'an Excel 97–2003 workbook',
+    });
   });
 
   it('refuses types that are never accepted, and a missing type', () => {
@@ -150,7 +169,8 @@ describe('checkAttachmentType', () => {
   });
 
   it('has a file of its own kind for every accepted type (no type is unreachable)', () => {
-    const samples = [pdf(), PNG, JPEG, GIF, WEBP, ooxml('docx'), ooxml('xlsx'), ooxml('pptx'), OLE, text('x')];
+    const samples = [pdf(), PNG, JPEG, GIF, WEBP, ooxml('docx'), ooxml('xlsx'), ooxml('pptx'), text('x')];
+    samples.push(ole(['WordDocument']), ole(['Workbook']), ole(['PowerPoint Document']));
     samples.push(odf(ODF_TYPES.odt), odf(ODF_TYPES.ods), odf(ODF_TYPES.odp));
     const reachable = new Set(samples.flatMap((bytes) => detectContent(bytes).types));
     expect([...reachable].sort()).toEqual([...ATTACHMENT_MEDIA_TYPE_LIST].sort());
