@@ -6,6 +6,7 @@
  *   waiting for confirmation, confirmed, suppressed), the caller gets the same answer. A new address gets a
  *   subscription (source `self`, unconfirmed) and a confirmation e-mail; an unconfirmed one gets the e-mail again, at
  *   most CONFIRMATIONS_PER_WINDOW times per CONFIRMATION_WINDOW_HOURS (then silently nothing); a confirmed one nothing.
+ *   However many channels it is asked for, one address gets at most CONFIRMATIONS_PER_ADDRESS_PER_WINDOW of them.
  * - An import creates unconfirmed subscriptions (source `import`) and sends each new one the confirmation e-mail,
  *   worded as the channel's doing; existing subscriptions are left as they are.
  * - Nothing is sent to an unconfirmed subscription but its confirmation e-mail: the fan-out requires confirmedAt.
@@ -17,7 +18,6 @@
 import type { Queue } from 'bullmq';
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
-import { isUniqueViolation } from '../db/prisma-errors.js';
 import { liftSuppression } from '../db/suppression.js';
 import { canManageChannel, canSeeChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
@@ -28,8 +28,13 @@ import { type ConfirmationJob, chunk, jobId } from '../queue/jobs.js';
 import { recordAudit } from './audit.js';
 import type { Caller } from './caller.js';
 
-/** Confirmation e-mails per address and subscription in one window; further requests send nothing. */
+/** Confirmation e-mails per subscription in one window; further requests send nothing. */
 export const CONFIRMATIONS_PER_WINDOW = 3;
+/**
+ * Confirmation e-mails per address in one window, whatever the channels: nobody can flood an inbox by asking for it
+ * on many channels.
+ */
+export const CONFIRMATIONS_PER_ADDRESS_PER_WINDOW = 5;
 export const CONFIRMATION_WINDOW_HOURS = 24;
 /** Unconfirmed subscriptions are deleted this long after their last confirmation e-mail (the sweeper). */
 export const UNCONFIRMED_MAX_AGE_DAYS = 30;
@@ -124,26 +129,28 @@ export async function requestEmailSubscription(
   const emailMode = modeOf(request.emailMode);
   const { address } = parsed;
 
-  let send: { id: bigint; requestedAt: Date } | null = null;
-  try {
-    const created = await deps.db.subscription.create({
-      data: {
-        channelId: channel.id,
-        email: address,
-        emailMode,
-        language: request.language,
-        source: 'self',
-        confirmedAt: null,
-        confirmationSentAt: new Date(),
-        confirmationsSent: 1,
-      },
-      select: { id: true, confirmationSentAt: true },
-    });
-    send = { id: created.id, requestedAt: created.confirmationSentAt! };
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    send = await claimResend(deps.db, channel.id, address, { emailMode, language: request.language });
-  }
+  const send = await deps.db.$transaction(async (tx) => {
+    // One request per address at a time (whatever the channel), so that the per-address limit below holds under
+    // concurrent requests.
+    await tx.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtext(${`email-subscription:${address}`}))`;
+    const [recent] = await tx.$queryRaw<{ sent: number }[]>`
+      SELECT COALESCE(sum("confirmationsSent"), 0)::int AS sent
+        FROM "Subscription"
+       WHERE email = ${address} AND "userId" IS NULL
+         AND "confirmationSentAt" > now() - make_interval(hours => ${CONFIRMATION_WINDOW_HOURS}::int)`;
+    // Beyond the limit the subscription is still made (the answer must not change), without an e-mail: the person
+    // can ask again once the window has passed.
+    const mayMail = (recent?.sent ?? 0) < CONFIRMATIONS_PER_ADDRESS_PER_WINDOW;
+    const [created] = await tx.$queryRaw<{ id: bigint; requestedAt: Date | null }[]>`
+      INSERT INTO "Subscription" ("channelId", email, "emailMode", language, source, "confirmationSentAt",
+                                  "confirmationsSent", "updatedAt")
+      VALUES (${channel.id}::uuid, ${address}, ${emailMode}::"EmailMode", ${request.language}::"Language", 'self',
+              CASE WHEN ${mayMail}::boolean THEN now() END, CASE WHEN ${mayMail}::boolean THEN 1 ELSE 0 END, now())
+      ON CONFLICT ("channelId", email) DO NOTHING
+      RETURNING id, "confirmationSentAt" AS "requestedAt"`;
+    if (created) return created.requestedAt ? { id: created.id, requestedAt: created.requestedAt } : null;
+    return mayMail ? claimResend(tx, channel.id, address, { emailMode, language: request.language }) : null;
+  });
   if (send) await enqueueConfirmations(deps, [send]);
 }
 
@@ -154,7 +161,7 @@ export async function requestEmailSubscription(
  * nothing is to be sent: confirmed, limit reached, or the row is gone.
  */
 async function claimResend(
-  db: Db,
+  db: Pick<Db, '$queryRaw'>,
   channelId: string,
   address: string,
   choice: { emailMode: EmailMode; language: Language },

@@ -187,6 +187,24 @@ describe('POST /api/v1/channels/:slug/email-subscriptions', () => {
     expect((await subscriptionOf(channel.id, waiting))!.confirmationsSent).toBe(1);
   });
 
+  it('sends one address at most 5 confirmations a day, however many channels it is asked for', async () => {
+    const db = ctx.deps.db;
+    const email = uniqueAddress('popular');
+    const channels = [];
+    for (let i = 0; i < 6; i += 1) channels.push(await createChannel(db));
+    const bodies = new Set<string>();
+    for (const channel of channels) bodies.add((await subscribe(channel.slug, { email })).body);
+    expect(bodies.size).toBe(1);
+
+    await waitFor(() => smtp.messagesTo(email).length === 5, { what: 'five confirmations' });
+    const rows = await db.subscription.findMany({ where: { email }, orderBy: { id: 'asc' } });
+    expect(rows.map((row) => row.confirmationsSent)).toEqual([1, 1, 1, 1, 1, 0]);
+    // The sixth subscription exists, unconfirmed and without an e-mail; asking again today sends nothing either.
+    expect(rows[5]).toMatchObject({ confirmedAt: null, confirmationSentAt: null });
+    await subscribe(channels[5]!.slug, { email });
+    expect((await db.subscription.findUniqueOrThrow({ where: { id: rows[5]!.id } })).confirmationsSent).toBe(0);
+  });
+
   it('sends a suppressed address the confirmation it asked for, and confirming lifts the suppression (audited)', async () => {
     const db = ctx.deps.db;
     const channel = await createChannel(db);
