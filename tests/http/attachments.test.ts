@@ -16,6 +16,7 @@ import {
   ORPHAN_GRACE_MS,
   removeOrphanedFiles,
 } from '../../src/services/attachments.js';
+import { csrfTokenFor, SESSION_COOKIE, startSession } from '../../src/services/sessions.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, type TestChannel, tokenFor } from '../helpers/factories.js';
 import { GIF, HTML, JPEG, ODF_TYPES, odf, ole, ooxml, PNG, pdf, SVG, WEBP } from '../helpers/files.js';
@@ -545,6 +546,30 @@ describe('who may', () => {
     expect((await remove(publicView.id, readerToken)).statusCode).toBe(403);
     expect((await remove(publicView.id, publisherToken)).statusCode).toBe(204);
     expect((await remove(publicView.id, publisherToken)).statusCode).toBe(404);
+  });
+
+  it('takes uploads in a browser session only with its CSRF token (a cross-site text/plain form cannot attach)', async () => {
+    const id = await announcement(publicChannel);
+    const started = await startSession(ctx.deps.db, { userId: publisherId }, ctx.config.session);
+    const { csrfSecret } = await ctx.deps.db.session.findUniqueOrThrow({ where: { id: started.sessionId } });
+    const cookie = `${SESSION_COOKIE}=${started.secret}`;
+    const send = (headers: Record<string, string>) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/announcements/${id}/attachments?filename=notat.txt`,
+        headers: { cookie, 'content-type': 'text/plain', ...headers },
+        payload: 'Fra et skjema på en annen side',
+      });
+    const forged = await send({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json().error.code).toBe('csrf_failed');
+    const own = await send({
+      'x-csrf-token': csrfTokenFor(csrfSecret),
+      origin: new URL(PUBLIC_URL).origin,
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(own.statusCode).toBe(201);
+    expect(await ctx.deps.db.attachment.count({ where: { announcementId: id } })).toBe(1);
   });
 
   it('serves a download only to those who may read the announcement, answering others as for an unknown id', async () => {
