@@ -327,6 +327,11 @@ export async function testWebhook(deps: WebhookServiceDeps, caller: Caller, id: 
     where: { id: webhook.channelId },
     select: { title: true },
   });
+  // The test message is read by the person testing: in their language.
+  const user =
+    caller.actor.kind === 'user'
+      ? await deps.db.user.findUnique({ where: { id: caller.actor.userId }, select: { language: true } })
+      : null;
   const now = new Date();
   const outcome = await sendWebhookEvent(
     deps.client,
@@ -338,7 +343,7 @@ export async function testWebhook(deps: WebhookServiceDeps, caller: Caller, id: 
       channelSlug: webhook.channelSlug,
       webhookId: webhook.id,
       channelUrl: `${deps.publicUrl}/api/v1/channels/${webhook.channelSlug}`,
-      language: 'nb',
+      language: user?.language ?? 'nb',
     },
     `msg_test_${randomUUID().replace(/-/g, '')}`,
     now,

@@ -346,6 +346,19 @@ describe('POST /api/v1/webhooks/:id/test', () => {
       'webhook-signature': request.headers['webhook-signature'] as string,
     });
     expect(payload).toMatchObject({ type: 'webhook.test', data: { webhookId: created.id, channel: channel.slug } });
+
+    // Slack and Teams test messages are in the tester's language.
+    await ctx.deps.db.user.update({ where: { id: owner.id }, data: { language: 'en' } });
+    await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/webhooks/${created.id}`,
+      headers: bearer(ownerToken),
+      payload: { format: 'slack' },
+    });
+    await app.inject({ method: 'POST', url: `/api/v1/webhooks/${created.id}/test`, headers: bearer(ownerToken) });
+    const slack = JSON.parse(received.filter((r) => r.path === '/tested').at(-1)!.body);
+    expect(slack.blocks[0].text.text).toBe('Test message from Meldingskanal');
+    await ctx.deps.db.user.update({ where: { id: owner.id }, data: { language: 'nb' } });
     const [audit] = await ctx.deps.db.auditLog.findMany({ where: { action: 'webhook.test', targetId: created.id } });
     expect(audit).toMatchObject({ outcome: 'success' });
   });
