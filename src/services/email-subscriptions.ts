@@ -156,7 +156,8 @@ export async function requestEmailSubscription(
 
 /**
  * One more confirmation e-mail for an unconfirmed subscription, if its window allows: a claim in one statement, so
- * concurrent requests cannot exceed the limit. The window starts again once the last e-mail is older than it. A
+ * concurrent requests cannot exceed the limit. A subscription that was confirmed and then unsubscribed (mode `off`)
+ * counts as unconfirmed again: switching it back on needs the owner's confirmation like a new one. The window starts again once the last e-mail is older than it. A
  * resend also takes the latest request's language and mode (nobody has confirmed the earlier ones). Null when
  * nothing is to be sent: confirmed, limit reached, or the row is gone.
  */
@@ -171,10 +172,11 @@ async function claimResend(
     UPDATE "Subscription"
        SET "confirmationsSent" = CASE WHEN "confirmationSentAt" IS NULL OR "confirmationSentAt" < now() - ${window}::interval
                                       THEN 1 ELSE "confirmationsSent" + 1 END,
-           "confirmationSentAt" = now(),
+           "confirmationSentAt" = now(), "confirmedAt" = NULL,
            "emailMode" = ${choice.emailMode}::"EmailMode", language = ${choice.language}::"Language",
            "updatedAt" = now()
-     WHERE "channelId" = ${channelId}::uuid AND email = ${address} AND "userId" IS NULL AND "confirmedAt" IS NULL
+     WHERE "channelId" = ${channelId}::uuid AND email = ${address} AND "userId" IS NULL
+       AND ("confirmedAt" IS NULL OR "emailMode" = 'off')
        AND ("confirmationSentAt" IS NULL OR "confirmationSentAt" < now() - ${window}::interval
             OR "confirmationsSent" < ${CONFIRMATIONS_PER_WINDOW}::int)
     RETURNING id, "confirmationSentAt" AS "requestedAt"`;

@@ -187,6 +187,24 @@ describe('POST /api/v1/channels/:slug/email-subscriptions', () => {
     expect((await subscriptionOf(channel.id, waiting))!.confirmationsSent).toBe(1);
   });
 
+  it('asks an address that unsubscribed to confirm again before e-mail is switched back on', async () => {
+    const db = ctx.deps.db;
+    const channel = await createChannel(db);
+    const email = uniqueAddress('returner');
+    const row = await db.subscription.create({
+      data: { channelId: channel.id, email, confirmedAt: new Date(), emailMode: 'off', source: 'self' },
+    });
+    expect((await subscribe(channel.slug, { email, emailMode: 'weekly' })).statusCode).toBe(202);
+    expect(await db.subscription.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({
+      confirmedAt: null,
+      emailMode: 'weekly',
+      confirmationsSent: 1,
+    });
+    const [mail] = await waitFor(() => smtp.messagesTo(email).length > 0 && smtp.messagesTo(email));
+    await app.inject({ method: 'POST', url: confirmPath(mail!), headers: form, payload: 'confirm=yes' });
+    expect((await db.subscription.findUniqueOrThrow({ where: { id: row.id } })).confirmedAt).toBeInstanceOf(Date);
+  });
+
   it('sends one address at most 5 confirmations a day, however many channels it is asked for', async () => {
     const db = ctx.deps.db;
     const email = uniqueAddress('popular');
