@@ -373,6 +373,19 @@ describe('files without rows in ATTACHMENT_DIR', () => {
   });
 });
 
+describe('a wrong ATTACHMENT_DIR', () => {
+  it('stops the start with a clear message when it cannot be a writable directory', async () => {
+    const file = join(dir, '..', 'not-a-directory');
+    await writeFile(file, 'x');
+    await expect(
+      buildApp(
+        { ...ctx.deps, config: { ...ctx.config, attachments: { maxBytes: MAX_BYTES, dir: join(file, 'files') } } },
+        { logger: false },
+      ),
+    ).rejects.toThrow(`ATTACHMENT_DIR ${join(file, 'files')} is not a directory this process can write to`);
+  });
+});
+
 describe('what is refused', () => {
   it('answers 413 above ATTACHMENT_MAX_BYTES, also for a body without Content-Length', async () => {
     const id = await announcement(publicChannel);

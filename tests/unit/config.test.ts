@@ -96,3 +96,17 @@ describe('identity and access settings', () => {
     expect(() => loadConfig({ WIDGET_ORIGINS: 'intranett.uio.no' })).toThrow(/WIDGET_ORIGINS/);
   });
 });
+
+describe('attachment settings', () => {
+  it('keeps bytes in PostgreSQL up to 20 MB by default', () => {
+    expect(loadConfig({}).attachments).toEqual({ maxBytes: 20 * 1024 * 1024, dir: undefined });
+  });
+
+  it('takes an absolute directory (normalised) and a limit up to 100 MB', () => {
+    const config = loadConfig({ ATTACHMENT_DIR: '/srv/meldingskanal//vedlegg/', ATTACHMENT_MAX_BYTES: '1048576' });
+    expect(config.attachments).toEqual({ maxBytes: 1048576, dir: '/srv/meldingskanal/vedlegg/' });
+    expect(() => loadConfig({ ATTACHMENT_DIR: 'vedlegg' })).toThrow(/ATTACHMENT_DIR must be an absolute path/);
+    expect(() => loadConfig({ ATTACHMENT_MAX_BYTES: '0' })).toThrow(/ATTACHMENT_MAX_BYTES/);
+    expect(() => loadConfig({ ATTACHMENT_MAX_BYTES: String(100 * 1024 * 1024 + 1) })).toThrow(/ATTACHMENT_MAX_BYTES/);
+  });
+});
