@@ -47,7 +47,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found, or not visible to the caller (not_found)',
   409: 'Conflicts with existing data (conflict)',
   413: 'Request body too large (payload_too_large)',
-  415: 'Request body is not application/json (unsupported_media_type)',
+  415: 'Request body of a type the operation does not take: JSON routes take application/json (unsupported_media_type)',
   422: 'The Idempotency-Key was already used for a different request (idempotency_key_reused)',
   500: 'Unexpected error (internal_error)',
   503: 'A backing service is unavailable; retry later (service_unavailable)',
