@@ -84,7 +84,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   const collectQueueJobs = async () => {
     // `scheduled` counts the timers of scheduled publications (delayed jobs) too.
-    const queues = [sources.queues.fanout, sources.queues.email, sources.queues.maintenance, sources.queues.scheduled];
+    const queues = [
+      sources.queues.fanout,
+      sources.queues.email,
+      sources.queues.maintenance,
+      sources.queues.scheduled,
+      sources.queues.confirmation,
+    ];
     const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...QUEUE_STATES)));
     queues.forEach((queue, i) => {
       for (const state of QUEUE_STATES) queueJobs.set({ queue: queue.name, state }, counts[i]?.[state] ?? 0);
