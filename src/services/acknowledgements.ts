@@ -74,9 +74,17 @@ export async function acknowledgeAnnouncement(
     UNION ALL
     SELECT "acknowledgedAt", false AS created FROM "AnnouncementAcknowledgement"
      WHERE "announcementId" = ${record.id}::uuid AND "userId" = ${actor.userId}::uuid`;
-  // The INSERT's row is invisible to the second SELECT (same snapshot), so exactly one row answers.
-  const row = rows[0];
-  if (!row) throw new Error('An acknowledgement was neither inserted nor found');
+  // The INSERT's row is invisible to the second SELECT (same snapshot), so at most one row answers. None: a
+  // concurrent request of the same reader inserted it after this statement's snapshot was taken (the INSERT waited
+  // for it and did nothing) — a new statement sees it.
+  let row: { acknowledgedAt: Date; created: boolean } | undefined = rows[0];
+  if (!row) {
+    const found = await deps.db.announcementAcknowledgement.findUniqueOrThrow({
+      where: { announcementId_userId: { announcementId: record.id, userId: actor.userId } },
+      select: { acknowledgedAt: true },
+    });
+    row = { acknowledgedAt: found.acknowledgedAt, created: false };
+  }
   return {
     view: { announcement: record.id, acknowledged: true, acknowledgedAt: row.acknowledgedAt.toISOString() },
     created: row.created,

@@ -104,6 +104,17 @@ describe('POST /api/v1/announcements/{id}/acknowledgement', () => {
     expect(rows[0]!.acknowledgedAt.toISOString()).toBe(body.acknowledgedAt);
   });
 
+  it('stays one acknowledgement when the same reader sends several at once', async () => {
+    const channel = await createChannel(ctx.deps.db);
+    const id = await announcement(channel);
+    const reader = await person('UiB');
+
+    const responses = await Promise.all(Array.from({ length: 6 }, () => acknowledge(id, reader.token)));
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(responses.map((r) => r.json().acknowledgedAt)).size).toBe(1);
+    expect(await ctx.deps.db.announcementAcknowledgement.count({ where: { announcementId: id } })).toBe(1);
+  });
+
   it('answers 409 when the announcement does not ask for acknowledgement, or is a draft', async () => {
     const channel = await createChannel(ctx.deps.db);
     const editor = await person('UiO');
