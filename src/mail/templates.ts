@@ -394,7 +394,7 @@ export function renderAnnouncementText(content: AnnouncementEmailContent): strin
   return lines.join('\n');
 }
 
-const IMPORTANCE_COLOURS: Record<Exclude<Importance, 'info'>, { background: string; text: string }> = {
+export const IMPORTANCE_COLOURS: Record<Exclude<Importance, 'info'>, { background: string; text: string }> = {
   // White on these backgrounds: 7.1:1 and 8.6:1.
   important: { background: '#8a4b00', text: '#ffffff' },
   critical: { background: '#a1111b', text: '#ffffff' },
@@ -419,14 +419,17 @@ const ANNOUNCEMENT_BODY_CSS = [
 ].join('\n');
 
 const LINK_STYLE = 'color:#0b4f9c;text-decoration:underline';
-const MUTED = 'color:#4a4a4a;font-size:14px';
+export const MUTED = 'color:#4a4a4a;font-size:14px';
 
-function link(url: string, text: string): string {
+export function link(url: string, text: string): string {
   return `<a href="${escapeHtml(url)}" style="${LINK_STYLE}">${escapeHtml(text)}</a>`;
 }
 
-/** The page around a message: one column, a real heading, the footer. `inner` is trusted markup. */
-function mailDocument(language: Language, subject: string, inner: string, footer: string): string {
+/**
+ * The page around a message: one column, a real heading, the footer. `inner` is trusted markup. Exported for the
+ * digest (src/mail/digest.ts), which has the same look.
+ */
+export function mailDocument(language: Language, subject: string, inner: string, footer: string): string {
   return `<!doctype html>
 <html lang="${language}">
 <head>
