@@ -30,6 +30,11 @@ export function readerLanguage(request: {
  */
 export function sendsLanguage(reply: FastifyReply, language: Language): void {
   reply.header('content-language', language);
+  variesByLanguage(reply);
+}
+
+/** Vary: Accept-Language, for any response whose content readerLanguage chose (lists hold several languages). */
+export function variesByLanguage(reply: FastifyReply): void {
   const vary = reply.getHeader('vary');
   const present = String(vary ?? '')
     .split(',')

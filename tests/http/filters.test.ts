@@ -233,6 +233,14 @@ describe("the reader's language", () => {
     ).json();
     expect(byHeader.items.find((item: { id: string }) => item.id === bilingual).title).toBe('New payroll');
 
+    for (const url of [
+      `/api/v1/channels/${channel.slug}/announcements`,
+      '/api/v1/me/feed',
+      '/api/v1/search?q=l%C3%B8nn',
+      '/api/v1/directory',
+    ]) {
+      expect(String((await get(url, readerToken)).headers.vary), url).toMatch(/accept-language/i);
+    }
     const feed = (await get('/api/v1/me/feed?lang=en', readerToken)).json();
     expect(feed.items.find((item: { id: string }) => item.id === bilingual).title).toBe('New payroll');
 

@@ -9,7 +9,7 @@ import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../servi
 import { retractAnnouncement } from '../../services/retract.js';
 import { listDrafts, publishExisting, unscheduleAnnouncement } from '../../services/schedule.js';
 import { POLICY } from '../policy.js';
-import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage } from '../reader-language.js';
+import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage, variesByLanguage } from '../reader-language.js';
 import {
   Announcement,
   AnnouncementPage,
@@ -115,11 +115,13 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         response: { 200: AnnouncementPage, ...errorResponses(400, 404) },
       },
     },
-    async (request) =>
-      listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, {
+    async (request, reply) => {
+      variesByLanguage(reply);
+      return listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, {
         ...request.query,
         readerLanguage: readerLanguage(request),
-      }),
+      });
+    },
   );
 
   app.get(

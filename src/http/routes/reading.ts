@@ -18,7 +18,7 @@ import {
   withdrawRating,
 } from '../../services/reading.js';
 import { POLICY } from '../policy.js';
-import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage } from '../reader-language.js';
+import { READER_LANGUAGE_DESCRIPTION, readerLanguage, sendsLanguage, variesByLanguage } from '../reader-language.js';
 import { AnnouncementParams, AnnouncementQuery } from '../schemas/announcements.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import {
@@ -101,8 +101,10 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
         response: { 200: FeedPage, ...errorResponses(400) },
       },
     },
-    async (request) =>
-      listPersonalFeed(deps, request.actor, { ...request.query, readerLanguage: readerLanguage(request) }),
+    async (request, reply) => {
+      variesByLanguage(reply);
+      return listPersonalFeed(deps, request.actor, { ...request.query, readerLanguage: readerLanguage(request) });
+    },
   );
 
   app.get(

@@ -4,7 +4,7 @@ import type { Db } from '../../db/prisma.js';
 import { listDirectory } from '../../services/directory.js';
 import { searchAnnouncements } from '../../services/search.js';
 import { POLICY } from '../policy.js';
-import { READER_LANGUAGE_DESCRIPTION, readerLanguage } from '../reader-language.js';
+import { READER_LANGUAGE_DESCRIPTION, readerLanguage, variesByLanguage } from '../reader-language.js';
 import { BEARER_OPTIONAL, errorResponses } from '../schemas/common.js';
 import { DirectoryPage, DirectoryQuery, SearchPage, SearchQuery } from '../schemas/search.js';
 
@@ -32,11 +32,13 @@ export const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = asyn
         response: { 200: SearchPage, ...errorResponses(400) },
       },
     },
-    async (request) =>
-      searchAnnouncements({ db, publicUrl }, request.actor, {
+    async (request, reply) => {
+      variesByLanguage(reply);
+      return searchAnnouncements({ db, publicUrl }, request.actor, {
         ...request.query,
         readerLanguage: readerLanguage(request),
-      }),
+      });
+    },
   );
 
   app.get(
@@ -55,7 +57,9 @@ export const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = asyn
         response: { 200: DirectoryPage, ...errorResponses(400) },
       },
     },
-    async (request) =>
-      listDirectory({ db }, request.actor, { ...request.query, readerLanguage: readerLanguage(request) }),
+    async (request, reply) => {
+      variesByLanguage(reply);
+      return listDirectory({ db }, request.actor, { ...request.query, readerLanguage: readerLanguage(request) });
+    },
   );
 };
