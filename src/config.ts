@@ -9,6 +9,7 @@
 import { createECDH } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
+import { type DigestSchedule, parseLocalTime, parseTimeZone, parseWeekday } from './digest/period.js';
 import { parseAllowlist } from './webhooks/addresses.js';
 
 export type AppEnv = 'development' | 'production';
@@ -289,6 +290,21 @@ export const SETTINGS = {
     default: '24',
     parse: integer(1, 720),
   }),
+  DIGEST_TIME: setting({
+    doc: 'Local time (HH:MM, 24-hour clock, in DIGEST_TIME_ZONE) when daily and weekly e-mail digests are cut and sent.',
+    default: '07:00',
+    parse: parseLocalTime,
+  }),
+  DIGEST_TIME_ZONE: setting({
+    doc: 'IANA time zone of DIGEST_TIME (daylight saving followed: a digest day is 23 or 25 hours across a change).',
+    default: 'Europe/Oslo',
+    parse: parseTimeZone,
+  }),
+  DIGEST_WEEKDAY: setting({
+    doc: 'The day weekly digests are sent (monday … sunday).',
+    default: 'monday',
+    parse: parseWeekday,
+  }),
   VAPID_PUBLIC_KEY: setting({
     doc: 'Web push: the VAPID public key (base64url, an uncompressed P-256 point; `npm run cli -- vapid-keys` makes a pair). Set all three VAPID settings or none; without them web push is off.',
     parse: vapidPublicKey,
@@ -522,6 +538,8 @@ export interface Config {
     /** ACK_REMINDER_BEFORE_HOURS. */
     readonly ackReminderBeforeHours: number;
   };
+  /** DIGEST_TIME, DIGEST_TIME_ZONE, DIGEST_WEEKDAY (src/digest/period.ts). */
+  readonly digest: DigestSchedule;
   readonly push: {
     /** Undefined: web push is off (no VAPID keys configured). */
     readonly vapid: { readonly publicKey: string; readonly privateKey: string; readonly subject: string } | undefined;
@@ -674,6 +692,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       staleDeliveryMs: v.STALE_DELIVERY_MS,
       ackReminderBeforeHours: v.ACK_REMINDER_BEFORE_HOURS,
     },
+    digest: { ...v.DIGEST_TIME, timeZone: v.DIGEST_TIME_ZONE, weekday: v.DIGEST_WEEKDAY },
     push: {
       vapid:
         v.VAPID_PUBLIC_KEY && v.VAPID_PRIVATE_KEY && v.VAPID_SUBJECT

@@ -90,6 +90,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       sources.queues.maintenance,
       sources.queues.scheduled,
       sources.queues.confirmation,
+      sources.queues.digest,
     ];
     const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...QUEUE_STATES)));
     queues.forEach((queue, i) => {

@@ -11,6 +11,7 @@ import { resolveUnsubscribeKey } from '../src/mail/unsubscribe-token.js';
 import { ACK_REMINDER_SCHEDULER_ID, SWEEP_SCHEDULER_ID } from '../src/queue/jobs.js';
 import type { BoundWorker } from './binding.js';
 import { createConfirmationWorker } from './confirmation.worker.js';
+import { createDigestWorker, upsertDigestSchedulers } from './digest.worker.js';
 import { createEmailWorker } from './email.worker.js';
 import { createFanoutWorker } from './fanout.worker.js';
 import { createMaintenanceWorker } from './maintenance.worker.js';
@@ -79,6 +80,11 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
         logger: logger.child({ component: 'confirmation' }),
       }),
       createWebhookWorker(deps, { mailer: options.mailer, logger: logger.child({ component: 'webhook' }) }),
+      createDigestWorker(deps, {
+        mailer: options.mailer,
+        unsubscribeKey,
+        logger: logger.child({ component: 'digest' }),
+      }),
     );
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
 
@@ -95,6 +101,8 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
       { every: config.delivery.sweepIntervalMs },
       { name: 'ack-reminders', data: { task: 'ack-reminders' } },
     );
+    // E-mail digests at DIGEST_TIME (workers/processors/digest.ts): cron in DIGEST_TIME_ZONE, daily and weekly.
+    await upsertDigestSchedulers(deps.queues.digest, config);
 
     await relay.start();
   } catch (error) {

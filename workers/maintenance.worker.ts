@@ -23,6 +23,7 @@ export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queu
       subscriptionMaxAgeDays: config.push.subscriptionMaxAgeDays,
     },
     webhooks: { webhookQueue: deps.queues.webhook, maxAttempts: config.webhooks.maxAttempts },
+    digests: { digestQueue: deps.queues.digest, maxAttempts: config.delivery.emailMaxAttempts },
   };
   const reminderDeps = {
     db: deps.db,

@@ -15,6 +15,7 @@ export const QUEUE = {
   maintenance: 'maintenance',
   scheduled: 'scheduled',
   confirmation: 'confirmation',
+  digest: 'digest',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -55,6 +56,12 @@ export interface ConfirmationJob {
   requestedAt: number;
 }
 
+/**
+ * E-mail digests (workers/processors/digest.ts): `run` makes the Digest rows of one period (from the daily or weekly
+ * job scheduler; the period comes from the job's scheduled time), `send` sends Digest rows (ids as decimal strings).
+ */
+export type DigestJob = { task: 'run'; mode: 'daily' | 'weekly' } | { task: 'send'; digestIds: string[] };
+
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
 export interface MaintenanceJob {
   /** `sweep`: workers/processors/sweep.ts; `ack-reminders`: workers/processors/ack-reminders.ts. */
@@ -87,11 +94,17 @@ export const jobId = {
   /** One confirmation e-mail: the subscription and when it was asked for (a repeated add of the same send is ignored). */
   confirmation: (subscriptionId: string | bigint, requestedAtMs: number) =>
     `confirmation-${subscriptionId}-${requestedAtMs}`,
+  /** Digest sends, named like e-mail batches (a retry appends the attempt, the sweeper's re-queue its time). */
+  digestSend: (firstDigestId: string | bigint, attempt?: number) =>
+    attempt ? `digest-${firstDigestId}-r${attempt}` : `digest-${firstDigestId}`,
+  digestRequeue: (firstDigestId: string | bigint, sweptAtMs: number) => `digest-${firstDigestId}-s${sweptAtMs}`,
 };
 
 export const SWEEP_SCHEDULER_ID = 'sweep';
 /** The job scheduler of acknowledgement reminders (on the maintenance queue, like the sweeper). */
 export const ACK_REMINDER_SCHEDULER_ID = 'ack-reminders';
+/** The job schedulers of e-mail digests (on the digest queue): cron at DIGEST_TIME in DIGEST_TIME_ZONE. */
+export const DIGEST_SCHEDULER_ID = { daily: 'digest-daily', weekly: 'digest-weekly' } as const;
 
 export interface Queues {
   fanout: Queue<FanoutJob>;
@@ -101,6 +114,7 @@ export interface Queues {
   maintenance: Queue<MaintenanceJob>;
   scheduled: Queue<ScheduledPublishJob>;
   confirmation: Queue<ConfirmationJob>;
+  digest: Queue<DigestJob>;
   close(): Promise<void>;
 }
 
@@ -167,6 +181,16 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 },
     },
   });
+  const digest = new Queue<DigestJob>(QUEUE.digest, {
+    ...opts,
+    defaultJobOptions: {
+      ...DEFAULT_JOB_OPTIONS,
+      // A run that failed (database down) or whose worker died is run again: runs are idempotent and resumable.
+      // Transient SMTP failures of a send are retried through the ledger (nextAttemptAt), not by BullMQ.
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 5000, jitter: 0.5 },
+    },
+  });
   return {
     fanout,
     email,
@@ -175,6 +199,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     maintenance,
     scheduled,
     confirmation,
+    digest,
     async close() {
       await Promise.all([
         fanout.close(),
@@ -184,6 +209,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
         maintenance.close(),
         scheduled.close(),
         confirmation.close(),
+        digest.close(),
       ]);
     },
   };

@@ -25,6 +25,8 @@
  *    and 2 above take e-mail rows only: the e-mail processor would never claim another medium's.
  * 6. Webhooks (when `webhooks` deps are given): steps 1 and 2 for webhook deliveries, into the webhook queue
  *    (workers/processors/webhook.ts, sweepWebhooks).
+ * 7. Digests (when `digests` deps are given): steps 1 and 2 for Digest rows, into the digest queue
+ *    (workers/processors/digest.ts, sweepDigests).
  *
  * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
  * process (workers/outbox-relay.ts), whether or not a notification arrived.
@@ -37,6 +39,7 @@ import { deleteStaleUnconfirmed } from '../../src/services/email-subscriptions.j
 import { deleteExpiredIdempotencyKeys } from '../../src/services/idempotency.js';
 import { publishOverdueScheduled } from '../../src/services/schedule.js';
 import { enqueueEmailJobs } from './fanout.js';
+import { type DigestSweepDeps, type DigestSweepResult, sweepDigests } from './digest.js';
 import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
 import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
 
@@ -54,6 +57,8 @@ export interface SweepProcessorDeps {
   push?: Omit<PushSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
   /** Webhooks: lost webhook deliveries (workers/processors/webhook.ts, sweepWebhooks). */
   webhooks?: Omit<WebhookSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
+  /** Digests: lost Digest rows (workers/processors/digest.ts, sweepDigests). */
+  digests?: Omit<DigestSweepDeps, 'db' | 'staleDeliveryMs' | 'logger'>;
 }
 
 export interface SweepResult {
@@ -73,6 +78,8 @@ export interface SweepResult {
   push?: PushSweepResult;
   /** The webhook part, when webhook deps were given. */
   webhooks?: WebhookSweepResult;
+  /** The digest part, when digest deps were given. */
+  digests?: DigestSweepResult;
 }
 
 /** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
@@ -150,6 +157,14 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
   if (deps.webhooks) {
     result.webhooks = await sweepWebhooks({
       ...deps.webhooks,
+      db,
+      staleDeliveryMs: deps.staleDeliveryMs,
+      logger: deps.logger,
+    });
+  }
+  if (deps.digests) {
+    result.digests = await sweepDigests({
+      ...deps.digests,
       db,
       staleDeliveryMs: deps.staleDeliveryMs,
       logger: deps.logger,
