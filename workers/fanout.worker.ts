@@ -4,6 +4,7 @@ import type { Logger } from '../src/logger.js';
 import { type FanoutJob, QUEUE } from '../src/queue/jobs.js';
 import { type BoundWorker, bindWorker } from './binding.js';
 import { type FanoutResult, processFanout } from './processors/fanout.js';
+import { NOTICE_JOB, type NoticeResult, processNotice } from './processors/notices.js';
 
 /**
  * Fan-outs are few and each pages through its audience on its own; two at a time keeps one huge channel from
@@ -19,9 +20,17 @@ export function createFanoutWorker(deps: Pick<Deps, 'config' | 'db' | 'queues'>,
     emailBatchSize: deps.config.delivery.emailBatchSize,
     logger,
   };
-  return bindWorker<FanoutJob, FanoutResult>(QUEUE.fanout, (data) => processFanout(data, processorDeps), {
-    config: deps.config,
-    logger,
-    concurrency: FANOUT_CONCURRENCY,
-  });
+  // The queue also carries the corrections and retraction notices (workers/processors/notices.ts), by job name.
+  return bindWorker<FanoutJob, FanoutResult | NoticeResult>(
+    QUEUE.fanout,
+    (data, job) =>
+      job.name === NOTICE_JOB.correction || job.name === NOTICE_JOB.retraction
+        ? processNotice(job.name, data, processorDeps)
+        : processFanout(data, processorDeps),
+    {
+      config: deps.config,
+      logger,
+      concurrency: FANOUT_CONCURRENCY,
+    },
+  );
 }

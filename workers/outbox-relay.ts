@@ -3,8 +3,9 @@
  *
  * In one transaction per batch it claims unrelayed rows in id order (`FOR UPDATE SKIP LOCKED`), adds one fan-out job
  * per published announcement (job id `fanout-<announcement id>`, so a second add is ignored while the first job is
- * kept; retractions are live-only, never fanned out), one delayed job per `announcement.scheduled` event (the timer of
- * a scheduled publication, see src/services/schedule.ts),
+ * kept), one notice job per material edit (`correction-<id>-r<revision>`) and per retraction (`retraction-<id>`) on
+ * the same queue (workers/processors/notices.ts: e-mails to those who received the announcement), one delayed job per
+ * `announcement.scheduled` event (the timer of a scheduled publication, see src/services/schedule.ts),
  * publishes the live event on the Redis channel every API process listens to, and sets `relayedAt`. If Redis fails,
  * the transaction rolls back and the rows are taken again later; a live event may then be published twice, and
  * clients recognise it by its `eventId`. Several relays (one per worker process) cooperate: SKIP LOCKED hands each
@@ -106,7 +107,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
 
         const announcementIds = published.map((event) => announcementIdOf(event));
         // Live events (published, updated, retracted) carry the announcement's audience and every language version;
-        // retractions and edits are not fanned out here (no e-mail takes a message back).
+        // material edits and retractions also get a notice job below (minor edits are live-only).
         const liveEvents = events.filter((event) => LIVE_EVENT_TYPES.includes(event.type));
         const announcements = await loadAnnouncementRecords(
           tx,
@@ -148,6 +149,26 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
             })),
           );
         }
+        // Corrections (material edits only) and retraction notices, named so that a second relay of the same event
+        // is ignored while the first job is kept; the processor re-checks everything in PostgreSQL.
+        const notices = events.flatMap((event) => {
+          const announcementId = announcementIdOf(event);
+          if (event.type === ANNOUNCEMENT_RETRACTED) {
+            return [{ name: 'retraction', data: { announcementId }, opts: { jobId: jobId.retraction(announcementId) } }];
+          }
+          if (event.type !== ANNOUNCEMENT_UPDATED) return [];
+          const payload = event.payload as { material?: unknown; revision?: unknown } | null;
+          const revision = payload?.revision;
+          if (payload?.material !== true || typeof revision !== 'number') return [];
+          return [
+            {
+              name: 'correction',
+              data: { announcementId, revision },
+              opts: { jobId: jobId.correction(announcementId, revision) },
+            },
+          ];
+        });
+        if (notices.length > 0) await deps.fanoutQueue.addBulk(notices);
         // One loop in id order, so a client sees a publication before its edits and its retraction.
         const now = new Date();
         for (const event of liveEvents) {

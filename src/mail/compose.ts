@@ -97,7 +97,8 @@ export function announcementSubject(
   return `[${headerSafe(channelTitle)}] ${label ? `${label}: ${title}` : title}`;
 }
 
-function checkedAddress(address: string): string {
+/** The recipient address, trimmed; throws InvalidAddressError for one that could add a header or is no address. */
+export function checkedAddress(address: string): string {
   const to = address.trim();
   // The address comes from our database, but a CR/LF in it would still be a header injection: refuse it outright.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
@@ -105,7 +106,8 @@ function checkedAddress(address: string): string {
   return to;
 }
 
-function bulkHeaders(language: Language, unsubscribeLink: string | null): Record<string, string> {
+/** The headers every bulk message of ours carries (List-Unsubscribe only when there is a subscription to leave). */
+export function bulkHeaders(language: Language, unsubscribeLink: string | null): Record<string, string> {
   return {
     ...(unsubscribeLink
       ? { 'List-Unsubscribe': `<${unsubscribeLink}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }

@@ -19,9 +19,15 @@ export const QUEUE = {
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
-/** Fan one published announcement out to its channel's subscribers. */
+/**
+ * Fan one published announcement out to its channel's subscribers (job name `fanout`), or make the notices to those
+ * who received it (workers/processors/notices.ts): job name `correction` with the material `revision`, or
+ * `retraction`.
+ */
 export interface FanoutJob {
   announcementId: string;
+  /** A correction's revision. */
+  revision?: number;
 }
 
 /** Send these e-mail deliveries (ledger ids as decimal strings; bigint does not survive JSON). */
@@ -70,6 +76,10 @@ export interface MaintenanceJob {
 
 export const jobId = {
   fanout: (announcementId: string) => `fanout-${announcementId}`,
+  /** The corrections of one material revision (fan-out queue); a later revision is another job. */
+  correction: (announcementId: string, revision: number) => `correction-${announcementId}-r${revision}`,
+  /** The retraction notices of one announcement (fan-out queue). */
+  retraction: (announcementId: string) => `retraction-${announcementId}`,
   /** A batch is named by its first delivery id; a retry of the same batch gets the attempt number appended. */
   email: (firstDeliveryId: string | bigint, attempt?: number) =>
     attempt ? `email-${firstDeliveryId}-r${attempt}` : `email-${firstDeliveryId}`,

@@ -1,7 +1,7 @@
 /**
  * Acknowledgement reminders on real PostgreSQL, Redis and SMTP: which announcements are due, who is reminded (sent
  * the announcement, not acknowledged, still allowed to see it), once; the reminder e-mail; the re-check at send time;
- * and kinds the e-mail processor does not send.
+ * and a correction in the same batch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
@@ -237,7 +237,7 @@ describe('sending reminders', () => {
     expect(nn!.parsed.messageId).not.toBe(en!.parsed.messageId);
   });
 
-  it('skips a reminder to someone who acknowledged meanwhile, and kinds it does not send', async () => {
+  it('skips a reminder to someone who acknowledged meanwhile, and settles a correction in the same batch on its own', async () => {
     const db = ctx.deps.db;
     const channel = await createChannel(db);
     const id = await announcementAsking(channel, new Date(Date.now() + HOUR));
@@ -247,7 +247,7 @@ describe('sending reminders', () => {
     const [reminder] = await remindersOf(id);
     expect(reminder).toBeDefined();
     await acknowledge(id, user);
-    // A correction (a later issue sends them) must not crash the batch.
+    // A correction in the same batch is settled on its own (this person has no subscription left: not sent).
     const correction = await db.delivery.create({
       data: { announcementId: id, recipient: `user:${user.id}`, medium: 'email', kind: 'correction', revision: 2 },
     });
@@ -260,7 +260,7 @@ describe('sending reminders', () => {
     });
     expect(await db.delivery.findUniqueOrThrow({ where: { id: correction.id } })).toMatchObject({
       status: 'skipped',
-      skipReason: SKIP_REASON.unsupportedKind,
+      skipReason: SKIP_REASON.subscriptionRemoved,
     });
     expect(smtp.messagesTo(user.email)).toHaveLength(0);
   });

@@ -152,7 +152,7 @@ describe('skipReason', () => {
 
   it('sends what may be sent, and says why not otherwise', () => {
     expect(skipReason(row)).toBeUndefined();
-    expect(skipReason({ ...row, kind: 'correction' })).toBe(SKIP_REASON.unsupportedKind);
+    expect(skipReason({ ...row, kind: 'digest' })).toBe(SKIP_REASON.unsupportedKind);
     expect(skipReason({ ...row, inAudience: false })).toBe(SKIP_REASON.audience);
     expect(skipReason({ ...row, readsChannel: false })).toBe(SKIP_REASON.noAccess);
     expect(skipReason({ ...row, emailMode: 'daily' })).toBe(SKIP_REASON.digestMode);

@@ -2,8 +2,8 @@
  * Sends a batch of e-mail deliveries. Each delivery in the job is handled on its own: claimed, re-checked, sent and
  * settled in the ledger, so one bad address never fails its neighbours. A delivery is of a kind: `announcement` (the
  * announcement itself, in the subscription's language with pickVersion's fallback) or `ack_reminder` (a reminder to
- * acknowledge it, see workers/processors/ack-reminders.ts); other kinds (corrections) are skipped with a reason until
- * a processor sends them. An address on the suppression list (src/db/suppression.ts) is skipped (`suppressed`), and
+ * acknowledge it, see workers/processors/ack-reminders.ts), `correction` or `retraction` (notices to those who
+ * received it, see workers/processors/notices.ts and src/mail/notices.ts). An address on the suppression list (src/db/suppression.ts) is skipped (`suppressed`), and
  * a permanent 5xx reply puts the address on it. Safe to run twice and to run concurrently
  * with itself: a delivery is only sent by the worker whose claim (pending → sending) succeeded.
  *
@@ -29,6 +29,7 @@ import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
 import { composeAckReminderEmail, composeAnnouncementEmail, emailAnnouncementOf } from '../../src/mail/compose.js';
 import { describeMailError, isPermanentMailError, type Mailer } from '../../src/mail/mailer.js';
+import { composeCorrectionEmail, composeRetractionEmail } from '../../src/mail/notices.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
@@ -74,8 +75,17 @@ export const SKIP_REASON = {
   ackNotRequired: 'ack_not_required',
   /** A reminder is for a person with an account; a bare address cannot acknowledge. */
   notAUser: 'not_a_user',
-  /** A delivery kind this processor does not send (yet): corrections. */
+  /** A delivery kind this processor does not send. */
   unsupportedKind: 'unsupported_kind',
+  /** A correction whose announcement expired meanwhile (gone from the feeds, nothing left to correct). */
+  announcementExpired: 'announcement_expired',
+  /**
+   * A correction of revision N when corrections of a later material revision exist for the same recipient: the
+   * later one says the same (every correction shows the announcement as it reads now), one mail is enough.
+   */
+  superseded: 'superseded',
+  /** A retraction notice for an announcement that is not retracted. */
+  notRetracted: 'not_retracted',
   /** The address is on the suppression list (src/db/suppression.ts): a relay refused it for good. */
   suppressed: 'suppressed',
 } as const;
@@ -103,6 +113,14 @@ interface ClaimedDelivery {
   recipient: string;
   kind: string;
   announcementId: string;
+  /** A correction's revision (0 for the other kinds). Optional: only the notices read it. */
+  revision?: number;
+  /** A correction: the publisher's note on that revision. */
+  revisionNote?: string | null;
+  /** A correction: a later material revision's correction exists for this recipient. */
+  superseded?: boolean;
+  /** The announcement's expiresAt has passed. */
+  expired?: boolean;
   subscriptionId: bigint | null;
   emailMode: EmailMode | null;
   subscriptionLanguage: Language | null;
@@ -143,11 +161,22 @@ export function parseEmailJob(data: unknown): bigint[] {
 
 /** Why this delivery must not be sent now, or undefined when it may be. Same audience rule as the fan-out. */
 export function skipReason(row: ClaimedDelivery): string | undefined {
-  if (row.kind !== 'announcement' && row.kind !== 'ack_reminder') return SKIP_REASON.unsupportedKind;
-  if (row.announcementStatus !== 'published') return SKIP_REASON.announcementNotPublished;
+  if (!SENT_KINDS.has(row.kind)) return SKIP_REASON.unsupportedKind;
+  if (row.kind === 'retraction') {
+    if (row.announcementStatus !== 'retracted') return SKIP_REASON.notRetracted;
+  } else if (row.announcementStatus !== 'published') return SKIP_REASON.announcementNotPublished;
+  // A notice names the announcement: it goes only to whom may still see it (as for the announcement itself).
   if (!row.readsChannel) return SKIP_REASON.noAccess;
   if (!row.inAudience) return SKIP_REASON.audience;
-  if (row.kind === 'ack_reminder') {
+  if (row.kind === 'correction' || row.kind === 'retraction') {
+    if (row.kind === 'correction' && row.expired) return SKIP_REASON.announcementExpired;
+    if (row.kind === 'correction' && row.superseded) return SKIP_REASON.superseded;
+    // They received the original, and keep receiving its notices while they subscribe to the channel in any e-mail
+    // mode (a digest subscriber who got a critical announcement gets its correction); leaving the channel or turning
+    // its e-mail off stops them.
+    if (row.subscriptionId === null || row.emailMode === null) return SKIP_REASON.subscriptionRemoved;
+    if (row.emailMode === 'off') return SKIP_REASON.unsubscribed;
+  } else if (row.kind === 'ack_reminder') {
     // Reminders go to whoever was sent the announcement and has not acknowledged, subscribed or not any more: the
     // publisher asked for their acknowledgement.
     if (!row.isUserRecipient) return SKIP_REASON.notAUser;
@@ -162,6 +191,9 @@ export function skipReason(row: ClaimedDelivery): string | undefined {
   if (!addressOf(row)) return SKIP_REASON.noAddress;
   return undefined;
 }
+
+/** The kinds this processor sends; others are skipped `unsupported_kind`, never a crash. */
+const SENT_KINDS: ReadonlySet<string> = new Set(['announcement', 'ack_reminder', 'correction', 'retraction']);
 
 function addressOf(row: ClaimedDelivery): string | null {
   return row.isUserRecipient ? row.userEmail : row.bareAddress;
@@ -198,6 +230,16 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
   const recipientUser = recipientUserIdSql(Prisma.sql`d.recipient`);
   const rows = await db.$queryRaw<ClaimedDelivery[]>`
     SELECT d.id, d.attempts, d.recipient, d.kind::text AS kind, d."announcementId"::text AS "announcementId",
+           d.revision,
+           (SELECT r.note FROM "AnnouncementRevision" r
+             WHERE d.kind = 'correction' AND r."announcementId" = d."announcementId" AND r.revision = d.revision)
+             AS "revisionNote",
+           (d.kind = 'correction' AND EXISTS (
+              SELECT 1 FROM "Delivery" later
+               WHERE later."announcementId" = d."announcementId" AND later.recipient = d.recipient
+                 AND later.medium = d.medium AND later.kind = 'correction' AND later.revision > d.revision))
+             AS superseded,
+           (a."expiresAt" IS NOT NULL AND a."expiresAt" <= now()) AS expired,
            d."subscriptionId", s."emailMode", s.language AS "subscriptionLanguage",
            (d.recipient LIKE 'user:%') AS "isUserRecipient", u.email AS "userEmail", u.language AS "userLanguage",
            ${recipientAddressSql(Prisma.sql`d.recipient`)} AS "bareAddress",
@@ -345,6 +387,19 @@ function composeMessage(row: ClaimedDelivery, record: AnnouncementRecord, deps: 
     channelTitle: row.channelTitle,
     unsubscribeToken,
   };
+  if (row.kind === 'correction' || row.kind === 'retraction') {
+    const version = pickVersion(record.versions, requested);
+    const notice = { ...common, title: version.title, contentLanguage: version.language };
+    if (row.kind === 'retraction') return composeRetractionEmail(notice);
+    const view = announcementView(record, { publicUrl: deps.publicUrl, language: requested });
+    return composeCorrectionEmail({
+      ...notice,
+      note: row.revisionNote ?? null,
+      summary: view.summary,
+      body: view.body,
+      url: view.url,
+    });
+  }
   if (row.kind === 'ack_reminder') {
     const version = pickVersion(record.versions, requested);
     return composeAckReminderEmail({

@@ -1,0 +1,119 @@
+/**
+ * Corrections and retraction notices: the ledger rows that tell those who RECEIVED an announcement by e-mail that it
+ * changed materially or was withdrawn. Jobs on the fan-out queue, added by the outbox relay:
+ *
+ * - `announcement.updated` with `material: true` → job `correction` {announcementId, revision}, id
+ *   `correction-<id>-r<revision>`: one Delivery of kind `correction` with that revision per recipient;
+ * - `announcement.retracted` → job `retraction` {announcementId}, id `retraction-<id>`: one Delivery of kind
+ *   `retraction` (revision 0) per recipient.
+ *
+ * The recipients are exactly those with a `sent` e-mail delivery of kind `announcement` for it (the fan-out's rows;
+ * an incident follow-up's recipients included). Someone whose announcement mail is still pending gets no correction:
+ * the announcement mail is composed when it is sent, so it already reads as corrected (and after a retraction it is
+ * skipped, `announcement_not_published`). The delivery is linked to the recipient's CURRENT subscription of the channel
+ * (for List-Unsubscribe and the language); whether it is still wanted is decided at send time by the e-mail processor
+ * (workers/processors/email.ts: still subscribed, not `off`, may still see it, not suppressed, and for a correction
+ * still published, not expired and not superseded by a later material revision).
+ *
+ * One INSERT … SELECT … ON CONFLICT DO NOTHING against the ledger's unique key (announcement × recipient × medium ×
+ * kind × revision), so a job that runs twice, or two workers, make each row once; the rows still pending are then
+ * put on the e-mail queue (a re-run re-enqueues them; sends are claims, duplicates of a job cost nothing). If the
+ * enqueue fails the rows are ordinary pending rows that the sweeper re-queues.
+ *
+ * Web push and webhooks get no corrections or retraction notices from here: live clients get the
+ * `announcement.updated` / `announcement.retracted` frames, and the push and webhook processors send announcements
+ * only.
+ */
+import type { Queue } from 'bullmq';
+import type { Db } from '../../src/db/prisma.js';
+import { recipientAddressSql, recipientUserIdSql } from '../../src/db/recipient-scope-sql.js';
+import { AppError } from '../../src/domain/errors.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
+import type { Logger } from '../../src/logger.js';
+import type { EmailJob, FanoutJob } from '../../src/queue/jobs.js';
+import { enqueueEmailJobs } from './fanout.js';
+
+/** Job names on the fan-out queue (the ordinary fan-out is `fanout`). */
+export const NOTICE_JOB = { correction: 'correction', retraction: 'retraction' } as const;
+export type NoticeKind = keyof typeof NOTICE_JOB;
+
+export interface NoticeProcessorDeps {
+  db: Db;
+  emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
+  /** EMAIL_BATCH_SIZE. */
+  emailBatchSize: number;
+  logger: Logger;
+}
+
+export interface NoticeResult {
+  /** `not_due`: a correction of a revision that is not material (or does not exist), an announcement no longer
+   * published (correction) or not retracted (retraction): nothing made. */
+  status: 'done' | 'not_due';
+  deliveriesCreated: number;
+  deliveriesEnqueued: number;
+  jobs: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function parseNoticeJob(kind: NoticeKind, data: unknown): { announcementId: string; revision: number } {
+  const job = data as Partial<FanoutJob> | null;
+  if (typeof job?.announcementId !== 'string' || !UUID.test(job.announcementId)) {
+    throw new AppError('validation_failed', 'A notice job carries the announcement id (a UUID)');
+  }
+  if (kind === 'retraction') return { announcementId: job.announcementId.toLowerCase(), revision: 0 };
+  const revision = job.revision;
+  if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 2) {
+    throw new AppError('validation_failed', 'A correction job carries the revision it announces (2 or more)');
+  }
+  return { announcementId: job.announcementId.toLowerCase(), revision };
+}
+
+export async function processNotice(
+  kind: NoticeKind,
+  data: FanoutJob,
+  deps: NoticeProcessorDeps,
+): Promise<NoticeResult> {
+  const { announcementId, revision } = parseNoticeJob(kind, data);
+  const result: NoticeResult = { status: 'done', deliveriesCreated: 0, deliveriesEnqueued: 0, jobs: 0 };
+  const { db } = deps;
+
+  const [due] = await db.$queryRaw<{ due: boolean }[]>`
+    SELECT CASE WHEN ${kind} = 'retraction' THEN a.status = 'retracted'
+                ELSE a.status = 'published' AND EXISTS (
+                       SELECT 1 FROM "AnnouncementRevision" r
+                        WHERE r."announcementId" = a.id AND r.revision = ${revision}::int AND r.material) END AS due
+      FROM "Announcement" a WHERE a.id = ${announcementId}::uuid`;
+  if (!due?.due) return { ...result, status: 'not_due' };
+
+  const userId = recipientUserIdSql(Prisma.sql`o.recipient`);
+  const address = recipientAddressSql(Prisma.sql`o.recipient`);
+  const inserted = await db.$queryRaw<{ id: string }[]>`
+    INSERT INTO "Delivery" ("announcementId", "subscriptionId", recipient, medium, kind, revision, status,
+                            "nextAttemptAt", "updatedAt")
+    SELECT DISTINCT ON (o.recipient) o."announcementId", s.id, o.recipient, 'email', ${kind}::"DeliveryKind",
+           ${revision}::int, 'pending', now(), now()
+      FROM "Delivery" o
+      JOIN "Announcement" a ON a.id = o."announcementId"
+      LEFT JOIN "Subscription" s ON s."channelId" = a."channelId"
+            AND (CASE WHEN o.recipient LIKE 'user:%' THEN s."userId" = ${userId}
+                      ELSE s."userId" IS NULL AND s.email = ${address} END)
+     WHERE o."announcementId" = ${announcementId}::uuid AND o.medium = 'email' AND o.kind = 'announcement'
+       AND o.status = 'sent'
+     ORDER BY o.recipient, s.id
+    ON CONFLICT ("announcementId", recipient, medium, kind, revision) DO NOTHING
+    RETURNING id::text AS id`;
+  result.deliveriesCreated = inserted.length;
+
+  // The new rows and any still pending from an earlier run of this job (its enqueue may have failed).
+  const pending = await db.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM "Delivery"
+     WHERE "announcementId" = ${announcementId}::uuid AND medium = 'email' AND kind = ${kind}::"DeliveryKind"
+       AND revision = ${revision}::int AND status = 'pending'
+     ORDER BY id`;
+  const ids = pending.map((row) => row.id);
+  result.deliveriesEnqueued = ids.length;
+  if (ids.length > 0) result.jobs = await enqueueEmailJobs(deps, ids);
+  deps.logger.info({ announcementId, kind, revision, ...result }, 'notices made');
+  return result;
+}
