@@ -1,8 +1,9 @@
 /**
  * Retraction: a publisher of the channel (or an administrator) withdraws a published announcement. The status change
  * (`retracted`, with `retractedAt`), its outbox event `announcement.retracted` and the audit record are written in
- * ONE transaction, as publishing does (src/services/publish.ts): the outbox relay then tells live clients, and never
- * e-mails anybody (a correction is a new announcement). Lists, feeds and search show published announcements only,
+ * ONE transaction, as publishing does (src/services/publish.ts): the outbox relay then tells live clients and adds a
+ * `retraction` job, which e-mails a short notice (the title, never the withdrawn text) to those who were SENT the
+ * announcement by e-mail (workers/processors/notices.ts). Lists, feeds and search show published announcements only,
  * so the announcement disappears from them; Atom keeps a tombstone dated `retractedAt`.
  *
  * Idempotent: retracting a retracted announcement answers as the first time and writes nothing. The status change is

@@ -159,7 +159,8 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         description:
           'Withdraws a published announcement: publishers and owners of its channel, or an admin (token scope ' +
           '`publish`). It disappears from lists, feeds and search; Atom feeds keep a tombstone dated at the ' +
-          'retraction; live clients get an `announcement.retracted` frame. Nobody is e-mailed. Retracting it ' +
+          'retraction; live clients get an `announcement.retracted` frame. Those who were sent it by e-mail get a ' +
+          'short notice that it was withdrawn (title only, never the withdrawn text). Retracting it ' +
           'again answers the same and changes nothing. Answers 409 for a draft.',
         security: BEARER_REQUIRED,
         params: AnnouncementParams,
