@@ -286,8 +286,9 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         description:
           'Changes the fields sent (null clears an optional one; `translations` replaces all translations) and ' +
           'records a new revision (see GET /announcements/{id}/revisions). For a published announcement ' +
-          '`material` is required: true when readers must be told (everyone who received it is), false for a minor ' +
-          'fix; live clients get an `announcement.updated` frame either way. Send the revision you edited as ' +
+          '`material` is required: true when readers must be told (everyone who received it is: those sent it by ' +
+          'e-mail get a short correction e-mail with the `note` and the new text), false for a minor ' +
+          'fix (no e-mail); live clients get an `announcement.updated` frame either way. Send the revision you edited as ' +
           '`If-Match: "<revision>"` (or `revision`) to be told with 409 `conflict` when someone else edited it ' +
           'first. 409 for a retracted announcement. Publishers and owners of its channel, or an admin (token ' +
           'scope `publish`).',
