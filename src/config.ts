@@ -6,7 +6,8 @@
  * default fit for local development, except secrets, which have none.
  */
 
-import { createECDH } from 'node:crypto';
+import { createECDH, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
 import { type DigestSchedule, parseLocalTime, parseTimeZone, parseWeekday } from './digest/period.js';
@@ -79,6 +80,94 @@ function secret(minLength: number) {
 function absolutePath(raw: string): string {
   if (!isAbsolute(raw)) throw new Error(`must be an absolute path, got "${raw}"`);
   return normalize(raw);
+}
+
+/** Comma-separated secrets, each at least `minLength` characters (the message never repeats them). */
+function secretList(minLength: number) {
+  return (raw: string): string[] => {
+    const secrets = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    const short = secrets.findIndex((item) => item.length < minLength);
+    if (short !== -1)
+      throw new Error(`must be secrets of at least ${minLength} characters each (number ${short + 1} is not)`);
+    return secrets;
+  };
+}
+
+/** An ISO 8601 date-time with a time zone, e.g. `2027-03-01T00:00:00Z`. */
+function isoDateTime(raw: string): Date {
+  const value = raw.trim();
+  const date = new Date(value);
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(date.getTime())
+  ) {
+    throw new Error(`must be an ISO 8601 date-time with a time zone, such as 2027-03-01T00:00:00Z, got "${value}"`);
+  }
+  return date;
+}
+
+/** A bare e-mail address fit for a mailto: URI (no display name, nothing that would need escaping). */
+function bareAddress(raw: string): string {
+  const value = raw.trim();
+  if (
+    !/^[A-Za-z0-9.!#$%'*+/=^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(
+      value,
+    )
+  ) {
+    throw new Error(`must be a bare e-mail address such as unsubscribe@uio.no, got "${value}"`);
+  }
+  return value;
+}
+
+function domainName(raw: string): string {
+  const value = raw.trim().toLowerCase();
+  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(value)) {
+    throw new Error(`must be a domain name such as uio.no, got "${value}"`);
+  }
+  return value;
+}
+
+function dkimSelector(raw: string): string {
+  const value = raw.trim();
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(value)) {
+    throw new Error(`must be a DNS label such as meldingskanal2027, got "${value}"`);
+  }
+  return value;
+}
+
+/**
+ * A PEM RSA private key, parsed now so a bad key stops the start instead of every send. nodemailer signs
+ * rsa-sha256, so other key types are refused; below 1024 bits receivers ignore the signature (RFC 8301).
+ * Environment variables often carry the PEM with literal `\n`: those become line breaks.
+ */
+function dkimPrivateKey(raw: string): string {
+  const pem = raw.includes('\n') ? raw : raw.replace(/\\n/g, '\n');
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(pem.trim());
+  } catch {
+    throw new Error('is not a PEM private key that can be read (PKCS#1 or PKCS#8, unencrypted)');
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new Error(`must be an RSA key (nodemailer signs rsa-sha256), got ${key.asymmetricKeyType ?? 'another type'}`);
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 1024) throw new Error(`must be at least 1024 bits (2048 recommended), got ${bits}`);
+  return `${pem.trim()}\n`;
+}
+
+function dkimPrivateKeyFile(raw: string): string {
+  const path = absolutePath(raw.trim());
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${path}`);
+  }
+  return dkimPrivateKey(pem);
 }
 
 /** Base64url without padding (RFC 4648 §5), the encoding of VAPID keys and browser push keys. */
@@ -243,6 +332,23 @@ export const SETTINGS = {
     default: '0',
     parse: integer(0, 100000),
   }),
+  DKIM_DOMAIN: setting({
+    doc: "DKIM signing domain (`d=`), normally MAIL_FROM's domain. DKIM_DOMAIN, DKIM_SELECTOR and a key: all or none.",
+    parse: domainName,
+  }),
+  DKIM_SELECTOR: setting({
+    doc: 'DKIM selector (`s=`): the public key is published at `<selector>._domainkey.<DKIM_DOMAIN>`.',
+    parse: dkimSelector,
+  }),
+  DKIM_PRIVATE_KEY: setting({
+    doc: 'DKIM private key, PEM (RSA ≥ 1024 bits, 2048 recommended); literal `\\n` are read as line breaks. Or DKIM_PRIVATE_KEY_FILE.',
+    secret: true,
+    parse: dkimPrivateKey,
+  }),
+  DKIM_PRIVATE_KEY_FILE: setting({
+    doc: 'Absolute path of a file holding the DKIM private key (PEM), instead of DKIM_PRIVATE_KEY.',
+    parse: dkimPrivateKeyFile,
+  }),
   MAILDEV_SMTP_PORT: setting({
     doc: 'Development mail catcher: SMTP port.',
     default: '1025',
@@ -250,9 +356,22 @@ export const SETTINGS = {
   }),
   MAILDEV_WEB_PORT: setting({ doc: 'Development mail catcher: web port.', default: '1080', parse: integer(0, 65535) }),
   UNSUBSCRIBE_SECRET: setting({
-    doc: 'Key (≥ 32 characters) that signs unsubscribe links. Required in production; in development a random key is made per process.',
+    doc: 'Key (≥ 32 characters) that signs unsubscribe and confirmation links. Required in production; in development a random key is made per process. To rotate it see "Rotating the link key".',
     secret: true,
     parse: secret(32),
+  }),
+  UNSUBSCRIBE_PREVIOUS_SECRETS: setting({
+    doc: 'Earlier UNSUBSCRIBE_SECRET values (comma-separated, each ≥ 32 characters): they still verify links, never sign new ones, until UNSUBSCRIBE_PREVIOUS_SECRETS_UNTIL.',
+    secret: true,
+    parse: secretList(32),
+  }),
+  UNSUBSCRIBE_PREVIOUS_SECRETS_UNTIL: setting({
+    doc: 'ISO 8601 date-time (e.g. `2027-03-01T00:00:00Z`) after which UNSUBSCRIBE_PREVIOUS_SECRETS are refused. Required when they are set.',
+    parse: isoDateTime,
+  }),
+  UNSUBSCRIBE_MAILTO: setting({
+    doc: 'Address added to List-Unsubscribe as a mailto: URI after the https one. The service does not read mail: that mailbox must be processed by its operator.',
+    parse: bareAddress,
   }),
   EMAIL_BATCH_SIZE: setting({ doc: 'Deliveries per e-mail job.', default: '50', parse: integer(1, 1000) }),
   EMAIL_CONCURRENCY: setting({
@@ -524,9 +643,19 @@ export interface Config {
     readonly maxMessages: number;
     readonly ratePerSecond: number;
     readonly maildev: { readonly smtpPort: number; readonly webPort: number };
+    /** DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY(_FILE); undefined: messages are not signed. */
+    readonly dkim:
+      | { readonly domainName: string; readonly keySelector: string; readonly privateKey: string }
+      | undefined;
   };
   /** Undefined only in development; see UNSUBSCRIBE_SECRET. */
   readonly unsubscribeSecret: string | undefined;
+  /** UNSUBSCRIBE_PREVIOUS_SECRETS: verify-only keys (src/mail/signing-keys.ts); empty when none. */
+  readonly unsubscribePreviousSecrets: readonly string[];
+  /** UNSUBSCRIBE_PREVIOUS_SECRETS_UNTIL; set whenever unsubscribePreviousSecrets is not empty. */
+  readonly unsubscribePreviousSecretsUntil: Date | undefined;
+  /** UNSUBSCRIBE_MAILTO: the mailto: address in List-Unsubscribe, if any. */
+  readonly unsubscribeMailto: string | undefined;
   readonly delivery: {
     readonly emailBatchSize: number;
     readonly emailConcurrency: number;
@@ -639,6 +768,31 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'VAPID_PUBLIC_KEY is not the public key of VAPID_PRIVATE_KEY (make a pair: npm run cli -- vapid-keys)',
     );
   }
+  if (v.UNSUBSCRIBE_PREVIOUS_SECRETS?.length && !env.UNSUBSCRIBE_PREVIOUS_SECRETS_UNTIL?.trim()) {
+    problems.push(
+      'UNSUBSCRIBE_PREVIOUS_SECRETS_UNTIL is required when UNSUBSCRIBE_PREVIOUS_SECRETS is set (when the old links stop working, e.g. 90 days after the rotation)',
+    );
+  }
+  if (v.UNSUBSCRIBE_PREVIOUS_SECRETS?.length && !env.UNSUBSCRIBE_SECRET?.trim()) {
+    problems.push('UNSUBSCRIBE_PREVIOUS_SECRETS needs UNSUBSCRIBE_SECRET, the key that replaced them');
+  }
+  const dkimKeyNames = ['DKIM_PRIVATE_KEY', 'DKIM_PRIVATE_KEY_FILE'] as const;
+  if (dkimKeyNames.every((name) => env[name]?.trim())) {
+    problems.push('DKIM_PRIVATE_KEY and DKIM_PRIVATE_KEY_FILE are both set: set one of them');
+  }
+  const dkimSet = [
+    env.DKIM_DOMAIN?.trim() && 'DKIM_DOMAIN',
+    env.DKIM_SELECTOR?.trim() && 'DKIM_SELECTOR',
+    dkimKeyNames.some((name) => env[name]?.trim()) && 'DKIM_PRIVATE_KEY',
+  ];
+  if (dkimSet.some(Boolean) && !dkimSet.every(Boolean)) {
+    const missing = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY (or DKIM_PRIVATE_KEY_FILE)'].filter(
+      (_name, index) => !dkimSet[index],
+    );
+    problems.push(
+      `${missing.join(', ')} must be set too: DKIM signing needs a domain, a selector and a key, or none of them`,
+    );
+  }
   if (v.SESSION_IDLE_TIMEOUT_MS > v.SESSION_ABSOLUTE_TIMEOUT_MS) {
     problems.push('SESSION_IDLE_TIMEOUT_MS must not be longer than SESSION_ABSOLUTE_TIMEOUT_MS');
   }
@@ -680,8 +834,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxMessages: v.SMTP_MAX_MESSAGES,
       ratePerSecond: v.SMTP_RATE_PER_SECOND,
       maildev: { smtpPort: v.MAILDEV_SMTP_PORT, webPort: v.MAILDEV_WEB_PORT },
+      dkim:
+        v.DKIM_DOMAIN && v.DKIM_SELECTOR && (v.DKIM_PRIVATE_KEY ?? v.DKIM_PRIVATE_KEY_FILE)
+          ? {
+              domainName: v.DKIM_DOMAIN,
+              keySelector: v.DKIM_SELECTOR,
+              privateKey: (v.DKIM_PRIVATE_KEY ?? v.DKIM_PRIVATE_KEY_FILE)!,
+            }
+          : undefined,
     },
     unsubscribeSecret: v.UNSUBSCRIBE_SECRET,
+    unsubscribePreviousSecrets: v.UNSUBSCRIBE_PREVIOUS_SECRETS ?? [],
+    unsubscribePreviousSecretsUntil: v.UNSUBSCRIBE_PREVIOUS_SECRETS?.length
+      ? v.UNSUBSCRIBE_PREVIOUS_SECRETS_UNTIL
+      : undefined,
+    unsubscribeMailto: v.UNSUBSCRIBE_MAILTO,
     delivery: {
       emailBatchSize: v.EMAIL_BATCH_SIZE,
       emailConcurrency: v.EMAIL_CONCURRENCY,

@@ -32,6 +32,8 @@ export const REDACT_PATHS = [
   '*.sessionId',
   '*.email',
   'config.unsubscribeSecret',
+  'config.unsubscribePreviousSecrets',
+  'config.mail.dkim.privateKey',
 ];
 
 /** Shaped like an e-mail address (local@domain.tld), as it appears inside a JSON string. */

@@ -7,7 +7,8 @@
  * signed with the same key (UNSUBSCRIBE_SECRET, resolveUnsubscribeKey): the purpose string separates them. The
  * address itself is not in the token (links end up in logs and proxies); the verifier reads it from the row.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { macMatchesAny, type VerificationKeys } from './signing-keys.js';
 
 /** How long a confirmation link works. */
 export const CONFIRMATION_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -48,14 +49,18 @@ export function parseConfirmationToken(token: string): ParsedConfirmationToken |
   return decoded.length === 32 ? { subscriptionId, expiresAt: Number(match[2]), mac: decoded } : null;
 }
 
-/** True when the MAC matches this subscription's address and the token has not expired. Constant-time comparison. */
+/**
+ * True when the MAC matches this subscription's address under one of the keys valid at `now` (the current key, and
+ * the previous ones during their grace period: signing-keys.ts) and the token has not expired. Constant-time
+ * comparisons.
+ */
 export function verifyConfirmationToken(
-  key: string | Buffer,
+  keys: VerificationKeys,
   token: ParsedConfirmationToken,
   address: string,
   now: Date = new Date(),
 ): boolean {
-  const valid = timingSafeEqual(mac(key, token.subscriptionId, token.expiresAt, address), token.mac);
+  const valid = macMatchesAny(keys, token.mac, (key) => mac(key, token.subscriptionId, token.expiresAt, address), now);
   return valid && token.expiresAt * 1000 > now.getTime();
 }
 

@@ -24,6 +24,7 @@ import { AppError, notFound } from '../domain/errors.js';
 import type { EmailMode, Language } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { parseConfirmationToken, verifyConfirmationToken } from '../mail/confirmation-token.js';
+import type { VerificationKeys } from '../mail/signing-keys.js';
 import { type ConfirmationJob, chunk, jobId } from '../queue/jobs.js';
 import { recordAudit } from './audit.js';
 import type { Caller } from './caller.js';
@@ -311,7 +312,7 @@ const invalidLink = () => new AppError('validation_failed', 'This confirmation l
  * (malformed, tampered, expired, made for another address, or its subscription deleted). Reads only.
  */
 export async function findConfirmationTarget(
-  deps: { db: Db; signingKey: string | Buffer },
+  deps: { db: Db; signingKey: VerificationKeys },
   token: string,
 ): Promise<ConfirmationTarget> {
   const parsed = parseConfirmationToken(token);
@@ -345,7 +346,7 @@ export async function findConfirmationTarget(
  * suppression of its address, in one transaction with the audit record of the lift.
  */
 export async function confirmByToken(
-  deps: { db: Db; signingKey: string | Buffer },
+  deps: { db: Db; signingKey: VerificationKeys },
   caller: Caller,
   token: string,
 ): Promise<ConfirmationTarget & { changed: boolean; liftedSuppression: boolean }> {

@@ -7,7 +7,10 @@
  * readers and API-token users are counted: an anonymous request carries nothing that tells one reader from another
  * without tracking them (cookies, addresses), which is what this deliberately does not do. Rotating the secret
  * makes earlier readers count again when they come back (acceptable for a popularity figure); in development without
- * the secret the key is per process (resolveUnsubscribeKey).
+ * the secret the key is per process (resolveUnsubscribeKey). The viewer key uses the CURRENT secret only, not the
+ * rotation's previous ones (src/mail/signing-keys.ts): those exist so links already sitting in inboxes keep working,
+ * and a view count has no such links — it is written and compared on our side, and trying old keys would only
+ * make each view cost more lookups to save a one-time recount after a rotation.
  *
  * Read state and ratings name the account and are erased with it (foreign keys with ON DELETE CASCADE); viewer rows
  * hold no user id and stay, so a view count does not drop when an account is erased.

@@ -1,6 +1,7 @@
 /**
  * One-click unsubscribe from an e-mail link. The token names a subscription and is signed for its recipient
- * (src/mail/unsubscribe-token.ts); a malformed, tampered, foreign or outdated token gets one and the same answer, so
+ * (src/mail/unsubscribe-token.ts); a malformed, tampered, foreign or outdated token (one signed with a key past its grace period
+ * included) gets one and the same answer, so
  * the endpoint reveals nothing about which subscriptions exist. Unsubscribing sets the e-mail mode to `off` (the
  * subscription stays, with its other choices) and is idempotent.
  */
@@ -8,12 +9,13 @@ import type { Db } from '../db/prisma.js';
 import { AppError } from '../domain/errors.js';
 import { recipientKey } from '../domain/recipient.js';
 import type { EmailMode, Language } from '../domain/types.js';
+import type { VerificationKeys } from '../mail/signing-keys.js';
 import { parseUnsubscribeToken, verifyUnsubscribeToken } from '../mail/unsubscribe-token.js';
 
 export interface UnsubscribeDeps {
   db: Db;
-  /** The key unsubscribe links are signed with (resolveUnsubscribeKey). */
-  unsubscribeKey: string | Buffer;
+  /** The keys that verify unsubscribe links (resolveSigningKeys: the current key, and previous ones in their grace). */
+  unsubscribeKeys: VerificationKeys;
 }
 
 export interface UnsubscribeTarget {
@@ -41,7 +43,7 @@ export async function findUnsubscribeTarget(deps: UnsubscribeDeps, token: string
     },
   });
   // A deleted subscription cannot be told apart from a forged id without its recipient: same answer for both.
-  if (!subscription || !verifyUnsubscribeToken(deps.unsubscribeKey, parsed, recipientKey(subscription))) {
+  if (!subscription || !verifyUnsubscribeToken(deps.unsubscribeKeys, parsed, recipientKey(subscription))) {
     throw invalidLink();
   }
   return {

@@ -17,8 +17,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/prisma.js';
 import { isAppError } from '../../domain/errors.js';
 import type { EmailMode, Language } from '../../domain/types.js';
+import { resolveSigningKeys, type VerificationKeys } from '../../mail/signing-keys.js';
 import { type ConfirmationPage, renderConfirmationPage } from '../../mail/templates.js';
-import { resolveUnsubscribeKey } from '../../mail/unsubscribe-token.js';
 import {
   confirmByToken,
   findConfirmationTarget,
@@ -209,9 +209,10 @@ function tokenOf(request: FastifyRequest): string | undefined {
 
 /** Registered without fastify-plugin on purpose: the form parser below stays inside this plugin. */
 export async function confirmationRoutes(app: FastifyInstance, options: ConfirmationRouteOptions): Promise<void> {
-  const deps: { db: Db; signingKey: string | Buffer } = {
+  const deps: { db: Db; signingKey: VerificationKeys } = {
     db: options.deps.db,
-    signingKey: resolveUnsubscribeKey(options.deps.config, app.log),
+    // The ring: confirmation links sent before a key rotation keep working during the grace period.
+    signingKey: resolveSigningKeys(options.deps.config, app.log),
   };
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',

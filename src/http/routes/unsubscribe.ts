@@ -13,7 +13,7 @@ import { isAppError } from '../../domain/errors.js';
 import { languageFromAcceptLanguage } from '../../domain/language.js';
 import type { Language } from '../../domain/types.js';
 import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
-import { resolveUnsubscribeKey } from '../../mail/unsubscribe-token.js';
+import { resolveSigningKeys } from '../../mail/signing-keys.js';
 import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
 import type { AppDeps } from '../app.js';
 import { POLICY } from '../policy.js';
@@ -56,7 +56,7 @@ function tokenOf(request: FastifyRequest): string | undefined {
 export async function unsubscribeRoutes(app: FastifyInstance, options: UnsubscribeRouteOptions): Promise<void> {
   const deps: UnsubscribeDeps = {
     db: options.deps.db,
-    unsubscribeKey: resolveUnsubscribeKey(options.deps.config, app.log),
+    unsubscribeKeys: resolveSigningKeys(options.deps.config, app.log),
   };
 
   app.addContentTypeParser(
