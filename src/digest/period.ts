@@ -159,10 +159,20 @@ export function defaultPeriodStart(mode: DigestMode, periodEnd: Date, schedule: 
  */
 export const MAX_CATCH_UP_PERIODS: Record<DigestMode, number> = { daily: 7, weekly: 4 };
 
-/** The job scheduler's cron pattern (minute hour day-of-month month day-of-week), interpreted in the schedule's zone. */
+/**
+ * Seconds after the cut at which the scheduler fires. An announcement's publishedAt is its transaction's start
+ * (now()), so one published at 06:59:59.9 may commit a moment after 07:00; firing at 07:00:30 lets it commit before
+ * the run reads the period. The run still cuts at 07:00:00 (periodEndFor truncates).
+ */
+export const CUT_GRACE_SECONDS = 30;
+
+/**
+ * The job scheduler's cron pattern (second minute hour day-of-month month day-of-week), interpreted in the schedule's
+ * zone: CUT_GRACE_SECONDS after the cut, every day or on the weekday.
+ */
 export function cronPattern(mode: DigestMode, schedule: Pick<DigestSchedule, 'hour' | 'minute' | 'weekday'>): string {
   const dayOfWeek = mode === 'daily' ? '*' : String(WEEKDAYS.indexOf(schedule.weekday));
-  return `${schedule.minute} ${schedule.hour} * * ${dayOfWeek}`;
+  return `${CUT_GRACE_SECONDS} ${schedule.minute} ${schedule.hour} * * ${dayOfWeek}`;
 }
 
 /** `HH:MM` (24 h) → hour and minute; throws a readable error otherwise. */

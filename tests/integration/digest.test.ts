@@ -11,6 +11,7 @@ import { periodEndFor } from '../../src/digest/period.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
 import { DIGEST_SCHEDULER_ID, type DigestJob } from '../../src/queue/jobs.js';
 import { createDigestWorker, upsertDigestSchedulers } from '../../workers/digest.worker.js';
+import { startWorkers } from '../../workers/main.js';
 import {
   DIGEST_SKIP_REASON,
   type DigestRunDeps,
@@ -462,27 +463,36 @@ describe('sending a digest', () => {
 });
 
 describe('the job schedulers', () => {
-  it('are in Redis with the cron pattern at 07:00 Europe/Oslo, upserted idempotently, next firing at 07:00 local', async () => {
+  it('are upserted at worker start: cron 30 s after 07:00 Europe/Oslo, daily and on Mondays, the next at a cut', async () => {
     const queue = ctx.deps.queues.digest;
-    await upsertDigestSchedulers(queue, ctx.config);
-    await upsertDigestSchedulers(queue, ctx.config);
-    const schedulers = await queue.getJobSchedulers();
-    expect(schedulers).toHaveLength(2);
+    const running = await startWorkers(ctx.deps, { mailer, logger: silentLogger });
+    await running.close();
+
     const daily = await queue.getJobScheduler(DIGEST_SCHEDULER_ID.daily);
     const weekly = await queue.getJobScheduler(DIGEST_SCHEDULER_ID.weekly);
-    expect(daily).toMatchObject({ pattern: '0 7 * * *', tz: 'Europe/Oslo', name: 'run' });
+    expect(daily).toMatchObject({ pattern: '30 0 7 * * *', tz: 'Europe/Oslo', name: 'run' });
     expect(daily?.template?.data).toEqual({ task: 'run', mode: 'daily' });
-    expect(weekly).toMatchObject({ pattern: '0 7 * * 1', tz: 'Europe/Oslo' });
+    expect(weekly).toMatchObject({ pattern: '30 0 7 * * 1', tz: 'Europe/Oslo' });
+    expect(weekly?.template?.data).toEqual({ task: 'run', mode: 'weekly' });
 
-    // The next run is due at a 07:00 Oslo cut, and its job tells the processor that time.
+    // The next runs are due 30 s after a 07:00 Oslo cut (a Monday's for the weekly one), and the job tells the
+    // processor that time.
     const next = new Date(daily!.next!);
-    expect(periodEndFor('daily', next, ctx.config.digest)).toEqual(next);
+    expect(next.getTime() - periodEndFor('daily', next, ctx.config.digest).getTime()).toBe(30_000);
     const weeklyNext = new Date(weekly!.next!);
-    expect(periodEndFor('weekly', weeklyNext, ctx.config.digest)).toEqual(weeklyNext);
+    expect(weeklyNext.getTime() - periodEndFor('weekly', weeklyNext, ctx.config.digest).getTime()).toBe(30_000);
     const delayed = await queue.getJobs(['delayed']);
     const job = delayed.find((j) => j.id === `repeat:${DIGEST_SCHEDULER_ID.daily}:${daily!.next}`);
     expect(job).toBeDefined();
     expect(scheduledTimeOf(job!)).toEqual(next);
+
+    // Idempotent across workers, and a changed setting replaces the schedule instead of adding one.
+    await upsertDigestSchedulers(queue, ctx.config);
+    await upsertDigestSchedulers(queue, {
+      digest: { hour: 6, minute: 15, timeZone: 'Europe/Oslo', weekday: 'friday' },
+    });
+    expect(await queue.getJobSchedulersCount()).toBe(2);
+    expect(await queue.getJobScheduler(DIGEST_SCHEDULER_ID.weekly)).toMatchObject({ pattern: '30 15 6 * * 5' });
 
     for (const id of Object.values(DIGEST_SCHEDULER_ID)) await queue.removeJobScheduler(id);
   });

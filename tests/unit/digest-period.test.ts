@@ -102,10 +102,11 @@ describe('weekly periods', () => {
 });
 
 describe('cron pattern and settings', () => {
-  it('makes minute-hour patterns, weekly with the day of the week', () => {
-    expect(cronPattern('daily', OSLO)).toBe('0 7 * * *');
-    expect(cronPattern('weekly', OSLO)).toBe('0 7 * * 1');
-    expect(cronPattern('weekly', { hour: 18, minute: 30, weekday: 'sunday' })).toBe('30 18 * * 0');
+  it('makes second-minute-hour patterns 30 s after the cut, weekly with the day of the week', () => {
+    // 30 s after the cut, so a publication whose transaction began just before it has committed.
+    expect(cronPattern('daily', OSLO)).toBe('30 0 7 * * *');
+    expect(cronPattern('weekly', OSLO)).toBe('30 0 7 * * 1');
+    expect(cronPattern('weekly', { hour: 18, minute: 30, weekday: 'sunday' })).toBe('30 30 18 * * 0');
   });
 
   it('parses and refuses times, zones and weekdays', () => {
