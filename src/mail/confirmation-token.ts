@@ -46,7 +46,10 @@ export function parseConfirmationToken(token: string): ParsedConfirmationToken |
   const subscriptionId = BigInt(match[1]!);
   if (subscriptionId > 9_223_372_036_854_775_807n) return null;
   const decoded = Buffer.from(match[3]!, 'base64url');
-  return decoded.length === 32 ? { subscriptionId, expiresAt: Number(match[2]), mac: decoded } : null;
+  // Only the canonical spelling: the last character carries 2 unused bits, and another spelling of the same MAC is
+  // not the token we issued.
+  if (decoded.length !== 32 || decoded.toString('base64url') !== match[3]) return null;
+  return { subscriptionId, expiresAt: Number(match[2]), mac: decoded };
 }
 
 /**

@@ -328,9 +328,14 @@ describe('the confirmation link', () => {
     });
     const good = signConfirmationToken(TEST_UNSUBSCRIBE_SECRET, { subscriptionId: row.id, address: email });
     const [id, expiry, mac] = good.split('.') as [string, string, string];
-    const flipped = `${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`;
+    // A character in the middle: the last one carries 2 unused bits.
+    const flipped = `${mac.slice(0, 20)}${mac[20] === 'A' ? 'B' : 'A'}${mac.slice(21)}`;
+    // The same MAC spelt with the unused bits set (not the token we issued).
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(mac.at(-1)!);
+    const respelt = `${mac.slice(0, -1)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[last | 1]}`;
     const bad = [
       `${id}.${expiry}.${flipped}`,
+      `${id}.${expiry}.${respelt}`,
       // Expired: signed 8 days ago.
       signConfirmationToken(
         TEST_UNSUBSCRIBE_SECRET,
