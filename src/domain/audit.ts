@@ -13,6 +13,8 @@ export const AUDIT_ACTIONS = [
   'announcement.unpin',
   'announcement.attach',
   'announcement.detach',
+  /** Failed deliveries of an announcement put back to pending by a publisher (src/services/delivery-stats.ts). */
+  'announcement.retry_deliveries',
   'channel.create',
   'channel.update',
   'channel.delete',

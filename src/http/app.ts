@@ -25,12 +25,14 @@ import rateLimitPlugin from './plugins/rate-limit.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
 import policyPlugin, { POLICY } from './policy.js';
 import { acknowledgementRoutes } from './routes/acknowledgements.js';
+import { adminQueueRoutes } from './routes/admin-queues.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { channelSettingsRoutes } from './routes/channel-settings.js';
 import { channelRoutes } from './routes/channels.js';
+import { deliveryRoutes } from './routes/deliveries.js';
 import { confirmationRoutes, emailSubscriptionRoutes } from './routes/email-subscriptions.js';
 import { feedTokenRoutes } from './routes/feed-tokens.js';
 import { feedRoutes } from './routes/feeds.js';
@@ -147,6 +149,13 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
         mailFrom: deps.config.mail.from,
       });
       await v1.register(acknowledgementRoutes, { db: deps.db });
+      // Publishers' delivery figures and retries; the administrators' queue view.
+      await v1.register(deliveryRoutes, {
+        db: deps.db,
+        queues: deps.queues,
+        emailBatchSize: deps.config.delivery.emailBatchSize,
+      });
+      await v1.register(adminQueueRoutes, { db: deps.db, queues: deps.queues });
       await v1.register(subscriptionRoutes, { db: deps.db });
       // Subscribers without an account (double opt-in, imports; its own text parsers) and the suppression list.
       await v1.register(emailSubscriptionRoutes, { deps });
