@@ -3,8 +3,8 @@
  * `editedAt`, and stores the full content as it now is (every language version) in an AnnouncementRevision, with the
  * editor, whether it was material and a note — all in one transaction with its audit record. An edit of a PUBLISHED
  * announcement also writes an `announcement.updated` outbox event (payload {announcementId, revision, material}),
- * which the relay sends live; the publisher must say whether it is material (a change readers must be told about)
- * or minor. Drafts and scheduled announcements reached nobody yet, so their edits are never material.
+ * which the relay sends live and, when material, turns into a correction to those who were e-mailed it; the publisher
+ * must say whether it is material (a change readers must be told about) or minor. Drafts and scheduled announcements reached nobody yet, so their edits are never material.
  *
  * Optimistic concurrency: the client may name the revision it edited (`If-Match: "3"` or `revision: 3`); a stale one
  * answers 409 `conflict` with the current revision. Without it, the edit still never overwrites a concurrent one
