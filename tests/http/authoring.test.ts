@@ -546,6 +546,36 @@ describe('PATCH /announcements/:id and its revisions', () => {
     expect((await edit(draft.id, { audience: ['finnes-ikke'] })).statusCode).toBe(400);
   });
 
+  it('changes the original language, keeps translations unless replaced, and holds a scheduled one to its time', async () => {
+    const created = (
+      await publish({
+        title: 'Tittel',
+        body: 'Tekst',
+        translations: [{ language: 'nn', title: 'Tittel nn', body: 'Tekst nn' }],
+      })
+    ).json();
+    // English is now the original: the nynorsk version stays.
+    const english = await edit(created.id, { language: 'en', title: 'Title', body: 'Text', material: false });
+    expect(english.statusCode, english.body).toBe(200);
+    expect(english.json()).toMatchObject({ language: 'en', languages: ['en', 'nn'], title: 'Title' });
+    // The original's language may not also be a translation.
+    const twice = await edit(created.id, {
+      translations: [{ language: 'en', title: 'T', body: 'B' }],
+      material: false,
+    });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().error.details).toMatchObject({ field: 'translations' });
+
+    const scheduled = (await publish({ title: 'Senere', body: 'Tekst', publishAt: inMinutes(60) })).json();
+    const early = await edit(scheduled.id, { expiresAt: inMinutes(30) });
+    expect(early.statusCode).toBe(400);
+    expect(early.json().error.details).toMatchObject({ field: 'expiresAt' });
+    const fine = await edit(scheduled.id, { expiresAt: inMinutes(120), note: 'Utløper' });
+    expect(fine.statusCode).toBe(200);
+    expect(fine.json()).toMatchObject({ status: 'scheduled', revision: 2 });
+    expect(await eventsOf(scheduled.id)).toHaveLength(1); // only its scheduling: editing it tells nobody
+  });
+
   it('refuses to edit a retracted announcement, and refuses members and anonymous callers', async () => {
     const created = (await publish({ title: 'Tilbake', body: 'Tekst' })).json();
     expect((await edit(created.id, { body: 'X', material: false }, uioMemberToken)).statusCode).toBe(403);
