@@ -23,7 +23,7 @@ import {
 } from '../../workers/processors/digest.js';
 import { createTestContext, TEST_UNSUBSCRIBE_SECRET, type TestContext } from '../helpers/context.js';
 import { createSubscription, silentLogger, uniqueAddress } from '../helpers/delivery.js';
-import { createChannel, createUser, type TestChannel } from '../helpers/factories.js';
+import { createChannel, createUser, grantRole, type TestChannel } from '../helpers/factories.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -253,6 +253,69 @@ describe('a daily digest at 07:00 Oslo', () => {
       processDigestRun('daily', at, { ...runDeps, pageSize: 3 }),
     ]);
     for (const email of addresses) expect(await digestsOf(`email:${email}`)).toHaveLength(1);
+  });
+});
+
+describe('what a digest holds', () => {
+  it('leaves out what was already e-mailed, reaches back at most 7 days, and picks the language', async () => {
+    const db = ctx.deps.db;
+    const channel = await createChannel(db, { title: 'Nyheter' });
+    const other = await createChannel(db, { title: 'Andre nyheter' });
+    const mailed = await announce(channel, '2026-10-20T10:00:00Z', { title: 'Alt sendt' });
+    const fresh = await announce(channel, '2026-10-20T11:00:00Z', { title: 'Ny' });
+    const old = await announce(channel, '2026-10-05T11:00:00Z', { title: 'Gammel' });
+    const weekOld = await announce(other, '2026-10-14T07:00:00Z', { title: 'En uke gammel' });
+
+    // A subscriber who was `immediate` until yesterday got one of them by e-mail already.
+    const switched = await createUser(db, { organisationCode: 'UiB' });
+    await db.user.update({ where: { id: switched.id }, data: { language: 'nn' } });
+    await createSubscription(db, { channelId: channel.id, userId: switched.id, emailMode: 'daily', language: 'nb' });
+    await createSubscription(db, { channelId: other.id, userId: switched.id, emailMode: 'daily', language: 'en' });
+    await db.delivery.create({
+      data: { announcementId: mailed, recipient: `user:${switched.id}`, medium: 'email', status: 'sent' },
+    });
+    // Their last daily digest is three weeks old.
+    await db.digest.create({
+      data: {
+        recipient: `user:${switched.id}`,
+        mode: 'daily',
+        periodStart: new Date('2026-09-30T05:00:00Z'),
+        periodEnd: new Date('2026-10-01T05:00:00Z'),
+        status: 'sent',
+        updatedAt: new Date(),
+      },
+    });
+
+    await processDigestRun('daily', new Date('2026-10-21T05:00:30Z'), runDeps);
+    const rows = await digestsOf(`user:${switched.id}`);
+    expect(rows).toHaveLength(2);
+    // Seven local days back (not to 1 October), the e-mailed one left out; two channels in two languages: the
+    // account's language.
+    expect(rows[1]).toMatchObject({
+      periodStart: new Date('2026-10-14T05:00:00Z'),
+      periodEnd: new Date('2026-10-21T05:00:00Z'),
+      language: 'nn',
+    });
+    expect(rows[1]!.announcementIds).toEqual([weekOld, fresh]);
+    expect(rows[1]!.announcementIds).not.toContain(old);
+  });
+
+  it('gives channel editors and administrators what is limited to other organisations, as the fan-out does', async () => {
+    const db = ctx.deps.db;
+    const uio = await organisationId('UiO');
+    const channel = await createChannel(db, { visibility: 'internal' });
+    const limited = await announce(channel, '2026-10-12T10:00:00Z', { audience: [uio] });
+    const admin = await createUser(db, { isAdmin: true });
+    const editor = await createUser(db, { organisationCode: 'UiB' });
+    await grantRole(db, channel.id, editor.id, 'publisher');
+    const member = await createUser(db, { organisationCode: 'UiB' });
+    for (const user of [admin, editor, member]) {
+      await createSubscription(db, { channelId: channel.id, userId: user.id, emailMode: 'daily' });
+    }
+    await processDigestRun('daily', new Date('2026-10-13T05:00:00Z'), runDeps);
+    expect((await digestsOf(`user:${admin.id}`))[0]!.announcementIds).toEqual([limited]);
+    expect((await digestsOf(`user:${editor.id}`))[0]!.announcementIds).toEqual([limited]);
+    expect(await digestsOf(`user:${member.id}`)).toHaveLength(0);
   });
 });
 
