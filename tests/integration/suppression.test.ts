@@ -1,9 +1,10 @@
 /**
  * The suppression list on real PostgreSQL and a real SMTP server: a permanent 5xx reply suppresses the address with
  * the delivery and the reply; every later send skips it (announcements, acknowledgement reminders, confirmations of
- * imports); a 4xx does not; a second bounce re-suppresses a lifted address. Also the confirmation processor's own
- * bounce, and the sweeper's clean-up of subscriptions never confirmed.
+ * imports, webhook notices to owners); a 4xx does not; a second bounce re-suppresses a lifted address. Also the
+ * confirmation processor's own bounce, and the sweeper's clean-up of subscriptions never confirmed.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSuppressed, liftSuppression, suppressAddress } from '../../src/db/suppression.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
@@ -12,6 +13,7 @@ import { type ConfirmationProcessorDeps, processConfirmation } from '../../worke
 import { type EmailProcessorDeps, processEmailJob, SKIP_REASON } from '../../workers/processors/email.js';
 import { processFanout } from '../../workers/processors/fanout.js';
 import { processSweep } from '../../workers/processors/sweep.js';
+import { disableWebhook } from '../../workers/processors/webhook.js';
 import { createTestContext, TEST_UNSUBSCRIBE_SECRET, type TestContext } from '../helpers/context.js';
 import {
   createAnnouncement,
@@ -20,7 +22,7 @@ import {
   silentLogger,
   uniqueAddress,
 } from '../helpers/delivery.js';
-import { createChannel, createUser } from '../helpers/factories.js';
+import { createChannel, createUser, grantRole } from '../helpers/factories.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 
 let ctx: TestContext;
@@ -168,6 +170,31 @@ describe('announcement e-mails', () => {
       status: 'skipped',
       skipReason: SKIP_REASON.suppressed,
     });
+  });
+});
+
+describe('webhook notices', () => {
+  it('tells the owners that a webhook was switched off, except an owner whose address is suppressed', async () => {
+    const db = ctx.deps.db;
+    const channel = await createChannel(db);
+    const [listed, reachable] = [await createUser(db), await createUser(db)];
+    await grantRole(db, channel.id, listed.id, 'owner');
+    await grantRole(db, channel.id, reachable.id, 'owner');
+    await suppressAddress(db, { email: listed.email, reason: 'bounce', detail: '550', deliveryId: null });
+    const webhook = await db.webhook.create({
+      data: { id: randomUUID(), channelId: channel.id, url: 'https://93.184.215.14/hook', secret: 'whsec_test' },
+    });
+
+    const told = await disableWebhook(webhook.id, 'gone', {
+      db,
+      mailer,
+      mailFrom: 'Meldingskanal <noreply@example.no>',
+      publicUrl: ctx.config.http.publicUrl,
+      logger: silentLogger,
+    });
+    expect(told).toBe(true);
+    expect(smtp.messagesTo(reachable.email)).toHaveLength(1);
+    expect(smtp.messagesTo(listed.email)).toHaveLength(0);
   });
 });
 
