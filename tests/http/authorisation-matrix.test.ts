@@ -116,6 +116,10 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['delete /api/v1/me',                            'self',           { '-': 'FFFFFFU' }],
   ['post /api/v1/live/tickets',                    'signedIn',       { '-': 'YYYYYYU' }],
   ['get /api/v1/admin/audit',                      'admin',          { '-': 'YFFFFFU' }],
+  ['get /api/v1/admin/queues',                     'admin',          { '-': 'YFFFFFU' }],
+  ['get /api/v1/admin/queues/{name}/failed',       'admin',          { '-': 'YFFFFFU' }],
+  ['get /api/v1/announcements/{id}/deliveries',    'channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
+  ['post /api/v1/announcements/{id}/deliveries/retry','channel:publish',{ public: 'YFFFFFU', B: 'YFYFFHU', A: 'YYHHHHU' }],
   ['get /api/v1/me/feed',                          'self',           { '-': 'YYYYYYU' }],
   ['get /api/v1/me/unread',                        'self',           { '-': 'YYYYYYU' }],
   ['put /api/v1/me/reads/{id}',                    'self',           { public: 'YYYYYYU', B: 'YYYYYHU', A: 'YYHHHHU' }],
@@ -481,6 +485,12 @@ const REQUESTS: Record<string, Builder> = {
   'delete /api/v1/me': async () => ({ url: '/api/v1/me', payload: { confirm: 'DELETE' } }),
   'post /api/v1/live/tickets': async () => ({ url: '/api/v1/live/tickets' }),
   'get /api/v1/admin/audit': async () => ({ url: '/api/v1/admin/audit' }),
+  'get /api/v1/admin/queues': async () => ({ url: '/api/v1/admin/queues' }),
+  'get /api/v1/admin/queues/{name}/failed': async () => ({ url: '/api/v1/admin/queues/email/failed' }),
+  'get /api/v1/announcements/{id}/deliveries': async (_actor, object) =>
+    announcementUrl(object, '/api/v1/announcements/', '/deliveries'),
+  'post /api/v1/announcements/{id}/deliveries/retry': async (_actor, object) =>
+    announcementUrl(object, '/api/v1/announcements/', '/deliveries/retry'),
   'get /api/v1/me/feed': async () => ({ url: '/api/v1/me/feed' }),
   'get /api/v1/me/unread': async () => ({ url: '/api/v1/me/unread' }),
   'put /api/v1/me/reads/{id}': async (_actor, object) => announcementUrl(object, '/api/v1/me/reads/'),
