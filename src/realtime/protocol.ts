@@ -151,7 +151,7 @@ export class EventFrames {
     return frame;
   }
 
-  /** How many serialisations were made (metrics and tests). */
+  /** How many serialisations were made: at most one per version sent (tests check the sharing with it). */
   get serialisations(): number {
     return this.encoded.size;
   }
