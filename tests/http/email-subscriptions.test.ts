@@ -31,10 +31,15 @@ let worker: BoundWorker;
 let ipCounter = 0;
 
 const PUBLIC_URL = 'https://meldingskanal.example.no';
+const WIDGET_ORIGIN = 'https://intranett.example.no';
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  ctx = await createTestContext({ PUBLIC_URL, MAIL_FROM: 'Meldingskanal <noreply@example.no>' });
+  ctx = await createTestContext({
+    PUBLIC_URL,
+    MAIL_FROM: 'Meldingskanal <noreply@example.no>',
+    WIDGET_ORIGINS: WIDGET_ORIGIN,
+  });
   app = await buildApp(ctx.deps, { logger: false });
   mailer = createSmtpMailer({ url: smtp.url, poolSize: 2, maxMessages: 1000, ratePerSecond: 0 });
   worker = createConfirmationWorker(ctx.deps, { mailer, signingKey: TEST_UNSUBSCRIBE_SECRET, logger: silentLogger });
@@ -314,6 +319,45 @@ describe('POST /api/v1/channels/:slug/email-subscriptions', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(60);
     // Another client is not held back.
     expect((await subscribe(channel.slug, { email: uniqueAddress() })).statusCode).toBe(202);
+  });
+});
+
+describe('the form in a widget on another origin', () => {
+  it('may POST a subscription (CORS without credentials), and nothing else is opened', async () => {
+    const channel = await createChannel(ctx.deps.db);
+    const path = `/api/v1/channels/${channel.slug}/email-subscriptions`;
+    const preflight = (url: string, origin = WIDGET_ORIGIN, method = 'POST') =>
+      app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin,
+          'access-control-request-method': method,
+          'access-control-request-headers': 'content-type',
+        },
+      });
+
+    const allowed = await preflight(path);
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe(WIDGET_ORIGIN);
+    expect(allowed.headers['access-control-allow-methods']).toBe('POST');
+    expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).toContain('content-type');
+    expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
+
+    const response = await app.inject({
+      method: 'POST',
+      url: path,
+      headers: { origin: WIDGET_ORIGIN, 'content-type': 'application/json' },
+      payload: { email: uniqueAddress('widget') },
+      remoteAddress: clientAddress(),
+    });
+    expect(response.statusCode).toBe(202);
+    expect(response.headers['access-control-allow-origin']).toBe(WIDGET_ORIGIN);
+
+    // Another origin, the import, and other methods stay closed.
+    expect((await preflight(path, 'https://evil.example')).headers['access-control-allow-origin']).toBeUndefined();
+    expect((await preflight(`${path}/import`)).headers['access-control-allow-origin']).toBeUndefined();
+    expect((await preflight(path, WIDGET_ORIGIN, 'DELETE')).headers['access-control-allow-origin']).toBeUndefined();
   });
 });
 

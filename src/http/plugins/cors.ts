@@ -12,6 +12,10 @@
  *   PREFLIGHT_MAX_AGE_SECONDS.
  *
  * To open another read endpoint to widgets (feeds, say), add its path to WIDGET_READABLE_PATHS.
+ *
+ * One write is open to widgets too: the e-mail subscription form (POST /api/v1/channels/{slug}/email-subscriptions,
+ * src/http/routes/email-subscriptions.ts), which anyone may call without credentials and which answers the same
+ * whatever the address's state. Also without credentials, with Content-Type as its one extra request header.
  */
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -27,6 +31,9 @@ export const WIDGET_READABLE_PATHS: readonly RegExp[] = [
   /^\/feeds\/channels\/[^/]+\.(?:rss|atom|json)$/,
   /^\/feeds\/public\.(?:rss|atom|json)$/,
 ];
+
+/** The one write widgets may make: asking for a public channel's announcements by e-mail. */
+export const WIDGET_SUBSCRIBE_PATH = /^\/api\/v1\/channels\/[^/]+\/email-subscriptions\/?$/;
 
 /** Chrome caps the preflight cache at 2 hours; longer values are cut to that anyway. */
 export const PREFLIGHT_MAX_AGE_SECONDS = 7200;
@@ -47,6 +54,13 @@ export function isWidgetRead(request: Pick<FastifyRequest, 'method' | 'url' | 'h
   return WIDGET_READABLE_PATHS.some((pattern) => pattern.test(path));
 }
 
+/** Whether a request (or the request a preflight announces) is a widget's e-mail subscription. */
+export function isWidgetSubscribe(request: Pick<FastifyRequest, 'method' | 'url' | 'headers'>): boolean {
+  const announced = request.headers['access-control-request-method'];
+  const method = request.method === 'OPTIONS' && typeof announced === 'string' ? announced : request.method;
+  return method.toUpperCase() === 'POST' && WIDGET_SUBSCRIBE_PATH.test(request.url.split('?')[0] ?? '');
+}
+
 async function corsPlugin(app: FastifyInstance, options: CorsPluginOptions): Promise<void> {
   const widgetRead: FastifyCorsOptions = {
     // A list: @fastify/cors echoes the request's Origin only when it is one of these exact strings.
@@ -57,9 +71,18 @@ async function corsPlugin(app: FastifyInstance, options: CorsPluginOptions): Pro
     exposedHeaders: ['x-request-id', 'retry-after'],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   };
+  const widgetSubscribe: FastifyCorsOptions = {
+    ...widgetRead,
+    methods: ['POST'],
+    allowedHeaders: ['Accept', 'Accept-Language', 'Content-Type'],
+  };
   await app.register(cors, {
     hideOptionsRoute: true,
-    delegator: (request, callback) => callback(null, isWidgetRead(request) ? widgetRead : { origin: false }),
+    delegator: (request, callback) =>
+      callback(
+        null,
+        isWidgetRead(request) ? widgetRead : isWidgetSubscribe(request) ? widgetSubscribe : { origin: false },
+      ),
   });
 }
 
