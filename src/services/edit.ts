@@ -213,6 +213,10 @@ async function editOnce(
         audienceOrganisationIds: audience,
         ackRequired,
         ackDeadline,
+        // A moved deadline deserves its own reminder: the one sent for the old deadline no longer says the truth.
+        ...((ackDeadline?.getTime() ?? null) !== (record.ackDeadline?.getTime() ?? null)
+          ? { ackRemindersAt: null }
+          : {}),
         revision,
         editedAt: now,
       },

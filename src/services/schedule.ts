@@ -114,6 +114,15 @@ export async function publishExisting(
   );
 
   await deps.db.$transaction(async (tx) => {
+    if (record.resolvesId !== null) {
+      // The incident may have been retracted since this follow-up was drafted: a "resolved" notice about a withdrawn
+      // incident would go to everyone who got the incident. Locked, so a retraction cannot slip in before commit.
+      const [incident] = await tx.$queryRaw<{ status: string }[]>`
+        SELECT status::text AS status FROM "Announcement" WHERE id = ${record.resolvesId}::uuid FOR UPDATE`;
+      if (incident?.status !== 'published') {
+        throw new AppError('conflict', 'The incident this follow-up resolves is no longer published');
+      }
+    }
     // Conditional on the state we decided on, so of two concurrent requests one wins and the other answers 409.
     const { count } = await tx.announcement.updateMany({
       where: { id: record.id, status: record.status, revision: record.revision },

@@ -223,6 +223,21 @@ describe('POST /channels/:slug/announcements with the full input', () => {
     expect((await publish({ title: 'Løst', body: 'Tekst', resolves: draftIncident.id })).statusCode).toBe(409);
   });
 
+  it('refuses to publish a drafted follow-up once its incident was retracted', async () => {
+    const incident = (await publish({ title: 'Treg innlogging', body: 'Tekst', type: 'incident' })).json();
+    const draft = (await publish({ title: 'Løst', body: 'Virker igjen', resolves: incident.id, draft: true })).json();
+    const retracted = await app.inject({
+      method: 'POST',
+      url: `/api/v1/announcements/${incident.id}/retract`,
+      headers: bearer(publisherToken),
+    });
+    expect(retracted.statusCode).toBe(200);
+    const published = await publishExisting(draft.id);
+    expect(published.statusCode).toBe(409);
+    expect(published.json().error.code).toBe('conflict');
+    expect((await ctx.deps.db.announcement.findUniqueOrThrow({ where: { id: draft.id } })).status).toBe('draft');
+  });
+
   it('lets two follow-ups race for one incident: exactly one wins', async () => {
     const incident = (await publish({ title: 'Treghet', body: 'Tregt.', type: 'incident' })).json();
     const results = await Promise.all(
@@ -467,6 +482,27 @@ describe('PATCH /announcements/:id and its revisions', () => {
       'Saturday 10 am.',
     ]);
     expect((await get(`/api/v1/announcements/${original.id}/revisions?lang=de`)).statusCode).toBe(400);
+  });
+
+  it('moving the acknowledgement deadline makes room for a new reminder; other edits keep the old one', async () => {
+    const created = (
+      await publish({
+        title: 'Les dette',
+        body: 'Tekst',
+        acknowledgement: { required: true, deadline: inMinutes(600) },
+      })
+    ).json();
+    const db = ctx.deps.db;
+    const remindedAt = new Date();
+    await db.announcement.update({ where: { id: created.id }, data: { ackRemindersAt: remindedAt } });
+    expect((await edit(created.id, { body: 'Ny tekst', material: false })).statusCode).toBe(200);
+    expect((await db.announcement.findUniqueOrThrow({ where: { id: created.id } })).ackRemindersAt).toEqual(remindedAt);
+    const moved = await edit(created.id, {
+      acknowledgement: { required: true, deadline: inMinutes(1200) },
+      material: true,
+    });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect((await db.announcement.findUniqueOrThrow({ where: { id: created.id } })).ackRemindersAt).toBeNull();
   });
 
   it('answers 409 conflict for a stale If-Match or revision, and changes nothing', async () => {
