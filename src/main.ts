@@ -134,8 +134,15 @@ async function start(givenConfig: Config, log: Logger, running: Running): Promis
       poolSize: config.mail.poolSize,
       maxMessages: config.mail.maxMessages,
       ratePerSecond: config.mail.ratePerSecond,
+      dkim: config.mail.dkim,
     });
-    log.info({ smtp: redactUrl(smtpUrl) }, `e-mail goes to ${redactUrl(smtpUrl)}`);
+    log.info(
+      {
+        smtp: redactUrl(smtpUrl),
+        dkim: config.mail.dkim ? `${config.mail.dkim.keySelector}._domainkey.${config.mail.dkim.domainName}` : 'off',
+      },
+      `e-mail goes to ${redactUrl(smtpUrl)}`,
+    );
     running.workers = await startWorkers(running.deps, {
       mailer: running.mailer,
       logger: log.child({ part: 'workers' }),

@@ -18,6 +18,7 @@ export function createEmailWorker(
     unsubscribeKey: options.unsubscribeKey,
     publicUrl: config.http.publicUrl,
     from: config.mail.from,
+    unsubscribeMailto: config.unsubscribeMailto,
     maxAttempts: config.delivery.emailMaxAttempts,
     logger: options.logger,
   };

@@ -3,9 +3,11 @@
  * parts, and the headers that make it a well-behaved bulk message (RFC 8058 one-click unsubscribe, Auto-Submitted)
  * and recognisable when re-sent (Message-ID derived from the delivery id, so unique per ledger row). Pure: no I/O.
  */
+
+import addressparser from 'nodemailer/lib/addressparser';
 import type { Importance, Language } from '../domain/types.js';
 import type { AnnouncementView } from '../services/views.js';
-import type { OutgoingMail } from './mailer.js';
+import type { MailAddress, OutgoingMail } from './mailer.js';
 import {
   displayTitle,
   type EmailAnnouncement,
@@ -25,6 +27,8 @@ export interface AnnouncementEmailInput {
   to: string;
   /** MAIL_FROM. */
   from: string;
+  /** The channel's organisation (Organisation.name), which names the sender; null: MAIL_FROM's own name. */
+  organisationName?: string | null | undefined;
   /** PUBLIC_URL without a trailing slash. */
   publicUrl: string;
   language: Language;
@@ -35,6 +39,8 @@ export interface AnnouncementEmailInput {
    * (an incident's follow-up to a former subscriber, a reminder to one): no List-Unsubscribe then.
    */
   unsubscribeToken: string | null;
+  /** UNSUBSCRIBE_MAILTO: a mailto: URI in List-Unsubscribe after the https one. */
+  unsubscribeMailto?: string | null | undefined;
 }
 
 /** What an announcement e-mail shows of an announcement view (announcementView in the reader's language). */
@@ -84,6 +90,32 @@ export function unsubscribeUrl(publicUrl: string, token: string): string {
 }
 
 /**
+ * `mailto:<address>?subject=unsubscribe%20<token>` for List-Unsubscribe (RFC 2369). The token is the one of the https
+ * link, so whoever processes that mailbox can act on it (POST /unsubscribe?token=…); the service reads no mail.
+ */
+export function unsubscribeMailtoUri(address: string, token: string): string {
+  return `mailto:${address}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
+}
+
+/** The name used when MAIL_FROM has none and the channel has no organisation. */
+export const DEFAULT_SENDER_NAME = 'BOTT Meldingskanal';
+const SENDER_NAME_MAX = 120;
+
+/**
+ * The From of every e-mail about a channel: MAIL_FROM's address, with the channel's organisation as the name
+ * (`Meldingskanal – Universitetet i Oslo`), else MAIL_FROM's own name, else `BOTT Meldingskanal`. An address object,
+ * not a string: nodemailer quotes and encodes the name, so quotes, commas, angle brackets or non-ASCII in an
+ * organisation's name stay inside it, and headerSafe takes out line breaks.
+ */
+export function senderOf(mailFrom: string, organisationName?: string | null): MailAddress {
+  const [parsed] = addressparser(mailFrom, { flatten: true });
+  const address = parsed?.address || mailFrom.trim();
+  const organisation = organisationName ? headerSafe(organisationName) : '';
+  const name = organisation ? `Meldingskanal – ${organisation}` : headerSafe(parsed?.name ?? '') || DEFAULT_SENDER_NAME;
+  return { name: name.slice(0, SENDER_NAME_MAX), address };
+}
+
+/**
  * `[<channel>] <title>`, with the importance word before the title for important and critical announcements, and
  * `Løst:`/`Løyst:`/`Resolved:` before the title of an incident's follow-up.
  */
@@ -106,11 +138,22 @@ export function checkedAddress(address: string): string {
   return to;
 }
 
-/** The headers every bulk message of ours carries (List-Unsubscribe only when there is a subscription to leave). */
-export function bulkHeaders(language: Language, unsubscribeLink: string | null): Record<string, string> {
+/**
+ * The headers every bulk message of ours carries (List-Unsubscribe only when there is a subscription to leave). The
+ * https URI comes first: RFC 8058 one-click uses it; a mailto: URI (unsubscribeMailtoUri) may follow.
+ */
+export function bulkHeaders(
+  language: Language,
+  unsubscribeLink: string | null,
+  unsubscribeMailto: string | null = null,
+): Record<string, string> {
+  const uris = unsubscribeLink ? [unsubscribeLink, ...(unsubscribeMailto ? [unsubscribeMailto] : [])] : [];
   return {
     ...(unsubscribeLink
-      ? { 'List-Unsubscribe': `<${unsubscribeLink}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+      ? {
+          'List-Unsubscribe': uris.map((uri) => `<${uri}>`).join(', '),
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        }
       : {}),
     // RFC 3834: machine-sent; well-behaved auto-responders stay quiet. The Microsoft header does the same for
     // Exchange, which the member universities run.
@@ -131,13 +174,13 @@ export function composeAnnouncementEmail(input: AnnouncementEmailInput): Outgoin
     unsubscribeUrl: link,
   };
   return {
-    from: input.from,
+    from: senderOf(input.from, input.organisationName),
     to,
     subject,
     text: renderAnnouncementText(content),
     html: renderAnnouncementHtml(content, subject),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
-    headers: bulkHeaders(input.language, link),
+    headers: bulkHeaders(input.language, link, mailtoOf(input)),
   };
 }
 
@@ -156,6 +199,15 @@ export interface AckReminderEmailInput {
   /** The announcement's URL. */
   url: string;
   unsubscribeToken: string | null;
+  unsubscribeMailto?: string | null | undefined;
+  /** As in AnnouncementEmailInput. */
+  organisationName?: string | null | undefined;
+}
+
+function mailtoOf(input: { unsubscribeToken: string | null; unsubscribeMailto?: string | null | undefined }) {
+  return input.unsubscribeToken && input.unsubscribeMailto
+    ? unsubscribeMailtoUri(input.unsubscribeMailto, input.unsubscribeToken)
+    : null;
 }
 
 /** `[<channel>] Påminnelse: bekreft at du har lest «<title>»`. */
@@ -177,19 +229,21 @@ export function composeAckReminderEmail(input: AckReminderEmailInput): OutgoingM
     unsubscribeUrl: link,
   };
   return {
-    from: input.from,
+    from: senderOf(input.from, input.organisationName),
     to,
     subject,
     text: renderAckReminderText(content),
     html: renderAckReminderHtml(content, subject),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
-    headers: bulkHeaders(input.language, link),
+    headers: bulkHeaders(input.language, link, mailtoOf(input)),
   };
 }
 
 export interface ConfirmationEmailInput {
   to: string;
   from: string;
+  /** As in AnnouncementEmailInput. */
+  organisationName?: string | null | undefined;
   /** `<confirmation-<subscription id>-<n>@<host>>`: one per send, the same if a job runs twice. */
   messageId: string;
   language: Language;
@@ -213,7 +267,7 @@ export function composeConfirmationEmail(input: ConfirmationEmailInput): Outgoin
     source: input.source,
   };
   return {
-    from: input.from,
+    from: senderOf(input.from, input.organisationName),
     to,
     subject,
     text: renderConfirmationText(content),

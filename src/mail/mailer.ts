@@ -3,10 +3,15 @@
  * error classes) stop here.
  */
 import nodemailer from 'nodemailer';
+import { type DkimSettings, dkimTransportOptions } from './dkim.js';
 
 /** One composed e-mail to one recipient. Header values must already be free of CR/LF (compose.ts sees to that). */
 export interface OutgoingMail {
-  from: string;
+  /**
+   * MAIL_FROM as configured (`Name <address>`), or an address object whose name nodemailer quotes and encodes
+   * (senderOf in compose.ts: the organisation's sender name), so no name can break the header.
+   */
+  from: string | MailAddress;
   to: string;
   subject: string;
   text: string;
@@ -15,6 +20,11 @@ export interface OutgoingMail {
   messageId: string;
   /** Extra headers (List-Unsubscribe, Auto-Submitted…). */
   headers: Record<string, string>;
+}
+
+export interface MailAddress {
+  name: string;
+  address: string;
 }
 
 export interface SendResult {
@@ -40,6 +50,8 @@ export interface SmtpMailerOptions {
   maxMessages: number;
   /** Upper bound on messages per second for this process; 0 for none. */
   ratePerSecond: number;
+  /** Signs every message with DKIM when set (src/mail/dkim.ts). */
+  dkim?: DkimSettings | undefined;
 }
 
 /**
@@ -64,6 +76,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     // One requeue absorbs a connection the relay closed under us; beyond that the error reaches the ledger, which
     // retries with back-off and records what happened (the pool's own requeues are invisible to it).
     maxRequeues: 1,
+    ...(options.dkim ? { dkim: dkimTransportOptions(options.dkim) } : {}),
   });
   let closed = false;
   return {

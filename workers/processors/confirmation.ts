@@ -61,7 +61,7 @@ export async function processConfirmation(
       confirmedAt: true,
       language: true,
       source: true,
-      channel: { select: { title: true, visibility: true } },
+      channel: { select: { title: true, visibility: true, organisation: { select: { name: true } } } },
     },
   });
   if (!row?.email || row.userId !== null) return { status: 'skipped', reason: 'subscription_removed' };
@@ -82,6 +82,7 @@ export async function processConfirmation(
   const message = composeConfirmationEmail({
     to: row.email,
     from: deps.from,
+    organisationName: row.channel.organisation?.name ?? null,
     messageId: `<confirmation-${subscriptionId}-${requestedAt}@${new URL(deps.publicUrl).hostname}>`,
     language: row.language,
     channelTitle: row.channel.title,

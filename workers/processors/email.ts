@@ -43,6 +43,8 @@ export interface EmailProcessorDeps {
   unsubscribeKey: string | Buffer;
   publicUrl: string;
   from: string;
+  /** UNSUBSCRIBE_MAILTO: adds a mailto: URI to List-Unsubscribe. */
+  unsubscribeMailto?: string | undefined;
   /** EMAIL_MAX_ATTEMPTS: after this many transient failures a delivery is marked failed. */
   maxAttempts: number;
   logger: Logger;
@@ -133,6 +135,8 @@ interface ClaimedDelivery {
   announcementStatus: string;
   ackRequired: boolean;
   channelTitle: string;
+  /** The channel's organisation, the sender's name (senderOf in src/mail/compose.ts); null when it has none. */
+  organisationName?: string | null;
   readsChannel: boolean;
   inAudience: boolean;
   /** An incident's follow-up to someone the incident was sent to: subscription modes do not hold it back. */
@@ -244,7 +248,7 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
            (d.recipient LIKE 'user:%') AS "isUserRecipient", u.email AS "userEmail", u.language AS "userLanguage",
            ${recipientAddressSql(Prisma.sql`d.recipient`)} AS "bareAddress",
            a.importance, a.status::text AS "announcementStatus", a."ackRequired",
-           c.title AS "channelTitle",
+           c.title AS "channelTitle", org.name AS "organisationName",
            (CASE WHEN u.id IS NULL THEN ${bareAddressReadsChannelSql('c')} OR d.recipient LIKE 'user:%'
                  ELSE ${userReadsChannelSql('u', 'c')} END) AS "readsChannel",
            (CASE WHEN u.id IS NULL THEN ${bareAddressInAudienceSql('a')}
@@ -258,6 +262,7 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
       FROM "Delivery" d
       JOIN "Announcement" a ON a.id = d."announcementId"
       JOIN "Channel" c ON c.id = a."channelId"
+      LEFT JOIN "Organisation" org ON org.id = c."organisationId"
       LEFT JOIN "Subscription" s ON s.id = d."subscriptionId"
       LEFT JOIN "User" u ON u.id = ${recipientUser}
      WHERE d.id = ANY(${claimed.map((row) => String(row.id))}::bigint[])
@@ -382,10 +387,12 @@ function composeMessage(row: ClaimedDelivery, record: AnnouncementRecord, deps: 
     deliveryId: row.id,
     to: addressOf(row)!,
     from: deps.from,
+    organisationName: row.organisationName,
     publicUrl: deps.publicUrl,
     language,
     channelTitle: row.channelTitle,
     unsubscribeToken,
+    unsubscribeMailto: deps.unsubscribeMailto,
   };
   if (row.kind === 'correction' || row.kind === 'retraction') {
     const version = pickVersion(record.versions, requested);
