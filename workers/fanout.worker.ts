@@ -16,6 +16,8 @@ export function createFanoutWorker(deps: Pick<Deps, 'config' | 'db' | 'queues'>,
   const processorDeps = {
     db: deps.db,
     emailQueue: deps.queues.email,
+    // Corrections also go by web push (workers/processors/notices.ts).
+    pushQueue: deps.queues.push,
     pageSize: deps.config.delivery.fanoutPageSize,
     emailBatchSize: deps.config.delivery.emailBatchSize,
     logger,

@@ -4,10 +4,13 @@
  * fan-out queue → Delivery rows for exactly those who were SENT the announcement → the e-mail processor's re-check and
  * the correction / retraction templates. Minor edits send nothing.
  */
+import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/types.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
+import type { PushPayload } from '../../src/push/payload.js';
+import { createPushSender, generateVapidKeys } from '../../src/push/sender.js';
 import { editAnnouncement } from '../../src/services/edit.js';
 import { publishAnnouncement } from '../../src/services/publish.js';
 import { retractAnnouncement } from '../../src/services/retract.js';
@@ -16,9 +19,11 @@ import { createFanoutWorker } from '../../workers/fanout.worker.js';
 import { createOutboxRelay, type OutboxRelay } from '../../workers/outbox-relay.js';
 import { type EmailProcessorDeps, processEmailJob, SKIP_REASON } from '../../workers/processors/email.js';
 import { processNotice } from '../../workers/processors/notices.js';
+import { PUSH_SKIP_REASON, processPushJob } from '../../workers/processors/push.js';
 import { createTestContext, TEST_UNSUBSCRIBE_SECRET, type TestContext } from '../helpers/context.js';
 import { createSubscription, silentLogger, uniqueAddress } from '../helpers/delivery.js';
 import { createChannel, createUser, type TestChannel } from '../helpers/factories.js';
+import { startPushEndpoint, type TestPushEndpoint } from '../helpers/push-endpoint.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -122,7 +127,13 @@ async function publishedAndSent(title: string, body: string): Promise<{ id: stri
 }
 
 function noticeDeps() {
-  return { db: ctx.deps.db, emailQueue: ctx.deps.queues.email, emailBatchSize: 50, logger: silentLogger };
+  return {
+    db: ctx.deps.db,
+    emailQueue: ctx.deps.queues.email,
+    pushQueue: ctx.deps.queues.push,
+    emailBatchSize: 50,
+    logger: silentLogger,
+  };
 }
 
 async function fanoutJob(id: string): Promise<Job | undefined> {
@@ -281,5 +292,94 @@ describe('retraction notices', () => {
     expect(mail.parsed.html).not.toContain('hemmelig');
     expect(mail.parsed.text).not.toContain(`/api/v1/announcements/${a.id}`);
     expect(smtp.messagesTo(a.bounced)).toHaveLength(0);
+  });
+});
+
+describe('corrections by web push', () => {
+  it('go to those sent the announcement by push, with Rettet: before the title; superseded ones are skipped', async () => {
+    const db = ctx.deps.db;
+    const vapid = { ...generateVapidKeys(), subject: 'mailto:drift@example.no' };
+    const pushService: TestPushEndpoint = await startPushEndpoint({ vapidPublicKey: vapid.publicKey });
+    try {
+      const pushDeps = {
+        db,
+        sender: createPushSender({ vapid, agent: pushService.agent }),
+        pushQueue: ctx.deps.queues.push,
+        publicUrl: ctx.config.http.publicUrl,
+        maxAttempts: 3,
+        logger: silentLogger,
+      };
+      const channel = await createChannel(db, { title: 'Drift' });
+      const people = [];
+      for (const language of ['nb', 'en'] as const) {
+        const user = await createUser(db, { organisationCode: 'UiB' });
+        const subscription = await createSubscription(db, { channelId: channel.id, userId: user.id, language });
+        await db.subscription.update({ where: { id: subscription.id }, data: { push: true, emailMode: 'off' } });
+        const browser = pushService.createSubscription();
+        await db.pushSubscription.create({
+          data: {
+            id: randomUUID(),
+            userId: user.id,
+            endpoint: browser.endpoint,
+            p256dh: browser.keys.p256dh,
+            auth: browser.keys.auth,
+          },
+        });
+        people.push({ user, subscription, browser });
+      }
+      const [nb, en] = people as [(typeof people)[0], (typeof people)[0]];
+      const view = await publishAnnouncement(deps, admin, channel.slug, { title: 'Nedetid', body: 'I kveld.' });
+      await relayAll();
+      // The original push deliveries as the push fan-out leaves them: sent to `nb`, failed for `en`.
+      for (const [person, status] of [
+        [nb, 'sent'],
+        [en, 'failed'],
+      ] as const) {
+        await db.delivery.create({
+          data: {
+            announcementId: view.id,
+            recipient: `user:${person.user.id}`,
+            subscriptionId: person.subscription.id,
+            medium: 'push',
+            status,
+          },
+        });
+      }
+
+      await editAnnouncement(deps, admin, view.id, { body: 'I morgen.', material: true });
+      await editAnnouncement(deps, admin, view.id, { title: 'Nedetid flyttet', material: true });
+      await relayAll();
+      const pushCorrections = await waitFor(
+        async () => {
+          const rows = await db.delivery.findMany({
+            where: { announcementId: view.id, kind: 'correction', medium: 'push' },
+            orderBy: { revision: 'asc' },
+          });
+          return rows.length === 2 && rows;
+        },
+        { what: 'the push corrections' },
+      );
+      expect(pushCorrections.map((row) => [row.recipient, row.revision])).toEqual([
+        [`user:${nb.user.id}`, 2],
+        [`user:${nb.user.id}`, 3],
+      ]);
+
+      await processPushJob({ deliveryIds: pushCorrections.map((row) => String(row.id)) }, pushDeps);
+      const settled = await db.delivery.findMany({
+        where: { id: { in: pushCorrections.map((row) => row.id) } },
+        orderBy: { revision: 'asc' },
+      });
+      expect(settled.map((row) => [row.status, row.skipReason])).toEqual([
+        ['skipped', PUSH_SKIP_REASON.superseded],
+        ['sent', null],
+      ]);
+      const received = pushService.receivedBy(nb.browser.endpoint);
+      expect(received).toHaveLength(1);
+      const payload = JSON.parse(received[0]!.plaintext!) as PushPayload;
+      expect(payload).toMatchObject({ id: view.id, title: 'Rettet: Nedetid flyttet', body: 'I morgen.' });
+      expect(pushService.receivedBy(en.browser.endpoint)).toHaveLength(0);
+    } finally {
+      await pushService.close();
+    }
   });
 });

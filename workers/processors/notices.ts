@@ -20,9 +20,11 @@
  * put on the e-mail queue (a re-run re-enqueues them; sends are claims, duplicates of a job cost nothing). If the
  * enqueue fails the rows are ordinary pending rows that the sweeper re-queues.
  *
- * Web push and webhooks get no corrections or retraction notices from here: live clients get the
- * `announcement.updated` / `announcement.retracted` frames, and the push and webhook processors send announcements
- * only.
+ * Corrections also go by **web push** to those with a `sent` push delivery of the announcement (kind `correction`,
+ * medium `push`; workers/processors/push.ts shows the title with `Rettet:` / `Retta:` / `Corrected:` and re-checks as
+ * for the announcement, plus `superseded`). Retraction notices are e-mail only: a push notification cannot take the
+ * original back, and live clients get the `announcement.retracted` frame. Webhooks get neither (their receivers get
+ * announcements only).
  */
 import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
@@ -30,8 +32,9 @@ import { recipientAddressSql, recipientUserIdSql } from '../../src/db/recipient-
 import { AppError } from '../../src/domain/errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
-import type { EmailJob, FanoutJob } from '../../src/queue/jobs.js';
+import type { EmailJob, FanoutJob, PushJob } from '../../src/queue/jobs.js';
 import { enqueueEmailJobs } from './fanout.js';
+import { enqueuePushJobs } from './push.js';
 
 /** Job names on the fan-out queue (the ordinary fan-out is `fanout`). */
 export const NOTICE_JOB = { correction: 'correction', retraction: 'retraction' } as const;
@@ -40,6 +43,7 @@ export type NoticeKind = keyof typeof NOTICE_JOB;
 export interface NoticeProcessorDeps {
   db: Db;
   emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
+  pushQueue: Pick<Queue<PushJob>, 'addBulk'>;
   /** EMAIL_BATCH_SIZE. */
   emailBatchSize: number;
   logger: Logger;
@@ -86,34 +90,51 @@ export async function processNotice(
       FROM "Announcement" a WHERE a.id = ${announcementId}::uuid`;
   if (!due?.due) return { ...result, status: 'not_due' };
 
+  // Corrections by e-mail and by push; retraction notices by e-mail only.
+  for (const medium of kind === 'correction' ? (['email', 'push'] as const) : (['email'] as const)) {
+    const made = await makeNotices(db, { announcementId, kind, revision, medium });
+    result.deliveriesCreated += made.created;
+    result.deliveriesEnqueued += made.pendingIds.length;
+    if (made.pendingIds.length === 0) continue;
+    result.jobs +=
+      medium === 'email'
+        ? await enqueueEmailJobs(deps, made.pendingIds)
+        : await enqueuePushJobs(deps.pushQueue, made.pendingIds);
+  }
+  deps.logger.info({ announcementId, kind, revision, ...result }, 'notices made');
+  return result;
+}
+
+/**
+ * Inserts the notices of one medium for everyone SENT the announcement by that medium, and returns how many were made
+ * and the ids of that kind, revision and medium still pending (new ones and those of an earlier run).
+ */
+async function makeNotices(
+  db: Db,
+  notice: { announcementId: string; kind: NoticeKind; revision: number; medium: 'email' | 'push' },
+): Promise<{ created: number; pendingIds: string[] }> {
+  const { announcementId, kind, revision, medium } = notice;
   const userId = recipientUserIdSql(Prisma.sql`o.recipient`);
   const address = recipientAddressSql(Prisma.sql`o.recipient`);
   const inserted = await db.$queryRaw<{ id: string }[]>`
     INSERT INTO "Delivery" ("announcementId", "subscriptionId", recipient, medium, kind, revision, status,
                             "nextAttemptAt", "updatedAt")
-    SELECT DISTINCT ON (o.recipient) o."announcementId", s.id, o.recipient, 'email', ${kind}::"DeliveryKind",
+    SELECT DISTINCT ON (o.recipient) o."announcementId", s.id, o.recipient, o.medium, ${kind}::"DeliveryKind",
            ${revision}::int, 'pending', now(), now()
       FROM "Delivery" o
       JOIN "Announcement" a ON a.id = o."announcementId"
       LEFT JOIN "Subscription" s ON s."channelId" = a."channelId"
             AND (CASE WHEN o.recipient LIKE 'user:%' THEN s."userId" = ${userId}
                       ELSE s."userId" IS NULL AND s.email = ${address} END)
-     WHERE o."announcementId" = ${announcementId}::uuid AND o.medium = 'email' AND o.kind = 'announcement'
-       AND o.status = 'sent'
+     WHERE o."announcementId" = ${announcementId}::uuid AND o.medium = ${medium}::"DeliveryMedium"
+       AND o.kind = 'announcement' AND o.status = 'sent'
      ORDER BY o.recipient, s.id
     ON CONFLICT ("announcementId", recipient, medium, kind, revision) DO NOTHING
     RETURNING id::text AS id`;
-  result.deliveriesCreated = inserted.length;
-
-  // The new rows and any still pending from an earlier run of this job (its enqueue may have failed).
   const pending = await db.$queryRaw<{ id: string }[]>`
     SELECT id::text AS id FROM "Delivery"
-     WHERE "announcementId" = ${announcementId}::uuid AND medium = 'email' AND kind = ${kind}::"DeliveryKind"
-       AND revision = ${revision}::int AND status = 'pending'
+     WHERE "announcementId" = ${announcementId}::uuid AND medium = ${medium}::"DeliveryMedium"
+       AND kind = ${kind}::"DeliveryKind" AND revision = ${revision}::int AND status = 'pending'
      ORDER BY id`;
-  const ids = pending.map((row) => row.id);
-  result.deliveriesEnqueued = ids.length;
-  if (ids.length > 0) result.jobs = await enqueueEmailJobs(deps, ids);
-  deps.logger.info({ announcementId, kind, revision, ...result }, 'notices made');
-  return result;
+  return { created: inserted.length, pendingIds: pending.map((row) => row.id) };
 }

@@ -22,6 +22,7 @@ import { AppError } from '../../src/domain/errors.js';
 import type { Importance, Language } from '../../src/domain/types.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
+import { NOTICE_STRINGS } from '../../src/mail/notices.js';
 import { pushPayloadOf } from '../../src/push/payload.js';
 import { type PushSender, type PushSendOutcome, topicOf, ttlOf, urgencyOf } from '../../src/push/sender.js';
 import { chunk, jobId, type PushJob } from '../../src/queue/jobs.js';
@@ -49,6 +50,8 @@ export const PUSH_SKIP_REASON = {
   pushDisabled: 'push_disabled',
   /** The person has no browser registered (or every one was gone at its push service). */
   noPushSubscription: 'no_push_subscription',
+  /** A correction when one of a later material revision exists for the person (it shows the same, newer text). */
+  superseded: 'superseded',
 } as const;
 
 export interface PushProcessorDeps {
@@ -77,6 +80,8 @@ interface ClaimedPush {
   attempts: number;
   kind: string;
   announcementId: string;
+  /** A correction (workers/processors/notices.ts): one of a later material revision exists for the same person. */
+  superseded?: boolean;
   userId: string | null;
   subscriptionId: bigint | null;
   subscriptionPush: boolean | null;
@@ -119,9 +124,11 @@ export function parsePushJob(data: unknown): bigint[] {
 
 /** Why this delivery must not be sent now, or undefined when it may be (browsers are looked at afterwards). */
 export function pushSkipReason(row: ClaimedPush, pushEnabled: boolean): string | undefined {
-  if (row.kind !== 'announcement') return PUSH_SKIP_REASON.unsupportedKind;
+  // Corrections of a material edit go to those who were sent the announcement by push (workers/processors/notices.ts).
+  if (row.kind !== 'announcement' && row.kind !== 'correction') return PUSH_SKIP_REASON.unsupportedKind;
   if (row.announcementStatus !== 'published') return PUSH_SKIP_REASON.announcementNotPublished;
   if (row.expired) return PUSH_SKIP_REASON.announcementExpired;
+  if (row.kind === 'correction' && row.superseded) return PUSH_SKIP_REASON.superseded;
   if (row.userId === null || row.subscriptionId === null || row.subscriptionPush === null) {
     return PUSH_SKIP_REASON.subscriptionRemoved;
   }
@@ -156,6 +163,11 @@ export async function processPushJob(data: PushJob, deps: PushProcessorDeps): Pr
   // The re-check, read now. The person is found by the recipient key; the subscription may be gone.
   const rows = await db.$queryRaw<ClaimedPush[]>`
     SELECT d.id, d.attempts, d.kind::text AS kind, d."announcementId"::text AS "announcementId",
+           (d.kind = 'correction' AND EXISTS (
+              SELECT 1 FROM "Delivery" later
+               WHERE later."announcementId" = d."announcementId" AND later.recipient = d.recipient
+                 AND later.medium = d.medium AND later.kind = 'correction' AND later.revision > d.revision))
+             AS superseded,
            u.id::text AS "userId", s.id AS "subscriptionId", s.push AS "subscriptionPush",
            s.language AS "subscriptionLanguage", u.language AS "userLanguage",
            a.importance, a.status::text AS "announcementStatus", a."expiresAt",
@@ -244,9 +256,14 @@ async function deliverOne(
     return { kind: 'skipped', removed: 0 };
   }
 
-  const payload = JSON.stringify(
-    pushPayloadOf(record!, { publicUrl: deps.publicUrl, language: row.subscriptionLanguage ?? row.userLanguage }),
-  );
+  const language = row.subscriptionLanguage ?? row.userLanguage;
+  const content = pushPayloadOf(record!, { publicUrl: deps.publicUrl, language });
+  // A correction is the same notification with `Rettet:` / `Retta:` / `Corrected:` before the title; it carries the
+  // announcement's id as its tag, so it replaces the original notification where that is still shown.
+  if (row.kind === 'correction') {
+    content.title = `${NOTICE_STRINGS[language ?? content.language].correction.prefix}: ${content.title}`;
+  }
+  const payload = JSON.stringify(content);
   const message = {
     ttlSeconds: ttlOf(row.importance, row.expiresAt, new Date()),
     urgency: urgencyOf(row.importance),
