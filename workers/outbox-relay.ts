@@ -154,7 +154,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         const notices = events.flatMap((event) => {
           const announcementId = announcementIdOf(event);
           if (event.type === ANNOUNCEMENT_RETRACTED) {
-            return [{ name: 'retraction', data: { announcementId }, opts: { jobId: jobId.retraction(announcementId) } }];
+            return [
+              { name: 'retraction', data: { announcementId }, opts: { jobId: jobId.retraction(announcementId) } },
+            ];
           }
           if (event.type !== ANNOUNCEMENT_UPDATED) return [];
           const payload = event.payload as { material?: unknown; revision?: unknown } | null;
