@@ -85,6 +85,12 @@ export interface AnnouncementRetractedFrame {
   channelId: string;
   channel: string;
   announcementId: string;
+  /**
+   * `audience` when the announcement was not withdrawn but an edit took it out of this reader's audience (sent to a
+   * socket that was sent the announcement on this connection); absent for a publisher's retraction. Either way:
+   * remove it.
+   */
+  reason?: 'audience';
 }
 
 /**

@@ -107,6 +107,11 @@ export class LiveSession implements LiveListener {
   private readonly language: Language | null;
   /** Events at or below this id are ones the client said it has (its `since`). */
   private floor = 0n;
+  /**
+   * Announcements this socket was sent (published or updated, not retracted since), the most recent RECENT_IDS: an
+   * edit that narrows the audience tells exactly these sockets to remove it.
+   */
+  private readonly sentAnnouncements = new Set<string>();
   /** The ids sent most recently, oldest first (a Set keeps insertion order). */
   private readonly recent = new Set<bigint>();
   /** The URL's `since`, applied to the first subscribe frame that has none of its own. */
@@ -163,7 +168,7 @@ export class LiveSession implements LiveListener {
   deliver(event: LiveEvent, frames: EventFrames): void {
     // The hub hands each event to a snapshot of a channel's listeners, so a socket whose access to the channel was
     // just revoked can still be called for it: the channel must still be watched here, not just at dispatch.
-    if (this.closed || !this.mayReceive(event)) return;
+    if (this.closed || !this.channelIds.has(event.channelId)) return;
     if (this.held) {
       this.held.push(frames);
       if (this.held.length > this.limits.maxHeldEvents)
@@ -172,7 +177,7 @@ export class LiveSession implements LiveListener {
     }
     const id = BigInt(event.eventId);
     if (this.alreadyHas(id)) return;
-    if (this.sendRaw(frames.for(this.language))) this.remember(id);
+    this.sendEvent(id, frames);
   }
 
   /**
@@ -196,6 +201,45 @@ export class LiveSession implements LiveListener {
       status: 'published',
       audienceOrganisationIds: event.audienceOrganisationIds,
     });
+  }
+
+  /**
+   * Sends what this socket gets for an event, if anything; returns false when the socket could not take it (closed,
+   * or too slow: it is then closed). An edit that took the announcement out of the caller's audience is sent, to a
+   * socket that was sent the announcement on this connection, as a retraction with reason `audience` (remove it: it
+   * is no longer for this reader); other sockets outside the audience get nothing.
+   */
+  private sendEvent(id: bigint, frames: EventFrames): boolean {
+    const event = frames.event;
+    const announcementId = event.type === 'announcement.retracted' ? event.announcementId : event.announcements[0]!.id;
+    const visible = this.mayReceive(event);
+    let frame: string;
+    if (visible) {
+      frame = frames.for(this.language);
+    } else if (event.type === 'announcement.updated' && this.sentAnnouncements.has(announcementId)) {
+      const { eventId, channelId, channel } = event;
+      frame = encodeFrame({
+        type: 'announcement.retracted',
+        eventId,
+        channelId,
+        channel,
+        announcementId,
+        reason: 'audience',
+      });
+    } else {
+      return true;
+    }
+    if (!this.sendRaw(frame)) return false;
+    this.remember(id);
+    this.sentAnnouncements.delete(announcementId);
+    if (visible && event.type !== 'announcement.retracted') {
+      // Re-inserted last, so the set forgets first the announcements it was sent longest ago.
+      this.sentAnnouncements.add(announcementId);
+      if (this.sentAnnouncements.size > RECENT_IDS) {
+        this.sentAnnouncements.delete(this.sentAnnouncements.values().next().value!);
+      }
+    }
+    return true;
   }
 
   /** The channels this socket watches (slug and id), for access re-checks. */
@@ -376,9 +420,7 @@ export class LiveSession implements LiveListener {
     for (const [id, frames] of ordered) {
       // Access to a channel may have been revoked while its replay was read; the replay query filtered by audience
       // already, and the same rule is applied here to both sources.
-      if (!this.mayReceive(frames.event)) continue;
-      if (!this.sendRaw(frames.for(this.language))) return;
-      this.remember(id);
+      if (!this.sendEvent(id, frames)) return;
     }
     this.send({
       type: 'replayed',

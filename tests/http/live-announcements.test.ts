@@ -125,11 +125,17 @@ async function announce(
 }
 
 /** An edit of a published announcement, as the authoring service records it. Returns the event id. */
-async function edit(id: string, title: string, material: boolean): Promise<string> {
+async function edit(id: string, title: string, material: boolean, audience?: TestUser[]): Promise<string> {
+  const audienceOrganisationIds = audience ? await Promise.all(audience.map(organisationId)) : undefined;
   return ctx.deps.db.$transaction(async (tx) => {
     const row = await tx.announcement.update({
       where: { id },
-      data: { title, revision: { increment: 1 }, editedAt: new Date() },
+      data: {
+        title,
+        revision: { increment: 1 },
+        editedAt: new Date(),
+        ...(audienceOrganisationIds ? { audienceOrganisationIds } : {}),
+      },
     });
     const event = await tx.outboxEvent.create({
       data: {
@@ -352,6 +358,34 @@ describe('announcement.updated', () => {
       announcement: { language: 'nb', title: 'Vedlikehald flytta' },
     });
     expect(sockets.ntnu.ofType('announcement.updated')).toEqual([]);
+  });
+});
+
+describe('an edit that moves the audience', () => {
+  it('tells sockets it took the announcement from to remove it, and sends it to those it now reaches', async () => {
+    const sockets = { uio: await watching({ as: uio }), ntnu: await watching({ as: ntnu }) };
+    const moved = await announce('Først for UiO', { audience: [uio] });
+    await relayAll();
+    await barrier(sockets.uio, moved.eventId);
+    const editId = await edit(moved.id, 'No for NTNU', true, [ntnu]);
+    const open = await announce('Alle');
+    await relayAll();
+    for (const socket of Object.values(sockets)) await barrier(socket, open.eventId);
+
+    expect(seen(sockets.uio)).toEqual([
+      ['announcement.published', moved.id],
+      ['announcement.retracted', moved.id],
+      ['announcement.published', open.id],
+    ]);
+    expect(sockets.uio.ofType('announcement.retracted')[0]).toMatchObject({ eventId: editId, reason: 'audience' });
+    expect(seen(sockets.ntnu)).toEqual([
+      ['announcement.updated', moved.id],
+      ['announcement.published', open.id],
+    ]);
+    expect(sockets.ntnu.ofType('announcement.updated')[0]!.announcement).toMatchObject({
+      title: 'No for NTNU',
+      audience: ['NTNU'],
+    });
   });
 });
 

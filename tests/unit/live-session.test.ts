@@ -478,4 +478,46 @@ describe('LiveSession: who is sent what', () => {
       announcement: expect.objectContaining({ id: 'a-1', language: 'en', title: 'Title 1' }),
     });
   });
+  it('tells a socket to remove an announcement an edit took out of its audience, once; others get the edit as usual', async () => {
+    const uio = setup({ actor: member(UIO) });
+    const ntnu = setup({ actor: member(NTNU) });
+    const both = setup({ actor: member(UIO) });
+    for (const socket of [uio, ntnu, both]) await socket.send({ type: 'subscribe', channels: ['alpha'] });
+    const published = event(1, 'alpha', [UIO]);
+    const edit = (eventId: number, audience: string[]): LiveEvent =>
+      ({
+        ...published,
+        eventId: String(eventId),
+        type: 'announcement.updated',
+        material: true,
+        revision: eventId,
+        audienceOrganisationIds: audience,
+      }) as LiveEvent;
+    for (const socket of [uio, ntnu]) {
+      socket.deliver(published);
+      // Moved from UiO to NTNU, then edited again for NTNU.
+      socket.deliver(edit(2, [NTNU]));
+      socket.deliver(edit(3, [NTNU]));
+    }
+    expect(uio.socket.sent.slice(1).map((f) => [f.eventId, f.type, f.reason])).toEqual([
+      ['1', 'announcement.published', undefined],
+      ['2', 'announcement.retracted', 'audience'],
+    ]);
+    expect(uio.socket.sent.at(-1)).toEqual({
+      type: 'announcement.retracted',
+      eventId: '2',
+      channelId: 'id-alpha',
+      channel: 'alpha',
+      announcementId: 'a-1',
+      reason: 'audience',
+    });
+    // NTNU was never sent it: nothing to remove; the edits that made it theirs arrive as updates.
+    expect(ntnu.socket.sent.slice(1).map((f) => [f.eventId, f.type])).toEqual([
+      ['2', 'announcement.updated'],
+      ['3', 'announcement.updated'],
+    ]);
+    // A socket that was not sent the announcement on this connection is not told anything about it.
+    both.deliver(edit(4, [NTNU]));
+    expect(both.socket.sent.slice(1)).toEqual([]);
+  });
 });
