@@ -147,18 +147,18 @@ describe('POST /api/v1/announcements/:id/retract', () => {
 });
 
 describe('the outbox relay and live clients', () => {
-  it('sends a subscribed socket an announcement.retracted frame, and queues no fan-out for it', async () => {
+  it('sends a subscribed socket an announcement.retracted frame, and queues the retraction notices, no fan-out', async () => {
     const client = await LiveClient.connect(liveUrl);
     clients.push(client);
     client.send({ type: 'subscribe', channels: [channel.slug] });
     await client.frame((f) => f.type === 'subscribed', 'the subscribe answer');
 
-    const queued: FanoutJob[] = [];
+    const queued: { name: string; data: FanoutJob }[] = [];
     const relay = createOutboxRelay({
       db: ctx.deps.db,
       fanoutQueue: {
         addBulk: async (jobs) => {
-          queued.push(...jobs.map((job) => job.data));
+          queued.push(...jobs.map((job) => ({ name: job.name, data: job.data })));
           return [];
         },
       },
@@ -177,7 +177,7 @@ describe('the outbox relay and live clients', () => {
     const id = await publish('Live og trukket');
     await relay.relayOnce();
     await client.frame((f) => f.type === 'announcement.published' && f.announcement.id === id, 'the publication');
-    expect(queued).toEqual([{ announcementId: id }]);
+    expect(queued).toEqual([{ name: 'fanout', data: { announcementId: id } }]);
 
     expect((await retract(id, publisherToken)).statusCode).toBe(200);
     expect(await relay.relayOnce()).toBe(1);
@@ -195,8 +195,12 @@ describe('the outbox relay and live clients', () => {
       channel: channel.slug,
       announcementId: id,
     });
-    // Nothing e-mailed: the retraction added no fan-out job.
-    expect(queued).toEqual([{ announcementId: id }]);
+    // No second fan-out: the retraction adds only the job of its notices to those who were sent it by e-mail
+    // (workers/processors/notices.ts).
+    expect(queued).toEqual([
+      { name: 'fanout', data: { announcementId: id } },
+      { name: 'retraction', data: { announcementId: id } },
+    ]);
     expect(await ctx.deps.db.outboxEvent.count({ where: { relayedAt: null } })).toBe(0);
   });
 });
