@@ -49,7 +49,7 @@ export function createDigestWorker(
     async (data, job) => {
       if (data?.task === 'send') return processDigestSend(data, sendDeps);
       if (data?.task === 'run' && (data.mode === 'daily' || data.mode === 'weekly')) {
-        return processDigestRun(data.mode, scheduledTimeOf(job, data as { scheduledAt?: unknown }), runDeps);
+        return processDigestRun(data.mode, scheduledTimeOf(job, data), runDeps);
       }
       throw new AppError('validation_failed', 'Unknown digest task', { task: (data as { task?: unknown })?.task });
     },

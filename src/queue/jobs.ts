@@ -66,7 +66,10 @@ export interface ConfirmationJob {
  * E-mail digests (workers/processors/digest.ts): `run` makes the Digest rows of one period (from the daily or weekly
  * job scheduler; the period comes from the job's scheduled time), `send` sends Digest rows (ids as decimal strings).
  */
-export type DigestJob = { task: 'run'; mode: 'daily' | 'weekly' } | { task: 'send'; digestIds: string[] };
+export type DigestJob =
+  /** `scheduledAt` (ms) names the period of a run added by hand; scheduler jobs carry it as their prevMillis. */
+  | { task: 'run'; mode: 'daily' | 'weekly'; scheduledAt?: number }
+  | { task: 'send'; digestIds: string[] };
 
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
 export interface MaintenanceJob {

@@ -41,7 +41,7 @@ import {
   userInAudienceSql,
   userReadsChannelSql,
 } from '../../src/db/recipient-scope-sql.js';
-import { isSuppressed } from '../../src/db/suppression.js';
+import { suppressedAmong, suppressionKey } from '../../src/db/suppression.js';
 import {
   cutsBefore,
   type DigestMode,
@@ -298,20 +298,102 @@ export async function processDigestSend(data: unknown, deps: DigestSendDeps): Pr
     notClaimed: ids.length - claimed.length,
   };
   claimed.sort((a, b) => (a.id < b.id ? -1 : 1));
+  if (claimed.length === 0) return result;
 
+  // The re-check, for the whole batch in a few statements (the digests of a run share their announcements).
+  const checks = await recheck(deps.db, claimed);
+  const records = new Map(
+    (await loadAnnouncementRecords(deps.db, [...new Set(claimed.flatMap((d) => d.announcementIds))])).map((r) => [
+      r.id,
+      r,
+    ]),
+  );
+
+  // Each digest on its own (one bad address never fails its neighbours), all of the batch at once: the SMTP pool and
+  // the database pool bound the parallelism.
+  const settled = await Promise.allSettled(
+    claimed.map((digest) => sendOne(digest, checks.get(String(digest.id))!, records, deps)),
+  );
   let infrastructureError: unknown;
-  for (const digest of claimed) {
-    try {
-      const outcome = await sendOne(digest, deps);
-      result[outcome] += 1;
-    } catch (error) {
-      // The ledger could not be written (database gone): the row stays `sending` and the sweeper takes it back.
-      infrastructureError ??= error;
-    }
+  for (const outcome of settled) {
+    // Rejected: the ledger could not be written (database gone); the row stays `sending` and the sweeper takes it.
+    if (outcome.status === 'rejected') infrastructureError ??= outcome.reason;
+    else result[outcome.value] += 1;
   }
   if (infrastructureError) throw infrastructureError;
   deps.logger.debug({ ...result, batch: ids.length }, 'digest batch done');
   return result;
+}
+
+/** What the re-check found for one claimed digest. */
+interface DigestCheck {
+  /** A confirmed subscription in the digest's mode still exists (to any channel). */
+  subscribed: boolean;
+  address: string | null;
+  suppressed: boolean;
+  /** The items that may still go out, in the digest's order, with the subscription of their channel. */
+  items: { announcementId: string; subscriptionId: bigint; channelId: string; channelTitle: string }[];
+}
+
+async function recheck(db: Db, claimed: ClaimedDigest[]): Promise<Map<string, DigestCheck>> {
+  const ids = claimed.map((d) => String(d.id));
+  const recipients = [...new Set(claimed.map((d) => d.recipient))];
+  const subscribed = await db.$queryRaw<{ recipient: string; mode: string }[]>`
+    SELECT DISTINCT ${recipientOfSubscription} AS recipient, s."emailMode"::text AS mode
+      FROM "Subscription" s
+     WHERE ${recipientOfSubscription} = ANY(${recipients}::text[])
+       AND s."emailMode" IN ('daily', 'weekly') AND s."confirmedAt" IS NOT NULL`;
+  const subscribedKeys = new Set(subscribed.map((row) => `${row.recipient} ${row.mode}`));
+  const userIds = recipients.filter((r) => r.startsWith('user:')).map((r) => r.slice(5));
+  const users = userIds.length
+    ? await db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } })
+    : [];
+  const userEmail = new Map(users.map((u) => [`user:${u.id}`, u.email]));
+  const addressOf = (recipient: string) =>
+    recipient.startsWith('email:') ? recipient.slice(6) : (userEmail.get(recipient) ?? null);
+  const suppressed = await suppressedAmong(
+    db,
+    recipients.flatMap((r) => addressOf(r) ?? []),
+  );
+
+  // Each announcement again: still published and not expired, in a channel the recipient still gets in this mode,
+  // visible to the recipient now (the run's rules), and not e-mailed to them meanwhile.
+  const items = await db.$queryRaw<
+    { digestId: string; announcementId: string; subscriptionId: bigint; channelId: string; channelTitle: string }[]
+  >`
+    SELECT d.id::text AS "digestId", a.id::text AS "announcementId", s.id AS "subscriptionId",
+           c.id::text AS "channelId", c.title AS "channelTitle"
+      FROM "Digest" d
+     CROSS JOIN LATERAL unnest(d."announcementIds") WITH ORDINALITY AS item(id, position)
+      JOIN "Announcement" a ON a.id = item.id
+      JOIN "Channel" c ON c.id = a."channelId"
+      JOIN "Subscription" s
+        ON s."channelId" = a."channelId" AND ${recipientOfSubscription} = d.recipient
+       AND s."emailMode" = d.mode AND s."confirmedAt" IS NOT NULL
+      LEFT JOIN "User" u ON u.id = ${recipientUserIdSql(Prisma.sql`d.recipient`)}
+     WHERE d.id = ANY(${ids}::bigint[])
+       AND a.status = 'published' AND (a."expiresAt" IS NULL OR a."expiresAt" > now())
+       AND (CASE WHEN u.id IS NULL
+                 THEN d.recipient LIKE 'email:%' AND ${bareAddressReadsChannelSql('c')} AND ${bareAddressInAudienceSql('a')}
+                 ELSE ${userReadsChannelSql('u', 'c')} AND ${userInAudienceSql('u', 'a', 'c')} END)
+       AND NOT EXISTS (
+           SELECT 1 FROM "Delivery" x
+            WHERE x."announcementId" = a.id AND x.recipient = d.recipient AND x.medium = 'email'
+              AND x.kind = 'announcement' AND x.status = 'sent')
+     ORDER BY d.id, item.position`;
+
+  const checks = new Map<string, DigestCheck>();
+  for (const digest of claimed) {
+    const address = addressOf(digest.recipient);
+    checks.set(String(digest.id), {
+      subscribed: subscribedKeys.has(`${digest.recipient} ${digest.mode}`),
+      address,
+      suppressed: address !== null && suppressed.has(suppressionKey(address)),
+      items: [],
+    });
+  }
+  for (const item of items) checks.get(item.digestId)?.items.push(item);
+  return checks;
 }
 
 async function settleSkipped(db: Db, id: bigint, reason: string): Promise<'skipped'> {
@@ -321,47 +403,19 @@ async function settleSkipped(db: Db, id: bigint, reason: string): Promise<'skipp
   return 'skipped';
 }
 
-async function sendOne(digest: ClaimedDigest, deps: DigestSendDeps): Promise<keyof DigestSendResult> {
+async function sendOne(
+  digest: ClaimedDigest,
+  check: DigestCheck,
+  records: ReadonlyMap<string, AnnouncementRecord>,
+  deps: DigestSendDeps,
+): Promise<keyof DigestSendResult> {
   const { db, logger } = deps;
-  const userId = digest.recipient.startsWith('user:') ? digest.recipient.slice(5) : null;
-  const bareAddress = digest.recipient.startsWith('email:') ? digest.recipient.slice(6) : null;
-
-  // The subscriptions that still want this digest.
-  const subscriptions = await db.$queryRaw<{ id: bigint; channelId: string; channelTitle: string }[]>`
-    SELECT s.id, s."channelId"::text AS "channelId", c.title AS "channelTitle"
-      FROM "Subscription" s JOIN "Channel" c ON c.id = s."channelId"
-     WHERE ${recipientOfSubscription} = ${digest.recipient}
-       AND s."emailMode" = ${digest.mode}::"EmailMode" AND s."confirmedAt" IS NOT NULL`;
-  if (subscriptions.length === 0) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.unsubscribed);
-
-  let address = bareAddress;
-  if (userId) {
-    const user = await db.user.findUnique({ where: { id: userId }, select: { email: true } });
-    address = user?.email ?? null;
-  }
+  if (!check.subscribed) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.unsubscribed);
+  const address = check.address;
   if (!address) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.noAddress);
-  if (await isSuppressed(db, address)) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.suppressed);
-
-  // Each announcement again: still published and not expired, in a channel still in this mode, visible to the
-  // recipient now (the run's rules), and not e-mailed to them meanwhile.
-  const channelIds = subscriptions.map((s) => s.channelId);
-  const visible = await db.$queryRaw<{ id: string }[]>`
-    SELECT a.id::text AS id
-      FROM "Announcement" a
-      JOIN "Channel" c ON c.id = a."channelId"
-      LEFT JOIN "User" u ON u.id = ${userId}::uuid
-     WHERE a.id = ANY(${digest.announcementIds}::uuid[])
-       AND a.status = 'published' AND (a."expiresAt" IS NULL OR a."expiresAt" > now())
-       AND a."channelId" = ANY(${channelIds}::uuid[])
-       AND (CASE WHEN u.id IS NULL THEN ${userId}::uuid IS NULL AND ${bareAddressReadsChannelSql('c')} AND ${bareAddressInAudienceSql('a')}
-                 ELSE ${userReadsChannelSql('u', 'c')} AND ${userInAudienceSql('u', 'a', 'c')} END)
-       AND NOT EXISTS (
-           SELECT 1 FROM "Delivery" x
-            WHERE x."announcementId" = a.id AND x.recipient = ${digest.recipient} AND x.medium = 'email'
-              AND x.kind = 'announcement' AND x.status = 'sent')`;
-  const keep = new Set(visible.map((row) => row.id));
-  const records = (await loadAnnouncementRecords(db, digest.announcementIds)).filter((r) => keep.has(r.id));
-  if (records.length === 0) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.nothingLeft);
+  if (check.suppressed) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.suppressed);
+  const items = check.items.filter((item) => records.has(item.announcementId));
+  if (items.length === 0) return settleSkipped(db, digest.id, DIGEST_SKIP_REASON.nothingLeft);
 
   try {
     await deps.mailer.send(
@@ -374,7 +428,7 @@ async function sendOne(digest: ClaimedDigest, deps: DigestSendDeps): Promise<key
         mode: digest.mode,
         periodStart: digest.periodStart,
         periodEnd: digest.periodEnd,
-        sections: sectionsOf(records, subscriptions, digest, deps),
+        sections: sectionsOf(items, records, digest, deps),
       }),
     );
   } catch (error) {
@@ -415,27 +469,25 @@ async function sendOne(digest: ClaimedDigest, deps: DigestSendDeps): Promise<key
 
 /** Items grouped by channel (channels by title, items in the digest's order: by publication). */
 function sectionsOf(
-  records: AnnouncementRecord[],
-  subscriptions: { id: bigint; channelId: string; channelTitle: string }[],
+  items: DigestCheck['items'],
+  records: ReadonlyMap<string, AnnouncementRecord>,
   digest: ClaimedDigest,
   deps: DigestSendDeps,
 ): DigestChannelSection[] {
-  const byChannel = new Map(subscriptions.map((s) => [s.channelId, s]));
   const sections = new Map<string, DigestChannelSection>();
-  for (const record of records) {
-    const subscription = byChannel.get(record.channelId);
-    if (!subscription) continue;
-    let section = sections.get(record.channelId);
+  for (const item of items) {
+    const record = records.get(item.announcementId)!;
+    let section = sections.get(item.channelId);
     if (!section) {
       section = {
-        channelTitle: subscription.channelTitle,
+        channelTitle: item.channelTitle,
         items: [],
         unsubscribeToken: signUnsubscribeToken(deps.unsubscribeKey, {
-          subscriptionId: subscription.id,
+          subscriptionId: item.subscriptionId,
           recipient: digest.recipient,
         }),
       };
-      sections.set(record.channelId, section);
+      sections.set(item.channelId, section);
     }
     const version = pickVersion(record.versions, digest.language);
     section.items.push({
