@@ -14,11 +14,11 @@ import { createPushSender, generateVapidKeys } from '../../src/push/sender.js';
 import { editAnnouncement } from '../../src/services/edit.js';
 import { publishAnnouncement } from '../../src/services/publish.js';
 import { retractAnnouncement } from '../../src/services/retract.js';
-import type { BoundWorker } from '../../workers/binding.js';
+import { type BoundWorker, isPermanentJobError } from '../../workers/binding.js';
 import { createFanoutWorker } from '../../workers/fanout.worker.js';
 import { createOutboxRelay, type OutboxRelay } from '../../workers/outbox-relay.js';
 import { type EmailProcessorDeps, processEmailJob, SKIP_REASON } from '../../workers/processors/email.js';
-import { processNotice } from '../../workers/processors/notices.js';
+import { parseNoticeJob, processNotice } from '../../workers/processors/notices.js';
 import { PUSH_SKIP_REASON, processPushJob } from '../../workers/processors/push.js';
 import { createTestContext, TEST_UNSUBSCRIBE_SECRET, type TestContext } from '../helpers/context.js';
 import { createSubscription, silentLogger, uniqueAddress } from '../helpers/delivery.js';
@@ -152,6 +152,10 @@ describe('corrections', () => {
     await editAnnouncement(deps, admin, a.id, { body: 'Skrivefeil rettet.', material: false });
     await relayAll();
     expect(await fanoutJob(`correction-${a.id}-r2`)).toBeUndefined();
+    // Even a job for the minor revision (added by hand) makes nothing.
+    expect((await processNotice('correction', { announcementId: a.id, revision: 2 }, noticeDeps())).status).toBe(
+      'not_due',
+    );
 
     await editAnnouncement(deps, admin, a.id, {
       title: 'Vedlikehold av e-post flyttet',
@@ -380,6 +384,25 @@ describe('corrections by web push', () => {
       expect(pushService.receivedBy(en.browser.endpoint)).toHaveLength(0);
     } finally {
       await pushService.close();
+    }
+  });
+});
+
+describe('notice jobs', () => {
+  it('refuse malformed data as permanent errors (BullMQ does not retry them)', () => {
+    expect(() => parseNoticeJob('correction', { announcementId: 'nope', revision: 2 })).toThrow(/UUID/);
+    expect(() => parseNoticeJob('correction', { announcementId: randomUUID() })).toThrow(/revision/);
+    expect(() => parseNoticeJob('correction', { announcementId: randomUUID(), revision: 1 })).toThrow(/revision/);
+    const id = randomUUID();
+    expect(parseNoticeJob('retraction', { announcementId: id.toUpperCase() })).toEqual({
+      announcementId: id,
+      revision: 0,
+    });
+    try {
+      parseNoticeJob('retraction', null);
+      expect.unreachable();
+    } catch (error) {
+      expect(isPermanentJobError(error)).toBe(true);
     }
   });
 });
