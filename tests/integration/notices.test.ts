@@ -259,6 +259,48 @@ describe('corrections', () => {
     const late = await processNotice('correction', { announcementId: a.id, revision: 3 }, noticeDeps());
     expect(late.status).toBe('not_due');
   });
+
+  it('also reach those who got the announcement in a sent digest', async () => {
+    const db = ctx.deps.db;
+    const a = await publishedAndSent('Ny VPN-klient', 'Installer innen fredag.');
+    const digestReader = uniqueAddress('digest');
+    await createSubscription(db, { channelId: a.channel.id, email: digestReader, emailMode: 'daily', language: 'nn' });
+    const digestFailed = uniqueAddress('digest-failed');
+    await createSubscription(db, { channelId: a.channel.id, email: digestFailed, emailMode: 'daily' });
+    for (const [address, status] of [
+      [digestReader, 'sent'],
+      [digestFailed, 'failed'],
+    ] as const) {
+      await db.digest.create({
+        data: {
+          recipient: `email:${address}`,
+          mode: 'daily',
+          periodStart: new Date(Date.now() - 86_400_000),
+          periodEnd: new Date(),
+          announcementIds: [a.id],
+          status,
+        },
+      });
+    }
+
+    await editAnnouncement(deps, admin, a.id, { body: 'Installer innen torsdag.', material: true });
+    await relayAll();
+    const corrections = await waitFor(
+      async () => {
+        const rows = await deliveries(a.id, 'correction');
+        return rows.length === 3 && rows;
+      },
+      { what: 'the corrections' },
+    );
+    expect(corrections.map((row) => row.recipient).sort()).toEqual(
+      [`email:${a.bare}`, `user:${a.reader.id}`, `email:${digestReader}`].sort(),
+    );
+    await sendPending(a.id, 'correction');
+    const [mail] = smtp.messagesTo(digestReader);
+    expect(mail?.parsed.subject).toBe('[Drift] Retta: Ny VPN-klient');
+    expect(mail?.parsed.text).toContain('Installer innen torsdag.');
+    expect(smtp.messagesTo(digestFailed)).toHaveLength(0);
+  });
 });
 
 describe('retraction notices', () => {

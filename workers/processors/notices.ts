@@ -8,7 +8,7 @@
  *   `retraction` (revision 0) per recipient.
  *
  * The recipients are exactly those with a `sent` e-mail delivery of kind `announcement` for it (the fan-out's rows;
- * an incident follow-up's recipients included). Someone whose announcement mail is still pending gets no correction:
+ * an incident follow-up's recipients included) or a `sent` digest that carried it. Someone whose announcement mail is still pending gets no correction:
  * the announcement mail is composed when it is sent, so it already reads as corrected (and after a retraction it is
  * skipped, `announcement_not_published`). The delivery is linked to the recipient's CURRENT subscription of the channel
  * (for List-Unsubscribe and the language); whether it is still wanted is decided at send time by the e-mail processor
@@ -116,18 +116,26 @@ async function makeNotices(
   const { announcementId, kind, revision, medium } = notice;
   const userId = recipientUserIdSql(Prisma.sql`o.recipient`);
   const address = recipientAddressSql(Prisma.sql`o.recipient`);
+  // Received: a `sent` delivery of the announcement itself by this medium, or — for e-mail — a `sent` digest that
+  // carried it (a digest subscriber got it too, in the digest).
   const inserted = await db.$queryRaw<{ id: string }[]>`
+    WITH received AS (
+      SELECT d.recipient FROM "Delivery" d
+       WHERE d."announcementId" = ${announcementId}::uuid AND d.medium = ${medium}::"DeliveryMedium"
+         AND d.kind = 'announcement' AND d.status = 'sent'
+      UNION
+      SELECT g.recipient FROM "Digest" g
+       WHERE ${medium} = 'email' AND g.status = 'sent' AND ${announcementId}::uuid = ANY(g."announcementIds")
+    )
     INSERT INTO "Delivery" ("announcementId", "subscriptionId", recipient, medium, kind, revision, status,
                             "nextAttemptAt", "updatedAt")
-    SELECT DISTINCT ON (o.recipient) o."announcementId", s.id, o.recipient, o.medium, ${kind}::"DeliveryKind",
+    SELECT DISTINCT ON (o.recipient) a.id, s.id, o.recipient, ${medium}::"DeliveryMedium", ${kind}::"DeliveryKind",
            ${revision}::int, 'pending', now(), now()
-      FROM "Delivery" o
-      JOIN "Announcement" a ON a.id = o."announcementId"
+      FROM received o
+      JOIN "Announcement" a ON a.id = ${announcementId}::uuid
       LEFT JOIN "Subscription" s ON s."channelId" = a."channelId"
             AND (CASE WHEN o.recipient LIKE 'user:%' THEN s."userId" = ${userId}
                       ELSE s."userId" IS NULL AND s.email = ${address} END)
-     WHERE o."announcementId" = ${announcementId}::uuid AND o.medium = ${medium}::"DeliveryMedium"
-       AND o.kind = 'announcement' AND o.status = 'sent'
      ORDER BY o.recipient, s.id
     ON CONFLICT ("announcementId", recipient, medium, kind, revision) DO NOTHING
     RETURNING id::text AS id`;
