@@ -16,8 +16,9 @@ export function createFanoutWorker(deps: Pick<Deps, 'config' | 'db' | 'queues'>,
   const processorDeps = {
     db: deps.db,
     emailQueue: deps.queues.email,
-    // Corrections also go by web push (workers/processors/notices.ts).
+    // Announcements go by web push and webhooks too; corrections also by web push (workers/processors/notices.ts).
     pushQueue: deps.queues.push,
+    webhookQueue: deps.queues.webhook,
     pageSize: deps.config.delivery.fanoutPageSize,
     emailBatchSize: deps.config.delivery.emailBatchSize,
     logger,

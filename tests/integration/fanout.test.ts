@@ -121,3 +121,54 @@ describe('processFanout', () => {
     });
   });
 });
+
+describe('processFanout with every medium wired', () => {
+  it('makes e-mail, web push and webhook deliveries for one announcement, and a re-run makes none of them again', async () => {
+    const db = ctx.deps.db;
+    const channel = await createChannel(db);
+    const pushUser = await createUser(db);
+    const mailOnlyUser = await createUser(db);
+    const pushSub = await createSubscription(db, { channelId: channel.id, userId: pushUser.id, emailMode: 'off' });
+    await db.subscription.update({ where: { id: pushSub.id }, data: { push: true } });
+    await createSubscription(db, { channelId: channel.id, userId: mailOnlyUser.id });
+    const webhook = await db.webhook.create({
+      data: {
+        id: crypto.randomUUID(),
+        channelId: channel.id,
+        url: 'https://hooks.example.org/bott',
+        secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        createdAt: new Date(Date.now() - 60_000),
+      },
+    });
+    const announcement = await createAnnouncement(db, { channelId: channel.id });
+    const all: FanoutProcessorDeps = {
+      ...deps,
+      pushQueue: ctx.deps.queues.push,
+      webhookQueue: ctx.deps.queues.webhook,
+    };
+
+    const first = await processFanout({ announcementId: announcement.id }, all);
+    const rows = await deliveriesOf(db, announcement.id);
+    expect(rows.map((d) => `${d.medium} ${d.recipient}`).sort()).toEqual(
+      [`email user:${mailOnlyUser.id}`, `push user:${pushUser.id}`, `webhook webhook:${webhook.id}`].sort(),
+    );
+    expect(first.push).toMatchObject({ deliveriesCreated: 1 });
+    expect(first.webhookDeliveriesEnqueued).toBe(1);
+    const pushJobs = await ctx.deps.queues.push.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed']);
+    const pushRow = rows.find((d) => d.medium === 'push')!;
+    expect(pushJobs.some((job) => job.data.deliveryIds.includes(String(pushRow.id)))).toBe(true);
+    const hookJobs = await ctx.deps.queues.webhook.getJobs([
+      'waiting',
+      'delayed',
+      'prioritized',
+      'active',
+      'completed',
+    ]);
+    const hookRow = rows.find((d) => d.medium === 'webhook')!;
+    expect(hookJobs.some((job) => job.data.deliveryIds.includes(String(hookRow.id)))).toBe(true);
+
+    const again = await processFanout({ announcementId: announcement.id }, all);
+    expect(again.deliveriesCreated + (again.push?.deliveriesCreated ?? 0)).toBe(0);
+    expect(await deliveriesOf(db, announcement.id)).toHaveLength(3);
+  });
+});

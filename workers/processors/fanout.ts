@@ -31,11 +31,17 @@ import {
 import { AppError } from '../../src/domain/errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
-import { chunk, type EmailJob, type FanoutJob, jobId } from '../../src/queue/jobs.js';
+import { chunk, type EmailJob, type FanoutJob, jobId, type PushJob, type WebhookJob } from '../../src/queue/jobs.js';
+import { enqueueWebhookDeliveries, insertWebhookDeliveries } from '../../src/webhooks/deliveries.js';
+import { fanOutPush, type PushFanoutResult } from './push.js';
 
 export interface FanoutProcessorDeps {
   db: Db;
   emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
+  /** Web push deliveries (workers/processors/push.ts); absent: no push fan-out (tests of the e-mail part). */
+  pushQueue?: Pick<Queue<PushJob>, 'addBulk'>;
+  /** Webhook deliveries (src/webhooks/deliveries.ts); absent: no webhook fan-out. */
+  webhookQueue?: Pick<Queue<WebhookJob>, 'addBulk'>;
   /** FANOUT_PAGE_SIZE: subscriptions per page. */
   pageSize: number;
   /** EMAIL_BATCH_SIZE: delivery ids per e-mail job. */
@@ -52,6 +58,10 @@ export interface FanoutResult {
   /** Delivery ids put into e-mail jobs (new and still-pending ones). */
   deliveriesEnqueued: number;
   jobs: number;
+  /** The web push part (fanOutPush), when a push queue is wired. */
+  push?: PushFanoutResult;
+  /** Webhook deliveries due now (new and still pending), when a webhook queue is wired. */
+  webhookDeliveriesEnqueued?: number;
 }
 
 /** BullMQ's addBulk holds workers back while it runs; keep each call small. */
@@ -141,6 +151,17 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
 
   if (announcement.resolvesId)
     await fanOutToOriginalRecipients(announcementId, announcement.resolvesId, eligible, deps, result);
+
+  // The other media, after e-mail. Each part is idempotent on its own (the ledger's unique key), so a retry of this
+  // job after a failure in one of them repeats nothing that was already done.
+  if (deps.pushQueue) {
+    result.push = await fanOutPush({ db: deps.db, pushQueue: deps.pushQueue, pageSize: deps.pageSize }, announcementId);
+  }
+  if (deps.webhookQueue) {
+    const dueIds = await insertWebhookDeliveries(deps.db, announcementId, announcement.channelId);
+    await enqueueWebhookDeliveries(deps.webhookQueue, dueIds);
+    result.webhookDeliveriesEnqueued = dueIds.length;
+  }
 
   deps.logger.info({ announcementId, ...result }, 'fan-out done');
   return result;
