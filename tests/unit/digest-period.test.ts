@@ -16,6 +16,7 @@ import {
   periodEndFor,
   zonedTimeToInstant,
 } from '../../src/digest/period.js';
+import { scheduledTimeOf } from '../../workers/processors/digest.js';
 
 const OSLO: DigestSchedule = { hour: 7, minute: 0, timeZone: 'Europe/Oslo', weekday: 'monday' };
 const HOUR = 3600_000;
@@ -130,5 +131,22 @@ describe('cron pattern and settings', () => {
     });
     expect(() => loadConfig({ ...env, DIGEST_TIME_ZONE: 'Mars/Olympus' })).toThrow(/DIGEST_TIME_ZONE/);
     expect(() => loadConfig({ ...env, DIGEST_TIME: '7am' })).toThrow(/DIGEST_TIME/);
+  });
+});
+
+describe('the scheduled time of a run job', () => {
+  const job = (opts: Record<string, unknown>, id: string, timestamp = Date.parse('2026-12-02T09:00:00Z')) =>
+    ({ opts, id, timestamp }) as Parameters<typeof scheduledTimeOf>[0];
+
+  it("is scheduledAt of a run added by hand, else the scheduler's prevMillis, else the time in its id, else its creation", () => {
+    const firing = Date.parse('2026-12-02T06:00:30Z');
+    expect(scheduledTimeOf(job({ prevMillis: firing }, `repeat:digest-daily:${firing}`)).getTime()).toBe(firing);
+    expect(scheduledTimeOf(job({}, `repeat:digest-daily:${firing}`)).getTime()).toBe(firing);
+    expect(scheduledTimeOf(job({}, 'run-by-hand'), { scheduledAt: firing }).getTime()).toBe(firing);
+    expect(scheduledTimeOf(job({}, 'run-by-hand')).toISOString()).toBe('2026-12-02T09:00:00.000Z');
+    // A late job (processed hours after it fired) still names its own firing.
+    expect(periodEndFor('daily', scheduledTimeOf(job({ prevMillis: firing }, 'x')), OSLO).toISOString()).toBe(
+      '2026-12-02T06:00:00.000Z',
+    );
   });
 });
