@@ -20,16 +20,18 @@
  *   twice, two workers, a retry after a crash) compute the same periodStart and make one row. The row fixes the
  *   content (`announcementIds`), so a resend is the same digest.
  *
- * A run that died part-way is resumable: rows already made are found (their period reaches the end: skipped), the
- * rest are made; and at its end a run re-queues every still-pending row of its period, so rows whose send jobs were
- * lost with the crash go out without waiting for the sweeper (which re-queues them anyway: `sweepDigests`).
+ * A run that died part-way is resumable: recipients whose row was made are left alone (their latest digest reaches
+ * the period's end), the rest get theirs; and at its end a run re-queues every still-pending row of its period, so
+ * rows whose send jobs were lost with the crash go out without waiting for the sweeper (which re-queues them anyway:
+ * `sweepDigests`).
  *
- * **The send** (`processDigestSend`) is the e-mail processor's: claim (pending → sending, conditional), re-check,
- * send, settle. Re-checked just before sending: still subscribed in the digest's mode (items of channels no longer
- * in that mode are dropped), an address (the account's, found by the recipient key), not suppressed, and each
- * announcement still published, not expired and visible to the recipient; none left → `skipped`. 4xx and timeouts
- * retry with back-off (the e-mail processor's schedule, EMAIL_MAX_ATTEMPTS); 5xx → `failed` and the address is
- * suppressed. Message-ID `<digest-<id>@host>`: a resend after a crash is recognisable.
+ * **The send** (`processDigestSend`) is the e-mail processor's: claim (pending → sending, conditional), re-check (a
+ * batch in a few statements), send, settle. Re-checked just before sending: still subscribed in the digest's mode
+ * (items of channels no longer in that mode are dropped), an address (the account's, found by the recipient key), not
+ * suppressed, and each announcement still published, not expired, visible to the recipient and not e-mailed to them
+ * meanwhile; none left → `skipped`. 4xx and timeouts retry with back-off (the e-mail processor's schedule,
+ * EMAIL_MAX_ATTEMPTS); 5xx → `failed` and the address is suppressed. Message-ID `<digest-<id>@host>`: a resend after
+ * a crash is recognisable.
  */
 import type { Job, Queue } from 'bullmq';
 import { type AnnouncementRecord, loadAnnouncementRecords } from '../../src/db/announcement-records.js';
