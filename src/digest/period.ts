@@ -76,8 +76,8 @@ function offsetMs(instant: Date, timeZone: string): number {
 
 /**
  * The instant at which the zone's clocks show this local date and time. A time that does not exist (skipped by the
- * spring change) is moved forward by the change (02:30 → 03:30 in Oslo, as the clocks read an hour on); a time that exists twice (the
- * autumn change) maps to its first occurrence.
+ * spring change) is moved forward by the change (02:30 → 03:30 in Oslo, as the clocks read an hour on); a time that
+ * exists twice (the autumn change) maps to its first occurrence.
  */
 export function zonedTimeToInstant(date: LocalDate, hour: number, minute: number, timeZone: string): Date {
   const wall = Date.UTC(date.year, date.month - 1, date.day, hour, minute);

@@ -114,7 +114,9 @@ export function scheduledTimeOf(job: Pick<Job, 'opts' | 'timestamp' | 'id'>, dat
   return new Date(job.timestamp);
 }
 
-const recipientOfSubscription = Prisma.sql`(CASE WHEN s."userId" IS NOT NULL THEN 'user:' || s."userId"::text ELSE 'email:' || s.email END)`;
+/** The recipient key of subscription `s` (src/domain/recipient.ts; the fan-out builds the same). */
+const recipientOfSubscription = Prisma.sql`(CASE WHEN s."userId" IS NOT NULL THEN 'user:' || s."userId"::text
+                                                 ELSE 'email:' || s.email END)`;
 
 export async function processDigestRun(
   mode: DigestMode,
