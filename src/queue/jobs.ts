@@ -68,8 +68,7 @@ export interface ConfirmationJob {
  */
 export type DigestJob =
   /** `scheduledAt` (ms) names the period of a run added by hand; scheduler jobs carry it as their prevMillis. */
-  | { task: 'run'; mode: 'daily' | 'weekly'; scheduledAt?: number }
-  | { task: 'send'; digestIds: string[] };
+  { task: 'run'; mode: 'daily' | 'weekly'; scheduledAt?: number } | { task: 'send'; digestIds: string[] };
 
 /** Periodic housekeeping, scheduled once per cluster by a BullMQ job scheduler. */
 export interface MaintenanceJob {

@@ -38,8 +38,8 @@ import { type EmailJob, jobId } from '../../src/queue/jobs.js';
 import { deleteStaleUnconfirmed } from '../../src/services/email-subscriptions.js';
 import { deleteExpiredIdempotencyKeys } from '../../src/services/idempotency.js';
 import { publishOverdueScheduled } from '../../src/services/schedule.js';
-import { enqueueEmailJobs } from './fanout.js';
 import { type DigestSweepDeps, type DigestSweepResult, sweepDigests } from './digest.js';
+import { enqueueEmailJobs } from './fanout.js';
 import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
 import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
 
