@@ -1,13 +1,16 @@
 /**
- * Web push through the running workers (startWorkers with its BullMQ bindings): a push job on the "push" queue is
- * picked up by the push worker and reaches the person's browser at the local push service, decrypted there with the
- * browser's keys; the maintenance worker's sweeper re-queues a push delivery whose job was lost.
+ * Web push through the running workers (startWorkers with its BullMQ bindings): publishing goes through the outbox
+ * relay and the fan-out to the push worker and reaches each subscriber's browser at the local push service, decrypted
+ * there with the browser's keys, in the subscriber's language; a push job on the "push" queue is sent; the maintenance
+ * worker's sweeper re-queues a push delivery whose job was lost.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/domain/types.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.js';
 import type { PushPayload } from '../../src/push/payload.js';
-import { generateVapidKeys } from '../../src/push/sender.js';
+import { CRITICAL_PUSH_TTL_SECONDS, generateVapidKeys } from '../../src/push/sender.js';
+import { publishAnnouncement } from '../../src/services/publish.js';
 import { startWorkers } from '../../workers/main.js';
 import { enqueuePushJobs, insertPushDeliveries } from '../../workers/processors/push.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
@@ -63,6 +66,95 @@ async function subscriberAndAnnouncement(title: string) {
 }
 
 describe('the push worker in startWorkers', () => {
+  it('publishing reaches every push subscriber’s browsers, each in their language; others get none', async () => {
+    const db = ctx.deps.db;
+    const channel = await createChannel(db, { title: 'BOTT Drift', visibility: 'internal' });
+    const admin = await createUser(db, { isAdmin: true });
+    const actor: Actor = {
+      kind: 'user',
+      userId: admin.id,
+      isAdmin: true,
+      organisationId: null,
+      scopes: ['read', 'publish', 'admin'],
+    };
+    const people = [];
+    for (const [language, push] of [
+      ['en', true],
+      ['nn', true],
+      ['nb', false],
+    ] as const) {
+      const user = await createUser(db, { organisationCode: 'UIT' });
+      const subscription = await createSubscription(db, {
+        channelId: channel.id,
+        userId: user.id,
+        language,
+        emailMode: 'off',
+      });
+      await db.subscription.update({ where: { id: subscription.id }, data: { push } });
+      const browser = pushService.createSubscription();
+      await db.pushSubscription.create({
+        data: { id: randomUUID(), userId: user.id, endpoint: browser.endpoint, ...browser.keys },
+      });
+      people.push({ language, push, browser });
+    }
+
+    const workers = await startWorkers(ctx.deps, { mailer, logger: silentLogger, pushAgent: pushService.agent });
+    try {
+      const published = await publishAnnouncement({ db, publicUrl: ctx.config.http.publicUrl }, actor, channel.slug, {
+        title: 'Nettverket er nede',
+        body: 'Vi jobber med saken.',
+        importance: 'critical',
+        translations: [
+          {
+            language: 'nn',
+            title: 'Nettverket er nede',
+            summary: 'Vi arbeider med saka.',
+            body: 'Vi arbeider med saka.',
+          },
+          { language: 'en', title: 'The network is down', body: 'We are working on it.' },
+        ],
+      });
+      const [en, nn, off] = people;
+      const arrived = await waitFor(
+        () => {
+          const got = [en!, nn!].map((p) => pushService.receivedBy(p.browser.endpoint)[0]);
+          return got.every(Boolean) && (got as NonNullable<(typeof got)[number]>[]);
+        },
+        { what: 'push messages to both push subscribers' },
+      );
+      expect(arrived.map((m) => JSON.parse(m.plaintext!) as PushPayload)).toEqual([
+        expect.objectContaining({
+          id: published.id,
+          title: 'The network is down',
+          body: 'We are working on it.',
+          language: 'en',
+          importance: 'critical',
+        }),
+        expect.objectContaining({
+          id: published.id,
+          title: 'Nettverket er nede',
+          body: 'Vi arbeider med saka.',
+          language: 'nn',
+        }),
+      ]);
+      expect(arrived.map((m) => [m.ttl, m.urgency])).toEqual([
+        [CRITICAL_PUSH_TTL_SECONDS, 'high'],
+        [CRITICAL_PUSH_TTL_SECONDS, 'high'],
+      ]);
+      const rows = await waitFor(
+        async () => {
+          const found = await db.delivery.findMany({ where: { announcementId: published.id, medium: 'push' } });
+          return found.length === 2 && found.every((row) => row.status === 'sent') && found;
+        },
+        { what: 'both push deliveries sent' },
+      );
+      expect(rows).toHaveLength(2);
+      expect(pushService.receivedBy(off!.browser.endpoint)).toHaveLength(0);
+    } finally {
+      await workers.close();
+    }
+  }, 60_000);
+
   it('sends what is put on the push queue, and the sweeper re-queues a delivery whose job was lost', async () => {
     const workers = await startWorkers(ctx.deps, { mailer, logger: silentLogger, pushAgent: pushService.agent });
     try {
