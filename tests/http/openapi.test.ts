@@ -31,12 +31,6 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '404'],
   },
   {
-    method: 'get',
-    path: '/api/v1/announcements/{id}/calendar.ics',
-    auth: 'optional',
-    errors: ['400', '401', '404'],
-  },
-  {
     method: 'post',
     path: '/api/v1/announcements/{id}/retract',
     auth: 'required',
@@ -163,6 +157,12 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '403', '404', '409'],
   },
   {
+    method: 'get',
+    path: '/api/v1/announcements/{id}/acknowledgements',
+    auth: 'required',
+    errors: ['400', '401', '403', '404'],
+  },
+  {
     method: 'post',
     path: '/api/v1/channels/{slug}/webhooks',
     auth: 'required',
@@ -197,12 +197,6 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
     errors: ['400', '401', '403', '404', '409', '413', '415'],
   },
   { method: 'get', path: '/api/v1/admin/suppressions', auth: 'required', errors: ['400', '401', '403', '404'] },
-  {
-    method: 'get',
-    path: '/api/v1/announcements/{id}/acknowledgements',
-    auth: 'required',
-    errors: ['400', '401', '403', '404'],
-  },
 ];
 
 beforeAll(async () => {
