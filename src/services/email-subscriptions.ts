@@ -104,7 +104,7 @@ async function publicChannel(db: Db, caller: Caller, slug: string) {
   const channel = await findChannelBySlug(db, slug, caller.actor);
   // Only public channels reach bare addresses (src/db/recipient-scope-sql.ts). Any other answers like a missing one,
   // whoever asks: the form is for everyone.
-  if (!channel || channel.visibility !== 'public') throw notFound('Channel');
+  if (channel?.visibility !== 'public') throw notFound('Channel');
   return channel;
 }
 
