@@ -40,7 +40,10 @@ export function parseUnsubscribeToken(token: string): ParsedUnsubscribeToken | n
   // Larger than a PostgreSQL bigint: cannot name a row.
   if (subscriptionId > 9_223_372_036_854_775_807n) return null;
   const decoded = Buffer.from(match[2]!, 'base64url');
-  return decoded.length === 32 ? { subscriptionId, mac: decoded } : null;
+  // Only the canonical spelling: the last of the 43 characters carries 2 unused bits, so four spellings decode to the
+  // same MAC. Accepting them all would make a "changed" token still work, which no one expects of a signature.
+  if (decoded.length !== 32 || decoded.toString('base64url') !== match[2]) return null;
+  return { subscriptionId, mac: decoded };
 }
 
 /**

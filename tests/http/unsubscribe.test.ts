@@ -111,9 +111,16 @@ describe('POST /unsubscribe', () => {
     const { subscription, token } = await subscriber();
     const other = await subscriber();
     const mac = token.split('.')[1]!;
-    const flipped = `${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`;
+    // The first character carries 6 bits of the MAC; the last one carries 2 unused bits (another spelling of the same
+    // MAC, refused as not canonical): both kinds of change are refused.
+    const flipped = `${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}`;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The canonical last character has its 2 low bits zero; the next one in the alphabet decodes to the same MAC.
+    const respelt = `${mac.slice(0, -1)}${alphabet[alphabet.indexOf(mac.at(-1)!) + 1]}`;
+    expect(Buffer.from(respelt, 'base64url')).toEqual(Buffer.from(mac, 'base64url'));
     const bad = [
       `${subscription.id}.${flipped}`,
+      `${subscription.id}.${respelt}`,
       // Another subscriber's valid signature on this subscription id.
       `${subscription.id}.${other.token.split('.')[1]}`,
       // A valid-looking token for a subscription that does not exist.
