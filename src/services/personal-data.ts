@@ -79,7 +79,23 @@ export interface PersonalDataExport {
   }[];
   sessions: { createdAt: string; lastSeenAt: string; expiresAt: string }[];
   announcements: { id: string; channel: string; title: string; status: string; publishedAt: string | null }[];
-  deliveries: { announcementId: string; medium: string; status: string; createdAt: string; sentAt: string | null }[];
+  deliveries: {
+    announcementId: string;
+    medium: string;
+    kind: string;
+    status: string;
+    createdAt: string;
+    sentAt: string | null;
+  }[];
+  /** Digest e-mails made for you: the period each covers and what it held. */
+  digests: {
+    mode: string;
+    periodStart: string;
+    periodEnd: string;
+    announcementIds: string[];
+    status: string;
+    sentAt: string | null;
+  }[];
   reads: { announcementId: string; readAt: string }[];
   ratings: { announcementId: string; stars: number; createdAt: string; updatedAt: string }[];
   /** "I have read this" confirmations, with the organisation kept with each (its code). */
@@ -126,59 +142,82 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
     details: { credential: caller.credential },
   });
 
-  const [subscriptions, roles, tokens, sessions, announcements, deliveries, reads, ratings, acknowledgements, audit] =
-    await Promise.all([
-      deps.db.subscription.findMany({
-        where: { userId },
-        include: { channel: { select: { slug: true } } },
-        orderBy: { id: 'asc' },
-      }),
-      deps.db.channelRole.findMany({
-        where: { userId },
-        include: { channel: { select: { slug: true } } },
-        orderBy: { createdAt: 'asc' },
-      }),
-      deps.db.apiToken.findMany({
-        where: { userId },
-        select: API_TOKEN_METADATA,
-        orderBy: { createdAt: 'asc' },
-      }),
-      deps.db.session.findMany({
-        where: { userId },
-        // Never the id (the hash of the cookie) nor the CSRF secret or id token.
-        select: { createdAt: true, lastSeenAt: true, expiresAt: true },
-        orderBy: { createdAt: 'asc' },
-      }),
-      deps.db.announcement.findMany({
-        where: { authorId: userId },
-        select: { id: true, title: true, status: true, publishedAt: true, channel: { select: { slug: true } } },
-        orderBy: { createdAt: 'asc' },
-      }),
-      deps.db.delivery.findMany({
-        where: { recipient: recipientKey({ userId, email: null }) },
-        select: { announcementId: true, medium: true, status: true, createdAt: true, sentAt: true },
-        orderBy: { id: 'asc' },
-      }),
-      deps.db.announcementRead.findMany({
-        where: { userId },
-        select: { announcementId: true, readAt: true },
-        orderBy: [{ readAt: 'asc' }, { announcementId: 'asc' }],
-      }),
-      deps.db.announcementRating.findMany({
-        where: { userId },
-        select: { announcementId: true, stars: true, createdAt: true, updatedAt: true },
-        orderBy: [{ createdAt: 'asc' }, { announcementId: 'asc' }],
-      }),
-      deps.db.announcementAcknowledgement.findMany({
-        where: { userId },
-        select: { announcementId: true, acknowledgedAt: true, organisation: { select: { code: true } } },
-        orderBy: [{ acknowledgedAt: 'asc' }, { announcementId: 'asc' }],
-      }),
-      deps.db.auditLog.findMany({
-        where: { OR: [{ actorUserId: userId }, { targetType: 'user', targetId: userId }] },
-        orderBy: [{ at: 'asc' }, { id: 'asc' }],
-      }),
-    ]);
+  const [
+    subscriptions,
+    roles,
+    tokens,
+    sessions,
+    announcements,
+    deliveries,
+    digests,
+    reads,
+    ratings,
+    acknowledgements,
+    audit,
+  ] = await Promise.all([
+    deps.db.subscription.findMany({
+      where: { userId },
+      include: { channel: { select: { slug: true } } },
+      orderBy: { id: 'asc' },
+    }),
+    deps.db.channelRole.findMany({
+      where: { userId },
+      include: { channel: { select: { slug: true } } },
+      orderBy: { createdAt: 'asc' },
+    }),
+    deps.db.apiToken.findMany({
+      where: { userId },
+      select: API_TOKEN_METADATA,
+      orderBy: { createdAt: 'asc' },
+    }),
+    deps.db.session.findMany({
+      where: { userId },
+      // Never the id (the hash of the cookie) nor the CSRF secret or id token.
+      select: { createdAt: true, lastSeenAt: true, expiresAt: true },
+      orderBy: { createdAt: 'asc' },
+    }),
+    deps.db.announcement.findMany({
+      where: { authorId: userId },
+      select: { id: true, title: true, status: true, publishedAt: true, channel: { select: { slug: true } } },
+      orderBy: { createdAt: 'asc' },
+    }),
+    deps.db.delivery.findMany({
+      where: { recipient: recipientKey({ userId, email: null }) },
+      select: { announcementId: true, medium: true, kind: true, status: true, createdAt: true, sentAt: true },
+      orderBy: { id: 'asc' },
+    }),
+    deps.db.digest.findMany({
+      where: { recipient: recipientKey({ userId, email: null }) },
+      select: {
+        mode: true,
+        periodStart: true,
+        periodEnd: true,
+        announcementIds: true,
+        status: true,
+        sentAt: true,
+      },
+      orderBy: { id: 'asc' },
+    }),
+    deps.db.announcementRead.findMany({
+      where: { userId },
+      select: { announcementId: true, readAt: true },
+      orderBy: [{ readAt: 'asc' }, { announcementId: 'asc' }],
+    }),
+    deps.db.announcementRating.findMany({
+      where: { userId },
+      select: { announcementId: true, stars: true, createdAt: true, updatedAt: true },
+      orderBy: [{ createdAt: 'asc' }, { announcementId: 'asc' }],
+    }),
+    deps.db.announcementAcknowledgement.findMany({
+      where: { userId },
+      select: { announcementId: true, acknowledgedAt: true, organisation: { select: { code: true } } },
+      orderBy: [{ acknowledgedAt: 'asc' }, { announcementId: 'asc' }],
+    }),
+    deps.db.auditLog.findMany({
+      where: { OR: [{ actorUserId: userId }, { targetType: 'user', targetId: userId }] },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    }),
+  ]);
   const pushSubscriptions = await deps.db.pushSubscription.findMany({
     where: { userId },
     select: {
@@ -255,8 +294,17 @@ export async function exportPersonalData(deps: { db: Db }, caller: Caller): Prom
     deliveries: deliveries.map((d) => ({
       announcementId: d.announcementId,
       medium: d.medium,
+      kind: d.kind,
       status: d.status,
       createdAt: d.createdAt.toISOString(),
+      sentAt: iso(d.sentAt),
+    })),
+    digests: digests.map((d) => ({
+      mode: d.mode,
+      periodStart: d.periodStart.toISOString(),
+      periodEnd: d.periodEnd.toISOString(),
+      announcementIds: d.announcementIds,
+      status: d.status,
       sentAt: iso(d.sentAt),
     })),
     reads: reads.map((r) => ({ announcementId: r.announcementId, readAt: r.readAt.toISOString() })),
@@ -370,6 +418,10 @@ export async function eraseOwnAccount(deps: { db: Db }, caller: Caller, confirm:
     await tx.announcementAcknowledgement.deleteMany({ where: { userId } });
     await tx.announcement.updateMany({ where: { authorId: userId }, data: { authorId: null } });
     await tx.delivery.updateMany({
+      where: { recipient: recipientKey({ userId, email: null }), lastError: { not: null } },
+      data: { lastError: null },
+    });
+    await tx.digest.updateMany({
       where: { recipient: recipientKey({ userId, email: null }), lastError: { not: null } },
       data: { lastError: null },
     });

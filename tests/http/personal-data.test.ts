@@ -75,12 +75,23 @@ async function personWithHistory() {
       lastError: `550 5.1.1 <${user.email}>: mailbox unavailable`,
     },
   });
+  const digest = await db.digest.create({
+    data: {
+      recipient: `user:${user.id}`,
+      mode: 'daily',
+      periodStart: new Date('2026-11-25T06:00:00Z'),
+      periodEnd: new Date('2026-11-26T06:00:00Z'),
+      announcementIds: [announcement.id],
+      status: 'failed',
+      lastError: `550 <${user.email}> unknown`,
+    },
+  });
   await db.announcementRead.create({ data: { userId: user.id, announcementId: announcement.id } });
   await db.announcementRating.create({ data: { userId: user.id, announcementId: announcement.id, stars: 4 } });
   await db.announcementAcknowledgement.create({
     data: { userId: user.id, announcementId: announcement.id, organisationId: user.organisationId },
   });
-  return { user, token, announcement, delivery };
+  return { user, token, announcement, delivery, digest };
 }
 
 beforeAll(async () => {
@@ -137,7 +148,22 @@ describe('GET /api/v1/me/export', () => {
       expect.objectContaining({ id: announcement.id, channel: 'drift', title: 'Skrevet av meg' }),
     ]);
     expect(data.deliveries).toEqual([
-      expect.objectContaining({ announcementId: announcement.id, medium: 'email', status: 'failed' }),
+      expect.objectContaining({
+        announcementId: announcement.id,
+        medium: 'email',
+        kind: 'announcement',
+        status: 'failed',
+      }),
+    ]);
+    expect(data.digests).toEqual([
+      {
+        mode: 'daily',
+        periodStart: '2026-11-25T06:00:00.000Z',
+        periodEnd: '2026-11-26T06:00:00.000Z',
+        announcementIds: [announcement.id],
+        status: 'failed',
+        sentAt: null,
+      },
     ]);
     expect(data.reads).toEqual([{ announcementId: announcement.id, readAt: expect.any(String) }]);
     expect(data.ratings).toEqual([
@@ -225,7 +251,7 @@ describe('DELETE /api/v1/me', () => {
 
   it('erases the account and what hangs on it, keeps its announcements without author, and records it first', async () => {
     const db = ctx.deps.db;
-    const { user, token, announcement, delivery } = await personWithHistory();
+    const { user, token, announcement, delivery, digest } = await personWithHistory();
     // A bare-address subscription with the account's address: not the account's (see personal-data.ts), so it stays.
     const bare = await db.subscription.create({ data: { channelId: otherChannel.id, email: user.email } });
     const browser = await signIn(user.id);
@@ -259,6 +285,7 @@ describe('DELETE /api/v1/me', () => {
     expect(await db.announcementAcknowledgement.count({ where: { userId: user.id } })).toBe(0);
     expect(await db.announcement.findUnique({ where: { id: announcement.id } })).toMatchObject({ authorId: null });
     expect(await db.delivery.findUnique({ where: { id: delivery.id } })).toMatchObject({ lastError: null });
+    expect(await db.digest.findUnique({ where: { id: digest.id } })).toMatchObject({ lastError: null });
     expect(await db.subscription.count({ where: { id: bare.id } })).toBe(1);
 
     const records = await db.auditLog.findMany({ where: { requestId: String(response.headers['x-request-id']) } });

@@ -93,11 +93,25 @@ export const PersonalDataExport = Type.Object(
         {
           announcementId: Uuid,
           medium: Type.String(),
+          kind: Type.String({ description: 'announcement, ack_reminder, correction or retraction' }),
           status: Type.String(),
           createdAt: DateTime,
           sentAt: NullableDateTime,
         },
         { additionalProperties: false, description: 'Announcements sent to you' },
+      ),
+    ),
+    digests: Type.Array(
+      Type.Object(
+        {
+          mode: Type.String(),
+          periodStart: DateTime,
+          periodEnd: DateTime,
+          announcementIds: Type.Array(Uuid),
+          status: Type.String(),
+          sentAt: NullableDateTime,
+        },
+        { additionalProperties: false, description: 'Digest e-mails made for you' },
       ),
     ),
     reads: Type.Array(
