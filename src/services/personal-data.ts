@@ -4,7 +4,8 @@
  *
  * Export holds the profile, organisation, subscriptions, browsers registered for web push (never their keys),
  * channel roles, API tokens (metadata: never hashes),
- * sign-in sessions (times only: never ids), announcements they wrote (id and title), deliveries made to them, their
+ * sign-in sessions (times only: never ids), announcements they wrote (id and title), deliveries and digests made to
+ * them, their
  * read state, ratings and acknowledgements of announcements, and the audit records they caused or that name their
  * account.
  *
@@ -12,7 +13,9 @@
  * channel roles, API tokens, sessions, read state, ratings and acknowledgements (an announcement's acknowledgement
  * figures drop by theirs). View counts stay: a viewer row holds an HMAC of the
  * user id, not the id (src/services/reading.ts), and the id leads to no one once the account is gone. Announcements they wrote stay, with no author (shown as a former user);
- * deliveries made to them lose the error text an SMTP server may have written with their address in it. The audit
+ * deliveries and digests made to them lose the error text an SMTP server may have written with their address in it
+ * (they stay, keyed by the account id, for the delivery figures). An address on the suppression list stays there:
+ * it records that the address cannot take mail, which protects the sender's reputation whoever owned it. The audit
  * log keeps its records (it is append-only, and the erasure itself is one of them); they name the account only by
  * its id, which no longer leads to a person.
  *
