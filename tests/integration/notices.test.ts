@@ -376,19 +376,20 @@ describe('corrections by web push', () => {
       const [nb, en] = people as [(typeof people)[0], (typeof people)[0]];
       const view = await publishAnnouncement(deps, admin, channel.slug, { title: 'Nedetid', body: 'I kveld.' });
       await relayAll();
-      // The original push deliveries as the push fan-out leaves them: sent to `nb`, failed for `en`.
+      // The fan-out made the original push deliveries (pending: no push worker runs here); settle them as the push
+      // worker would have: sent to `nb`, failed for `en`.
+      await waitFor(
+        async () =>
+          (await db.delivery.count({ where: { announcementId: view.id, medium: 'push', kind: 'announcement' } })) === 2,
+        { what: 'the push deliveries made by the fan-out' },
+      );
       for (const [person, status] of [
         [nb, 'sent'],
         [en, 'failed'],
       ] as const) {
-        await db.delivery.create({
-          data: {
-            announcementId: view.id,
-            recipient: `user:${person.user.id}`,
-            subscriptionId: person.subscription.id,
-            medium: 'push',
-            status,
-          },
+        await db.delivery.updateMany({
+          where: { announcementId: view.id, recipient: `user:${person.user.id}`, medium: 'push', kind: 'announcement' },
+          data: { status, ...(status === 'sent' ? { sentAt: new Date() } : {}) },
         });
       }
 
