@@ -13,6 +13,8 @@ export function createMaintenanceWorker(deps: Pick<Deps, 'config' | 'db' | 'queu
   const sweepDeps = {
     db: deps.db,
     emailQueue: deps.queues.email,
+    // Lost fan-out, correction and retraction jobs come back from the outbox (workers/outbox-jobs.ts).
+    fanoutQueue: deps.queues.fanout,
     staleDeliveryMs: config.delivery.staleDeliveryMs,
     maxAttempts: config.delivery.emailMaxAttempts,
     emailBatchSize: config.delivery.emailBatchSize,

@@ -32,6 +32,7 @@ import {
   type ScheduledPayload,
 } from '../src/services/publish.js';
 import { ANNOUNCEMENT_RETRACTED } from '../src/services/retract.js';
+import { fanoutQueueJobFor } from './outbox-jobs.js';
 
 /** Event types this version relays; others are marked relayed with a warning. */
 const KNOWN_TYPES: ReadonlySet<string> = new Set([
@@ -96,7 +97,6 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
              FOR UPDATE SKIP LOCKED`;
         if (events.length === 0) return [];
 
-        const published = events.filter((event) => event.type === ANNOUNCEMENT_PUBLISHED);
         // Events of a type this version does not know are marked relayed (with a warning) rather than left to block
         // the head of the queue forever.
         for (const event of events) {
@@ -105,7 +105,6 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
           }
         }
 
-        const announcementIds = published.map((event) => announcementIdOf(event));
         // Live events (published, updated, retracted) carry the announcement's audience and every language version;
         // material edits and retractions also get a notice job below (minor edits are live-only).
         const liveEvents = events.filter((event) => LIVE_EVENT_TYPES.includes(event.type));
@@ -140,37 +139,18 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         });
         if (timers.length > 0) await deps.scheduledQueue.addBulk(timers);
 
-        if (published.length > 0) {
+        // Fan-outs, corrections (material edits only) and retraction notices (workers/outbox-jobs.ts), named so that a
+        // second relay of the same event is ignored while the first job is kept; the processors re-check everything
+        // in PostgreSQL. Such an event stays unprocessed until its job is done: the sweeper re-adds a lost one.
+        const fanoutJobs = events.flatMap((event) => {
+          const job = fanoutQueueJobFor(event);
+          return job ? [{ event, job }] : [];
+        });
+        if (fanoutJobs.length > 0) {
           await deps.fanoutQueue.addBulk(
-            [...new Set(announcementIds)].map((announcementId) => ({
-              name: 'fanout',
-              data: { announcementId },
-              opts: { jobId: jobId.fanout(announcementId) },
-            })),
+            fanoutJobs.map(({ job }) => ({ name: job.name, data: job.data, opts: { jobId: job.jobId } })),
           );
         }
-        // Corrections (material edits only) and retraction notices, named so that a second relay of the same event
-        // is ignored while the first job is kept; the processor re-checks everything in PostgreSQL.
-        const notices = events.flatMap((event) => {
-          const announcementId = announcementIdOf(event);
-          if (event.type === ANNOUNCEMENT_RETRACTED) {
-            return [
-              { name: 'retraction', data: { announcementId }, opts: { jobId: jobId.retraction(announcementId) } },
-            ];
-          }
-          if (event.type !== ANNOUNCEMENT_UPDATED) return [];
-          const payload = event.payload as { material?: unknown; revision?: unknown } | null;
-          const revision = payload?.revision;
-          if (payload?.material !== true || typeof revision !== 'number') return [];
-          return [
-            {
-              name: 'correction',
-              data: { announcementId, revision },
-              opts: { jobId: jobId.correction(announcementId, revision) },
-            },
-          ];
-        });
-        if (notices.length > 0) await deps.fanoutQueue.addBulk(notices);
         // One loop in id order, so a client sees a publication before its edits and its retraction.
         const now = new Date();
         for (const event of liveEvents) {
@@ -181,8 +161,11 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         }
 
         const ids = events.map((event) => String(event.id));
+        const awaitingJobs = fanoutJobs.map(({ event }) => String(event.id));
         await tx.$executeRaw`
-          UPDATE "OutboxEvent" SET "relayedAt" = now(), attempts = attempts + 1
+          UPDATE "OutboxEvent"
+             SET "relayedAt" = now(), attempts = attempts + 1,
+                 "processedAt" = CASE WHEN id = ANY(${awaitingJobs}::bigint[]) THEN "processedAt" ELSE now() END
            WHERE id = ANY(${ids}::bigint[])`;
         return ids;
       },

@@ -867,6 +867,7 @@ describe('create, read, update and delete with every field', () => {
       payload: { announcementId: randomUUID(), nested: { list: [1, 2.5, 'tre', null, true], tekst: 'æøå' } },
       createdAt: T1,
       relayedAt: T2,
+      processedAt: T3,
       attempts: 2_147_483_647,
     };
     expectEveryField('OutboxEvent', data);
@@ -876,7 +877,14 @@ describe('create, read, update and delete with every field', () => {
       channel,
     });
 
-    const changes = { type: 'announcement.retracted', payload: ['a', 1], relayedAt: null, attempts: 0, createdAt: T3 };
+    const changes = {
+      type: 'announcement.retracted',
+      payload: ['a', 1],
+      relayedAt: null,
+      processedAt: null,
+      attempts: 0,
+      createdAt: T3,
+    };
     await db.outboxEvent.update({ where: { id: data.id }, data: changes });
     expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });
 
@@ -1288,7 +1296,7 @@ describe('defaults come from the database as the schema declares', () => {
       confirmationsSent: 0,
     });
     const event = await db.outboxEvent.findUniqueOrThrow({ where: { id: events[0]!.id } });
-    expect(event).toMatchObject({ relayedAt: null, attempts: 0 });
+    expect(event).toMatchObject({ relayedAt: null, processedAt: null, attempts: 0 });
     expect(events[1]!.id).toBeGreaterThan(events[0]!.id);
     const deliveryRow = await db.delivery.findUniqueOrThrow({ where: { id: delivery!.id } });
     expect(deliveryRow).toMatchObject({

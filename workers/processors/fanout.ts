@@ -33,6 +33,7 @@ import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
 import { chunk, type EmailJob, type FanoutJob, jobId, type PushJob, type WebhookJob } from '../../src/queue/jobs.js';
 import { enqueueWebhookDeliveries, insertWebhookDeliveries } from '../../src/webhooks/deliveries.js';
+import { markOutboxProcessed } from '../outbox-jobs.js';
 import { fanOutPush, type PushFanoutResult } from './push.js';
 
 export interface FanoutProcessorDeps {
@@ -98,8 +99,9 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
     where: { id: announcementId },
     select: { channelId: true, status: true, publishedAt: true, importance: true, resolvesId: true },
   });
-  // Deleted, retracted or still a draft: nothing to deliver.
+  // Deleted, retracted or still a draft: nothing to deliver, now or later.
   if (announcement?.status !== 'published' || !announcement.publishedAt) {
+    await markOutboxProcessed(deps.db, { name: 'fanout', announcementId });
     return { ...result, status: 'not_published' };
   }
   // Critical announcements are never held back for a digest: daily and weekly subscribers get them at once too.
@@ -163,6 +165,8 @@ export async function processFanout(data: FanoutJob, deps: FanoutProcessorDeps):
     result.webhookDeliveriesEnqueued = dueIds.length;
   }
 
+  // Only now: a fan-out that died part-way leaves its event unprocessed, and the sweeper re-adds the job.
+  await markOutboxProcessed(deps.db, { name: 'fanout', announcementId });
   deps.logger.info({ announcementId, ...result }, 'fan-out done');
   return result;
 }

@@ -33,6 +33,7 @@ import { AppError } from '../../src/domain/errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
 import type { EmailJob, FanoutJob, PushJob } from '../../src/queue/jobs.js';
+import { markOutboxProcessed } from '../outbox-jobs.js';
 import { enqueueEmailJobs } from './fanout.js';
 import { enqueuePushJobs } from './push.js';
 
@@ -88,7 +89,11 @@ export async function processNotice(
                        SELECT 1 FROM "AnnouncementRevision" r
                         WHERE r."announcementId" = a.id AND r.revision = ${revision}::int AND r.material) END AS due
       FROM "Announcement" a WHERE a.id = ${announcementId}::uuid`;
-  if (!due?.due) return { ...result, status: 'not_due' };
+  if (!due?.due) {
+    // Moot (edited again and retracted, say): nothing to send, now or later.
+    await markOutboxProcessed(db, { name: kind, announcementId, revision });
+    return { ...result, status: 'not_due' };
+  }
 
   // Corrections by e-mail and by push; retraction notices by e-mail only.
   for (const medium of kind === 'correction' ? (['email', 'push'] as const) : (['email'] as const)) {
@@ -101,6 +106,7 @@ export async function processNotice(
         ? await enqueueEmailJobs(deps, made.pendingIds)
         : await enqueuePushJobs(deps.pushQueue, made.pendingIds);
   }
+  await markOutboxProcessed(db, { name: kind, announcementId, revision });
   deps.logger.info({ announcementId, kind, revision, ...result }, 'notices made');
   return result;
 }

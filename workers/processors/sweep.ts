@@ -28,16 +28,23 @@
  * 7. Digests (when `digests` deps are given): steps 1 and 2 for Digest rows, into the digest queue
  *    (workers/processors/digest.ts, sweepDigests).
  *
+ * 8. Outbox events relayed more than STALE_DELIVERY_MS ago whose fan-out-queue job never finished (a publication's
+ *    fan-out, a correction, a retraction notice: workers/outbox-jobs.ts) — the job was lost with Redis data, or keeps
+ *    failing — get their job again (when `fanoutQueue` is given). Taking them is a claim that moves "relayedAt" to
+ *    now (the last hand-over to Redis), so two sweepers never both re-add one, and a slow job is re-added at most once
+ *    per STALE_DELIVERY_MS; a re-run is harmless, the processors being idempotent on the ledger's unique keys.
+ *
  * Unrelayed outbox events need nothing here: the outbox relay polls for them every OUTBOX_POLL_MS in every worker
  * process (workers/outbox-relay.ts), whether or not a notification arrived.
  */
 import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
 import type { Logger } from '../../src/logger.js';
-import { type EmailJob, jobId } from '../../src/queue/jobs.js';
+import { chunk, type EmailJob, type FanoutJob, jobId } from '../../src/queue/jobs.js';
 import { deleteStaleUnconfirmed } from '../../src/services/email-subscriptions.js';
 import { deleteExpiredIdempotencyKeys } from '../../src/services/idempotency.js';
 import { publishOverdueScheduled } from '../../src/services/schedule.js';
+import { fanoutQueueJobFor, withSweepSuffix } from '../outbox-jobs.js';
 import { type DigestSweepDeps, type DigestSweepResult, sweepDigests } from './digest.js';
 import { enqueueEmailJobs } from './fanout.js';
 import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
@@ -46,6 +53,8 @@ import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from '.
 export interface SweepProcessorDeps {
   db: Db;
   emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
+  /** Fan-out queue: jobs of outbox events relayed but never processed (step 8). */
+  fanoutQueue?: Pick<Queue<FanoutJob>, 'addBulk'>;
   staleDeliveryMs: number;
   /** EMAIL_MAX_ATTEMPTS. */
   maxAttempts: number;
@@ -80,6 +89,8 @@ export interface SweepResult {
   webhooks?: WebhookSweepResult;
   /** The digest part, when digest deps were given. */
   digests?: DigestSweepResult;
+  /** Outbox events whose lost fan-out, correction or retraction job was added again (step 8). */
+  requeuedOutboxEvents?: number;
 }
 
 /** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
@@ -170,7 +181,49 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
       logger: deps.logger,
     });
   }
+  if (deps.fanoutQueue) {
+    result.requeuedOutboxEvents = await requeueUnprocessedOutbox(db, deps.fanoutQueue, staleSeconds);
+    if (result.requeuedOutboxEvents > 0) {
+      deps.logger.warn({ events: result.requeuedOutboxEvents }, 'sweeper re-added lost fan-out jobs');
+    }
+  }
   return result;
+}
+
+/** Step 8: claims unprocessed relayed events (moving "relayedAt" on) and adds their jobs again. */
+async function requeueUnprocessedOutbox(
+  db: Db,
+  fanoutQueue: Pick<Queue<FanoutJob>, 'addBulk'>,
+  staleSeconds: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const events = await db.$queryRaw<{ id: bigint; type: string; aggregateId: string; payload: unknown }[]>`
+      UPDATE "OutboxEvent" e
+         SET "relayedAt" = now(), attempts = e.attempts + 1
+       WHERE e.id IN (
+             SELECT id FROM "OutboxEvent"
+              WHERE "processedAt" IS NULL AND "relayedAt" IS NOT NULL
+                AND "relayedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY "relayedAt" LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+      RETURNING e.id, e.type, e."aggregateId", e.payload`;
+    const sweptAt = Date.now();
+    const jobs = events.flatMap((event) => {
+      const job = fanoutQueueJobFor(event);
+      return job ? [withSweepSuffix(job, sweptAt)] : [];
+    });
+    for (const part of chunk(jobs, 1000)) {
+      await fanoutQueue.addBulk(part.map((job) => ({ name: job.name, data: job.data, opts: { jobId: job.jobId } })));
+    }
+    // An event that needs no job (the relay marks those processed; only a row written by hand lacks it) is done.
+    const needNone = events.filter((event) => fanoutQueueJobFor(event) === null).map((event) => String(event.id));
+    if (needNone.length > 0) {
+      await db.$executeRaw`UPDATE "OutboxEvent" SET "processedAt" = now() WHERE id = ANY(${needNone}::bigint[])`;
+    }
+    total += jobs.length;
+    if (events.length < SWEEP_ROUND) return total;
+  }
 }
 
 /** RETURNING gives no order; batches read best in id order. */
