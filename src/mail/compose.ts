@@ -204,7 +204,8 @@ export interface AckReminderEmailInput {
   organisationName?: string | null | undefined;
 }
 
-function mailtoOf(input: { unsubscribeToken: string | null; unsubscribeMailto?: string | null | undefined }) {
+/** The mailto: List-Unsubscribe URI when UNSUBSCRIBE_MAILTO is set and the recipient has a subscription to leave. */
+export function mailtoOf(input: { unsubscribeToken: string | null; unsubscribeMailto?: string | null | undefined }) {
   return input.unsubscribeToken && input.unsubscribeMailto
     ? unsubscribeMailtoUri(input.unsubscribeMailto, input.unsubscribeToken)
     : null;

@@ -14,7 +14,15 @@
  */
 import { renderMarkdown, renderPlainText } from '../content/markdown.js';
 import type { Language } from '../domain/types.js';
-import { bulkHeaders, checkedAddress, deliveryMessageId, headerSafe, unsubscribeUrl } from './compose.js';
+import {
+  bulkHeaders,
+  checkedAddress,
+  deliveryMessageId,
+  headerSafe,
+  mailtoOf,
+  senderOf,
+  unsubscribeUrl,
+} from './compose.js';
 import type { OutgoingMail } from './mailer.js';
 import { escapeHtml, link, MUTED, mailDocument, STRINGS } from './templates.js';
 
@@ -97,6 +105,10 @@ interface NoticeCommon {
   to: string;
   /** MAIL_FROM. */
   from: string;
+  /** The channel's organisation, which names the sender (senderOf); null: MAIL_FROM's own name. */
+  organisationName?: string | null | undefined;
+  /** UNSUBSCRIBE_MAILTO: a mailto: URI next to the https one in List-Unsubscribe. */
+  unsubscribeMailto?: string | null | undefined;
   /** PUBLIC_URL without a trailing slash. */
   publicUrl: string;
   /** The labels' language (the subscription's, or the account's). */
@@ -216,13 +228,13 @@ export function composeCorrectionEmail(input: CorrectionEmailInput): OutgoingMai
   const subject = noticeSubject('correction', input.language, input.channelTitle, input.title);
   const unsubscribe = input.unsubscribeToken === null ? null : unsubscribeUrl(input.publicUrl, input.unsubscribeToken);
   return {
-    from: input.from,
+    from: senderOf(input.from, input.organisationName),
     to,
     subject,
     text: renderCorrectionText(input, unsubscribe),
     html: renderCorrectionHtml(input, subject, unsubscribe),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
-    headers: bulkHeaders(input.language, unsubscribe),
+    headers: bulkHeaders(input.language, unsubscribe, mailtoOf(input)),
   };
 }
 
@@ -231,12 +243,12 @@ export function composeRetractionEmail(input: RetractionEmailInput): OutgoingMai
   const subject = noticeSubject('retraction', input.language, input.channelTitle, input.title);
   const unsubscribe = input.unsubscribeToken === null ? null : unsubscribeUrl(input.publicUrl, input.unsubscribeToken);
   return {
-    from: input.from,
+    from: senderOf(input.from, input.organisationName),
     to,
     subject,
     text: renderRetractionText(input, unsubscribe),
     html: renderRetractionHtml(input, subject, unsubscribe),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
-    headers: bulkHeaders(input.language, unsubscribe),
+    headers: bulkHeaders(input.language, unsubscribe, mailtoOf(input)),
   };
 }

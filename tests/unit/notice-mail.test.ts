@@ -88,3 +88,22 @@ describe('retraction notice', () => {
     expect(mail.headers['Auto-Submitted']).toBe('auto-generated');
   });
 });
+
+describe('sender and List-Unsubscribe of the notices', () => {
+  it("name the channel's organisation as the sender and offer the mailto: unsubscribe when configured", () => {
+    for (const mail of [
+      correction('nb', { organisationName: 'Universitetet i Oslo', unsubscribeMailto: 'avmelding@example.no' }),
+      composeRetractionEmail({
+        ...common,
+        language: 'nb',
+        organisationName: 'Universitetet i Oslo',
+        unsubscribeMailto: 'avmelding@example.no',
+      }),
+    ]) {
+      expect(mail.from).toEqual({ name: 'Meldingskanal – Universitetet i Oslo', address: 'noreply@example.no' });
+      expect(mail.headers['List-Unsubscribe']).toBe(
+        '<https://meldingskanal.example.no/unsubscribe?token=1.abc>, <mailto:avmelding@example.no?subject=unsubscribe%201.abc>',
+      );
+    }
+  });
+});
