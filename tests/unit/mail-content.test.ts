@@ -156,6 +156,14 @@ describe('skipReason', () => {
     expect(skipReason({ ...row, inAudience: false })).toBe(SKIP_REASON.audience);
     expect(skipReason({ ...row, readsChannel: false })).toBe(SKIP_REASON.noAccess);
     expect(skipReason({ ...row, emailMode: 'daily' })).toBe(SKIP_REASON.digestMode);
+    // Expired since the fan-out: not sent (a retraction notice still is, see the notices tests).
+    expect(skipReason({ ...row, expired: true })).toBe(SKIP_REASON.announcementExpired);
+    expect(skipReason({ ...row, kind: 'ack_reminder', subscriptionId: null, emailMode: null, expired: true })).toBe(
+      SKIP_REASON.announcementExpired,
+    );
+    expect(skipReason({ ...row, kind: 'retraction', announcementStatus: 'retracted', expired: true })).not.toBe(
+      SKIP_REASON.announcementExpired,
+    );
     // A follow-up to someone who got the incident is not held back by the subscription.
     expect(skipReason({ ...row, emailMode: 'off', gotIncident: true })).toBeUndefined();
     expect(skipReason({ ...row, subscriptionId: null, emailMode: null, gotIncident: true })).toBeUndefined();

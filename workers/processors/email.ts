@@ -79,7 +79,10 @@ export const SKIP_REASON = {
   notAUser: 'not_a_user',
   /** A delivery kind this processor does not send. */
   unsupportedKind: 'unsupported_kind',
-  /** A correction whose announcement expired meanwhile (gone from the feeds, nothing left to correct). */
+  /**
+   * The announcement expired meanwhile (gone from the feeds and listings): its e-mail, reminder or correction would
+   * bring back what the publisher took down.
+   */
   announcementExpired: 'announcement_expired',
   /**
    * A correction of revision N when corrections of a later material revision exist for the same recipient: the
@@ -169,11 +172,12 @@ export function skipReason(row: ClaimedDelivery): string | undefined {
   if (row.kind === 'retraction') {
     if (row.announcementStatus !== 'retracted') return SKIP_REASON.notRetracted;
   } else if (row.announcementStatus !== 'published') return SKIP_REASON.announcementNotPublished;
+  // Everything but a retraction notice (which tells of a withdrawal) is about a current announcement.
+  if (row.kind !== 'retraction' && row.expired) return SKIP_REASON.announcementExpired;
   // A notice names the announcement: it goes only to whom may still see it (as for the announcement itself).
   if (!row.readsChannel) return SKIP_REASON.noAccess;
   if (!row.inAudience) return SKIP_REASON.audience;
   if (row.kind === 'correction' || row.kind === 'retraction') {
-    if (row.kind === 'correction' && row.expired) return SKIP_REASON.announcementExpired;
     if (row.kind === 'correction' && row.superseded) return SKIP_REASON.superseded;
     // They received the original, and keep receiving its notices while they subscribe to the channel in any e-mail
     // mode (a digest subscriber who got a critical announcement gets its correction); leaving the channel or turning
