@@ -64,6 +64,7 @@ import { chunk, type DigestJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementUrl } from '../../src/services/views.js';
 import { retryDelayMs } from './email.js';
+import { sweepLedger } from './ledger-sweep.js';
 
 /** Recipients per page of a run (one INSERT each). */
 export const DIGEST_PAGE_SIZE = 500;
@@ -520,7 +521,6 @@ export interface DigestSweepResult {
   requeuedPending: number;
 }
 
-const SWEEP_ROUND = 5000;
 export const DIGEST_WORKER_LOST_ERROR = 'worker lost while sending';
 
 /**
@@ -531,54 +531,27 @@ export const DIGEST_WORKER_LOST_ERROR = 'worker lost while sending';
  */
 export async function sweepDigests(deps: DigestSweepDeps): Promise<DigestSweepResult> {
   const { db } = deps;
-  const staleSeconds = deps.staleDeliveryMs / 1000;
   const result: DigestSweepResult = { resetSending: 0, failedSending: 0, requeuedPending: 0 };
   const sweptAt = Date.now();
   const requeue = (ids: string[]) =>
     enqueueDigests(deps.digestQueue, ids, (first) => jobId.digestRequeue(first, sweptAt));
 
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
-      UPDATE "Digest" d
-         SET status = (CASE WHEN d.attempts >= ${deps.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
-             "lastError" = ${DIGEST_WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Digest"
-              WHERE status = 'sending' AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'sending'
-      RETURNING d.id::text AS id, d.status::text AS status`;
-    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
-    result.resetSending += reset.length;
-    result.failedSending += rows.length - reset.length;
-    await requeue(reset);
-    if (rows.length < SWEEP_ROUND) break;
-  }
-
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string }[]>`
-      UPDATE "Digest" d
-         SET "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Digest"
-              WHERE status = 'pending' AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'pending'
-      RETURNING d.id::text AS id`;
-    const ids = byId(rows.map((row) => row.id));
-    result.requeuedPending += ids.length;
-    await requeue(ids);
-    if (rows.length < SWEEP_ROUND) break;
-  }
+  Object.assign(
+    result,
+    await sweepLedger(
+      db,
+      {
+        ledger: { table: 'Digest' },
+        staleDeliveryMs: deps.staleDeliveryMs,
+        maxAttempts: deps.maxAttempts,
+        lostError: DIGEST_WORKER_LOST_ERROR,
+      },
+      requeue,
+    ),
+  );
 
   if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
     deps.logger.warn(result, 'sweeper re-queued lost digests');
   }
   return result;
-}
-
-function byId(ids: string[]): string[] {
-  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }

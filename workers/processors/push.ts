@@ -27,6 +27,7 @@ import { pushPayloadOf } from '../../src/push/payload.js';
 import { type PushSender, type PushSendOutcome, topicOf, ttlOf, urgencyOf } from '../../src/push/sender.js';
 import { chunk, jobId, type PushJob } from '../../src/queue/jobs.js';
 import { retryDelayMs } from './email.js';
+import { sweepLedger } from './ledger-sweep.js';
 
 /** Deliveries per push job (each may go to several browsers). */
 export const PUSH_BATCH_SIZE = 50;
@@ -464,7 +465,6 @@ export interface PushSweepResult {
   deletedStaleSubscriptions: number;
 }
 
-const SWEEP_ROUND = 5000;
 export const PUSH_WORKER_LOST_ERROR = 'worker lost while sending';
 
 /**
@@ -474,7 +474,6 @@ export const PUSH_WORKER_LOST_ERROR = 'worker lost while sending';
  */
 export async function sweepPush(deps: PushSweepDeps): Promise<PushSweepResult> {
   const { db } = deps;
-  const staleSeconds = deps.staleDeliveryMs / 1000;
   const result: PushSweepResult = {
     resetSending: 0,
     failedSending: 0,
@@ -484,43 +483,19 @@ export async function sweepPush(deps: PushSweepDeps): Promise<PushSweepResult> {
   const sweptAt = Date.now();
   const requeue = (ids: string[]) => enqueuePushJobs(deps.pushQueue, ids, (first) => jobId.pushRequeue(first, sweptAt));
 
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
-      UPDATE "Delivery" d
-         SET status = (CASE WHEN d.attempts >= ${deps.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
-             "lastError" = ${PUSH_WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Delivery"
-              WHERE status = 'sending' AND medium = 'push'
-                AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'sending'
-      RETURNING d.id::text AS id, d.status::text AS status`;
-    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
-    result.resetSending += reset.length;
-    result.failedSending += rows.length - reset.length;
-    if (reset.length > 0) await requeue(reset);
-    if (rows.length < SWEEP_ROUND) break;
-  }
-
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string }[]>`
-      UPDATE "Delivery" d
-         SET "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Delivery"
-              WHERE status = 'pending' AND medium = 'push'
-                AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'pending'
-      RETURNING d.id::text AS id`;
-    const ids = byId(rows.map((row) => row.id));
-    result.requeuedPending += ids.length;
-    if (ids.length > 0) await requeue(ids);
-    if (rows.length < SWEEP_ROUND) break;
-  }
+  Object.assign(
+    result,
+    await sweepLedger(
+      db,
+      {
+        ledger: { table: 'Delivery', medium: 'push' },
+        staleDeliveryMs: deps.staleDeliveryMs,
+        maxAttempts: deps.maxAttempts,
+        lostError: PUSH_WORKER_LOST_ERROR,
+      },
+      requeue,
+    ),
+  );
 
   result.deletedStaleSubscriptions = await deleteStalePushSubscriptions(db, deps.subscriptionMaxAgeDays);
   if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
@@ -535,8 +510,4 @@ export async function deleteStalePushSubscriptions(db: Pick<Db, '$executeRaw'>, 
     DELETE FROM "PushSubscription"
      WHERE "lastSeenAt" < now() - make_interval(days => ${maxAgeDays}::int)
         OR ("expiresAt" IS NOT NULL AND "expiresAt" <= now())`;
-}
-
-function byId(ids: string[]): string[] {
-  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }

@@ -2,6 +2,9 @@
  * The sweeper: re-queues delivery work that was lost, so a crashed worker or a Redis that lost its data loses nothing.
  * Runs every SWEEP_INTERVAL_MS from one BullMQ job scheduler (one run per cluster per interval).
  *
+ * Steps 1 and 2 are one function for every ledger (workers/processors/ledger-sweep.ts: e-mail, push and webhook
+ * Delivery rows, Digest rows).
+ *
  * 1. `sending` rows claimed longer than STALE_DELIVERY_MS ago: their worker died mid-send. They go back to `pending`
  *    and are re-queued at once. The message may have reached the relay before the crash, so this can send it again —
  *    bounded by what was in flight, and with the SAME Message-ID (derived from the delivery id), so the duplicate is
@@ -47,6 +50,7 @@ import { publishOverdueScheduled } from '../../src/services/schedule.js';
 import { fanoutQueueJobFor, withSweepSuffix } from '../outbox-jobs.js';
 import { type DigestSweepDeps, type DigestSweepResult, sweepDigests } from './digest.js';
 import { enqueueEmailJobs } from './fanout.js';
+import { SWEEP_ROUND, sweepLedger } from './ledger-sweep.js';
 import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
 import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
 
@@ -94,7 +98,6 @@ export interface SweepResult {
 }
 
 /** Rows per statement; a sweep loops until a round finds fewer, so a large loss is healed in one run. */
-const SWEEP_ROUND = 5000;
 export const WORKER_LOST_ERROR = 'worker lost while sending';
 /** Long enough that a timer firing on time (and its retries after a little clock skew) always wins. */
 export const SCHEDULED_GRACE_MS = 10_000;
@@ -111,43 +114,19 @@ export async function processSweep(deps: SweepProcessorDeps): Promise<SweepResul
     deletedUnconfirmed: 0,
   };
 
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
-      UPDATE "Delivery" d
-         SET status = (CASE WHEN d.attempts >= ${deps.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
-             "lastError" = ${WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Delivery"
-              WHERE status = 'sending' AND medium = 'email'
-                AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'sending'
-      RETURNING d.id::text AS id, d.status::text AS status`;
-    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
-    result.resetSending += reset.length;
-    result.failedSending += rows.length - reset.length;
-    await requeue(deps, reset);
-    if (rows.length < SWEEP_ROUND) break;
-  }
-
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string }[]>`
-      UPDATE "Delivery" d
-         SET "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Delivery"
-              WHERE status = 'pending' AND medium = 'email'
-                AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'pending'
-      RETURNING d.id::text AS id`;
-    const ids = byId(rows.map((row) => row.id));
-    result.requeuedPending += ids.length;
-    await requeue(deps, ids);
-    if (rows.length < SWEEP_ROUND) break;
-  }
+  Object.assign(
+    result,
+    await sweepLedger(
+      db,
+      {
+        ledger: { table: 'Delivery', medium: 'email' },
+        staleDeliveryMs: deps.staleDeliveryMs,
+        maxAttempts: deps.maxAttempts,
+        lostError: WORKER_LOST_ERROR,
+      },
+      (ids) => requeue(deps, ids),
+    ),
+  );
 
   if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
     deps.logger.warn(result, 'sweeper re-queued lost deliveries');
@@ -224,11 +203,6 @@ async function requeueUnprocessedOutbox(
     total += jobs.length;
     if (events.length < SWEEP_ROUND) return total;
   }
-}
-
-/** RETURNING gives no order; batches read best in id order. */
-function byId(ids: string[]): string[] {
-  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }
 
 async function requeue(deps: SweepProcessorDeps, ids: string[]): Promise<void> {

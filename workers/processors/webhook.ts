@@ -36,6 +36,7 @@ import type { WebhookFormat } from '../../src/webhooks/formats.js';
 import type { WebhookHttpClient } from '../../src/webhooks/http-client.js';
 import { sendWebhookEvent } from '../../src/webhooks/send.js';
 import { deliveryMessageId } from '../../src/webhooks/signing.js';
+import { sweepLedger } from './ledger-sweep.js';
 
 export interface WebhookProcessorDeps {
   db: Db;
@@ -395,12 +396,7 @@ export interface WebhookSweepResult {
   requeuedPending: number;
 }
 
-const SWEEP_ROUND = 5000;
 export const WEBHOOK_WORKER_LOST_ERROR = 'worker lost while sending';
-
-function byId(ids: string[]): string[] {
-  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
-}
 
 /**
  * The sweeper's work for webhooks (workers/processors/sweep.ts calls it), as for e-mail: `sending` rows whose worker
@@ -410,49 +406,24 @@ function byId(ids: string[]): string[] {
  */
 export async function sweepWebhooks(deps: WebhookSweepDeps): Promise<WebhookSweepResult> {
   const { db } = deps;
-  const staleSeconds = deps.staleDeliveryMs / 1000;
   const result: WebhookSweepResult = { resetSending: 0, failedSending: 0, requeuedPending: 0 };
   const sweptAt = Date.now();
   const requeue = (ids: string[]) =>
     enqueueWebhookDeliveries(deps.webhookQueue, ids, (first) => jobId.webhookRequeue(first, sweptAt));
 
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
-      UPDATE "Delivery" d
-         SET status = (CASE WHEN d.attempts >= ${deps.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
-             "lastError" = ${WEBHOOK_WORKER_LOST_ERROR}, "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Delivery"
-              WHERE status = 'sending' AND medium = 'webhook'
-                AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'sending'
-      RETURNING d.id::text AS id, d.status::text AS status`;
-    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
-    result.resetSending += reset.length;
-    result.failedSending += rows.length - reset.length;
-    if (reset.length > 0) await requeue(reset);
-    if (rows.length < SWEEP_ROUND) break;
-  }
-
-  for (;;) {
-    const rows = await db.$queryRaw<{ id: string }[]>`
-      UPDATE "Delivery" d
-         SET "nextAttemptAt" = now(), "updatedAt" = now()
-       WHERE d.id IN (
-             SELECT id FROM "Delivery"
-              WHERE status = 'pending' AND medium = 'webhook'
-                AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
-              ORDER BY id LIMIT ${SWEEP_ROUND}::int
-                FOR UPDATE SKIP LOCKED)
-         AND d.status = 'pending'
-      RETURNING d.id::text AS id`;
-    const ids = byId(rows.map((row) => row.id));
-    result.requeuedPending += ids.length;
-    if (ids.length > 0) await requeue(ids);
-    if (rows.length < SWEEP_ROUND) break;
-  }
+  Object.assign(
+    result,
+    await sweepLedger(
+      db,
+      {
+        ledger: { table: 'Delivery', medium: 'webhook' },
+        staleDeliveryMs: deps.staleDeliveryMs,
+        maxAttempts: deps.maxAttempts,
+        lostError: WEBHOOK_WORKER_LOST_ERROR,
+      },
+      requeue,
+    ),
+  );
 
   if (result.resetSending + result.failedSending + result.requeuedPending > 0) {
     deps.logger.warn(result, 'sweeper re-queued lost webhook deliveries');

@@ -1,0 +1,96 @@
+/**
+ * The sweeper's two re-queues, for every ledger the workers send from (Delivery rows of one medium, Digest rows):
+ *
+ * 1. `sending` rows claimed longer than STALE_DELIVERY_MS ago: their worker died mid-send. They go back to `pending`
+ *    (or `failed` when their attempts are used up, so a message that keeps killing its worker cannot loop) and are
+ *    re-queued. A resend carries the same Message-ID / webhook-id, so the duplicate is recognisable.
+ * 2. `pending` rows due longer than that: their job was lost (Redis data loss, a bug). They are re-queued.
+ *
+ * Both picks are claims — `UPDATE … RETURNING` over rows locked with SKIP LOCKED — so two sweepers never re-queue the
+ * same row, and a row is re-queued at most once per STALE_DELIVERY_MS. Rounds of SWEEP_ROUND rows repeat until one
+ * finds fewer, so a large loss is healed in one run.
+ */
+import type { Db } from '../../src/db/prisma.js';
+import type { DeliveryMedium } from '../../src/generated/prisma/client.js';
+import { Prisma } from '../../src/generated/prisma/client.js';
+
+/** Rows per statement. */
+export const SWEEP_ROUND = 5000;
+
+export interface LedgerSweepTarget {
+  /** Delivery rows of one medium, or the Digest ledger. */
+  ledger: { table: 'Delivery'; medium: DeliveryMedium } | { table: 'Digest' };
+  staleDeliveryMs: number;
+  /** Attempts after which a dead worker's row is `failed` rather than retried. */
+  maxAttempts: number;
+  /** lastError of a row whose worker died. */
+  lostError: string;
+}
+
+export interface LedgerSweepResult {
+  /** `sending` rows put back to `pending` and re-queued. */
+  resetSending: number;
+  /** `sending` rows that had no attempts left: marked `failed`. */
+  failedSending: number;
+  /** Lost `pending` rows re-queued. */
+  requeuedPending: number;
+}
+
+/** Runs both re-queues; `requeue` gets the ids (decimal strings, in id order) to put into jobs again. */
+export async function sweepLedger(
+  db: Pick<Db, '$queryRaw'>,
+  target: LedgerSweepTarget,
+  requeue: (ids: string[]) => Promise<unknown>,
+): Promise<LedgerSweepResult> {
+  const staleSeconds = target.staleDeliveryMs / 1000;
+  const table = Prisma.raw(`"${target.ledger.table}"`);
+  const ofMedium =
+    target.ledger.table === 'Delivery'
+      ? Prisma.sql`AND medium = ${target.ledger.medium}::"DeliveryMedium"`
+      : Prisma.empty;
+  const result: LedgerSweepResult = { resetSending: 0, failedSending: 0, requeuedPending: 0 };
+
+  for (;;) {
+    const rows = await db.$queryRaw<{ id: string; status: 'pending' | 'failed' }[]>`
+      UPDATE ${table} d
+         SET status = (CASE WHEN d.attempts >= ${target.maxAttempts}::int THEN 'failed' ELSE 'pending' END)::"DeliveryStatus",
+             "lastError" = ${target.lostError}, "nextAttemptAt" = now(), "updatedAt" = now()
+       WHERE d.id IN (
+             SELECT id FROM ${table}
+              WHERE status = 'sending' ${ofMedium}
+                AND "claimedAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY id LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+         AND d.status = 'sending'
+      RETURNING d.id::text AS id, d.status::text AS status`;
+    const reset = byId(rows.filter((row) => row.status === 'pending').map((row) => row.id));
+    result.resetSending += reset.length;
+    result.failedSending += rows.length - reset.length;
+    if (reset.length > 0) await requeue(reset);
+    if (rows.length < SWEEP_ROUND) break;
+  }
+
+  for (;;) {
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      UPDATE ${table} d
+         SET "nextAttemptAt" = now(), "updatedAt" = now()
+       WHERE d.id IN (
+             SELECT id FROM ${table}
+              WHERE status = 'pending' ${ofMedium}
+                AND "nextAttemptAt" < now() - make_interval(secs => ${staleSeconds}::float8)
+              ORDER BY id LIMIT ${SWEEP_ROUND}::int
+                FOR UPDATE SKIP LOCKED)
+         AND d.status = 'pending'
+      RETURNING d.id::text AS id`;
+    const ids = byId(rows.map((row) => row.id));
+    result.requeuedPending += ids.length;
+    if (ids.length > 0) await requeue(ids);
+    if (rows.length < SWEEP_ROUND) break;
+  }
+  return result;
+}
+
+/** RETURNING gives no order; batches read best in id order. */
+function byId(ids: string[]): string[] {
+  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
