@@ -64,7 +64,7 @@ import { chunk, type DigestJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementUrl } from '../../src/services/views.js';
 import { retryDelayMs } from './email.js';
-import { sweepLedger } from './ledger-sweep.js';
+import { sweepLedger } from './ledger.js';
 
 /** Recipients per page of a run (one INSERT each). */
 export const DIGEST_PAGE_SIZE = 500;

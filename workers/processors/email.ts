@@ -23,7 +23,6 @@ import {
 } from '../../src/db/recipient-scope-sql.js';
 import { suppressedAmong, suppressionKey } from '../../src/db/suppression.js';
 import { pickVersion } from '../../src/domain/announcement.js';
-import { AppError } from '../../src/domain/errors.js';
 import type { EmailMode, Importance, Language } from '../../src/domain/types.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
@@ -34,6 +33,7 @@ import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementView } from '../../src/services/views.js';
+import { backoffWithJitterMs, claimDeliveries, parseDeliveryIds } from './ledger.js';
 
 export interface EmailProcessorDeps {
   db: Db;
@@ -103,14 +103,11 @@ export const SKIP_REASON = {
 export const RETRY_BASE_MS = 60_000;
 export const RETRY_MAX_MS = 3_600_000;
 export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffWithJitterMs(attempt, RETRY_BASE_MS, RETRY_MAX_MS, random);
 }
 /** The retry job fires a little after the row is due, so a clock difference between us and PostgreSQL cannot make
  * its claim fail (the row would then wait for the sweeper). */
 const RETRY_JOB_SLACK_MS = 1000;
-
-const MAX_IDS_PER_JOB = 1000;
 
 interface ClaimedDelivery {
   id: bigint;
@@ -154,16 +151,7 @@ type Outcome =
   | { kind: 'retrying'; attempt: number; id: bigint };
 
 export function parseEmailJob(data: unknown): bigint[] {
-  const ids = (data as Partial<EmailJob> | null)?.deliveryIds;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IDS_PER_JOB) {
-    throw new AppError('validation_failed', `An e-mail job carries 1–${MAX_IDS_PER_JOB} delivery ids`);
-  }
-  return ids.map((id) => {
-    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) {
-      throw new AppError('validation_failed', 'Delivery ids are positive decimal strings', { id });
-    }
-    return BigInt(id);
-  });
+  return parseDeliveryIds(data, 'An e-mail job');
 }
 
 /** Why this delivery must not be sent now, or undefined when it may be. Same audience rule as the fan-out. */
@@ -218,12 +206,7 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
 
   // Claim every due delivery of the batch in one statement. Each row is still claimed on its own: the row lock and
   // the status condition mean exactly one worker gets each, whatever the batches look like.
-  const claimed = await db.$queryRaw<{ id: bigint }[]>`
-    UPDATE "Delivery"
-       SET status = 'sending', "claimedAt" = now(), attempts = attempts + 1, "updatedAt" = now()
-     WHERE id = ANY(${ids.map(String)}::bigint[])
-       AND medium = 'email' AND status = 'pending' AND "nextAttemptAt" <= now()
-    RETURNING id`;
+  const claimed = await claimDeliveries(db, ids, 'email');
   const result: EmailJobResult = {
     sent: 0,
     skipped: 0,

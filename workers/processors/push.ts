@@ -18,7 +18,6 @@ import type { Queue } from 'bullmq';
 import { type AnnouncementRecord, loadAnnouncementRecords } from '../../src/db/announcement-records.js';
 import type { Db } from '../../src/db/prisma.js';
 import { recipientUserIdSql, userInAudienceSql, userReadsChannelSql } from '../../src/db/recipient-scope-sql.js';
-import { AppError } from '../../src/domain/errors.js';
 import type { Importance, Language } from '../../src/domain/types.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
@@ -27,11 +26,10 @@ import { pushPayloadOf } from '../../src/push/payload.js';
 import { type PushSender, type PushSendOutcome, topicOf, ttlOf, urgencyOf } from '../../src/push/sender.js';
 import { chunk, jobId, type PushJob } from '../../src/queue/jobs.js';
 import { retryDelayMs } from './email.js';
-import { sweepLedger } from './ledger-sweep.js';
+import { claimDeliveries, parseDeliveryIds, sweepLedger } from './ledger.js';
 
 /** Deliveries per push job (each may go to several browsers). */
 export const PUSH_BATCH_SIZE = 50;
-const MAX_IDS_PER_JOB = 1000;
 const MAX_JOBS_PER_ADD = 1000;
 /** See email.ts: the retry job fires a little after the row is due. */
 const RETRY_JOB_SLACK_MS = 1000;
@@ -111,16 +109,7 @@ type Outcome =
   | { kind: 'retrying'; removed: number; attempt: number; id: bigint };
 
 export function parsePushJob(data: unknown): bigint[] {
-  const ids = (data as Partial<PushJob> | null)?.deliveryIds;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IDS_PER_JOB) {
-    throw new AppError('validation_failed', `A push job carries 1–${MAX_IDS_PER_JOB} delivery ids`);
-  }
-  return ids.map((id) => {
-    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) {
-      throw new AppError('validation_failed', 'Delivery ids are positive decimal strings', { id });
-    }
-    return BigInt(id);
-  });
+  return parseDeliveryIds(data, 'A push job');
 }
 
 /** Why this delivery must not be sent now, or undefined when it may be (browsers are looked at afterwards). */
@@ -145,12 +134,7 @@ export function pushSkipReason(row: ClaimedPush, pushEnabled: boolean): string |
 export async function processPushJob(data: PushJob, deps: PushProcessorDeps): Promise<PushJobResult> {
   const ids = parsePushJob(data);
   const { db } = deps;
-  const claimed = await db.$queryRaw<{ id: bigint }[]>`
-    UPDATE "Delivery"
-       SET status = 'sending', "claimedAt" = now(), attempts = attempts + 1, "updatedAt" = now()
-     WHERE id = ANY(${ids.map(String)}::bigint[])
-       AND medium = 'push' AND status = 'pending' AND "nextAttemptAt" <= now()
-    RETURNING id`;
+  const claimed = await claimDeliveries(db, ids, 'push');
   const result: PushJobResult = {
     sent: 0,
     skipped: 0,

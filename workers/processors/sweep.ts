@@ -50,7 +50,7 @@ import { publishOverdueScheduled } from '../../src/services/schedule.js';
 import { fanoutQueueJobFor, withSweepSuffix } from '../outbox-jobs.js';
 import { type DigestSweepDeps, type DigestSweepResult, sweepDigests } from './digest.js';
 import { enqueueEmailJobs } from './fanout.js';
-import { SWEEP_ROUND, sweepLedger } from './ledger-sweep.js';
+import { SWEEP_ROUND, sweepLedger } from './ledger.js';
 import { type PushSweepDeps, type PushSweepResult, sweepPush } from './push.js';
 import { sweepWebhooks, type WebhookSweepDeps, type WebhookSweepResult } from './webhook.js';
 

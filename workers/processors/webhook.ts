@@ -23,7 +23,6 @@ import type { Queue } from 'bullmq';
 import { loadAnnouncementRecords } from '../../src/db/announcement-records.js';
 import type { Db } from '../../src/db/prisma.js';
 import { isSuppressed } from '../../src/db/suppression.js';
-import { AppError } from '../../src/domain/errors.js';
 import type { Language } from '../../src/domain/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { Mailer } from '../../src/mail/mailer.js';
@@ -36,7 +35,7 @@ import type { WebhookFormat } from '../../src/webhooks/formats.js';
 import type { WebhookHttpClient } from '../../src/webhooks/http-client.js';
 import { sendWebhookEvent } from '../../src/webhooks/send.js';
 import { deliveryMessageId } from '../../src/webhooks/signing.js';
-import { sweepLedger } from './ledger-sweep.js';
+import { backoffWithJitterMs, claimDeliveries, parseDeliveryIds, sweepLedger } from './ledger.js';
 
 export interface WebhookProcessorDeps {
   db: Db;
@@ -78,23 +77,12 @@ export const WEBHOOK_SKIP_REASON = {
 export const WEBHOOK_RETRY_BASE_MS = 30_000;
 export const WEBHOOK_RETRY_MAX_MS = 3_600_000;
 export function webhookRetryDelayMs(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(WEBHOOK_RETRY_MAX_MS, WEBHOOK_RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffWithJitterMs(attempt, WEBHOOK_RETRY_BASE_MS, WEBHOOK_RETRY_MAX_MS, random);
 }
 const RETRY_JOB_SLACK_MS = 1000;
-const MAX_IDS_PER_JOB = 1000;
 
 export function parseWebhookJob(data: unknown): bigint[] {
-  const ids = (data as Partial<WebhookJob> | null)?.deliveryIds;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IDS_PER_JOB) {
-    throw new AppError('validation_failed', `A webhook job carries 1–${MAX_IDS_PER_JOB} delivery ids`);
-  }
-  return ids.map((id) => {
-    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) {
-      throw new AppError('validation_failed', 'Delivery ids are positive decimal strings', { id });
-    }
-    return BigInt(id);
-  });
+  return parseDeliveryIds(data, 'A webhook job');
 }
 
 interface ClaimedWebhookDelivery {
@@ -137,12 +125,7 @@ export async function processWebhookJob(data: WebhookJob, deps: WebhookProcessor
   const ids = parseWebhookJob(data);
   const { db } = deps;
 
-  const claimed = await db.$queryRaw<{ id: bigint }[]>`
-    UPDATE "Delivery"
-       SET status = 'sending', "claimedAt" = now(), attempts = attempts + 1, "updatedAt" = now()
-     WHERE id = ANY(${ids.map(String)}::bigint[])
-       AND medium = 'webhook' AND status = 'pending' AND "nextAttemptAt" <= now()
-    RETURNING id`;
+  const claimed = await claimDeliveries(db, ids, 'webhook');
   const result: WebhookJobResult = {
     sent: 0,
     skipped: 0,

@@ -1,4 +1,8 @@
 /**
+ * What every sender does with the ledger, in one place: read the delivery ids a job carries, claim them, compute the
+ * back-off of a retry, and (the sweeper) re-queue stale and lost rows. E-mail, push and webhook processors use these
+ * for Delivery rows of their medium; the digest processor for Digest rows.
+ *
  * The sweeper's two re-queues, for every ledger the workers send from (Delivery rows of one medium, Digest rows):
  *
  * 1. `sending` rows claimed longer than STALE_DELIVERY_MS ago: their worker died mid-send. They go back to `pending`
@@ -11,6 +15,7 @@
  * finds fewer, so a large loss is healed in one run.
  */
 import type { Db } from '../../src/db/prisma.js';
+import { AppError } from '../../src/domain/errors.js';
 import type { DeliveryMedium } from '../../src/generated/prisma/client.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 
@@ -93,4 +98,53 @@ export async function sweepLedger(
 /** RETURNING gives no order; batches read best in id order. */
 function byId(ids: string[]): string[] {
   return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
+
+/** The most delivery ids one job may carry. */
+export const MAX_IDS_PER_JOB = 1000;
+
+/** The ids of a send job (`{ deliveryIds: ["1", …] }`), checked: 1–MAX_IDS_PER_JOB positive decimal strings. */
+export function parseDeliveryIds(data: unknown, jobKind: string): bigint[] {
+  const ids = (data as { deliveryIds?: unknown } | null)?.deliveryIds;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IDS_PER_JOB) {
+    throw new AppError('validation_failed', `${jobKind} carries 1–${MAX_IDS_PER_JOB} delivery ids`);
+  }
+  return ids.map((id) => {
+    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) {
+      throw new AppError('validation_failed', 'Delivery ids are positive decimal strings', { id });
+    }
+    return BigInt(id);
+  });
+}
+
+/**
+ * Claims the due deliveries of `ids` of one medium in one statement (`pending → sending`, attempts + 1). Each row is
+ * still claimed on its own: the row lock and the status condition mean exactly one worker gets each, whatever the
+ * batches look like, so duplicate jobs and racing workers send once.
+ */
+export async function claimDeliveries(
+  db: Pick<Db, '$queryRaw'>,
+  ids: readonly bigint[],
+  medium: DeliveryMedium,
+): Promise<{ id: bigint }[]> {
+  return db.$queryRaw<{ id: bigint }[]>`
+    UPDATE "Delivery"
+       SET status = 'sending', "claimedAt" = now(), attempts = attempts + 1, "updatedAt" = now()
+     WHERE id = ANY(${ids.map(String)}::bigint[])
+       AND medium = ${medium}::"DeliveryMedium" AND status = 'pending' AND "nextAttemptAt" <= now()
+    RETURNING id`;
+}
+
+/**
+ * Exponential back-off with "equal jitter" (half fixed, half random): base, 2 × base, 4 × base … capped at `maxMs`,
+ * so the retries of a batch that failed together do not hit the receiver again in one burst.
+ */
+export function backoffWithJitterMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
