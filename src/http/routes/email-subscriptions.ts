@@ -30,6 +30,7 @@ import {
 import { findSuppression } from '../../services/suppression.js';
 import type { AppDeps } from '../app.js';
 import { callerOf } from '../caller.js';
+import { linkTokenOf, sendLinkPage } from '../link-pages.js';
 import { clientAddressKey } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { ChannelParams } from '../schemas/channels.js';
@@ -186,26 +187,10 @@ export interface ConfirmationRouteOptions {
 const FORM_BODY_LIMIT = 8 * 1024;
 
 function sendPage(reply: FastifyReply, status: number, page: ConfirmationPage): FastifyReply {
-  return (
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      // The token is in the address: keep it out of Referer headers, caches and search engines.
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-store')
-      .header('x-robots-tag', 'noindex')
-      .header(
-        'content-security-policy',
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-      )
-      .send(renderConfirmationPage(page))
-  );
+  return sendLinkPage(reply, status, renderConfirmationPage(page));
 }
 
-function tokenOf(request: FastifyRequest): string | undefined {
-  const token = (request.query as Record<string, unknown> | undefined)?.token;
-  return typeof token === 'string' && token.length > 0 && token.length <= 200 ? token : undefined;
-}
+const tokenOf = linkTokenOf;
 
 /** Registered without fastify-plugin on purpose: the form parser below stays inside this plugin. */
 export async function confirmationRoutes(app: FastifyInstance, options: ConfirmationRouteOptions): Promise<void> {

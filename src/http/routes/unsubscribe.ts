@@ -16,6 +16,7 @@ import { resolveSigningKeys } from '../../mail/signing-keys.js';
 import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
 import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
 import type { AppDeps } from '../app.js';
+import { linkTokenOf, sendLinkPage } from '../link-pages.js';
 import { POLICY } from '../policy.js';
 
 export interface UnsubscribeRouteOptions {
@@ -31,26 +32,10 @@ export function negotiateLanguage(acceptLanguage: string | undefined): Language 
 }
 
 function sendPage(reply: FastifyReply, status: number, page: UnsubscribePage): FastifyReply {
-  return (
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      // The token is in the address: keep it out of Referer headers, caches and search engines.
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-store')
-      .header('x-robots-tag', 'noindex')
-      .header(
-        'content-security-policy',
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-      )
-      .send(renderUnsubscribePage(page))
-  );
+  return sendLinkPage(reply, status, renderUnsubscribePage(page));
 }
 
-function tokenOf(request: FastifyRequest): string | undefined {
-  const token = (request.query as Record<string, unknown> | undefined)?.token;
-  return typeof token === 'string' && token.length > 0 && token.length <= 200 ? token : undefined;
-}
+const tokenOf = linkTokenOf;
 
 /** Registered without fastify-plugin on purpose: the form parsers below stay inside this plugin. */
 export async function unsubscribeRoutes(app: FastifyInstance, options: UnsubscribeRouteOptions): Promise<void> {
