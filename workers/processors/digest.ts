@@ -64,14 +64,13 @@ import { chunk, type DigestJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementUrl } from '../../src/services/views.js';
 import { retryDelayMs } from './email.js';
-import { sweepLedger } from './ledger.js';
+import { RETRY_JOB_SLACK_MS, sweepLedger } from './ledger.js';
 
 /** Recipients per page of a run (one INSERT each). */
 export const DIGEST_PAGE_SIZE = 500;
 /** Digest ids per send job. Each digest is its own message; a job is a unit of enqueueing only. */
 export const DIGEST_SEND_BATCH = 25;
 const MAX_IDS_PER_JOB = 1000;
-const RETRY_JOB_SLACK_MS = 1000;
 
 export const DIGEST_SKIP_REASON = {
   /** No confirmed subscription in the digest's mode any more. */

@@ -33,7 +33,7 @@ import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementView } from '../../src/services/views.js';
-import { backoffWithJitterMs, claimDeliveries, parseDeliveryIds } from './ledger.js';
+import { addRetryJobs, backoffWithJitterMs, claimDeliveries, parseDeliveryIds } from './ledger.js';
 
 export interface EmailProcessorDeps {
   db: Db;
@@ -105,9 +105,6 @@ export const RETRY_MAX_MS = 3_600_000;
 export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
   return backoffWithJitterMs(attempt, RETRY_BASE_MS, RETRY_MAX_MS, random);
 }
-/** The retry job fires a little after the row is due, so a clock difference between us and PostgreSQL cannot make
- * its claim fail (the row would then wait for the sweeper). */
-const RETRY_JOB_SLACK_MS = 1000;
 
 interface ClaimedDelivery {
   id: bigint;
@@ -281,17 +278,9 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
     if (value.kind === 'retrying') retries.set(value.attempt, [...(retries.get(value.attempt) ?? []), value.id]);
   }
 
-  // One delayed job per attempt number: the rows of a group share their due time (set in retryLater).
-  for (const [attempt, retryIds] of retries) {
-    const due = await db.$queryRaw<{ delayMs: number }[]>`
-      SELECT GREATEST(0, EXTRACT(EPOCH FROM (max("nextAttemptAt") - now())) * 1000)::float8 AS "delayMs"
-        FROM "Delivery" WHERE id = ANY(${retryIds.map(String)}::bigint[])`;
-    await deps.emailQueue.add(
-      'email',
-      { deliveryIds: retryIds.map(String) },
-      { jobId: jobId.email(retryIds[0]!, attempt), delay: Math.ceil((due[0]?.delayMs ?? 0) + RETRY_JOB_SLACK_MS) },
-    );
-  }
+  await addRetryJobs(db, retries, (deliveryIds, attempt, delay) =>
+    deps.emailQueue.add('email', { deliveryIds }, { jobId: jobId.email(deliveryIds[0]!, attempt), delay }),
+  );
 
   if (infrastructureError) throw infrastructureError;
   deps.logger.debug({ ...result, batch: ids.length }, 'e-mail batch done');

@@ -148,3 +148,27 @@ export function backoffWithJitterMs(
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/**
+ * The retry job fires a little after its rows are due, so a clock difference between us and PostgreSQL cannot make
+ * its claim fail (the rows would then wait for the sweeper).
+ */
+export const RETRY_JOB_SLACK_MS = 1000;
+
+/**
+ * Adds one delayed job per attempt number for the deliveries a batch is retrying (the rows of a group share their due
+ * time), delayed until the latest of them is due. `add` puts one job on the medium's queue.
+ */
+export async function addRetryJobs(
+  db: Pick<Db, '$queryRaw'>,
+  retries: ReadonlyMap<number, bigint[]>,
+  add: (deliveryIds: string[], attempt: number, delayMs: number) => Promise<unknown>,
+): Promise<void> {
+  for (const [attempt, retryIds] of retries) {
+    const ids = retryIds.map(String);
+    const due = await db.$queryRaw<{ delayMs: number }[]>`
+      SELECT GREATEST(0, EXTRACT(EPOCH FROM (max("nextAttemptAt") - now())) * 1000)::float8 AS "delayMs"
+        FROM "Delivery" WHERE id = ANY(${ids}::bigint[])`;
+    await add(ids, attempt, Math.ceil((due[0]?.delayMs ?? 0) + RETRY_JOB_SLACK_MS));
+  }
+}

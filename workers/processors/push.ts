@@ -26,13 +26,11 @@ import { pushPayloadOf } from '../../src/push/payload.js';
 import { type PushSender, type PushSendOutcome, topicOf, ttlOf, urgencyOf } from '../../src/push/sender.js';
 import { chunk, jobId, type PushJob } from '../../src/queue/jobs.js';
 import { retryDelayMs } from './email.js';
-import { claimDeliveries, parseDeliveryIds, sweepLedger } from './ledger.js';
+import { addRetryJobs, claimDeliveries, parseDeliveryIds, sweepLedger } from './ledger.js';
 
 /** Deliveries per push job (each may go to several browsers). */
 export const PUSH_BATCH_SIZE = 50;
 const MAX_JOBS_PER_ADD = 1000;
-/** See email.ts: the retry job fires a little after the row is due. */
-const RETRY_JOB_SLACK_MS = 1000;
 /** A push service asking us to wait longer than this is treated as down for the normal back-off instead. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
@@ -201,16 +199,9 @@ export async function processPushJob(data: PushJob, deps: PushProcessorDeps): Pr
     if (value.kind === 'retrying') retries.set(value.attempt, [...(retries.get(value.attempt) ?? []), value.id]);
   }
 
-  for (const [attempt, retryIds] of retries) {
-    const due = await db.$queryRaw<{ delayMs: number }[]>`
-      SELECT GREATEST(0, EXTRACT(EPOCH FROM (max("nextAttemptAt") - now())) * 1000)::float8 AS "delayMs"
-        FROM "Delivery" WHERE id = ANY(${retryIds.map(String)}::bigint[])`;
-    await deps.pushQueue.add(
-      'push',
-      { deliveryIds: retryIds.map(String) },
-      { jobId: jobId.push(retryIds[0]!, attempt), delay: Math.ceil((due[0]?.delayMs ?? 0) + RETRY_JOB_SLACK_MS) },
-    );
-  }
+  await addRetryJobs(db, retries, (deliveryIds, attempt, delay) =>
+    deps.pushQueue.add('push', { deliveryIds }, { jobId: jobId.push(deliveryIds[0]!, attempt), delay }),
+  );
 
   if (infrastructureError) throw infrastructureError;
   deps.logger.debug({ ...result, batch: ids.length }, 'push batch done');

@@ -35,7 +35,7 @@ import type { WebhookFormat } from '../../src/webhooks/formats.js';
 import type { WebhookHttpClient } from '../../src/webhooks/http-client.js';
 import { sendWebhookEvent } from '../../src/webhooks/send.js';
 import { deliveryMessageId } from '../../src/webhooks/signing.js';
-import { backoffWithJitterMs, claimDeliveries, parseDeliveryIds, sweepLedger } from './ledger.js';
+import { addRetryJobs, backoffWithJitterMs, claimDeliveries, parseDeliveryIds, sweepLedger } from './ledger.js';
 
 export interface WebhookProcessorDeps {
   db: Db;
@@ -79,7 +79,6 @@ export const WEBHOOK_RETRY_MAX_MS = 3_600_000;
 export function webhookRetryDelayMs(attempt: number, random: () => number = Math.random): number {
   return backoffWithJitterMs(attempt, WEBHOOK_RETRY_BASE_MS, WEBHOOK_RETRY_MAX_MS, random);
 }
-const RETRY_JOB_SLACK_MS = 1000;
 
 export function parseWebhookJob(data: unknown): bigint[] {
   return parseDeliveryIds(data, 'A webhook job');
@@ -196,16 +195,9 @@ export async function processWebhookJob(data: WebhookJob, deps: WebhookProcessor
     if (value.kind === 'retrying') retries.set(value.attempt, [...(retries.get(value.attempt) ?? []), value.id]);
   }
 
-  for (const [attempt, retryIds] of retries) {
-    const due = await db.$queryRaw<{ delayMs: number }[]>`
-      SELECT GREATEST(0, EXTRACT(EPOCH FROM (max("nextAttemptAt") - now())) * 1000)::float8 AS "delayMs"
-        FROM "Delivery" WHERE id = ANY(${retryIds.map(String)}::bigint[])`;
-    await deps.webhookQueue.add(
-      'webhook',
-      { deliveryIds: retryIds.map(String) },
-      { jobId: jobId.webhook(retryIds[0]!, attempt), delay: Math.ceil((due[0]?.delayMs ?? 0) + RETRY_JOB_SLACK_MS) },
-    );
-  }
+  await addRetryJobs(db, retries, (deliveryIds, attempt, delay) =>
+    deps.webhookQueue.add('webhook', { deliveryIds }, { jobId: jobId.webhook(deliveryIds[0]!, attempt), delay }),
+  );
 
   if (infrastructureError) throw infrastructureError;
   deps.logger.debug({ ...result, batch: ids.length }, 'webhook batch done');
