@@ -3,6 +3,10 @@
 #
 #   docker build -t meldingskanal .
 #   docker run --rm -e DATABASE_URL=… -e REDIS_URL=… -e SMTP_URL=… -e MAIL_FROM=… -p 3000:3000 meldingskanal
+#
+# CI has no Docker engine: scripts/docker-steps.ts (`npm run docker:steps`, run by .ci/run) reads THIS file and runs
+# its stages outside Docker, then starts the result as a non-root user. It supports only the instructions used here
+# and refuses others, so a change here is checked there; keep to that subset (see scripts/dockerfile.ts).
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -10,11 +14,10 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 # Only what `npm ci` and its postinstall (scripts/prisma-generate.mjs) read, so this layer is rebuilt only when the
-# lockfile, the schema or the config schema (prisma.config.ts reads the database URL through it) changes.
+# lockfile or the schema changes. prisma.config.ts imports nothing from src/: installing needs no runtime settings.
 COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts/prisma-generate.mjs scripts/schema-engine-unavailable.sh ./scripts/
 COPY prisma/schema.prisma ./prisma/
-COPY src/config.ts ./src/
 RUN npm ci --no-audit --no-fund
 
 # ---- build: TypeScript → dist/ (the generated Prisma client is compiled along with src/) --------------------------
