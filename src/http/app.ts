@@ -18,6 +18,7 @@ import corsPlugin from './plugins/cors.js';
 import csrfPlugin from './plugins/csrf.js';
 import errorsPlugin from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
+import inputHygienePlugin, { frameworkErrorHandler } from './plugins/input-hygiene.js';
 import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import openApiPlugin, { DOCS_PATH } from './plugins/openapi.js';
@@ -87,6 +88,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     schemaController: requestValidation(),
+    // A path that is not valid UTF-8 once percent-decoded (or too long) is refused before routing: in our error shape.
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
@@ -113,6 +116,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(securityHeadersPlugin, { config: deps.config });
   await app.register(corsPlugin, { allowedOrigins: deps.config.allowedOrigins });
   await app.register(rateLimitPlugin, { config: deps.config });
+  // Bytes that are not UTF-8 and control characters in headers, before anything reads them (src/domain/text.ts has
+  // the rules; schema fields are checked by their `x-text` kind in src/http/validation.ts).
+  await app.register(inputHygienePlugin);
   await app.register(authPlugin, { db: deps.db, sessions: deps.config.session });
   await app.register(csrfPlugin, { allowedOrigins: deps.config.allowedOrigins });
   await app.register(openApiPlugin, { publicUrl: deps.config.http.publicUrl });

@@ -22,8 +22,12 @@ export function sendLinkPage(reply: FastifyReply, status: number, html: string):
     .send(html);
 }
 
-/** The `token` query parameter, when it looks like one (a bounded, non-empty string). */
+/**
+ * The `token` query parameter, when it looks like one (a bounded, non-empty string that passed the route's query
+ * schema: the link routes take validation problems as they are, to answer them with a page).
+ */
 export function linkTokenOf(request: FastifyRequest): string | undefined {
+  if (request.validationError) return undefined;
   const token = (request.query as Record<string, unknown> | undefined)?.token;
   return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : undefined;
 }

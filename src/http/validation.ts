@@ -4,13 +4,128 @@
  * - JSON bodies are validated exactly as sent: `"title": 42` is an error, not the string "42".
  * Fastify's default compiler coerces every part alike, which would let a wrong type in a body pass silently.
  * Both reject unknown fields (every object schema sets additionalProperties: false; nothing is removed silently).
+ *
+ * Input hygiene (which characters a string may hold, src/domain/text.ts) is decided here, by the `x-text` keyword
+ * every request string carries (`Text.title()`, `Text.identifier()`… in src/http/schemas/common.ts). Why a schema
+ * keyword rather than one hook over every string of the request: the rules depend on the field (a body may hold line
+ * breaks, a title may not), and the schema is where a field is described once for validation, the OpenAPI document
+ * and the types alike; the error then names the field like any other validation problem. So that no field can forget
+ * it, a request schema with a string that has no kind (and no enum, const or format to restrict it) makes the app
+ * fail to start, as a route without a policy does (src/http/policy.ts). What no schema describes (bytes that are not
+ * UTF-8, headers read by hand, the query string's encoding) is checked by src/http/plugins/input-hygiene.ts with the
+ * same rules.
  */
 import { AjvCompiler } from '@fastify/ajv-compiler';
+import type { Ajv, AnySchemaObject, KeywordDefinition, SchemaValidateFunction } from 'ajv';
 import type { FastifyServerOptions } from 'fastify';
+import { isBlankText, isTextKind, normaliseText, TEXT_KINDS, type TextKind, textProblem } from '../domain/text.js';
 
 const SHARED_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const;
 
 type SchemaController = NonNullable<FastifyServerOptions['schemaController']>;
+
+/** The schema keyword naming a string field's kind; also in the OpenAPI document (an `x-` extension). */
+export const TEXT_KEYWORD = 'x-text';
+
+/** The message of a required text field that holds nothing visible (src/http/plugins/errors.ts shows it as is). */
+export const BLANK_MESSAGE = 'must not be blank';
+
+const checkText: SchemaValidateFunction = (
+  kind: TextKind,
+  data: string,
+  parentSchema?: AnySchemaObject,
+  context?: Parameters<SchemaValidateFunction>[3],
+) => {
+  const fail = (message: string) => {
+    // Ajv adds instancePath and schemaPath to the errors of a validate keyword.
+    checkText.errors = [{ keyword: TEXT_KEYWORD, message, params: { kind } }];
+    return false;
+  };
+  const problem = textProblem(data, kind);
+  if (problem) return fail(problem);
+  if ((parentSchema?.minLength ?? 0) > 0 && kind !== 'email' && isBlankText(data)) return fail(BLANK_MESSAGE);
+  const normalised = normaliseText(data, kind);
+  // NFC can lengthen a string (rarely); the limit holds for what is stored.
+  if (parentSchema?.maxLength !== undefined && normalised.length > parentSchema.maxLength) {
+    return fail(`must NOT have more than ${parentSchema.maxLength} characters`);
+  }
+  // A string at the root of a part (a text body) cannot be replaced here; those are checked, not rewritten.
+  if (normalised !== data && context?.parentData && context.parentDataProperty !== undefined) {
+    context.parentData[context.parentDataProperty] = normalised;
+  }
+  return true;
+};
+
+const textKeyword: KeywordDefinition = {
+  keyword: TEXT_KEYWORD,
+  type: 'string',
+  schemaType: 'string',
+  metaSchema: { enum: [...TEXT_KINDS] },
+  modifying: true,
+  errors: true,
+  validate: checkText,
+};
+
+/** Adds the `x-text` keyword to an Ajv instance (the fuzzer's response validator needs to know it too). */
+export function addTextKeyword(ajv: Ajv): void {
+  ajv.addKeyword(textKeyword);
+}
+
+type JsonSchema = Record<string, unknown>;
+
+const SUBSCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const;
+const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions'] as const;
+const SUBSCHEMAS = ['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains'] as const;
+
+/**
+ * The strings of a request schema that declare no kind, as paths (`body.title`, `query.q`). A string restricted by
+ * `enum`, `const` or `format` (uuid, date-time…) needs none: it cannot hold free text.
+ */
+export function stringsWithoutKind(schema: unknown, path: string): string[] {
+  if (!schema || typeof schema !== 'object') return [];
+  const node = schema as JsonSchema;
+  const found: string[] = [];
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  if (
+    types.includes('string') &&
+    !isTextKind(node[TEXT_KEYWORD]) &&
+    node.enum === undefined &&
+    node.const === undefined &&
+    node.format === undefined
+  ) {
+    found.push(path);
+  }
+  for (const key of SUBSCHEMA_MAPS) {
+    const map = node[key];
+    if (map && typeof map === 'object') {
+      for (const [name, sub] of Object.entries(map)) found.push(...stringsWithoutKind(sub, `${path}.${name}`));
+    }
+  }
+  for (const key of SUBSCHEMA_LISTS) {
+    const list = node[key];
+    if (Array.isArray(list)) for (const sub of list) found.push(...stringsWithoutKind(sub, path));
+  }
+  for (const key of SUBSCHEMAS) {
+    const sub = node[key];
+    if (sub && typeof sub === 'object') found.push(...stringsWithoutKind(sub, key === 'items' ? `${path}[]` : path));
+  }
+  return found;
+}
+
+const PART_NAMES: Record<string, string> = { querystring: 'query', body: 'body', params: 'params', headers: 'headers' };
+
+function assertKindsDeclared(route: { schema: unknown; method?: string; url?: string; httpPart?: string }): void {
+  const part = PART_NAMES[route.httpPart ?? ''] ?? route.httpPart ?? 'request';
+  const missing = stringsWithoutKind(route.schema, part);
+  if (missing.length > 0) {
+    throw new Error(
+      `${route.method} ${route.url}: ${missing.join(', ')} ${missing.length === 1 ? 'is a string' : 'are strings'} ` +
+        'without a text kind. Declare each with Text.identifier(), Text.title(), Text.line(), Text.multiline() or ' +
+        `Text.email() from src/http/schemas/common.ts (or "${TEXT_KEYWORD}": one of ${TEXT_KINDS.join(', ')}), so ` +
+        'the input hygiene rules of src/domain/text.ts apply to it',
+    );
+  }
+}
 
 export function requestValidation(): SchemaController {
   const bodies = AjvCompiler();
@@ -22,12 +137,17 @@ export function requestValidation(): SchemaController {
         const forBodies = bodies(externalSchemas, {
           customOptions: { ...SHARED_OPTIONS, coerceTypes: false },
           plugins,
+          onCreate: addTextKeyword,
         });
         const forText = textParts(externalSchemas, {
           customOptions: { ...SHARED_OPTIONS, coerceTypes: 'array' },
           plugins,
+          onCreate: addTextKeyword,
         });
-        return (route) => (route.httpPart === 'body' ? forBodies(route) : forText(route));
+        return (route) => {
+          assertKindsDeclared(route);
+          return route.httpPart === 'body' ? forBodies(route) : forText(route);
+        };
       },
     },
   };

@@ -59,7 +59,7 @@ import { issueLiveTicket, LIVE_TICKET_TTL_SECONDS, redeemLiveTicket } from '../.
 import { hashToken } from '../../services/tokens.js';
 import type { AppDeps } from '../app.js';
 import { POLICY } from '../policy.js';
-import { BEARER_REQUIRED, errorResponses } from '../schemas/common.js';
+import { BEARER_REQUIRED, errorResponses, Text } from '../schemas/common.js';
 import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
@@ -93,10 +93,10 @@ export interface LivePluginOptions {
 const LiveQuery = Type.Object(
   {
     since: Type.Optional(
-      Type.String({ pattern: '^(0|[1-9][0-9]{0,18})$', description: 'Last event id received, to replay the gap' }),
+      Text.identifier({ pattern: '^(0|[1-9][0-9]{0,18})$', description: 'Last event id received, to replay the gap' }),
     ),
     ticket: Type.Optional(
-      Type.String({ maxLength: 100, description: 'A single-use ticket from POST /api/v1/live/tickets' }),
+      Text.identifier({ maxLength: 100, description: 'A single-use ticket from POST /api/v1/live/tickets' }),
     ),
     lang: Type.Optional(
       Type.Union(

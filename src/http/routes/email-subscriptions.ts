@@ -31,6 +31,7 @@ import { findSuppression } from '../../services/suppression.js';
 import type { AppDeps } from '../app.js';
 import { callerOf } from '../caller.js';
 import { linkTokenOf, sendLinkPage } from '../link-pages.js';
+import { utf8Text } from '../plugins/input-hygiene.js';
 import { clientAddressKey } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { ChannelParams } from '../schemas/channels.js';
@@ -74,10 +75,11 @@ export const emailSubscriptionRoutes: FastifyPluginAsyncTypebox<EmailSubscriptio
   const deps = { db: appDeps.db, confirmationQueue: appDeps.queues.confirmation, logger: app.log };
 
   // Imports may come as text, one address per line (API v1 otherwise speaks JSON only). Inside this plugin only.
+  // Read as bytes: a file that is not UTF-8 (a spreadsheet's UTF-16 or Latin-1 export) is refused, not mangled.
   app.addContentTypeParser(
     ['text/plain', 'text/csv'],
-    { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
-    (_request, body, done) => done(null, body),
+    { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT },
+    async (_request: unknown, body: Buffer) => utf8Text(body),
   );
 
   app.post(
@@ -208,15 +210,16 @@ export async function confirmationRoutes(app: FastifyInstance, options: Confirma
   const invalid = (request: FastifyRequest, reply: FastifyReply) =>
     sendPage(reply, 400, { kind: 'invalid', language: negotiateLanguage(request.headers['accept-language']) });
 
-  // Querystrings are read by hand, not by a schema: whatever arrives, a person gets a page, not a JSON error.
+  // Whatever arrives, a person gets a page, not a JSON error: the routes take validation problems as they are
+  // (attachValidation), and linkTokenOf finds no token in a query that failed them.
   const schema = {
     tags: ['e-mail links'],
     summary: 'Confirmation link of an e-mail subscription (HTML)',
-    querystring: { type: 'object', properties: { token: { type: 'string' } } },
+    querystring: { type: 'object', properties: { token: { type: 'string', 'x-text': 'identifier' } } },
   } as const;
   const config = { policy: POLICY.public };
 
-  app.get('/subscriptions/confirm', { config, schema }, async (request, reply) => {
+  app.get('/subscriptions/confirm', { config, schema, attachValidation: true }, async (request, reply) => {
     const token = tokenOf(request);
     if (!token) return invalid(request, reply);
     try {
@@ -235,6 +238,7 @@ export async function confirmationRoutes(app: FastifyInstance, options: Confirma
       // No CSRF token: the page is reached from an e-mail, often without a session; the signed token in the address
       // is the authority, not the session (src/http/plugins/csrf.ts).
       config: { ...config, csrf: false },
+      attachValidation: true,
       schema: { ...schema, summary: 'Confirm an e-mail subscription (the button on the confirmation page)' },
     },
     async (request, reply) => {

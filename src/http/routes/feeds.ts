@@ -40,6 +40,7 @@ import {
   publicChannelFeed,
 } from '../../services/feeds.js';
 import { POLICY } from '../policy.js';
+import { Text } from '../schemas/common.js';
 
 export interface FeedRoutesOptions {
   db: Db;
@@ -53,7 +54,11 @@ const PERSONAL_CACHE_CONTROL = 'private, max-age=60';
 
 const FeedQuery = Type.Object({
   cursor: Type.Optional(
-    Type.String({ minLength: 1, maxLength: MAX_CURSOR_LENGTH, description: 'The `next` link of the previous page' }),
+    Text.identifier({
+      minLength: 1,
+      maxLength: MAX_CURSOR_LENGTH,
+      description: 'The `next` link of the previous page',
+    }),
   ),
   lang: Type.Optional(
     Type.Enum([...LANGUAGES], {
@@ -64,7 +69,7 @@ const FeedQuery = Type.Object({
 
 type FeedQueryString = { cursor?: string; lang?: Language };
 
-const FileParams = Type.Object({ file: Type.String({ minLength: 1, maxLength: 200 }) });
+const FileParams = Type.Object({ file: Text.identifier({ minLength: 1, maxLength: 200 }) });
 
 /** Splits `name.ext` into its name and feed format; anything else is a URL that does not exist. */
 function parseFile(file: string, what: string): { name: string; format: FeedFormat } {

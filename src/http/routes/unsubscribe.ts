@@ -58,17 +58,18 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
   const invalid = (request: FastifyRequest, reply: FastifyReply) =>
     sendPage(reply, 400, { kind: 'invalid', language: negotiateLanguage(request.headers['accept-language']) });
 
-  // Querystrings are read by hand, not by a schema: whatever arrives, a person gets a page, not a JSON error.
+  // Whatever arrives, a person gets a page, not a JSON error: the routes take validation problems as they are
+  // (attachValidation), and linkTokenOf finds no token in a query that failed them.
   const schema = {
     tags: ['e-mail links'],
     summary: 'Unsubscribe link from an e-mail (HTML)',
-    querystring: { type: 'object', properties: { token: { type: 'string' } } },
+    querystring: { type: 'object', properties: { token: { type: 'string', 'x-text': 'identifier' } } },
   } as const;
 
   // Public: the signed token in the address is the authority, not the caller's identity.
   const config = { policy: POLICY.public };
 
-  app.get('/unsubscribe', { config, schema }, async (request, reply) => {
+  app.get('/unsubscribe', { config, schema, attachValidation: true }, async (request, reply) => {
     const token = tokenOf(request);
     if (!token) return invalid(request, reply);
     try {
@@ -87,6 +88,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
       // No CSRF token: mail clients POST here without a cookie, and a signed-in person's browser may send one, but
       // the signed token in the address is the authority either way, not the session (src/http/plugins/csrf.ts).
       config: { ...config, csrf: false },
+      attachValidation: true,
       schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' },
     },
     async (request, reply) => {

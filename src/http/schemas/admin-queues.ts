@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { QUEUE_STATES } from '../../metrics.js';
 import { MAX_FAILED_JOBS } from '../../services/admin-queues.js';
-import { DateTime } from './common.js';
+import { DateTime, Text } from './common.js';
 
 const Count = Type.Integer({ minimum: 0 });
 
@@ -54,7 +54,7 @@ export const QueueOverview = Type.Object(
 );
 
 export const QueueParams = Type.Object(
-  { name: Type.String({ pattern: '^[a-z][a-z-]{0,39}$', description: 'A queue name from GET /admin/queues' }) },
+  { name: Text.identifier({ pattern: '^[a-z][a-z-]{0,39}$', description: 'A queue name from GET /admin/queues' }) },
   { additionalProperties: false },
 );
 

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { ANNOUNCEMENT_STATUSES, ANNOUNCEMENT_TYPES } from '../../domain/announcement.js';
 import { IMPORTANCES, LANGUAGES } from '../../domain/types.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.js';
-import { DateTime, Page, PageCursor, PageLimit, Slug, Uuid } from './common.js';
+import { DateTime, Page, PageCursor, PageLimit, Slug, Text, Uuid } from './common.js';
 
 const Importance = Type.Enum([...IMPORTANCES], { description: 'critical is never held back by digests' });
 export const AnnouncementTypeSchema = Type.Enum([...ANNOUNCEMENT_TYPES], {
@@ -125,10 +125,10 @@ export const Announcement = Type.Object(
 
 export const AnnouncementPage = Page(Announcement, 'Published announcements, newest first');
 
-const Title = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'Plain text' });
-const MarkdownBody = Type.String({ minLength: 1, maxLength: 20_000, pattern: '\\S', description: 'Markdown' });
-const Summary = Type.String({ maxLength: 500, description: 'Plain text, at most 500 characters' });
-const AffectedSystem = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const Title = Text.title({ minLength: 1, maxLength: 200, description: 'Plain text' });
+const MarkdownBody = Text.multiline({ minLength: 1, maxLength: 20_000, description: 'Markdown' });
+const Summary = Text.line({ maxLength: 500, description: 'Plain text, at most 500 characters' });
+const AffectedSystem = Text.title({ minLength: 1, maxLength: 200 });
 
 /** One more language version of an announcement. */
 export const TranslationInput = Type.Object(
@@ -148,7 +148,7 @@ const Translations = Type.Array(TranslationInput, {
     'replaces the translations; omit it to keep them',
 });
 
-const AudienceInput = Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+const AudienceInput = Type.Array(Text.identifier({ minLength: 1, maxLength: 32 }), {
   maxItems: 100,
   description:
     'Codes of the organisations it is for (e.g. ["UiO", "NTNU"], any case); empty or absent: every organisation. ' +
@@ -223,7 +223,7 @@ export const EditBody = Type.Object(
           'everyone who received the original), false for a minor fix. Ignored for drafts and scheduled ones',
       }),
     ),
-    note: Type.Optional(Type.String({ maxLength: 500, description: 'What changed and why, shown in the history' })),
+    note: Type.Optional(Text.multiline({ maxLength: 500, description: 'What changed and why, shown in the history' })),
     revision: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -236,7 +236,7 @@ export const EditBody = Type.Object(
 
 export const EditHeaders = Type.Object({
   'if-match': Type.Optional(
-    Type.String({
+    Text.identifier({
       maxLength: 32,
       description: 'The revision the edit is based on, as an entity tag: "3". 409 `conflict` when it is stale',
     }),
@@ -293,7 +293,7 @@ export const RevisionList = Type.Object(
 /** Headers of a publish request. Other headers pass: this object only describes the ones the route reads. */
 export const PublishHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({
+    Text.identifier({
       minLength: 1,
       maxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
       pattern: IDEMPOTENCY_KEY_PATTERN,
@@ -336,7 +336,7 @@ export const ListingFilterProperties = {
   importance: Type.Optional(Type.Enum([...IMPORTANCES], { description: 'Only announcements of this importance' })),
   type: Type.Optional(Type.Enum([...ANNOUNCEMENT_TYPES], { description: 'Only announcements of this type' })),
   organisation: Type.Optional(
-    Type.String({
+    Text.identifier({
       minLength: 1,
       maxLength: 32,
       description:

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { ATTACHMENT_MEDIA_TYPE_LIST } from '../../content/file-types.js';
 import { Attachment } from './announcements.js';
-import { Uuid } from './common.js';
+import { Text, Uuid } from './common.js';
 
 export { Attachment };
 
@@ -11,7 +11,7 @@ export const AttachmentParams = Type.Object({ id: Uuid }, { additionalProperties
 export const AttachmentFileParams = Type.Object(
   {
     id: Uuid,
-    filename: Type.String({
+    filename: Text.line({
       maxLength: 1024,
       description: 'Any name: the file is found by its id, and Content-Disposition names it',
     }),
@@ -21,7 +21,8 @@ export const AttachmentFileParams = Type.Object(
 
 export const UploadQuery = Type.Object(
   {
-    filename: Type.String({
+    // A name, shown to readers: no bidi overrides, the classic way to make `gnp.exe` look like `exe.png`.
+    filename: Text.title({
       minLength: 1,
       maxLength: 1024,
       description:

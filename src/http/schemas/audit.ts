@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../../domain/audit.js';
 import { MAX_AUDIT_PAGE_SIZE } from '../../services/audit.js';
-import { DateTime, Page, PageCursor, Uuid } from './common.js';
+import { DateTime, Page, PageCursor, Text, Uuid } from './common.js';
 
 export const DEFAULT_AUDIT_PAGE_SIZE = 50;
 
@@ -27,8 +27,8 @@ export const AuditQuery = Type.Object(
   {
     action: Type.Optional(Type.Enum([...AUDIT_ACTIONS])),
     actorUserId: Type.Optional(Uuid),
-    targetType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    targetId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    targetType: Type.Optional(Text.identifier({ minLength: 1, maxLength: 64 })),
+    targetId: Type.Optional(Text.identifier({ minLength: 1, maxLength: 200 })),
     outcome: Type.Optional(Type.Enum([...AUDIT_OUTCOMES])),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Records at or after this time' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Records before this time' })),

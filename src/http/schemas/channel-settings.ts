@@ -1,12 +1,12 @@
 /** Schemas of channel management: settings (PATCH) and roles. */
 import { Type } from 'typebox';
 import { CHANNEL_ROLES, CHANNEL_VISIBILITIES } from '../../domain/types.js';
-import { DateTime, Slug, Uuid } from './common.js';
+import { DateTime, Slug, Text, Uuid } from './common.js';
 
 export const UpdateChannelBody = Type.Object(
   {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    title: Type.Optional(Text.title({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Text.multiline({ maxLength: 2000 })),
     visibility: Type.Optional(
       Type.Enum([...CHANNEL_VISIBILITIES], {
         description:

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { CHANNEL_VISIBILITIES } from '../../domain/types.js';
-import { DateTime, Page, Slug, Uuid } from './common.js';
+import { DateTime, Page, Slug, Text, Uuid } from './common.js';
 
 const Visibility = Type.Enum([...CHANNEL_VISIBILITIES], {
   description: 'public: anyone; internal: signed-in members of member organisations; restricted: channel members only',
@@ -23,9 +23,9 @@ export const ChannelPage = Page(Channel, 'Channels the caller may read, by slug'
 export const CreateChannelBody = Type.Object(
   {
     slug: Slug,
-    // "\S": a title of blanks only is no title.
-    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    // A title of blanks (or invisible characters) only is no title: Text refuses it.
+    title: Text.title({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Text.multiline({ maxLength: 2000 })),
     visibility: Type.Optional(Visibility),
   },
   { additionalProperties: false },

@@ -2,13 +2,37 @@
  * Shared TypeBox schemas of the HTTP API. They validate requests (Ajv, unknown fields rejected), shape responses
  * (fast-json-stringify emits only declared fields) and feed the OpenAPI document, so the three cannot drift apart.
  */
-import { type TSchema, Type } from 'typebox';
+import { type TSchema, type TStringOptions, Type } from 'typebox';
 import { MAX_CURSOR_LENGTH } from '../../domain/cursor.js';
 import { ERROR_STATUS, type ErrorCode } from '../../domain/errors.js';
+import type { TextKind } from '../../domain/text.js';
+import { TEXT_KEYWORD } from '../validation.js';
+
+function textOf(kind: TextKind) {
+  return (options: TStringOptions = {}) => Type.String({ ...options, [TEXT_KEYWORD]: kind });
+}
+
+/**
+ * Every string a request carries is one of these, so the input hygiene rules of src/domain/text.ts apply to it
+ * (src/http/validation.ts: the app does not start with a request string that has none). In short:
+ * - `identifier` — slugs, codes, keys, cursors, tokens, URLs: no control, line-break or invisible characters;
+ * - `title` — titles and names: one line, no bidi override/isolate controls; NFC; blank counts as empty;
+ * - `line` — other single-line text (summaries, queries, filenames): one line; NFC; blank counts as empty;
+ * - `multiline` — bodies, descriptions, notes: tab, LF, CR allowed; NFC; blank counts as empty;
+ * - `email` — e-mail addresses, checked by parseAddress (src/services/email-subscriptions.ts) with a reason each.
+ * A required text (minLength ≥ 1) that holds only white space and invisible characters is refused as blank.
+ */
+export const Text = {
+  identifier: textOf('identifier'),
+  title: textOf('title'),
+  line: textOf('line'),
+  multiline: textOf('multiline'),
+  email: textOf('email'),
+};
 
 export const SLUG_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
 
-export const Slug = Type.String({
+export const Slug = Text.identifier({
   pattern: SLUG_PATTERN,
   minLength: 1,
   maxLength: 64,
@@ -79,7 +103,7 @@ export const PageLimit = Type.Integer({
 });
 
 /** `cursor` of a keyset-paginated listing: opaque, taken from the previous page. */
-export const PageCursor = Type.String({
+export const PageCursor = Text.identifier({
   minLength: 1,
   maxLength: MAX_CURSOR_LENGTH,
   description: 'nextCursor of the previous page; omit for the first page',

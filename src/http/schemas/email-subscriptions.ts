@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { EMAIL_MODES, LANGUAGES } from '../../domain/types.js';
 import { MAX_IMPORT_ADDRESSES } from '../../services/email-subscriptions.js';
-import { DateTime } from './common.js';
+import { DateTime, Text } from './common.js';
 
 const Language = Type.Enum([...LANGUAGES], { description: 'Language of the e-mails (and of the confirmation)' });
 const EmailMode = Type.Enum(
@@ -9,7 +9,7 @@ const EmailMode = Type.Enum(
   { description: 'When e-mail is sent (default immediate)' },
 );
 // Longer than any usable address (254) on purpose: the service says why an address cannot be used.
-const Address = Type.String({ maxLength: 1000, description: 'An e-mail address (at most 254 characters)' });
+const Address = Text.email({ maxLength: 1000, description: 'An e-mail address (at most 254 characters)' });
 
 export const EmailSubscriptionBody = Type.Object(
   {
@@ -39,7 +39,7 @@ export const ImportJsonBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ImportText = Type.String({
+export const ImportText = Text.multiline({
   description:
     'One address per line; of CSV lines the first field; a header line (`email`) and blank lines are skipped',
 });
@@ -70,7 +70,7 @@ export const ImportResult = Type.Object(
 );
 
 export const SuppressionQuery = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 320 }) },
+  { email: Text.identifier({ minLength: 1, maxLength: 320 }) },
   { additionalProperties: false },
 );
 

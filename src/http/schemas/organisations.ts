@@ -1,14 +1,15 @@
 /** Schemas of the member-organisation table. */
 import { Type } from 'typebox';
+import { Text } from './common.js';
 
-const Code = Type.String({
+const Code = Text.identifier({
   minLength: 1,
   maxLength: 32,
   description: 'Short name, the permanent key: letters, digits, hyphens, starting with a letter',
   examples: ['UiB'],
 });
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-const Realm = Type.String({
+const Name = Text.title({ minLength: 1, maxLength: 200 });
+const Realm = Text.identifier({
   minLength: 1,
   maxLength: 253,
   description: 'The Feide realm of its users (the part after @ in their user id); stored lower-case',

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { ENDPOINT_MAX_LENGTH } from '../../push/keys.js';
-import { DateTime, Uuid } from './common.js';
+import { DateTime, Text, Uuid } from './common.js';
 
 export const PushPublicKey = Type.Object(
   {
@@ -15,7 +15,7 @@ export const PushPublicKey = Type.Object(
 /** What `PushSubscription.toJSON()` gives in the browser, sent as it is. */
 export const RegisterPushSubscriptionBody = Type.Object(
   {
-    endpoint: Type.String({
+    endpoint: Text.identifier({
       minLength: 1,
       maxLength: ENDPOINT_MAX_LENGTH,
       description: 'The push service URL of this browser (https, at one of the push services the server accepts)',
@@ -27,12 +27,12 @@ export const RegisterPushSubscriptionBody = Type.Object(
     ),
     keys: Type.Object(
       {
-        p256dh: Type.String({
+        p256dh: Text.identifier({
           minLength: 1,
           maxLength: 200,
           description: "The browser's P-256 public key: base64url of a 65-byte uncompressed point",
         }),
-        auth: Type.String({
+        auth: Text.identifier({
           minLength: 1,
           maxLength: 100,
           description: 'The authentication secret: base64url of 16 bytes',

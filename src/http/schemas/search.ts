@@ -5,11 +5,11 @@ import { CHANNEL_VISIBILITIES, IMPORTANCES } from '../../domain/types.js';
 import { MAX_DIRECTORY_QUERY_LENGTH } from '../../services/directory.js';
 import { MAX_SEARCH_QUERY_LENGTH, SEARCH_RESULT_CAP } from '../../services/search.js';
 import { AnnouncementTypeSchema, LangQueryParam, LanguageSchema } from './announcements.js';
-import { DateTime, Page, PageCursor, PageLimit, Slug, Uuid } from './common.js';
+import { DateTime, Page, PageCursor, PageLimit, Slug, Text, Uuid } from './common.js';
 
 export const SearchQuery = Type.Object(
   {
-    q: Type.String({
+    q: Text.line({
       minLength: 1,
       maxLength: MAX_SEARCH_QUERY_LENGTH,
       description:
@@ -65,7 +65,7 @@ export const SearchPage = Page(
 export const DirectoryQuery = Type.Object(
   {
     q: Type.Optional(
-      Type.String({
+      Text.line({
         minLength: 1,
         maxLength: MAX_DIRECTORY_QUERY_LENGTH,
         description: 'Only channels whose title or description contains this (ignoring case and accents)',

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { TOKEN_SCOPES } from '../../domain/types.js';
 import { DEFAULT_TOKEN_LIFETIME_DAYS, MAX_TOKEN_LIFETIME_DAYS } from '../../services/api-tokens.js';
-import { DateTime, Uuid } from './common.js';
+import { DateTime, Text, Uuid } from './common.js';
 
 const Scope = Type.Enum([...TOKEN_SCOPES], {
   description: 'read: read channels; publish: publish and manage own channels; admin: administration',
@@ -41,7 +41,7 @@ export const CreatedApiToken = Type.Object(
 
 export const CreateApiTokenBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'What the token is for' }),
+    name: Text.title({ minLength: 1, maxLength: 100, description: 'What the token is for' }),
     scopes: Type.Optional(
       Type.Array(Scope, {
         minItems: 1,

@@ -1,14 +1,14 @@
 /** Schemas of webhook management (src/services/webhooks.ts). */
 import { Type } from 'typebox';
 import { WEBHOOK_FORMATS } from '../../webhooks/formats.js';
-import { DateTime, Uuid } from './common.js';
+import { DateTime, Text, Uuid } from './common.js';
 
 const Format = Type.Enum([...WEBHOOK_FORMATS], {
   description:
     'standard: JSON signed per Standard Webhooks; slack: a Slack incoming-webhook message; teams: a Microsoft Teams message with an Adaptive Card',
 });
 
-const Url = Type.String({
+const Url = Text.identifier({
   minLength: 1,
   maxLength: 2048,
   description:
@@ -16,7 +16,7 @@ const Url = Type.String({
   examples: ['https://hooks.slack.com/services/T000/B000/XXXX'],
 });
 
-const Description = Type.String({ maxLength: 500, description: 'For the owners: what or where this webhook is' });
+const Description = Text.line({ maxLength: 500, description: 'For the owners: what or where this webhook is' });
 
 const webhookProperties = {
   id: Uuid,
