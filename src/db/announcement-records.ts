@@ -1,7 +1,7 @@
 /**
  * The one loader of announcements for display: every list and single read selects ids (with whatever filter, order
  * and keyset it needs) and then loads the records here, so each reader — REST, live frames, feeds, e-mails, search —
- * sees the same fields, language versions, audience and attachments. A page costs three queries, whatever its size.
+ * sees the same fields, language versions, audience and attachments. A page costs one query, whatever its size.
  * Prisma types stop here.
  */
 import type { AnnouncementStatus, AnnouncementType, LanguageVersion } from '../domain/announcement.js';
@@ -56,81 +56,126 @@ export interface AnnouncementRecord {
   attachments: AttachmentRecord[];
 }
 
-type DbOrTx = Pick<Db, 'announcement' | 'organisation'>;
+type DbOrTx = Pick<Db, '$queryRaw'>;
 
-/** Records of `ids`, in the order of `ids`; ids that do not exist are left out. */
+/** A row of RECORDS_SQL: the announcement's columns, its channel's and author's, and its parts as JSON. */
+interface RecordRow {
+  id: string;
+  channelId: string;
+  channelSlug: string;
+  channelVisibility: ChannelVisibility;
+  authorName: string | null;
+  status: AnnouncementStatus;
+  importance: Importance;
+  type: AnnouncementType;
+  language: Language;
+  title: string;
+  summary: string | null;
+  body: string;
+  affectedSystem: string | null;
+  startsAt: Date | null;
+  endsAt: Date | null;
+  resolvesId: string | null;
+  resolvedById: string | null;
+  audienceOrganisationIds: string[];
+  /** JSON: [{ id, code }] of the audience's organisations that exist. */
+  organisations: { id: string; code: string }[];
+  /** JSON: [{ language, title, summary, body }]. */
+  translations: { language: Language; title: string; summary: string | null; body: string }[];
+  /** JSON: attachments in upload order, createdAt as an ISO string. */
+  attachments: (Omit<AttachmentRecord, 'createdAt'> & { createdAt: string })[];
+  publishedAt: Date | null;
+  publishAt: Date | null;
+  expiresAt: Date | null;
+  retractedAt: Date | null;
+  pinnedAt: Date | null;
+  pinnedUntil: Date | null;
+  revision: number;
+  editedAt: Date | null;
+  ackRequired: boolean;
+  ackDeadline: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * Records of `ids`, in the order of `ids`; ids that do not exist are left out. ONE statement, whatever the number of
+ * ids: the language versions, attachments, audience codes, author and channel come along as JSON sub-selects (a
+ * listing page was seven round trips through Prisma's relation loading, and most of the page's CPU time).
+ */
 export async function loadAnnouncementRecords(db: DbOrTx, ids: readonly string[]): Promise<AnnouncementRecord[]> {
   if (ids.length === 0) return [];
-  const rows = await db.announcement.findMany({
-    where: { id: { in: [...new Set(ids)] } },
-    include: {
-      author: { select: { displayName: true } },
-      channel: { select: { slug: true, visibility: true } },
-      translations: true,
-      attachments: {
-        select: { id: true, filename: true, contentType: true, size: true, sha256: true, createdAt: true },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      },
-      resolvedBy: { select: { id: true, status: true } },
-    },
-  });
-  const organisationIds = [...new Set(rows.flatMap((row) => row.audienceOrganisationIds))];
-  const organisations =
-    organisationIds.length === 0
-      ? []
-      : await db.organisation.findMany({ where: { id: { in: organisationIds } }, select: { id: true, code: true } });
-  const codeOf = new Map(organisations.map((o) => [o.id, o.code]));
+  const rows = await db.$queryRaw<RecordRow[]>`
+    SELECT a.id, a."channelId", c.slug AS "channelSlug", c.visibility::text AS "channelVisibility",
+           author."displayName" AS "authorName", a.status::text AS status, a.importance::text AS importance,
+           a.type::text AS type, a.language::text AS language, a.title, a.summary, a.body, a."affectedSystem",
+           a."startsAt", a."endsAt", a."resolvesId",
+           (SELECT r.id FROM "Announcement" r WHERE r."resolvesId" = a.id AND r.status = 'published') AS "resolvedById",
+           a."audienceOrganisationIds"::text[] AS "audienceOrganisationIds",
+           (SELECT coalesce(json_agg(json_build_object('id', o.id, 'code', o.code)), '[]'::json)
+              FROM "Organisation" o WHERE o.id = ANY(a."audienceOrganisationIds")) AS organisations,
+           (SELECT coalesce(json_agg(json_build_object('language', t.language, 'title', t.title, 'summary', t.summary,
+                                                       'body', t.body)), '[]'::json)
+              FROM "AnnouncementTranslation" t WHERE t."announcementId" = a.id) AS translations,
+           (SELECT coalesce(json_agg(json_build_object('id', f.id, 'filename', f.filename, 'contentType', f."contentType",
+                                                       'size', f.size, 'sha256', f.sha256, 'createdAt', f."createdAt")
+                                     ORDER BY f."createdAt", f.id), '[]'::json)
+              FROM "Attachment" f WHERE f."announcementId" = a.id) AS attachments,
+           a."publishedAt", a."publishAt", a."expiresAt", a."retractedAt", a."pinnedAt", a."pinnedUntil", a.revision,
+           a."editedAt", a."ackRequired", a."ackDeadline", a."createdAt", a."updatedAt"
+      FROM "Announcement" a
+      JOIN "Channel" c ON c.id = a."channelId"
+      LEFT JOIN "User" author ON author.id = a."authorId"
+     WHERE a.id = ANY(${[...new Set(ids)]}::uuid[])`;
 
   const byId = new Map<string, AnnouncementRecord>();
-  for (const row of rows) {
-    const original: LanguageVersion = {
-      language: row.language,
-      title: row.title,
-      summary: row.summary,
-      body: row.body,
-    };
-    const translations = row.translations
-      .filter((t) => t.language !== row.language)
-      .sort((a, b) => LANGUAGES.indexOf(a.language) - LANGUAGES.indexOf(b.language))
-      .map((t) => ({ language: t.language, title: t.title, summary: t.summary, body: t.body }));
-    byId.set(row.id, {
-      id: row.id,
-      channelId: row.channelId,
-      channelSlug: row.channel.slug,
-      channelVisibility: row.channel.visibility,
-      authorName: row.author?.displayName ?? null,
-      status: row.status,
-      importance: row.importance,
-      type: row.type,
-      versions: [original, ...translations],
-      affectedSystem: row.affectedSystem,
-      startsAt: row.startsAt,
-      endsAt: row.endsAt,
-      resolvesId: row.resolvesId,
-      resolvedById: row.resolvedBy?.status === 'published' ? row.resolvedBy.id : null,
-      audienceOrganisationIds: row.audienceOrganisationIds,
-      audience: row.audienceOrganisationIds
-        .map((id) => ({ id, code: codeOf.get(id) ?? id }))
-        .sort((a, b) => a.code.localeCompare(b.code)),
-      publishedAt: row.publishedAt,
-      publishAt: row.publishAt,
-      expiresAt: row.expiresAt,
-      retractedAt: row.retractedAt,
-      pinnedAt: row.pinnedAt,
-      pinnedUntil: row.pinnedUntil,
-      revision: row.revision,
-      editedAt: row.editedAt,
-      ackRequired: row.ackRequired,
-      ackDeadline: row.ackDeadline,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      attachments: row.attachments,
-    });
-  }
+  for (const row of rows) byId.set(row.id, recordOf(row));
   return ids.flatMap((id) => {
     const record = byId.get(id);
     return record ? [record] : [];
   });
+}
+
+function recordOf(row: RecordRow): AnnouncementRecord {
+  const original: LanguageVersion = { language: row.language, title: row.title, summary: row.summary, body: row.body };
+  const translations = row.translations
+    .filter((t) => t.language !== row.language)
+    .sort((a, b) => LANGUAGES.indexOf(a.language) - LANGUAGES.indexOf(b.language))
+    .map((t) => ({ language: t.language, title: t.title, summary: t.summary, body: t.body }));
+  const codeOf = new Map(row.organisations.map((o) => [o.id, o.code]));
+  return {
+    id: row.id,
+    channelId: row.channelId,
+    channelSlug: row.channelSlug,
+    channelVisibility: row.channelVisibility,
+    authorName: row.authorName,
+    status: row.status,
+    importance: row.importance,
+    type: row.type,
+    versions: [original, ...translations],
+    affectedSystem: row.affectedSystem,
+    startsAt: row.startsAt,
+    endsAt: row.endsAt,
+    resolvesId: row.resolvesId,
+    resolvedById: row.resolvedById,
+    audienceOrganisationIds: row.audienceOrganisationIds,
+    audience: row.audienceOrganisationIds
+      .map((id) => ({ id, code: codeOf.get(id) ?? id }))
+      .sort((a, b) => a.code.localeCompare(b.code)),
+    publishedAt: row.publishedAt,
+    publishAt: row.publishAt,
+    expiresAt: row.expiresAt,
+    retractedAt: row.retractedAt,
+    pinnedAt: row.pinnedAt,
+    pinnedUntil: row.pinnedUntil,
+    revision: row.revision,
+    editedAt: row.editedAt,
+    ackRequired: row.ackRequired,
+    ackDeadline: row.ackDeadline,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    attachments: row.attachments.map((f) => ({ ...f, createdAt: new Date(f.createdAt) })),
+  };
 }
 
 /** One record, or null. */

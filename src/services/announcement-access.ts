@@ -9,7 +9,7 @@ import { canSeeAnnouncement } from '../domain/announcement.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind } from '../domain/types.js';
 
-type DbOrTx = Pick<Db, 'announcement' | 'organisation' | 'channelRole'>;
+type DbOrTx = Pick<Db, '$queryRaw' | 'channelRole'>;
 
 /** The access facts of the record's channel for this actor. */
 export async function channelFactsFor(db: DbOrTx, actor: Actor, record: AnnouncementRecord): Promise<ChannelFacts> {
