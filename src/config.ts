@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
 import { type DigestSchedule, parseLocalTime, parseTimeZone, parseWeekday } from './digest/period.js';
+import { parseRedisUrl } from './redis.js';
 import { parseAllowlist } from './webhooks/addresses.js';
 
 export type AppEnv = 'development' | 'production';
@@ -293,9 +294,12 @@ export const SETTINGS = {
   }),
   DATABASE_POOL_SIZE: setting({ doc: 'PostgreSQL connections per process.', default: '10', parse: integer(1, 200) }),
   REDIS_URL: setting({
-    doc: 'Redis connection string.',
+    doc: 'Redis: `redis://[user:password@]host:port[/db]` (`rediss://` with TLS); a Redis Cluster: `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes); Sentinel: `redis+sentinel://[user:password@]host:port,…/<master name>[?db=n&sentinelPassword=…]`. See docs/deployment.md.',
     default: 'redis://127.0.0.1:6379',
-    parse: url('redis', 'rediss'),
+    parse: (raw: string) => {
+      parseRedisUrl(raw);
+      return raw.trim();
+    },
   }),
   REDIS_PREFIX: setting({
     doc: 'Prefix for every Redis key and pub/sub channel, so several deployments can share one Redis.',

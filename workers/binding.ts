@@ -7,7 +7,7 @@ import { type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../src/config.js';
 import { isAppError } from '../src/domain/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { QueueName } from '../src/queue/jobs.js';
+import { bullPrefix, type QueueName } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
 
 export interface BoundWorker {
@@ -41,7 +41,7 @@ export function bindWorker<Data, Result>(
   };
   const worker = new Worker<Data, Result>(queue, run, {
     connection,
-    prefix: `${options.config.redis.prefix}:bull`,
+    prefix: bullPrefix(options.config.redis.prefix, connection),
     concurrency: options.concurrency,
   });
   worker.on('failed', (job, error) => {

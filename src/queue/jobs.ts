@@ -139,8 +139,18 @@ export const DEFAULT_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
+/**
+ * The key prefix of every BullMQ queue (the queues here and the workers' bindings must agree): `<REDIS_PREFIX>:bull`.
+ * On a Redis Cluster the prefix is a hash tag, `{<REDIS_PREFIX>}:bull`, as BullMQ requires: its Lua scripts touch
+ * several keys of a queue at once, which must live in one slot. So all queue keys live on one master; pub/sub and the
+ * other keys (rate limits, tickets) spread over the cluster.
+ */
+export function bullPrefix(prefix: string, connection: Pick<Redis, 'isCluster'>): string {
+  return connection.isCluster ? `{${prefix}}:bull` : `${prefix}:bull`;
+}
+
 export function createQueues(connection: Redis, prefix: string): Queues {
-  const opts = { connection, prefix: `${prefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS };
+  const opts = { connection, prefix: bullPrefix(prefix, connection), defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const fanout = new Queue<FanoutJob>(QUEUE.fanout, {
     ...opts,
     defaultJobOptions: {
