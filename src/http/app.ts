@@ -12,6 +12,7 @@ import type { Deps } from '../deps.js';
 import { type DestinationStream, loggerOptions, scrubbingDestination } from '../logger.js';
 import { resolveUnsubscribeKey } from '../mail/unsubscribe-token.js';
 import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../realtime/access-hints.js';
+import { loadWebAssets } from '../web/assets.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import corsPlugin from './plugins/cors.js';
@@ -24,6 +25,7 @@ import metricsPlugin from './plugins/metrics.js';
 import openApiPlugin, { DOCS_PATH } from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
+import webPlugin, { createErrorPages } from './plugins/web.js';
 import policyPlugin, { POLICY } from './policy.js';
 import { acknowledgementRoutes } from './routes/acknowledgements.js';
 import { adminQueueRoutes } from './routes/admin-queues.js';
@@ -37,7 +39,6 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { confirmationRoutes, emailSubscriptionRoutes } from './routes/email-subscriptions.js';
 import { feedTokenRoutes } from './routes/feed-tokens.js';
 import { feedRoutes } from './routes/feeds.js';
-import { homeRoutes } from './routes/home.js';
 import { organisationRoutes } from './routes/organisations.js';
 import { personalDataRoutes } from './routes/personal-data.js';
 import { pushRoutes, serviceWorkerRoute } from './routes/push.js';
@@ -46,6 +47,7 @@ import { searchRoutes } from './routes/search.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { webPageRoutes } from './routes/web/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { requestValidation } from './validation.js';
 
@@ -108,7 +110,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   // 1. cross-cutting: error handler, rate limits (before authentication: floods stop before any lookup),
   //    authentication, OpenAPI document and docs
-  await app.register(errorsPlugin);
+  // The web app's built assets (dist/web), read once; its error pages are what people get instead of JSON errors.
+  const webAssets = loadWebAssets();
+  await app.register(errorsPlugin, { pages: createErrorPages(deps, webAssets) });
   // Denied attempts at privileged routes (401/403) go into the audit log, from this one onError hook.
   await app.register(auditPlugin, { db: deps.db });
   // Browser-facing protections: security headers on every response (errors and 429s too); CORS for widget reads,
@@ -123,10 +127,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(csrfPlugin, { allowedOrigins: deps.config.allowedOrigins });
   await app.register(openApiPlugin, { publicUrl: deps.config.http.publicUrl });
 
-  // 2. operational endpoints: /healthz, /readyz, /metrics, and the landing page at /
+  // 2. operational endpoints: /healthz, /readyz, /metrics
   await app.register(metricsPlugin, { deps });
   await app.register(healthPlugin, { deps });
-  await app.register(homeRoutes, { deps });
 
   // 3. API v1 routes
   // Changes that can take reading away (role or token revoked, visibility narrowed, channel deleted) re-check the
@@ -199,6 +202,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
 
   // 5. live updates (WebSocket)
   await app.register(livePlugin, { deps });
+
+  // 6. the web app: assets, page context, language choice; then the pages (src/web, src/http/routes/web)
+  await app.register(webPlugin, { config: deps.config, db: deps.db, assets: webAssets });
+  await app.register(webPageRoutes, deps);
 
   return app;
 }

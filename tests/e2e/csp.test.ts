@@ -53,12 +53,14 @@ async function open(path: string): Promise<Watched> {
 }
 
 describe('Content-Security-Policy in Chromium', () => {
-  it('the landing page renders, styled, without a violation', async () => {
+  it('the front page renders, styled and scripted, without a violation', async () => {
     const { page, violations } = await open('/');
     await expect(page.locator('h1').textContent()).resolves.toBe('Meldingskanal');
-    // The inline stylesheet applied (it carries the response's nonce): body max-width is 40rem.
-    const maxWidth = await page.evaluate('getComputedStyle(document.body).maxWidth');
+    // The site's stylesheet applied (a file from this origin): the page frame is width-limited.
+    const maxWidth = await page.evaluate("getComputedStyle(document.querySelector('.mk-container')).maxWidth");
     expect(maxWidth).not.toBe('none');
+    // Designsystemet's module ran (script-src 'self'): it defines the ds-field custom element.
+    await expect.poll(() => page.evaluate("customElements.get('ds-field') !== undefined")).toBe(true);
     expect(violations).toEqual([]);
     await page.close();
   });

@@ -1,15 +1,18 @@
 /**
- * Runs once per `vitest run`: makes sure a migrated template database exists. Its name carries a hash of the
+ * Runs once per `vitest run`: builds the web assets (dist/web: every app built by a test serves them, and a changed
+ * browser module must be tested as it is now), and makes sure a migrated template database exists. Its name carries a hash of the
  * migration files, so a changed migration gets a fresh template and parallel runs share an identical one safely.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { buildWeb } from '../../scripts/build-web.mjs';
 import { ensureDatabase, migrate, readMigrations } from '../../src/db/migrate.js';
 import { MIGRATIONS_DIR } from '../../src/paths.js';
 import { adminUrl, databaseUrl } from './urls.js';
 
 export default async function setup(project: TestProject): Promise<void> {
+  await buildWeb({ quiet: true });
   const migrations = await readMigrations(MIGRATIONS_DIR);
   const hash = createHash('sha256')
     .update(migrations.map((m) => `${m.name}:${m.checksum}`).join('\n'))

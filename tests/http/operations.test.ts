@@ -161,13 +161,13 @@ describe('GET /metrics', () => {
 });
 
 describe('GET /', () => {
-  it('serves an accessible Norwegian landing page that links to the docs, the channels and the mail catcher', async () => {
+  it('serves the front page in bokmål, linking to the docs, the feeds, the channels and the mail catcher', async () => {
     const res = await app.inject({ method: 'GET', url: '/' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(res.body).toContain('<html lang="nb">');
+    expect(res.body).toMatch(/^<!doctype html><html lang="nb"/);
     expect(res.body).toContain('href="/api/docs"');
-    expect(res.body).toContain('href="/api/v1/channels"');
+    expect(res.body).toContain('href="/feeds/public.atom?lang=nb"');
     // The test configuration is development without SMTP_URL: the mail catcher link is shown.
     expect(res.body).toContain(`href="http://localhost:${ctx.config.mail.maildev.webPort}"`);
   });

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../../db/prisma-errors.js';
 import { ERROR_STATUS, type ErrorCode, isAppError } from '../../domain/errors.js';
 import { SLUG_PATTERN } from '../schemas/common.js';
+import type { ErrorPages } from './web.js';
 
 /** One problem in a request that failed validation: where (`body.title`, `query.limit`) and what. */
 export interface ValidationProblem {
@@ -154,14 +155,33 @@ export function errorBody(requestId: string, classified: Omit<Classified, 'unexp
   };
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, classified: Classified) {
+export interface ErrorsPluginOptions {
+  /** The web app's HTML error pages (src/http/plugins/web.ts), for people's pages and browsers' unknown addresses. */
+  pages?: ErrorPages;
+}
+
+function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  classified: Classified,
+  pages: ErrorPages | undefined,
+  routeFound: boolean,
+) {
   const status = ERROR_STATUS[classified.code];
+  if (pages?.wants(request, routeFound)) {
+    return pages.send(request, reply, classified.code, classified.message).catch((error: unknown) => {
+      // An error page that cannot be rendered must not hide the original failure: fall back to the JSON body.
+      request.log.error({ err: error }, 'error page could not be rendered');
+      return reply.code(status).type('application/json; charset=utf-8').send(errorBody(request.id, classified));
+    });
+  }
   // RFC 6750: a 401 names the scheme the client should use. The auth hook may already have set a precise one.
   if (status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer');
   return reply.code(status).send(errorBody(request.id, classified));
 }
 
-async function errorsPlugin(app: FastifyInstance): Promise<void> {
+async function errorsPlugin(app: FastifyInstance, options: ErrorsPluginOptions): Promise<void> {
+  const { pages } = options;
   app.setErrorHandler((error, request, reply) => {
     const classified = classifyError(error);
     if (classified.code === 'service_unavailable') {
@@ -169,14 +189,17 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
     } else if (classified.unexpected || ERROR_STATUS[classified.code] >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
-    return sendError(request, reply, classified);
+    return sendError(request, reply, classified, pages, true);
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, {
-      code: 'not_found',
-      message: `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`,
-    }),
+    sendError(
+      request,
+      reply,
+      { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}` },
+      pages,
+      false,
+    ),
   );
 }
 
