@@ -292,6 +292,10 @@ export const SETTINGS = {
     default: 'postgresql://postgres@127.0.0.1:5432/meldingskanal',
     parse: url('postgres', 'postgresql'),
   }),
+  DATABASE_DIRECT_URL: setting({
+    doc: 'A direct PostgreSQL connection string for what needs a session of its own: migrations (a session advisory lock) and the LISTEN of the outbox relay. Set it when DATABASE_URL goes through PgBouncer in transaction mode (docs/deployment.md). Unset: DATABASE_URL.',
+    parse: url('postgres', 'postgresql'),
+  }),
   DATABASE_POOL_SIZE: setting({ doc: 'PostgreSQL connections per process.', default: '10', parse: integer(1, 200) }),
   REDIS_URL: setting({
     doc: 'Redis: `redis://[user:password@]host:port[/db]` (`rediss://` with TLS); a Redis Cluster: `redis+cluster://[user:password@]host:port,host:port,…` (some of its nodes); Sentinel: `redis+sentinel://[user:password@]host:port,…/<master name>[?db=n&sentinelPassword=…]`. See docs/deployment.md.',
@@ -637,7 +641,12 @@ export interface Config {
     readonly trustProxy: TrustProxy;
   };
   readonly logLevel: LogLevel;
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: {
+    readonly url: string;
+    /** DATABASE_DIRECT_URL, else DATABASE_URL: for sessions (migrations, LISTEN) that a transaction pooler breaks. */
+    readonly directUrl: string;
+    readonly poolSize: number;
+  };
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly mail: {
     /** Undefined in development without SMTP_URL: the caller starts the development mail catcher. */
@@ -829,7 +838,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     role: v.ROLE,
     http: { host: v.HOST, port: v.PORT, publicUrl, trustProxy: v.TRUST_PROXY },
     logLevel: v.LOG_LEVEL,
-    database: { url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
+    database: { url: v.DATABASE_URL, directUrl: v.DATABASE_DIRECT_URL ?? v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
     redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
     mail: {
       smtpUrl: v.SMTP_URL,

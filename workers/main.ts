@@ -48,7 +48,8 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
     scheduledQueue: deps.queues.scheduled,
     publisher: deps.redis,
     redisPrefix: config.redis.prefix,
-    databaseUrl: config.database.url,
+    // LISTEN holds a session: through a transaction pooler it would hear nothing (DATABASE_DIRECT_URL).
+    databaseUrl: config.database.directUrl,
     publicUrl: config.http.publicUrl,
     pollMs: config.delivery.outboxPollMs,
     logger: logger.child({ component: 'outbox-relay' }),

@@ -12,12 +12,12 @@ async function main(): Promise<number> {
     const result = await runMigrations(config, (message) => console.log(message));
     console.log(
       result.applied.length === 0
-        ? `Database ${redactUrl(config.database.url)} is up to date (${result.alreadyApplied.length} migration(s) applied before).`
-        : `Applied ${result.applied.length} migration(s) to ${redactUrl(config.database.url)}.`,
+        ? `Database ${redactUrl(config.database.directUrl)} is up to date (${result.alreadyApplied.length} migration(s) applied before).`
+        : `Applied ${result.applied.length} migration(s) to ${redactUrl(config.database.directUrl)}.`,
     );
     return 0;
   } catch (error) {
-    console.error(`Migration of ${redactUrl(config.database.url)} failed: ${(error as Error).message}`);
+    console.error(`Migration of ${redactUrl(config.database.directUrl)} failed: ${(error as Error).message}`);
     return 1;
   }
 }

@@ -245,11 +245,15 @@ const UNIQUE_VIOLATION = '23505';
 /**
  * What `npm run migrate` and `npm start` do: create the database if needed, then apply the project's pending
  * migrations (prisma/migrations). `log` receives one line per applied migration.
+ *
+ * Over DATABASE_DIRECT_URL when set: the advisory lock that keeps two runners apart is held by the session across
+ * several transactions, which a transaction pooler (PgBouncer in transaction mode) hands to other clients between
+ * statements — through it two runners would both apply a migration.
  */
 export async function runMigrations(
   config: Pick<Config, 'database'>,
   log: (message: string) => void,
 ): Promise<MigrateResult> {
-  if (await ensureDatabase(config.database.url)) log('created the database');
-  return migrate(config.database.url, MIGRATIONS_DIR, log);
+  if (await ensureDatabase(config.database.directUrl)) log('created the database');
+  return migrate(config.database.directUrl, MIGRATIONS_DIR, log);
 }

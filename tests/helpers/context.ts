@@ -19,7 +19,12 @@ export interface TestContext {
 
 export const TEST_UNSUBSCRIBE_SECRET = 'test-unsubscribe-secret-0123456789abcdef';
 
-export async function createTestContext(overrides: Record<string, string> = {}): Promise<TestContext> {
+/**
+ * `overrides` replace settings; as a function it receives the test database's URL (to put a proxy in front of it).
+ */
+export async function createTestContext(
+  overrides: Record<string, string> | ((databaseUrl: string) => Record<string, string>) = {},
+): Promise<TestContext> {
   const database = await createTestDatabase();
   const prefix = testRedisPrefix();
   const env: Record<string, string> = {
@@ -31,7 +36,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     UNSUBSCRIBE_SECRET: TEST_UNSUBSCRIBE_SECRET,
     SEED_ON_EMPTY: 'false',
     MIGRATE_ON_START: 'false',
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(database.url) : overrides),
   };
   const config = loadConfig(env);
   const deps = createDeps(config);
