@@ -6,10 +6,16 @@
  * kept), one notice job per material edit (`correction-<id>-r<revision>`) and per retraction (`retraction-<id>`) on
  * the same queue (workers/processors/notices.ts: e-mails to those who received the announcement), one delayed job per
  * `announcement.scheduled` event (the timer of a scheduled publication, see src/services/schedule.ts),
- * publishes the live event on the Redis channel every API process listens to, and sets `relayedAt`. If Redis fails,
- * the transaction rolls back and the rows are taken again later; a live event may then be published twice, and
- * clients recognise it by its `eventId`. Several relays (one per worker process) cooperate: SKIP LOCKED hands each
- * row to one of them. Events of one batch are published in id order; across relays, order is not guaranteed.
+ * publishes the live events on the Redis channel every API process listens to, and sets `relayedAt`. If Redis fails,
+ * the transaction rolls back and the rows are taken again later; a live event may then be published twice. Several
+ * relays (one per worker process) cooperate: SKIP LOCKED hands each row to one of them.
+ *
+ * Live events get their position in the live log here, last in the transaction: under the live log's lock, held until
+ * commit (drawPositions, src/db/live-replay.ts), the relay draws one position per live row, loads the announcements,
+ * publishes the events in position order and commits. So positions follow commit order across relays, and each
+ * relay's events reach Redis after those of the relay before it: a client resuming from a position never needs a
+ * lower one later (src/realtime/README.md). The announcements are read under the lock so that an event is built with
+ * what every lower position changed (a retraction relayed by another relay just before is already visible).
  *
  * It wakes on `LISTEN meldingskanal_outbox` (publishAnnouncement notifies at commit) over a dedicated connection that
  * is re-opened when it drops, and polls every OUTBOX_POLL_MS as well, so a lost notification (or a relay that was
@@ -20,11 +26,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadAnnouncementRecords } from '../src/db/announcement-records.js';
+import { drawPositions } from '../src/db/live-replay.js';
 import type { Db } from '../src/db/prisma.js';
 import type { Logger } from '../src/logger.js';
 import { type FanoutJob, jobId, type ScheduledPublishJob } from '../src/queue/jobs.js';
-import { LIVE_EVENT_TYPES, liveEventOf, publishLiveEvent } from '../src/realtime/events.js';
-import { ANNOUNCEMENT_UPDATED } from '../src/realtime/protocol.js';
+import { LIVE_EVENT_TYPES, liveEventOf, publishLiveEvents } from '../src/realtime/events.js';
+import { ANNOUNCEMENT_UPDATED, type LiveEvent } from '../src/realtime/protocol.js';
 import {
   ANNOUNCEMENT_PUBLISHED,
   ANNOUNCEMENT_SCHEDULED,
@@ -105,15 +112,6 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
           }
         }
 
-        // Live events (published, updated, retracted) carry the announcement's audience and every language version;
-        // material edits and retractions also get a notice job below (minor edits are live-only).
-        const liveEvents = events.filter((event) => LIVE_EVENT_TYPES.includes(event.type));
-        const announcements = await loadAnnouncementRecords(
-          tx,
-          liveEvents.map((event) => announcementIdOf(event)),
-        );
-        const byId = new Map(announcements.map((a) => [a.id, a]));
-
         // A scheduled publication's timer: a delayed job named by announcement and time, so a re-schedule adds a new
         // job and a second relay of the same event is ignored. Only the timer lives in Redis: the job re-checks in
         // PostgreSQL, and the sweeper publishes what a lost timer would have (src/services/schedule.ts).
@@ -151,13 +149,42 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
             fanoutJobs.map(({ job }) => ({ name: job.name, data: job.data, opts: { jobId: job.jobId } })),
           );
         }
-        // One loop in id order, so a client sees a publication before its edits and its retraction.
-        const now = new Date();
-        for (const event of liveEvents) {
-          // Null for a publication or edit of an announcement retracted, deleted or expired before it was relayed
-          // (nothing to show live; the fan-out finds nothing to send), and for a deleted one's retraction.
-          const live = liveEventOf(event, byId.get(announcementIdOf(event)) ?? null, deps.publicUrl, now);
-          if (live) await publishLiveEvent(deps.publisher, deps.redisPrefix, live);
+        // Live events (published, updated, retracted) last, under the live log's lock until commit (file comment).
+        // They carry the announcement's audience and every language version; material edits and retractions also
+        // got a notice job above (minor edits are live-only).
+        const liveRows = events.filter((event) => LIVE_EVENT_TYPES.includes(event.type));
+        let liveEvents: LiveEvent[] = [];
+        const positioned: { id: string; position: string }[] = [];
+        if (liveRows.length > 0) {
+          const first = await drawPositions(tx, liveRows.length);
+          const announcements = await loadAnnouncementRecords(
+            tx,
+            liveRows.map((event) => announcementIdOf(event)),
+          );
+          const byId = new Map(announcements.map((a) => [a.id, a]));
+          const now = new Date();
+          const live: LiveEvent[] = [];
+          // In id order, so a client sees a publication before its edits and its retraction.
+          liveRows.forEach((event, i) => {
+            const position = first + BigInt(i);
+            positioned.push({ id: String(event.id), position: String(position) });
+            // Null for a publication or edit of an announcement retracted, deleted or expired before it was relayed
+            // (nothing to show live; the fan-out finds nothing to send), and for a deleted one's retraction. The
+            // position is spent all the same (the replay leaves such events out too).
+            const built = liveEventOf(
+              { ...event, position },
+              byId.get(announcementIdOf(event)) ?? null,
+              deps.publicUrl,
+              now,
+            );
+            if (built) live.push(built);
+          });
+          await tx.$executeRaw`
+            UPDATE "OutboxEvent" e SET position = p.position
+              FROM unnest(${positioned.map((p) => p.id)}::bigint[], ${positioned.map((p) => p.position)}::bigint[])
+                   AS p(id, position)
+             WHERE e.id = p.id`;
+          liveEvents = live;
         }
 
         const ids = events.map((event) => String(event.id));
@@ -167,6 +194,8 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
              SET "relayedAt" = now(), attempts = attempts + 1,
                  "processedAt" = CASE WHEN id = ANY(${awaitingJobs}::bigint[]) THEN "processedAt" ELSE now() END
            WHERE id = ANY(${ids}::bigint[])`;
+        // Last, so that only the commit is left once clients may have the positions (one round trip for the batch).
+        await publishLiveEvents(deps.publisher, deps.redisPrefix, liveEvents);
         return ids;
       },
       // Redis calls happen inside the transaction; give them room, but not so much that a hung Redis holds row locks.

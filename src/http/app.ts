@@ -12,6 +12,7 @@ import type { Deps } from '../deps.js';
 import { type DestinationStream, loggerOptions, scrubbingDestination } from '../logger.js';
 import { resolveUnsubscribeKey } from '../mail/unsubscribe-token.js';
 import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../realtime/access-hints.js';
+import { announceReaderChange as announceReaderChangeOn, type ReaderChange } from '../realtime/reader-changes.js';
 import { loadWebAssets } from '../web/assets.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
@@ -24,6 +25,7 @@ import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import openApiPlugin, { DOCS_PATH } from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
+import readCachePlugin from './plugins/read-cache.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
 import webPlugin, { createErrorPages } from './plugins/web.js';
 import policyPlugin, { POLICY } from './policy.js';
@@ -131,11 +133,17 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(metricsPlugin, { deps });
   await app.register(healthPlugin, { deps });
 
+  // The read cache of channel pages and public feeds (PostgreSQL tells every process what changed).
+  await app.register(readCachePlugin, { config: deps.config });
+
   // 3. API v1 routes
   // Changes that can take reading away (role or token revoked, visibility narrowed, channel deleted) re-check the
   // live connections concerned at once, in every API process.
   const announceAccessChange = (hint: AccessHint) =>
     announceAccessChangeHint(deps.redis, deps.config.redis.prefix, hint);
+  // Read-state changes and acknowledgements reach the same user's other live connections, in every API process.
+  const announceReaderChange = (change: ReaderChange) =>
+    announceReaderChangeOn(deps.redis, deps.config.redis.prefix, change);
   await app.register(
     async (v1) => {
       // API v1 speaks JSON only: without this, Fastify's built-in text/plain parser would turn a text body into a
@@ -151,13 +159,15 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
         db: deps.db,
         publicUrl: deps.config.http.publicUrl,
         viewerSecret: resolveUnsubscribeKey(deps.config, app.log),
+        readCache: app.readCache,
       });
       await v1.register(readingRoutes, {
         db: deps.db,
         publicUrl: deps.config.http.publicUrl,
         mailFrom: deps.config.mail.from,
+        announceReaderChange,
       });
-      await v1.register(acknowledgementRoutes, { db: deps.db });
+      await v1.register(acknowledgementRoutes, { db: deps.db, announceReaderChange });
       // Publishers' delivery figures and retries; the administrators' queue view.
       await v1.register(deliveryRoutes, {
         db: deps.db,
@@ -198,9 +208,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(confirmationRoutes, { deps });
 
   // 4b. feed documents (RSS, Atom, JSON Feed): public channels, the combined public feed, personal feed URLs
-  await app.register(feedRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl });
+  await app.register(feedRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl, readCache: app.readCache });
 
-  // 5. live updates (WebSocket)
+  // 5. live updates (WebSocket and Server-Sent Events)
   await app.register(livePlugin, { deps });
 
   // 6. the web app: assets, page context, language choice; then the pages (src/web, src/http/routes/web)

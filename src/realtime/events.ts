@@ -28,9 +28,12 @@ export const LIVE_EVENT_TYPES: readonly string[] = [
   ANNOUNCEMENT_RETRACTED,
 ];
 
-/** An OutboxEvent row, as much of it as a live event needs. `id` becomes `eventId` (a decimal string). */
+/**
+ * An OutboxEvent row, as much of it as a live event needs. Its `position` in the live log (drawn by the relay, in
+ * commit order) becomes `eventId` (a decimal string).
+ */
 export interface OutboxEventRow {
-  id: bigint | string;
+  position: bigint | string;
   type: string;
   channelId: string;
   payload: unknown;
@@ -46,13 +49,13 @@ function viewsOf(record: AnnouncementRecord, publicUrl: string, now: Date): Anno
  * @param publicUrl config.http.publicUrl, for the announcement's link
  */
 export function liveEventFrom(
-  outbox: { id: bigint | string; channelId: string },
+  outbox: { position: bigint | string; channelId: string },
   announcement: LiveAnnouncementRow,
   publicUrl: string,
   now = new Date(),
 ): AnnouncementPublishedEvent {
   return {
-    eventId: String(outbox.id),
+    eventId: String(outbox.position),
     type: ANNOUNCEMENT_PUBLISHED,
     channelId: outbox.channelId,
     channel: announcement.channelSlug,
@@ -66,14 +69,14 @@ export function liveEventFrom(
  * announcement as it is now. `revision` and `material` are the edit's own, from the payload.
  */
 export function updateEventFrom(
-  outbox: { id: bigint | string; channelId: string; payload: unknown },
+  outbox: { position: bigint | string; channelId: string; payload: unknown },
   announcement: LiveAnnouncementRow,
   publicUrl: string,
   now = new Date(),
 ): AnnouncementUpdatedEvent {
   const payload = (outbox.payload ?? {}) as { revision?: unknown; material?: unknown };
   return {
-    eventId: String(outbox.id),
+    eventId: String(outbox.position),
     type: ANNOUNCEMENT_UPDATED,
     channelId: outbox.channelId,
     channel: announcement.channelSlug,
@@ -93,11 +96,11 @@ export function updateEventFrom(
  * its audience for the API processes (a retraction goes to the sockets that could have been sent the announcement).
  */
 export function retractionEventFrom(
-  outbox: { id: bigint | string; channelId: string },
+  outbox: { position: bigint | string; channelId: string },
   announcement: Pick<AnnouncementRecord, 'id' | 'channelSlug' | 'audienceOrganisationIds'>,
 ): AnnouncementRetractedEvent {
   return {
-    eventId: String(outbox.id),
+    eventId: String(outbox.position),
     type: ANNOUNCEMENT_RETRACTED,
     channelId: outbox.channelId,
     channel: announcement.channelSlug,
@@ -136,4 +139,17 @@ export function liveEventOf(
  */
 export async function publishLiveEvent(redis: Redis, prefix: string, event: LiveEvent): Promise<number> {
   return redis.publish(liveRedisChannel(prefix), JSON.stringify(event));
+}
+
+/**
+ * Publishes LiveEvents in this order, in one round trip (a pipeline keeps the order on one connection). Rejects when
+ * Redis did not take one of them: the relay's transaction then rolls back and relays the rows again later.
+ */
+export async function publishLiveEvents(redis: Redis, prefix: string, events: readonly LiveEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const event of events) pipeline.publish(liveRedisChannel(prefix), JSON.stringify(event));
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error);
+  if (failed) throw failed[0];
 }

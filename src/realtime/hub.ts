@@ -15,6 +15,7 @@ import { createRedis } from '../redis.js';
 import { withTimeout } from '../timeout.js';
 import { type AccessHint, accessRedisChannel, parseAccessHint } from './access-hints.js';
 import { EventFrames, type LiveEvent, liveRedisChannel, parseLiveEvent } from './protocol.js';
+import { parseReaderChange, type ReaderChange, readerRedisChannel } from './reader-changes.js';
 
 /** A socket-like receiver of events. */
 export interface LiveListener {
@@ -42,6 +43,11 @@ export interface LiveHubOptions {
    * `accessRedisChannel(prefix)`, over the same connection.
    */
   onAccessHint?: (hint: AccessHint) => void;
+  /**
+   * Called with each reader change (reader-changes.ts). Given, the hub also listens on `readerRedisChannel(prefix)`,
+   * over the same connection.
+   */
+  onReaderChange?: (change: ReaderChange) => void;
 }
 
 export const DEFAULT_SLICE_SIZE = 1000;
@@ -57,6 +63,8 @@ export class LiveHub {
   private readonly redisChannel: string;
   private readonly accessChannel: string | undefined;
   private readonly onAccessHint: ((hint: AccessHint) => void) | undefined;
+  private readonly readerChannel: string | undefined;
+  private readonly onReaderChange: ((change: ReaderChange) => void) | undefined;
   private readonly log: HubLogger;
   private readonly sliceSize: number;
   /** channelId → its listeners. */
@@ -74,6 +82,8 @@ export class LiveHub {
     this.redisChannel = liveRedisChannel(options.prefix);
     this.onAccessHint = options.onAccessHint;
     this.accessChannel = options.onAccessHint ? accessRedisChannel(options.prefix) : undefined;
+    this.onReaderChange = options.onReaderChange;
+    this.readerChannel = options.onReaderChange ? readerRedisChannel(options.prefix) : undefined;
     this.log = options.log;
     this.sliceSize = options.sliceSize ?? DEFAULT_SLICE_SIZE;
     this.subscriber = createRedis(options.redisUrl, 'subscriber', 'live-hub');
@@ -82,6 +92,7 @@ export class LiveHub {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.redisChannel) this.receive(message);
       else if (channel === this.accessChannel) this.receiveAccessHint(message);
+      else if (channel === this.readerChannel) this.receiveReaderChange(message);
     });
   }
 
@@ -90,7 +101,9 @@ export class LiveHub {
    * are not seen). Safe to call more than once. ioredis re-subscribes by itself after a reconnect.
    */
   start(): Promise<void> {
-    const channels = this.accessChannel ? [this.redisChannel, this.accessChannel] : [this.redisChannel];
+    const channels = [this.redisChannel, this.accessChannel, this.readerChannel].filter(
+      (channel): channel is string => channel !== undefined,
+    );
     this.starting ??= this.subscriber.subscribe(...channels).then(
       () => undefined,
       (error: unknown) => {
@@ -181,6 +194,20 @@ export class LiveHub {
       this.onAccessHint(hint);
     } catch (error) {
       this.log.error({ err: error }, 'live hub: the access hint handler failed');
+    }
+  }
+
+  private receiveReaderChange(message: string): void {
+    if (this.closed || !this.onReaderChange) return;
+    const change = parseReaderChange(message);
+    if (!change) {
+      this.log.warn({ length: message.length }, 'live hub: dropped a malformed reader change');
+      return;
+    }
+    try {
+      this.onReaderChange(change);
+    } catch (error) {
+      this.log.error({ err: error }, 'live hub: the reader change handler failed');
     }
   }
 

@@ -8,6 +8,7 @@ import { renderMarkdown } from '../content/markdown.js';
 import { languagePreference } from '../domain/announcement.js';
 import { LANGUAGES, type Language } from '../domain/types.js';
 import type { AnnouncementView } from '../services/views.js';
+import { formatSseEvent } from './sse.js';
 
 /** Redis pub/sub channel carrying LiveEvents to every API process. */
 export const liveRedisChannel = (prefix: string) => `${prefix}:live`;
@@ -19,7 +20,7 @@ export const ANNOUNCEMENT_UPDATED = 'announcement.updated';
  * An event as published on Redis (by the outbox relay) and received by every API process's hub. It carries more than
  * any client is sent: the audience, which each socket's session checks against its actor (canSeeAnnouncement), and
  * the announcement in every language it has, of which each socket is sent one (`liveFrameOf`). `eventId` is the
- * outbox event id (monotonic).
+ * event's position in the live log (OutboxEvent.position, drawn by the relay in commit order), not the row id.
  */
 export type LiveEvent = AnnouncementPublishedEvent | AnnouncementUpdatedEvent | AnnouncementRetractedEvent;
 
@@ -136,22 +137,64 @@ export function liveFrameOf(event: LiveEvent, language: Language | null): LiveFr
 }
 
 /**
- * The frames of one event, serialised at most once per language version and shared by every socket that is sent that
- * version: a broadcast to 10,000 sockets costs one JSON.stringify per version, not one per socket.
+ * One serialised server frame, with what each transport sends for it encoded at most once: a broadcast frame is
+ * shared by every connection reading the same language version (EventFrames), so 10,000 WebSockets and event streams
+ * cost one JSON.stringify and one encoding per transport, not one per connection.
+ */
+export class EncodedFrame {
+  private utf8: Buffer | undefined;
+  private event: Buffer | undefined;
+
+  /**
+   * @param json the frame, serialised (one line: JSON.stringify escapes line breaks)
+   * @param eventId its position, for frames that carry one (announcement events, `reset`): SSE sends it as `id:`
+   */
+  constructor(
+    readonly json: string,
+    readonly eventId?: string,
+  ) {}
+
+  /** The payload of the WebSocket text message. */
+  get bytes(): Buffer {
+    this.utf8 ??= Buffer.from(this.json, 'utf8');
+    return this.utf8;
+  }
+
+  /** The Server-Sent Events event: `id:` when it has a position, `data:`, and the blank line that ends it. */
+  get eventStream(): Buffer {
+    this.event ??= Buffer.from(formatSseEvent(this.json, this.eventId), 'utf8');
+    return this.event;
+  }
+}
+
+/** A frame for one connection (not shared), with its position if it has one. */
+export function encodedFrameOf(frame: ServerFrame): EncodedFrame {
+  const eventId = 'eventId' in frame ? frame.eventId : undefined;
+  return new EncodedFrame(encodeFrame(frame), eventId);
+}
+
+/**
+ * The frames of one event, serialised at most once per language version and shared by every connection that is sent
+ * that version (and encoded at most once per transport, see EncodedFrame).
  */
 export class EventFrames {
-  private readonly encoded = new Map<string, string>();
+  private readonly encoded = new Map<string, EncodedFrame>();
 
   constructor(readonly event: LiveEvent) {}
 
-  /** The serialised frame for a socket reading in `language`. */
+  /** The serialised frame for a connection reading in `language`. */
   for(language: Language | null): string {
-    // Keyed by the version actually sent, so an nn and an nb reader of an announcement with neither share a string.
+    return this.frame(language).json;
+  }
+
+  /** The shared frame for a connection reading in `language`. */
+  frame(language: Language | null): EncodedFrame {
+    // Keyed by the version actually sent, so an nn and an nb reader of an announcement with neither share a frame.
     const key =
       this.event.type === 'announcement.retracted' ? '' : viewInLanguage(this.event.announcements, language).language;
     let frame = this.encoded.get(key);
     if (frame === undefined) {
-      frame = encodeFrame(liveFrameOf(this.event, language));
+      frame = new EncodedFrame(encodeFrame(liveFrameOf(this.event, language)), this.event.eventId);
       this.encoded.set(key, frame);
     }
     return frame;
@@ -175,19 +218,42 @@ export type ServerFrame =
   /**
    * Answers an `unsubscribe` frame (no reason), or tells the client the server removed channels: `access` when the
    * caller may no longer read them (a role or the channel's visibility changed), `signed_out` when the session or
-   * token behind the socket ended (the socket is then closed with 4401).
+   * token behind the connection ended (it is then closed: WebSocket 4401).
    */
   | { type: 'unsubscribed'; channels: string[]; reason?: UnsubscribeReason }
-  /** Ends the replay a subscribe frame with `since` asked for; `truncated` means older events were left out. */
-  | { type: 'replayed'; channels: string[]; count: number; truncated: boolean }
+  /** Ends a replay a subscribe with `since` asked for: every event after `since` was sent. */
+  | { type: 'replayed'; channels: string[]; count: number }
+  /**
+   * Instead of a replay: the gap after `since` cannot be replayed whole, so the client reloads these channels over
+   * REST and continues from `eventId`, the newest position when the log was read.
+   */
+  | { type: 'reset'; channels: string[]; reason: ResetReason; eventId: string }
   | LiveFrame
+  | ReaderFrame
   | { type: 'pong' }
   | { type: 'error'; code: FrameErrorCode; message: string };
 
-/** Why the server removed channels from a socket by itself. */
+/** Why a subscribe with `since` gets `reset` rather than a replay (src/realtime/README.md). */
+export type ResetReason = 'too_old' | 'unknown_position' | 'too_many_events';
+
+/**
+ * A change of the signed-in reader's own state, made from any device, sent to all of that user's connections (not
+ * positioned, not replayed: REST has the state). See reader-changes.ts.
+ */
+export type ReaderFrame =
+  /** Announcements marked read (`read: true`) or unread, in `channel`. */
+  | { type: 'read.changed'; read: boolean; announcementIds: string[]; channel: string }
+  /** Everything of `channel` marked read; without `channel`, everything of the reader's feed. */
+  | { type: 'read.changed'; read: true; all: true; channel?: string }
+  | { type: 'acknowledged'; announcementId: string; channel: string; acknowledgedAt: string };
+
+/** Why the server removed channels from a connection by itself. */
 export type UnsubscribeReason = 'access' | 'signed_out';
 
-/** Codes of `error` frames. None of them closes the socket by itself (repeated `bad_frame` does, with 1008). */
+/**
+ * Codes of `error` frames. `replay_unavailable` is followed by the end of the connection (WebSocket 1013), so the
+ * client reconnects with the same `since`; the others leave it open (repeated `bad_frame` closes with 1008).
+ */
 export type FrameErrorCode = 'bad_frame' | 'too_many_channels' | 'replay_unavailable' | 'internal_error';
 
 export const CLOSE = {
@@ -204,12 +270,12 @@ export const CLOSE = {
 /** Longest channel slug a frame may name (the REST API's slug limit). */
 export const MAX_SLUG_LENGTH = 64;
 
-/** Largest value of a PostgreSQL bigint, the type of OutboxEvent.id. */
+/** Largest value of a PostgreSQL bigint, the type of OutboxEvent.position. */
 const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
 
 /**
- * Parses an event id (a non-negative decimal integer string that fits a PostgreSQL bigint), or returns null.
- * Numbers are refused: ids past 2^53 do not survive JSON numbers.
+ * Parses an event id — a position in the live log: a non-negative decimal integer string that fits a PostgreSQL
+ * bigint — or returns null. Numbers are refused: positions past 2^53 do not survive JSON numbers.
  */
 export function parseEventId(raw: unknown): bigint | null {
   if (typeof raw !== 'string' || !/^(0|[1-9]\d{0,18})$/.test(raw)) return null;

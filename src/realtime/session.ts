@@ -1,21 +1,23 @@
 /**
- * One WebSocket's state on the server: its channels, its position in the event stream, its replay and its health.
- * Kept apart from the Fastify plugin and written against small ports (a socket-like object, a hub, two look-ups), so
- * its rules are unit-tested without a network (tests/unit/live-session.test.ts).
+ * One live connection's state on the server — a WebSocket or an event stream: its channels, its position in the live
+ * log, its replay and its health. Kept apart from the Fastify plugin and written against small ports (a transport,
+ * a hub, two look-ups), so its rules are unit-tested without a network (tests/unit/live-session.test.ts).
  *
- * De-duplication and order: each event id is sent at most once per socket (a window of the last RECENT_IDS ids
- * sent is remembered), and nothing at or below the `since` the client connected with (it said it has those). While a
- * replay is being read, live events are held back, then merged with the replayed ones, sorted by id, de-duplicated
- * and sent; so a replay and the live stream join without a gap, a repeat or a reordering. Live events are forwarded
- * in the order they arrive, which is eventId order as long as the outbox relay publishes in that order. An event that
- * arrives late with a lower id (two relays at once, or transactions that committed in another order than they took
- * their ids) is still delivered rather than dropped: a missing announcement is worse than one out of place.
+ * De-duplication and order: each position is sent at most once per connection (a window of the last RECENT_IDS
+ * positions sent is remembered), and nothing at or below the `since` the client connected with (it said it has
+ * those). While a replay is being read, live events are held back, then merged with the replayed ones, sorted by
+ * position, de-duplicated and sent; so a replay and the live stream join without a gap, a repeat or a reordering.
+ * Positions are commit-ordered (src/db/live-replay.ts), so live events arrive in position order; one that arrives
+ * late with a lower position (re-published after a failed relay) is still delivered rather than dropped: a missing
+ * announcement is worse than one out of place. A gap that cannot be replayed whole is never papered over: the
+ * client is sent `reset` and reloads over REST.
  *
- * Who sees what: an event reaches this socket only when its actor may see the announcement — canSeeAnnouncement with
- * the actor and its role in the event's channel, as REST decides (an organisation-limited announcement goes to members
- * of those organisations and to the channel's editors and administrators). The same check applies to replayed events
- * (which the replay query already filtered the same way) and to retractions, so a retraction only names announcements
- * the socket could have been sent. Each socket reads in one language, fixed when it was opened.
+ * Who sees what: an event reaches this connection only when its actor may see the announcement — canSeeAnnouncement
+ * with the actor and its role in the event's channel, as REST decides (an organisation-limited announcement goes to
+ * members of those organisations and to the channel's editors and administrators). The same check applies to
+ * replayed events (which the replay query already filtered the same way) and to retractions, so a retraction only
+ * names announcements the connection could have been sent. Each connection reads in one language, fixed when it was
+ * opened.
  */
 import type { ChannelFacts } from '../domain/access.js';
 import { canSeeAnnouncement } from '../domain/announcement.js';
@@ -24,24 +26,43 @@ import type { LiveListener } from './hub.js';
 import {
   CLOSE,
   type ClientFrame,
+  type EncodedFrame,
   EventFrames,
-  encodeFrame,
+  encodedFrameOf,
   type FrameErrorCode,
   type LiveEvent,
   parseClientFrame,
   parseEventId,
+  type ResetReason,
   type ServerFrame,
   type UnsubscribeReason,
 } from './protocol.js';
 
-/** The parts of a `ws` WebSocket a session uses. */
-export interface SocketLike {
-  readonly readyState: number;
+/**
+ * What a session needs of its connection (implementations: transports.ts — a `ws` WebSocket, or an event stream over
+ * the raw HTTP response).
+ */
+export interface LiveTransport {
+  /** False once the connection is closing or closed: nothing more can be sent. */
+  readonly isOpen: boolean;
+  /** Bytes accepted for sending but not yet handed to the network: what a client that does not read piles up. */
   readonly bufferedAmount: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
+  /** Sends one frame (the transport takes its own encoding of it: WebSocket text, or an SSE event with `id:`). */
+  send(frame: EncodedFrame): void;
+  /**
+   * Ends the connection. WebSocket: a close frame with `code`. SSE has no close codes: the stream ends, and is cut at
+   * once for `tryAgainLater` (the client does not read, so a polite end would never reach it).
+   */
+  close(code: number, reason: string): void;
+  /** Cuts the connection at once, without a closing handshake. */
   terminate(): void;
-  ping(): void;
+  /** WebSocket: a ping (answered by a pong → markAlive). SSE: a comment line, so proxies keep an idle stream open. */
+  heartbeat(): void;
+  /**
+   * Whether the peer answers heartbeats. A WebSocket that missed a pong is terminated at the next heartbeat; an event
+   * stream cannot answer, so a dead peer shows as a write error, the socket's close, or data piling up.
+   */
+  readonly answersHeartbeats: boolean;
 }
 
 /**
@@ -49,9 +70,6 @@ export interface SocketLike {
  * replay overlapping the live stream, so it is recent; the window covers a full replay (500) with room to spare.
  */
 export const RECENT_IDS = 2000;
-
-/** WebSocket.OPEN */
-const OPEN = 1;
 
 export interface SessionHub {
   connect(listener: LiveListener): void;
@@ -74,12 +92,17 @@ export interface SessionPorts {
    */
   resolveChannels(slugs: string[]): Promise<{ actor?: Actor; granted: GrantedChannel[]; denied: string[] }>;
   /**
-   * Events after `since` in these channels that this connection's actor may see, oldest first, at most the replay
-   * limit (the newest ones if more).
+   * Events after position `since` in these channels that this connection's actor may see, oldest first; or a reset
+   * when they cannot all be replayed (too many, or `since` outside the log), with the newest position (`head`).
    */
-  replay(channelIds: string[], since: bigint): Promise<{ events: LiveEvent[]; truncated: boolean }>;
+  replay(channelIds: string[], since: bigint): Promise<ReplayOutcome>;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
+
+/** What a replay port answers (see SessionPorts.replay). */
+export type ReplayOutcome =
+  | { kind: 'replay'; events: LiveEvent[] }
+  | { kind: 'reset'; reason: ResetReason; head: bigint };
 
 export interface SessionLimits {
   maxChannels: number;
@@ -125,7 +148,7 @@ export class LiveSession implements LiveListener {
   private alive = true;
 
   constructor(
-    private readonly socket: SocketLike,
+    private readonly socket: LiveTransport,
     private readonly ports: SessionPorts,
     private readonly limits: SessionLimits,
     viewer: SessionViewer,
@@ -141,15 +164,27 @@ export class LiveSession implements LiveListener {
 
   /** Feeds one inbound WebSocket message. Frames are handled strictly in order, one at a time. */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    const text = isBinary ? undefined : toText(data);
+    this.enqueue(() => this.handle(text));
+  }
+
+  /**
+   * Handles a frame the server makes on the client's behalf: an event stream's subscription, which its URL states
+   * (the frame is checked as an inbound one would be). In order with everything else, like receive().
+   */
+  request(frame: ClientFrame): void {
+    this.enqueue(() => this.handle(JSON.stringify(frame)));
+  }
+
+  private enqueue(task: () => Promise<void>): void {
     if (this.closed) return;
     if (this.queued >= this.limits.maxQueuedFrames) {
       this.close(CLOSE.policyViolation, 'too many frames in flight');
       return;
     }
     this.queued += 1;
-    const text = isBinary ? undefined : toText(data);
     this.chain = this.chain
-      .then(() => this.handle(text))
+      .then(task)
       .catch((error: unknown) => {
         this.ports.log.warn({ err: error }, 'live: a frame failed');
         this.send({ type: 'error', code: 'internal_error', message: 'The frame could not be handled; try again' });
@@ -178,6 +213,20 @@ export class LiveSession implements LiveListener {
     const id = BigInt(event.eventId);
     if (this.alreadyHas(id)) return;
     this.sendEvent(id, frames);
+  }
+
+  /**
+   * A change of the reader's own state made elsewhere (reader-changes.ts; a ReaderFrame, encoded once for all the
+   * user's connections): sent as it is, not positioned, also during a replay.
+   */
+  deliverReaderFrame(frame: EncodedFrame): void {
+    if (this.closed) return;
+    this.sendRaw(frame);
+  }
+
+  /** Who the connection belongs to now (the plugin routes reader changes by it). */
+  get viewer(): Actor {
+    return this.actor;
   }
 
   /**
@@ -213,12 +262,12 @@ export class LiveSession implements LiveListener {
     const event = frames.event;
     const announcementId = event.type === 'announcement.retracted' ? event.announcementId : event.announcements[0]!.id;
     const visible = this.mayReceive(event);
-    let frame: string;
+    let frame: EncodedFrame;
     if (visible) {
-      frame = frames.for(this.language);
+      frame = frames.frame(this.language);
     } else if (event.type === 'announcement.updated' && this.sentAnnouncements.has(announcementId)) {
       const { eventId, channelId, channel } = event;
-      frame = encodeFrame({
+      frame = encodedFrameOf({
         type: 'announcement.retracted',
         eventId,
         channelId,
@@ -279,6 +328,16 @@ export class LiveSession implements LiveListener {
    */
   heartbeat(): boolean {
     if (this.closed) return false;
+    if (!this.socket.answersHeartbeats) {
+      // No answer to wait for: a comment line keeps proxies from closing the idle stream; a peer that stopped reading
+      // shows as unsent data piling up.
+      if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+        this.close(CLOSE.tryAgainLater, 'client too slow');
+        return false;
+      }
+      this.socket.heartbeat();
+      return true;
+    }
     if (!this.alive) {
       this.ports.log.debug({}, 'live: terminating a socket that missed a pong');
       this.dispose();
@@ -286,7 +345,7 @@ export class LiveSession implements LiveListener {
       return false;
     }
     this.alive = false;
-    this.socket.ping();
+    this.socket.heartbeat();
     return true;
   }
 
@@ -385,7 +444,8 @@ export class LiveSession implements LiveListener {
 
     // A client that reconnects has every event up to `since`; one that already received events keeps its position.
     if (this.recent.size === 0 && sinceId > this.floor) this.floor = sinceId;
-    let replay: { events: LiveEvent[]; truncated: boolean };
+    const slugs = granted.map((c) => c.slug);
+    let replay: ReplayOutcome;
     try {
       replay = await this.ports.replay(
         granted.map((c) => c.id),
@@ -393,20 +453,37 @@ export class LiveSession implements LiveListener {
       );
     } catch (error) {
       this.ports.log.warn({ err: error }, 'live: replay failed');
-      replay = { events: [], truncated: true };
+      // Sending the held live events would move the client's position past the gap: it must come back with the same
+      // `since` instead (1013: try again later).
+      this.held = undefined;
       this.send({
         type: 'error',
         code: 'replay_unavailable',
         message: 'The replay could not be read; reconnect later',
       });
+      this.close(CLOSE.tryAgainLater, 'replay unavailable');
+      return;
     }
     const held = this.held ?? [];
     this.held = undefined;
     if (this.closed) return;
 
+    if (replay.kind === 'reset') {
+      // The client reloads these channels over REST, which shows everything up to `head`; live events after it follow.
+      // A `since` beyond the head was never a position of this log: nothing at or below it may be taken as received.
+      if (this.floor > replay.head) this.floor = replay.head;
+      if (!this.send({ type: 'reset', channels: slugs, reason: replay.reason, eventId: String(replay.head) })) return;
+      const after = held
+        .map((frames) => [BigInt(frames.event.eventId), frames] as const)
+        .filter(([id]) => id > replay.head && !this.alreadyHas(id))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [id, frames] of after) if (!this.sendEvent(id, frames)) return;
+      return;
+    }
+
     // Replayed events are history the client asked for (they may be older than events it already has on other
     // channels, or than the `since` it connected with); held live events follow the usual rule. Merge, de-duplicate
-    // by id, send in id order.
+    // by position, send in position order.
     const byId = new Map<bigint, EventFrames>();
     for (const event of replay.events) {
       const id = BigInt(event.eventId);
@@ -422,12 +499,7 @@ export class LiveSession implements LiveListener {
       // already, and the same rule is applied here to both sources.
       if (!this.sendEvent(id, frames)) return;
     }
-    this.send({
-      type: 'replayed',
-      channels: granted.map((c) => c.slug),
-      count: replay.events.length,
-      truncated: replay.truncated,
-    });
+    this.send({ type: 'replayed', channels: slugs, count: replay.events.length });
   }
 
   private alreadyHas(id: bigint): boolean {
@@ -440,20 +512,21 @@ export class LiveSession implements LiveListener {
   }
 
   private send(frame: ServerFrame): boolean {
-    return this.sendRaw(encodeFrame(frame));
+    return this.sendRaw(encodedFrameOf(frame));
   }
 
   /**
-   * Sends unless the socket is gone or too far behind: a client that does not read would otherwise make the server
-   * buffer every event for it. Such a socket is closed with 1013 (try again later); it reconnects with `since`.
+   * Sends unless the connection is gone or too far behind: a client that does not read would otherwise make the
+   * server buffer every event for it. Such a connection is closed with 1013 (try again later); it reconnects with
+   * `since`.
    */
-  private sendRaw(data: string): boolean {
-    if (this.closed || this.socket.readyState !== OPEN) return false;
-    if (this.socket.bufferedAmount + data.length > this.limits.maxBufferedBytes) {
+  private sendRaw(frame: EncodedFrame): boolean {
+    if (this.closed || !this.socket.isOpen) return false;
+    if (this.socket.bufferedAmount + frame.json.length > this.limits.maxBufferedBytes) {
       this.close(CLOSE.tryAgainLater, 'client too slow');
       return false;
     }
-    this.socket.send(data);
+    this.socket.send(frame);
     return true;
   }
 }

@@ -16,6 +16,7 @@ import type { Db } from '../db/prisma.js';
 import { userInAudienceSql, userReadsChannelSql } from '../db/recipient-scope-sql.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
+import type { AnnounceReaderChange } from '../realtime/reader-changes.js';
 import { loadAnnouncementToManage, loadAnnouncementToRead } from './announcement-access.js';
 
 export interface AcknowledgementView {
@@ -47,7 +48,7 @@ export interface AcknowledgementStatsView {
  *   not ask for acknowledgement.
  */
 export async function acknowledgeAnnouncement(
-  deps: { db: Db },
+  deps: { db: Db; announceReaderChange?: AnnounceReaderChange },
   actor: Actor,
   announcementId: string,
 ): Promise<{ view: AcknowledgementView; created: boolean }> {
@@ -85,8 +86,16 @@ export async function acknowledgeAnnouncement(
     });
     row = { acknowledgedAt: found.acknowledgedAt, created: false };
   }
+  const acknowledgedAt = row.acknowledgedAt.toISOString();
+  // The reader's other tabs and devices stop asking for it (best effort, after the insert is committed).
+  if (row.created) {
+    await deps.announceReaderChange?.({
+      userId: actor.userId,
+      frame: { type: 'acknowledged', announcementId: record.id, channel: record.channelSlug, acknowledgedAt },
+    });
+  }
   return {
-    view: { announcement: record.id, acknowledged: true, acknowledgedAt: row.acknowledgedAt.toISOString() },
+    view: { announcement: record.id, acknowledged: true, acknowledgedAt },
     created: row.created,
   };
 }

@@ -23,6 +23,7 @@ import { canKeepReadingState } from '../domain/access.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, Language } from '../domain/types.js';
+import type { AnnounceReaderChange } from '../realtime/reader-changes.js';
 import { withAcknowledgementState } from './acknowledgements.js';
 import { loadAnnouncementToRead } from './announcement-access.js';
 import {
@@ -110,26 +111,47 @@ export async function getUnreadCounts(deps: { db: Db }, actor: Actor): Promise<U
  * (a token needs scope `read`); anything else — a draft its editor may open included — answers like an id that does
  * not exist.
  */
-async function readableAnnouncement(db: Db, actor: SignedIn, id: string): Promise<{ id: string }> {
+async function readableAnnouncement(db: Db, actor: SignedIn, id: string): Promise<{ id: string; channel: string }> {
   const { record, channel } = await loadAnnouncementToRead(db, actor, id);
   if (record.status !== 'published' || !canKeepReadingState(actor, channel)) throw notFound('Announcement');
-  return { id: record.id };
+  return { id: record.id, channel: record.channelSlug };
+}
+
+/**
+ * What the read-state use cases need. `announceReaderChange` tells the reader's other open live connections (other
+ * tabs and devices) after a change is committed; best effort (src/realtime/reader-changes.ts).
+ */
+export interface ReadStateDeps {
+  db: Db;
+  announceReaderChange?: AnnounceReaderChange;
 }
 
 /** Marks one announcement read (idempotent: the first readAt stays). */
-export async function markRead(deps: { db: Db }, actor: Actor, announcementId: string): Promise<void> {
+export async function markRead(deps: ReadStateDeps, actor: Actor, announcementId: string): Promise<void> {
   const user = signedIn(actor);
-  const { id } = await readableAnnouncement(deps.db, user, announcementId);
-  await deps.db.$executeRaw`
+  const { id, channel } = await readableAnnouncement(deps.db, user, announcementId);
+  const inserted = await deps.db.$executeRaw`
     INSERT INTO "AnnouncementRead" ("userId", "announcementId") VALUES (${user.userId}::uuid, ${id}::uuid)
     ON CONFLICT ("userId", "announcementId") DO NOTHING`;
+  if (inserted > 0) {
+    await deps.announceReaderChange?.({
+      userId: user.userId,
+      frame: { type: 'read.changed', read: true, announcementIds: [id], channel },
+    });
+  }
 }
 
 /** Marks one announcement unread (idempotent). */
-export async function markUnread(deps: { db: Db }, actor: Actor, announcementId: string): Promise<void> {
+export async function markUnread(deps: ReadStateDeps, actor: Actor, announcementId: string): Promise<void> {
   const user = signedIn(actor);
-  const { id } = await readableAnnouncement(deps.db, user, announcementId);
-  await deps.db.announcementRead.deleteMany({ where: { userId: user.userId, announcementId: id } });
+  const { id, channel } = await readableAnnouncement(deps.db, user, announcementId);
+  const { count } = await deps.db.announcementRead.deleteMany({ where: { userId: user.userId, announcementId: id } });
+  if (count > 0) {
+    await deps.announceReaderChange?.({
+      userId: user.userId,
+      frame: { type: 'read.changed', read: false, announcementIds: [id], channel },
+    });
+  }
 }
 
 /**
@@ -137,18 +159,27 @@ export async function markUnread(deps: { db: Db }, actor: Actor, announcementId:
  * not). Returns how many were newly marked.
  */
 export async function markAllAsRead(
-  deps: { db: Db },
+  deps: ReadStateDeps,
   actor: Actor,
   options: { channel?: string },
 ): Promise<{ marked: number }> {
   const user = signedIn(actor);
-  let channelId: string | null = null;
+  let channel: { id: string; slug: string } | null = null;
   if (options.channel !== undefined) {
-    const channel = await findChannelBySlug(deps.db, options.channel, user);
-    if (!channel || !canKeepReadingState(user, channel)) throw notFound('Channel');
-    channelId = channel.id;
+    const found = await findChannelBySlug(deps.db, options.channel, user);
+    if (!found || !canKeepReadingState(user, found)) throw notFound('Channel');
+    channel = { id: found.id, slug: found.slug };
   }
-  return { marked: await markAllRead(deps.db, user, channelId, new Date()) };
+  const marked = await markAllRead(deps.db, user, channel?.id ?? null, new Date());
+  if (marked > 0) {
+    await deps.announceReaderChange?.({
+      userId: user.userId,
+      frame: channel
+        ? { type: 'read.changed', read: true, all: true, channel: channel.slug }
+        : { type: 'read.changed', read: true, all: true },
+    });
+  }
+  return { marked };
 }
 
 /** The caller's vote and the announcement's rating after it. */

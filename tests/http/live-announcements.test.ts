@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Language } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { announceAccessChange } from '../../src/realtime/access-hints.js';
-import { createOutboxRelay } from '../../workers/outbox-relay.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
-import { silentLogger } from '../helpers/delivery.js';
 import { createChannel, createUser, grantRole, type TestUser, tokenFor } from '../helpers/factories.js';
 import { type Frame, LiveClient } from '../helpers/live-client.js';
+import { headPosition, relayAll as relayEverything } from '../helpers/live-relay.js';
 import { waitFor } from '../helpers/wait.js';
 
 let ctx: TestContext;
@@ -74,10 +73,20 @@ async function watching(options: Connect & { since?: string } = {}): Promise<Liv
   return client;
 }
 
-/** The highest outbox event id so far: a `since` that means "I have everything until now". */
+/** The newest position of the live log: a `since` that means "I have everything until now". */
 async function lastEventId(): Promise<string> {
-  const [row] = await ctx.deps.db.$queryRaw<{ id: bigint | null }[]>`SELECT max(id) AS id FROM "OutboxEvent"`;
-  return String(row?.id ?? 0n);
+  return headPosition(ctx.deps.db);
+}
+
+/**
+ * Relays everything written so far (the outbox relay gives each live event its position and publishes it) and
+ * returns the position of the outbox row `outboxId`: the eventId clients see for it.
+ */
+async function relayed(outboxId: bigint): Promise<string> {
+  await relayAll();
+  const row = await ctx.deps.db.outboxEvent.findUniqueOrThrow({ where: { id: outboxId } });
+  if (row.position === null) throw new Error(`outbox event ${outboxId} has no position after the relay`);
+  return String(row.position);
 }
 
 async function organisationId(user: TestUser): Promise<string> {
@@ -95,7 +104,7 @@ async function announce(
   } = {},
 ): Promise<{ id: string; eventId: string }> {
   const audienceOrganisationIds = await Promise.all((options.audience ?? []).map(organisationId));
-  return ctx.deps.db.$transaction(async (tx) => {
+  const written = await ctx.deps.db.$transaction(async (tx) => {
     const announcement = await tx.announcement.create({
       data: {
         channelId: channel.id,
@@ -120,14 +129,15 @@ async function announce(
         payload: { announcementId: announcement.id },
       },
     });
-    return { id: announcement.id, eventId: String(event.id) };
+    return { id: announcement.id, outboxId: event.id };
   });
+  return { id: written.id, eventId: await relayed(written.outboxId) };
 }
 
 /** An edit of a published announcement, as the authoring service records it. Returns the event id. */
 async function edit(id: string, title: string, material: boolean, audience?: TestUser[]): Promise<string> {
   const audienceOrganisationIds = audience ? await Promise.all(audience.map(organisationId)) : undefined;
-  return ctx.deps.db.$transaction(async (tx) => {
+  const outboxId = await ctx.deps.db.$transaction(async (tx) => {
     const row = await tx.announcement.update({
       where: { id },
       data: {
@@ -145,12 +155,13 @@ async function edit(id: string, title: string, material: boolean, audience?: Tes
         payload: { announcementId: id, revision: row.revision, material },
       },
     });
-    return String(event.id);
+    return event.id;
   });
+  return relayed(outboxId);
 }
 
 async function retract(id: string): Promise<string> {
-  return ctx.deps.db.$transaction(async (tx) => {
+  const outboxId = await ctx.deps.db.$transaction(async (tx) => {
     const row = await tx.announcement.update({
       where: { id },
       data: { status: 'retracted', retractedAt: new Date() },
@@ -163,24 +174,14 @@ async function retract(id: string): Promise<string> {
         payload: { announcementId: id },
       },
     });
-    return String(event.id);
+    return event.id;
   });
+  return relayed(outboxId);
 }
 
 /** The worker's outbox relay, draining everything written so far to Redis. */
 async function relayAll(): Promise<void> {
-  const fakeQueues = { fanoutQueue: { addBulk: async () => [] }, scheduledQueue: { addBulk: async () => [] } };
-  const relay = createOutboxRelay({
-    ...fakeQueues,
-    db: ctx.deps.db,
-    publisher: ctx.deps.redis,
-    redisPrefix: ctx.config.redis.prefix,
-    databaseUrl: ctx.config.database.url,
-    publicUrl: ctx.config.http.publicUrl,
-    pollMs: 600_000,
-    logger: silentLogger,
-  } as Parameters<typeof createOutboxRelay>[0]);
-  while ((await relay.relayOnce()) > 0);
+  await relayEverything(ctx);
 }
 
 /** The announcement events a socket got (published, updated, retracted), in order. */
@@ -240,8 +241,8 @@ describe('audience', () => {
     expect(seen(replayed.publisher)).toEqual(both);
     expect(seen(replayed.ntnu)).toEqual(openOnly);
     expect(seen(replayed.anonymous)).toEqual(openOnly);
-    expect(replayed.ntnu.ofType('replayed')[0]).toMatchObject({ count: 1, truncated: false });
-    expect(replayed.uio.ofType('replayed')[0]).toMatchObject({ count: 2, truncated: false });
+    expect(replayed.ntnu.ofType('replayed')[0]).toMatchObject({ count: 1 });
+    expect(replayed.uio.ofType('replayed')[0]).toMatchObject({ count: 2 });
   });
 });
 
@@ -431,7 +432,7 @@ describe('replay', () => {
         [3, true, 'Endra to gonger'],
       ],
     );
-    expect(uioSocket.ofType('replayed')[0]).toMatchObject({ count: 5, truncated: false });
+    expect(uioSocket.ofType('replayed')[0]).toMatchObject({ count: 5 });
   });
 
   it('never sends an expired announcement: not live, not on replay, not its edits', async () => {

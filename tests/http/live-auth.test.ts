@@ -10,11 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { loadAnnouncementRecord } from '../../src/db/announcement-records.js';
 import type { Actor } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { announceAccessChange } from '../../src/realtime/access-hints.js';
-import { liveEventFrom, publishLiveEvent } from '../../src/realtime/events.js';
 import type { LiveEvent } from '../../src/realtime/protocol.js';
 import { publishAnnouncement } from '../../src/services/publish.js';
 import { endSession, resolveSession, SESSION_COOKIE, startSession } from '../../src/services/sessions.js';
@@ -22,6 +20,7 @@ import { revokeApiToken } from '../../src/services/tokens.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createChannel, createUser, grantRole, type TestUser, tokenFor } from '../helpers/factories.js';
 import { type Frame, LiveClient } from '../helpers/live-client.js';
+import { publishedEvent, relayAll } from '../helpers/live-relay.js';
 import { REDIS_URL } from '../helpers/urls.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -68,13 +67,12 @@ async function signIn(user: TestUser) {
   return { secret: started.secret, cookie: `${SESSION_COOKIE}=${started.secret}`, csrfToken: resolved!.csrfToken };
 }
 
+/** Publishes an announcement and relays it (positioned, published on Redis by the real outbox relay). */
 async function publish(slug: string, title = 'Melding'): Promise<LiveEvent> {
   const db = ctx.deps.db;
   const view = await publishAnnouncement({ db, publicUrl: PUBLIC_URL }, publisher, slug, { title, body: 'Tekst.' });
-  const outbox = await db.outboxEvent.findFirstOrThrow({ where: { aggregateId: view.id } });
-  const announcement = await loadAnnouncementRecord(db, view.id);
-  if (!announcement) throw new Error('published announcement not found');
-  return liveEventFrom(outbox, announcement, PUBLIC_URL);
+  await relayAll(ctx, relay);
+  return publishedEvent(db, view.id, PUBLIC_URL);
 }
 
 async function requestTicket(base: string, headers: Record<string, string>) {
@@ -147,7 +145,6 @@ describe('opening a socket', () => {
     expect(await subscribe(anonymous, [internal.slug])).toMatchObject({ channels: [], denied: [internal.slug] });
 
     const event = await publish(internal.slug);
-    await publishLiveEvent(relay, ctx.config.redis.prefix, event);
     await browser.frame((f) => f.eventId === event.eventId, 'the internal event');
   });
 
@@ -250,8 +247,6 @@ describe('access while the socket is open', () => {
     // Nothing more from the restricted channel; the public one goes on.
     const secret = await publish(board.slug, 'Hemmeleg');
     const news = await publish(open.slug, 'Ope');
-    await publishLiveEvent(relay, ctx.config.redis.prefix, secret);
-    await publishLiveEvent(relay, ctx.config.redis.prefix, news);
     await client.frame((f) => f.eventId === news.eventId, 'the public event');
     expect(client.eventIds()).not.toContain(secret.eventId);
     expect(client.closed).toBeUndefined();
@@ -338,7 +333,6 @@ describe('access while the socket is open', () => {
       type: 'replayed',
       channels: [],
       count: 0,
-      truncated: false,
     });
     expect(outsider.eventIds()).toEqual([]);
 

@@ -105,6 +105,17 @@ describe('outbox relay', () => {
     await flushLive();
     expect(live).toHaveLength(23);
     expect(new Set(live.map((e) => e.eventId)).size).toBe(23);
+    // Each event carries the position stored on its row, and the relays reach Redis one after the other under the
+    // live log's lock: every subscriber sees positions in increasing order, whichever relay published them.
+    const positions = live.map((e) => BigInt(e.eventId));
+    expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    const rows = await ctx.deps.db.outboxEvent.findMany({
+      where: { aggregateId: { in: published.map((p) => p.id) } },
+      select: { aggregateId: true, position: true },
+    });
+    expect(new Map(rows.map((r) => [r.aggregateId, String(r.position)]))).toEqual(
+      new Map(publishedLive().map((e) => [e.announcements[0]!.id, e.eventId])),
+    );
     expect(new Set(publishedLive().map((e) => e.announcements[0]!.id))).toEqual(new Set(published.map((p) => p.id)));
     const sample = publishedLive().find((e) => e.announcements[0]!.id === published[0]!.id)!;
     expect(sample).toMatchObject({ type: 'announcement.published', channel: channelSlug, audienceOrganisationIds: [] });
@@ -126,6 +137,8 @@ describe('outbox relay', () => {
       await expect(broken.relayOnce()).rejects.toThrow();
       const row = await ctx.deps.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: announcement.id } });
       expect(row.relayedAt).toBeNull();
+      // The position it drew rolled back with it (the sequence value is spent, never handed out again).
+      expect(row.position).toBeNull();
     } finally {
       deadRedis.disconnect();
     }
@@ -271,9 +284,10 @@ describe('outbox relay: what live messages carry', () => {
     const [published, updated] = live;
     expect(live).toHaveLength(2);
     expect(published).toMatchObject({ type: 'announcement.published', audienceOrganisationIds: [uio.id] });
+    const { position } = await ctx.deps.db.outboxEvent.findUniqueOrThrow({ where: { id: edit.id } });
     expect(updated).toMatchObject({
       type: 'announcement.updated',
-      eventId: String(edit.id),
+      eventId: String(position),
       channel: channelSlug,
       audienceOrganisationIds: [uio.id],
       material: true,

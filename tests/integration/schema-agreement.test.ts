@@ -869,6 +869,7 @@ describe('create, read, update and delete with every field', () => {
       relayedAt: T2,
       processedAt: T3,
       attempts: 2_147_483_647,
+      position: 9_007_199_254_740_995n,
     };
     expectEveryField('OutboxEvent', data);
     expect(await db.outboxEvent.create({ data })).toEqual(data);
@@ -876,6 +877,13 @@ describe('create, read, update and delete with every field', () => {
       ...data,
       channel,
     });
+    // One event per position: the live log's resume points are unique.
+    await expectUniqueViolation(
+      db.outboxEvent.create({
+        data: { type: data.type, channelId: channel.id, aggregateId: randomUUID(), payload: {}, position: data.position },
+      }),
+      'position',
+    );
 
     const changes = {
       type: 'announcement.retracted',
@@ -884,6 +892,7 @@ describe('create, read, update and delete with every field', () => {
       processedAt: null,
       attempts: 0,
       createdAt: T3,
+      position: null,
     };
     await db.outboxEvent.update({ where: { id: data.id }, data: changes });
     expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: data.id } })).toEqual({ ...data, ...changes });

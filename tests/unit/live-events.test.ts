@@ -19,12 +19,13 @@ const record = sampleRecord({
   revision: 3,
 });
 
+/** An outbox row the relay positioned at 42 (its id, 7, is not what clients see). */
 function outbox(type: string, payload: unknown = { announcementId: record.id }) {
-  return { id: 42n, type, channelId: 'channel-id', payload };
+  return { id: 7n, position: 42n, type, channelId: 'channel-id', payload };
 }
 
 describe('liveEventOf', () => {
-  it('carries the audience and one view per language version, the original first', () => {
+  it('carries the position as eventId, the audience and one view per language version, the original first', () => {
     const event = liveEventOf(outbox('announcement.published'), record, PUBLIC_URL, NOW);
     expect(event).toMatchObject({
       eventId: '42',

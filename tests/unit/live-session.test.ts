@@ -1,42 +1,46 @@
 /**
- * LiveSession's rules with a fake socket, hub and look-ups: ordering, de-duplication, limits, heartbeat, and who is
- * sent what (audience, editors, language).
+ * LiveSession's rules with a fake transport, hub and look-ups: ordering, de-duplication, replay and reset, limits,
+ * heartbeats (answered or not), reader frames, and who is sent what (audience, editors, language).
  */
 
 import { describe, expect, it } from 'vitest';
 import type { ChannelFacts } from '../../src/domain/access.js';
 import type { Actor, Language } from '../../src/domain/types.js';
 import type { LiveListener } from '../../src/realtime/hub.js';
-import { EventFrames, type LiveEvent } from '../../src/realtime/protocol.js';
+import { type EncodedFrame, EventFrames, encodedFrameOf, type LiveEvent } from '../../src/realtime/protocol.js';
 import {
   type GrantedChannel,
   LiveSession,
+  type LiveTransport,
   RECENT_IDS,
   type SessionLimits,
   type SessionPorts,
-  type SocketLike,
 } from '../../src/realtime/session.js';
 import { sampleAnnouncementView } from '../helpers/announcement-view.js';
 
-class FakeSocket implements SocketLike {
-  readyState = 1;
+class FakeSocket implements LiveTransport {
+  isOpen = true;
   bufferedAmount = 0;
   sent: Record<string, unknown>[] = [];
+  /** The EncodedFrames as handed over (to check their sharing and positions). */
+  raw: EncodedFrame[] = [];
   closedWith: { code: number; reason: string } | undefined;
   terminated = false;
   pings = 0;
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
+  constructor(readonly answersHeartbeats = true) {}
+  send(frame: EncodedFrame) {
+    this.raw.push(frame);
+    this.sent.push(JSON.parse(frame.json));
   }
   close(code: number, reason: string) {
     this.closedWith = { code, reason };
-    this.readyState = 2;
+    this.isOpen = false;
   }
   terminate() {
     this.terminated = true;
-    this.readyState = 3;
+    this.isOpen = false;
   }
-  ping() {
+  heartbeat() {
     this.pings += 1;
   }
   types() {
@@ -121,9 +125,11 @@ function setup(
     language?: Language | null;
     /** The actor's role per channel slug (default none). */
     roles?: Record<string, ChannelFacts['role']>;
+    /** false: a transport like an event stream, whose heartbeats get no answer. */
+    answersHeartbeats?: boolean;
   } = {},
 ) {
-  const socket = new FakeSocket();
+  const socket = new FakeSocket(options.answersHeartbeats ?? true);
   const hub = new FakeHub();
   const readable = options.readable ?? Object.keys(CHANNELS);
   const ports: SessionPorts = {
@@ -135,7 +141,7 @@ function setup(
         .map((slug) => ({ id: CHANNELS[slug]!, slug, visibility: 'public', role: options.roles?.[slug] ?? null }));
       return { granted, denied: slugs.filter((s) => !readable.includes(s)) };
     },
-    replay: options.replay ?? (async () => ({ events: [], truncated: false })),
+    replay: options.replay ?? (async () => ({ kind: 'replay', events: [] })),
   };
   const viewer = { actor: options.actor ?? { kind: 'anonymous' as const }, language: options.language ?? null };
   const session = new LiveSession(socket, ports, limits, viewer, options.since);
@@ -242,7 +248,7 @@ describe('LiveSession', () => {
     } = setup({
       replay: async () => {
         session!.revoke(['beta'], 'access');
-        return { events: [event(11, 'alpha'), event(12, 'beta')], truncated: false };
+        return { kind: 'replay', events: [event(11, 'alpha'), event(12, 'beta')] };
       },
     });
     session = created;
@@ -257,7 +263,7 @@ describe('LiveSession', () => {
         expect(channelIds).toEqual(['id-alpha']);
         expect(since).toBe(10n);
         deliverDuringReplay();
-        return { events: [event(11), event(12), event(13)], truncated: false };
+        return { kind: 'replay', events: [event(11), event(12), event(13)] };
       },
     });
     // While the replay is read, event 13 (also in the replay) and 14 arrive live.
@@ -268,7 +274,7 @@ describe('LiveSession', () => {
     await send({ type: 'subscribe', channels: ['alpha'], since: '10' });
     expect(socket.types()[0]).toBe('subscribed');
     expect(socket.eventIds()).toEqual(['11', '12', '13', '14']);
-    expect(socket.sent.at(-1)).toEqual({ type: 'replayed', channels: ['alpha'], count: 3, truncated: false });
+    expect(socket.sent.at(-1)).toEqual({ type: 'replayed', channels: ['alpha'], count: 3 });
     // After the replay, a late repeat of a replayed event is dropped.
     deliver(event(12));
     deliver(event(15));
@@ -281,12 +287,12 @@ describe('LiveSession', () => {
       since: '20',
       replay: async (_ids, since) => {
         seen.push(since);
-        return { events: [event(21)], truncated: true };
+        return { kind: 'replay', events: [event(21)] };
       },
     });
     await send({ type: 'subscribe', channels: ['alpha'] });
     expect(seen).toEqual([20n]);
-    expect(socket.sent.at(-1)).toMatchObject({ type: 'replayed', truncated: true });
+    expect(socket.sent.at(-1)).toEqual({ type: 'replayed', channels: ['alpha'], count: 1 });
     deliver(event(19));
     deliver(event(22));
     expect(socket.eventIds()).toEqual(['21', '22']);
@@ -295,9 +301,9 @@ describe('LiveSession', () => {
     expect(seen).toEqual([20n]);
   });
 
-  it('reports a failed replay and still delivers the live events held meanwhile', async () => {
+  it('reports a failed replay and closes with 1013, without the live events held meanwhile (they would skip the gap)', async () => {
     let deliverDuringReplay: () => void = () => {};
-    const { socket, send, deliver } = setup({
+    const { socket, hub, session, send, deliver } = setup({
       replay: async () => {
         deliverDuringReplay();
         throw new Error('database down');
@@ -305,8 +311,81 @@ describe('LiveSession', () => {
     });
     deliverDuringReplay = () => deliver(event(30));
     await send({ type: 'subscribe', channels: ['alpha'], since: '1' });
-    expect(socket.types()).toEqual(['subscribed', 'error', 'announcement.published', 'replayed']);
+    expect(socket.types()).toEqual(['subscribed', 'error']);
     expect(socket.sent[1]).toMatchObject({ code: 'replay_unavailable' });
+    expect(socket.closedWith?.code).toBe(1013);
+    expect(hub.watching.has(session)).toBe(false);
+  });
+
+  it('sends reset instead of a replay that cannot be whole, then the held live events after its position', async () => {
+    let deliverDuringReplay: () => void = () => {};
+    const { socket, send, deliver } = setup({
+      replay: async () => {
+        deliverDuringReplay();
+        return { kind: 'reset', reason: 'too_many_events', head: 600n };
+      },
+    });
+    // Held while the log was read: 599 and 600 are in what REST will show; 601 is not.
+    deliverDuringReplay = () => {
+      deliver(event(601));
+      deliver(event(599));
+      deliver(event(600));
+    };
+    await send({ type: 'subscribe', channels: ['alpha', 'beta'], since: '10' });
+    expect(socket.sent.slice(1)).toEqual([
+      { type: 'reset', channels: ['alpha', 'beta'], reason: 'too_many_events', eventId: '600' },
+      expect.objectContaining({ type: 'announcement.published', eventId: '601' }),
+    ]);
+    // The reset carries its position (SSE sends it as `id:`), like announcement frames.
+    expect(socket.raw.map((frame) => frame.eventId)).toEqual([undefined, '600', '601']);
+    deliver(event(602));
+    expect(socket.eventIds()).toEqual(['601', '602']);
+  });
+
+  it('after a reset for an unknown position, delivers live events above the head although below that since', async () => {
+    const { socket, send, deliver } = setup({
+      since: '5000',
+      replay: async () => ({ kind: 'reset', reason: 'unknown_position', head: 40n }),
+    });
+    await send({ type: 'subscribe', channels: ['alpha'] });
+    expect(socket.sent[1]).toEqual({ type: 'reset', channels: ['alpha'], reason: 'unknown_position', eventId: '40' });
+    deliver(event(40));
+    deliver(event(41));
+    expect(socket.eventIds()).toEqual(['41']);
+  });
+
+  it('subscribes on request (an event stream states its channels in its URL), with the URL since', async () => {
+    const seen: bigint[] = [];
+    const { socket, hub, session } = setup({
+      since: '7',
+      readable: ['alpha'],
+      replay: async (_ids, since) => {
+        seen.push(since);
+        return { kind: 'replay', events: [event(8)] };
+      },
+    });
+    session.request({ type: 'subscribe', channels: ['alpha', 'secret'] });
+    await session.settled();
+    expect(socket.types()).toEqual(['subscribed', 'announcement.published', 'replayed']);
+    expect(socket.sent[0]).toEqual({ type: 'subscribed', channels: ['alpha'], denied: ['secret'] });
+    expect(seen).toEqual([7n]);
+    expect([...hub.watching.get(session)!]).toEqual(['id-alpha']);
+  });
+
+  it('sends reader frames as they come, also while a replay is read', async () => {
+    let duringReplay: () => void = () => {};
+    const { socket, session, send } = setup({
+      replay: async () => {
+        duringReplay();
+        return { kind: 'replay', events: [event(3)] };
+      },
+    });
+    const frame = encodedFrameOf({ type: 'read.changed', read: true, announcementIds: ['a-1'], channel: 'alpha' });
+    duringReplay = () => session.deliverReaderFrame(frame);
+    await send({ type: 'subscribe', channels: ['alpha'], since: '1' });
+    expect(socket.types()).toEqual(['subscribed', 'read.changed', 'announcement.published', 'replayed']);
+    expect(socket.raw[1]).toBe(frame);
+    expect(frame.eventId).toBeUndefined();
   });
 
   it('answers malformed frames with bad_frame, then closes with 1008 when they keep coming', async () => {
@@ -340,6 +419,17 @@ describe('LiveSession', () => {
     expect(socket.pings).toBe(2);
     expect(session.heartbeat()).toBe(false);
     expect(socket.terminated).toBe(true);
+  });
+
+  it('keeps beating on a transport that cannot answer, and cuts it off once unsent data piles up', () => {
+    const { socket, session } = setup({ answersHeartbeats: false });
+    for (let i = 0; i < 3; i++) expect(session.heartbeat()).toBe(true);
+    expect(socket.pings).toBe(3);
+    expect(socket.terminated).toBe(false);
+    socket.bufferedAmount = limits.maxBufferedBytes + 1;
+    expect(session.heartbeat()).toBe(false);
+    expect(socket.closedWith?.code).toBe(1013);
+    expect(socket.pings).toBe(3);
   });
 
   it('closes with 1008 when frames pile up faster than they are handled', () => {
@@ -402,8 +492,8 @@ describe('LiveSession: who is sent what', () => {
       announcementId: 'a-1',
     };
     const replay = async () => ({
+      kind: 'replay' as const,
       events: [event(7, 'alpha', [UIO]), event(8, 'alpha'), retraction],
-      truncated: false,
     });
     const uio = setup({ actor: member(UIO), replay });
     const ntnu = setup({ actor: member(NTNU), replay });

@@ -32,6 +32,14 @@ export const WIDGET_READABLE_PATHS: readonly RegExp[] = [
   /^\/feeds\/public\.(?:rss|atom|json)$/,
 ];
 
+/**
+ * The live event stream (GET /api/v1/live/sse), for widgets whose WebSocket fails. Its own request headers:
+ * EventSource sends `Last-Event-ID` when it reconnects (and some polyfills `Cache-Control`), which are not
+ * CORS-safelisted. Without credentials like every widget read: from another origin it reads public channels only (or
+ * with a ticket). The WebSocket needs no CORS: the live plugin checks its `Origin` itself.
+ */
+export const WIDGET_LIVE_PATH = /^\/api\/v1\/live\/sse\/?$/;
+
 /** The one write widgets may make: asking for a public channel's announcements by e-mail. */
 export const WIDGET_SUBSCRIBE_PATH = /^\/api\/v1\/channels\/[^/]+\/email-subscriptions\/?$/;
 
@@ -52,6 +60,13 @@ export function isWidgetRead(request: Pick<FastifyRequest, 'method' | 'url' | 'h
   if (!READ_METHODS.includes(method.toUpperCase())) return false;
   const path = request.url.split('?')[0] ?? '';
   return WIDGET_READABLE_PATHS.some((pattern) => pattern.test(path));
+}
+
+/** Whether a request (or the request a preflight announces) opens the live event stream. */
+export function isWidgetLive(request: Pick<FastifyRequest, 'method' | 'url' | 'headers'>): boolean {
+  const announced = request.headers['access-control-request-method'];
+  const method = request.method === 'OPTIONS' && typeof announced === 'string' ? announced : request.method;
+  return method.toUpperCase() === 'GET' && WIDGET_LIVE_PATH.test(request.url.split('?')[0] ?? '');
 }
 
 /** Whether a request (or the request a preflight announces) is a widget's e-mail subscription. */
@@ -76,13 +91,20 @@ async function corsPlugin(app: FastifyInstance, options: CorsPluginOptions): Pro
     methods: ['POST'],
     allowedHeaders: ['Accept', 'Accept-Language', 'Content-Type'],
   };
+  const widgetLive: FastifyCorsOptions = {
+    ...widgetRead,
+    methods: ['GET'],
+    allowedHeaders: ['Accept', 'Accept-Language', 'Last-Event-ID', 'Cache-Control'],
+  };
+  const optionsFor = (request: FastifyRequest): FastifyCorsOptions => {
+    if (isWidgetRead(request)) return widgetRead;
+    if (isWidgetLive(request)) return widgetLive;
+    if (isWidgetSubscribe(request)) return widgetSubscribe;
+    return { origin: false };
+  };
   await app.register(cors, {
     hideOptionsRoute: true,
-    delegator: (request, callback) =>
-      callback(
-        null,
-        isWidgetRead(request) ? widgetRead : isWidgetSubscribe(request) ? widgetSubscribe : { origin: false },
-      ),
+    delegator: (request, callback) => callback(null, optionsFor(request)),
   });
 }
 

@@ -1,8 +1,10 @@
 /**
- * Live updates: `GET /api/v1/live`, a WebSocket endpoint (wire protocol: src/realtime/README.md), and
- * `POST /api/v1/live/tickets`, which hands out single-use tickets for opening one.
+ * Live updates (wire protocol: src/realtime/README.md): `GET /api/v1/live`, a WebSocket endpoint;
+ * `GET /api/v1/live/sse`, the same frames as Server-Sent Events; and `POST /api/v1/live/tickets`, which hands out
+ * single-use tickets for opening either.
  *
- * - Everything is decided before the upgrade, so a refused client gets an HTTP status and no socket:
+ * - Everything is decided before the upgrade (or before the event stream starts), so a refused client gets an HTTP
+ *   status and no connection:
  *   1. `?token=` / `?access_token=` → 400: long-lived credentials never travel in URLs (logs, history, Referer).
  *   2. An `Origin` header that is not PUBLIC_URL's origin or a WIDGET_ORIGINS entry → 403. Browsers always send
  *      Origin on a WebSocket handshake and attach the session cookie to it whichever page opened it, so this is
@@ -11,25 +13,37 @@
  *   3. Credentials, in the auth plugin's onRequest hook: a bearer header (a bad one answers 401), or the session
  *      cookie; or here a `?ticket=` from POST /api/v1/live/tickets, consumed atomically (used, expired or forged →
  *      401). None: anonymous, public channels only.
- *   4. At most WS_MAX_CONNECTIONS_PER_IP open sockets per client address in this process → 429.
+ *   4. At most WS_MAX_CONNECTIONS_PER_IP open WebSockets and event streams together per client address in this
+ *      process → 429.
+ * - Both transports run the same LiveSession (src/realtime/session.ts) over a LiveTransport (transports.ts): access,
+ *   audience, language, replay and `reset`, de-duplication, limits, heartbeats and access re-checks are one code path.
  * - Access is decided per channel at subscribe time with the same rule as REST (canReadChannel), with the actor
  *   re-read from the database at that moment, and a channel the actor may not read is reported exactly like one
  *   that does not exist. Replays only cover the channels granted.
- * - Each announcement event goes only to sockets whose actor may see the announcement (canSeeAnnouncement: its
+ * - Each announcement event goes only to connections whose actor may see the announcement (canSeeAnnouncement: its
  *   organisation audience, or an editor of the channel); the session decides per event with the actor and its role
  *   in the channel, and the replay query applies the same rule in SQL (audienceScopeSql).
- * - Each socket reads in one language (`?lang=`, else the user's setting, else Accept-Language, else the original),
- *   fixed at the upgrade; events carry every language version and the socket is sent its own (see socketLanguage).
- * - Access is then re-checked every LIVE_ACCESS_RECHECK_MS for every socket, in a few batched queries
+ * - Each connection reads in one language (`?lang=`, else the user's setting, else Accept-Language, else the
+ *   original), fixed when it opens; events carry every language version and the connection is sent its own.
+ * - Access is then re-checked every LIVE_ACCESS_RECHECK_MS for every connection, in a few batched queries
  *   (src/services/live-access.ts): channels the caller can no longer read are removed (`unsubscribed`, reason
- *   `access`); a socket whose session or token ended is told (`signed_out`) and closed with 4401. An "access changed"
- *   hint on Redis (src/realtime/access-hints.ts, published after sign-out or a role change) re-checks the sockets
- *   concerned at once, in every API process.
+ *   `access`); a connection whose session or token ended is told (`signed_out`) and closed (4401). An "access
+ *   changed" hint on Redis (src/realtime/access-hints.ts, published after sign-out or a role change) re-checks the
+ *   connections concerned at once, in every API process. Reader changes (src/realtime/reader-changes.ts) go to the
+ *   connections of the user they concern.
  * - The plugin owns the process's LiveHub (decorated as `app.liveHub`): it creates it, starts it and closes it.
- * - Inbound frames are capped at WS_MAX_PAYLOAD_BYTES (ws's default is 100 MiB); the socket is pinged every
- *   WS_PING_INTERVAL_MS and terminated when it missed the previous pong; a socket whose unsent data passes
- *   WS_MAX_BUFFERED_BYTES is closed with 1013.
- * - On app.close() every socket is closed with 1001 (going away) so clients reconnect, with jitter, elsewhere.
+ * - Inbound WebSocket frames are capped at WS_MAX_PAYLOAD_BYTES (ws's default is 100 MiB); every connection gets a
+ *   heartbeat every WS_PING_INTERVAL_MS (a WebSocket that missed the previous pong is terminated); a connection whose
+ *   unsent data passes WS_MAX_BUFFERED_BYTES is closed with 1013 (an event stream is cut).
+ * - On app.close() every WebSocket is closed with 1001 (going away) and every event stream is ended, so clients
+ *   reconnect, with jitter, elsewhere.
+ *
+ * Why the event stream is written by hand over `reply.raw` rather than with @fastify/sse: that plugin declares
+ * engines node >= 20.20.2 (we support >= 20.19), and its writes wait for `drain` one promise per event, so a client
+ * that stops reading would pile up pending writes without bound instead of being cut off at WS_MAX_BUFFERED_BYTES;
+ * it serialises each event per stream (we send one shared encoding per language version), and it does not end open
+ * streams on app.close(). What we need of it is a dozen lines: the headers, `retry:`, `id:`/`data:` events
+ * (src/realtime/sse.ts) and heartbeat comments.
  */
 
 import websocket from '@fastify/websocket';
@@ -47,8 +61,24 @@ import { type Actor, LANGUAGES, type Language } from '../../domain/types.js';
 import type { AccessHint } from '../../realtime/access-hints.js';
 import { liveEventOf } from '../../realtime/events.js';
 import { LiveHub } from '../../realtime/hub.js';
-import { CLOSE, type LiveEvent, parseEventId } from '../../realtime/protocol.js';
-import { type GrantedChannel, LiveSession, type SessionLimits, type SessionPorts } from '../../realtime/session.js';
+import {
+  CLOSE,
+  type ClientFrame,
+  encodedFrameOf,
+  type LiveEvent,
+  parseClientFrame,
+  parseEventId,
+} from '../../realtime/protocol.js';
+import type { ReaderChange } from '../../realtime/reader-changes.js';
+import {
+  type GrantedChannel,
+  LiveSession,
+  type LiveTransport,
+  type ReplayOutcome,
+  type SessionLimits,
+  type SessionPorts,
+} from '../../realtime/session.js';
+import { EventStreamTransport, webSocketTransport } from '../../realtime/transports.js';
 import {
   checkWatchedChannels,
   credentialKey,
@@ -59,7 +89,7 @@ import { issueLiveTicket, LIVE_TICKET_TTL_SECONDS, redeemLiveTicket } from '../.
 import { hashToken } from '../../services/tokens.js';
 import type { AppDeps } from '../app.js';
 import { POLICY } from '../policy.js';
-import { BEARER_REQUIRED, errorResponses, Text } from '../schemas/common.js';
+import { BEARER_OPTIONAL, BEARER_REQUIRED, errorResponses, Text } from '../schemas/common.js';
 import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
@@ -70,16 +100,23 @@ declare module 'fastify' {
 }
 
 export const LIVE_PATH = '/api/v1/live';
+export const LIVE_SSE_PATH = '/api/v1/live/sse';
 export const LIVE_TICKETS_PATH = '/api/v1/live/tickets';
 
 /** Query parameters that would put a long-lived credential in a URL; refused outright so nobody builds on them. */
 const CREDENTIALS_IN_URL = ['token', 'access_token'] as const;
 
-/** Most events one replay sends; past it the newest are sent and the `replayed` frame says `truncated`. */
+/** Most events one replay sends; when more are missing the client is sent `reset` and reloads over REST. */
 export const REPLAY_LIMIT = 500;
 
-/** How long app.close() waits for clients to answer the 1001 close before cutting the rest off. */
+/** How long app.close() waits for clients to answer the 1001 close (or to take a stream's end) before cutting off. */
 export const CLOSE_GRACE_MS = 2000;
+
+/**
+ * The `retry:` an event stream starts with: how long EventSource waits before it reconnects once the stream ends. Drawn
+ * per stream from this range, so that a restart does not bring every client back in the same instant.
+ */
+export const SSE_RETRY_MS = { min: 1000, max: 5000 } as const;
 
 /** Session limits that are protocol policy rather than deployment settings. */
 const MAX_BAD_FRAMES = 5;
@@ -112,6 +149,31 @@ const LiveQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const LanguageQuery = LiveQuery.properties.lang;
+
+const SseQuery = Type.Object(
+  {
+    channels: Text.identifier({
+      minLength: 1,
+      maxLength: 4000,
+      description: 'The channels to watch: slugs, comma-separated (at most WS_MAX_CHANNELS_PER_SOCKET)',
+      examples: ['bott-sa,drift'],
+    }),
+    since: LiveQuery.properties.since,
+    ticket: LiveQuery.properties.ticket,
+    lang: LanguageQuery,
+  },
+  { additionalProperties: false },
+);
+
+const SseHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Text.identifier({
+      description: 'The last `id:` received (EventSource sends it when it reconnects); takes precedence over `since`',
+    }),
+  ),
+});
+
 const LiveTicket = Type.Object(
   {
     ticket: Type.String({ description: 'Pass as `?ticket=` when opening GET /api/v1/live. Works once.' }),
@@ -141,6 +203,8 @@ declare module 'fastify' {
     liveCredential?: LiveCredential;
     /** Set by the live route's hooks: the language the socket is sent announcements in (null: the original). */
     liveLanguage?: Language | null;
+    /** Set by the event-stream route's hooks: the subscribe frame its `channels` make. */
+    liveSubscription?: ClientFrame;
   }
 }
 
@@ -153,6 +217,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     prefix: config.redis.prefix,
     log: app.log,
     onAccessHint: (hint) => requestRecheck(scopeOfHint(hint)),
+    onReaderChange: (change) => deliverReaderChange(change),
   });
   app.decorate('liveHub', hub);
   // Not awaited: with Redis down the API still starts (and /readyz says so); the subscription is made once Redis
@@ -167,6 +232,61 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     maxHeldEvents: MAX_HELD_EVENTS,
   };
   const watchers = new Map<LiveSession, Watcher>();
+  /** Open event streams and their ends (the raw response's close), for shutdown. */
+  const streams = new Map<LiveSession, Promise<void>>();
+
+  /**
+   * Ends every event stream (EventSource reconnects after its `retry:`), waits up to CLOSE_GRACE_MS for them to
+   * finish, and cuts off the rest (each transport cuts its own connection after the same grace).
+   */
+  async function closeAllStreams(): Promise<void> {
+    const ended = [...streams.values()];
+    for (const session of streams.keys()) session.close(CLOSE.goingAway, 'server shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+    });
+    await Promise.race([Promise.all(ended), grace]);
+    clearTimeout(timer);
+  }
+
+  /** The connections of each signed-in user, for reader changes (a credential's user never changes). */
+  const byUser = new Map<string, Set<Watcher>>();
+
+  function addWatcher(watcher: Watcher): void {
+    watchers.set(watcher.session, watcher);
+    if (watcher.actor.kind !== 'user') return;
+    let own = byUser.get(watcher.actor.userId);
+    if (!own) {
+      own = new Set();
+      byUser.set(watcher.actor.userId, own);
+    }
+    own.add(watcher);
+  }
+
+  function removeWatcher(session: LiveSession): void {
+    const watcher = watchers.get(session);
+    watchers.delete(session);
+    if (watcher?.actor.kind !== 'user') return;
+    const own = byUser.get(watcher.actor.userId);
+    own?.delete(watcher);
+    if (own?.size === 0) byUser.delete(watcher.actor.userId);
+  }
+
+  /**
+   * A reader change goes to every connection of its user that may keep read state (a token without scope `read`
+   * could not have made it, and is not told of it), encoded once for all of them.
+   */
+  function deliverReaderChange(change: ReaderChange): void {
+    const own = byUser.get(change.userId);
+    if (!own) return;
+    const frame = encodedFrameOf(change.frame);
+    for (const watcher of own) {
+      if (watcher.actor.kind === 'user' && watcher.actor.scopes.includes('read')) {
+        watcher.session.deliverReaderFrame(frame);
+      }
+    }
+  }
 
   /** The actor behind a credential now, or null when it ended (one or two queries; none for anonymous). */
   const currentActor = async (credential: LiveCredential): Promise<Actor | null> => {
@@ -183,7 +303,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       const actor = await currentActor(self.credential);
       if (!actor) {
         self.session.endCredentials();
-        watchers.delete(self.session);
+        removeWatcher(self.session);
         return { granted: [], denied: slugs };
       }
       self.actor = actor;
@@ -201,24 +321,25 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       });
       return { actor, granted, denied };
     },
-    async replay(channelIds, since) {
+    async replay(channelIds, since): Promise<ReplayOutcome> {
       // The actor as resolveChannels just re-read it (a replay always follows a subscribe).
       const { actor } = watcher();
       const now = new Date();
-      const { rows, truncated } = await findEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT, actor, now });
+      const found = await findEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT, actor, now });
+      if (found.kind === 'reset') return found;
       const records = new Map(
         (
           await loadAnnouncementRecords(
             db,
-            rows.map((row) => row.announcementId),
+            found.rows.map((row) => row.announcementId),
           )
         ).map((r) => [r.id, r]),
       );
-      const events = rows.flatMap((row): LiveEvent[] => {
+      const events = found.rows.flatMap((row): LiveEvent[] => {
         const event = liveEventOf(row, records.get(row.announcementId) ?? null, config.http.publicUrl, now);
         return event ? [event] : [];
       });
-      return { events, truncated };
+      return { kind: 'replay', events };
     },
   });
 
@@ -231,8 +352,9 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       request.log.debug({ err: error }, 'live: socket error');
       if (socket.readyState === socket.OPEN) socket.terminate();
     },
+    // Before the HTTP server stops accepting: WebSockets get 1001, event streams end; both reconnect elsewhere.
     preClose: async () => {
-      await closeAllSockets(app.websocketServer);
+      await Promise.all([closeAllSockets(app.websocketServer), closeAllStreams()]);
     },
   });
 
@@ -245,7 +367,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   });
 
   const heartbeat = setInterval(() => {
-    for (const session of watchers.keys()) if (!session.heartbeat()) watchers.delete(session);
+    for (const session of watchers.keys()) if (!session.heartbeat()) removeWatcher(session);
   }, config.ws.pingIntervalMs);
   // The timer alone must not keep a process alive that is otherwise done.
   heartbeat.unref();
@@ -299,7 +421,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       const actor = actors.get(credentialKey(watcher.credential)) ?? null;
       if (!actor) {
         watcher.session.endCredentials();
-        watchers.delete(watcher.session);
+        removeWatcher(watcher.session);
         continue;
       }
       watcher.actor = actor;
@@ -357,6 +479,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     await recheckRunning;
     for (const session of watchers.keys()) session.dispose();
     watchers.clear();
+    byUser.clear();
     await hub.close();
   });
 
@@ -367,6 +490,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       config: { policy: POLICY.signedIn },
       schema: {
         tags: ['live'],
+        operationId: 'createLiveTicket',
         summary: 'A single-use ticket for opening the live WebSocket',
         description:
           'For clients that cannot send an Authorization header on a WebSocket handshake and must never put a ' +
@@ -393,71 +517,184 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       websocket: true,
       // Anyone may connect; each subscribed channel is checked with canReadChannel, as REST reads are.
       config: { policy: POLICY.channelRead },
-      schema: { querystring: LiveQuery },
+      schema: { operationId: 'openLiveConnection', querystring: LiveQuery },
       // Before validation, so a URL credential gets its own message rather than "not an accepted field".
-      onRequest: async (request) => {
-        const query = (request.query ?? {}) as Record<string, unknown>;
-        const inUrl = CREDENTIALS_IN_URL.find((name) => query[name] !== undefined);
-        if (inUrl) {
-          throw new AppError(
-            'validation_failed',
-            `Credentials do not go in URLs (?${inUrl}=): send "Authorization: Bearer <token>", or get a single-use ` +
-              `ticket from POST ${LIVE_TICKETS_PATH} and pass ?ticket=`,
-            [{ field: `query.${inUrl}`, message: 'is not accepted' }],
-          );
-        }
-        const origin = request.headers.origin;
-        if (origin !== undefined && !allowedOrigins.has(origin)) {
-          throw new AppError('forbidden', 'Live connections from this origin are not allowed');
-        }
-      },
+      onRequest: refuseBeforeValidation,
       preHandler: async (request, reply) => {
-        // The pattern admits 19 digits; a bigint stops at 9223372036854775807.
-        const { since, ticket } = request.query as { since?: string; ticket?: string };
-        if (since !== undefined && parseEventId(since) === null) {
-          throw new AppError('validation_failed', 'since must be an event id (a non-negative 64-bit integer)', [
-            { field: 'query.since', message: 'is out of range' },
-          ]);
-        }
-        request.liveCredential =
-          ticket !== undefined ? await redeemTicket(request, reply, ticket) : requestCredential(request);
+        const { since } = request.query as { since?: string };
+        checkSince(since, 'query.since');
+        await authenticateLive(request, reply);
         if (!request.ws) return;
-        request.liveLanguage = await socketLanguage(request);
-        const release = takeConnectionSlot(request.ip);
-        if (!release) {
-          throw new AppError(
-            'rate_limited',
-            `Too many live connections from this address (at most ${config.ws.maxConnectionsPerIp}); close some first`,
-          );
-        }
-        // The slot is freed when the connection ends, however it ends (also when the handshake itself fails).
-        request.raw.socket?.once('close', release);
-        slotReleases.set(request, release);
+        await openConnection(request);
       },
     },
     (socket: WebSocket, request) => {
       const { since } = request.query as { since?: string };
-      const release = slotReleases.get(request);
-      let watcher: Watcher | undefined;
-      const session = new LiveSession(
-        socket,
-        portsFor(() => watcher!, request),
-        limits,
-        { actor: request.actor, language: request.liveLanguage ?? null },
-        since,
-      );
-      watcher = { session, credential: request.liveCredential ?? { kind: 'anonymous' }, actor: request.actor };
-      watchers.set(session, watcher);
+      const session = startSession(request, webSocketTransport(socket), since);
       // Handlers are attached synchronously: a frame sent right after the handshake must not be lost.
       socket.on('message', (data, isBinary) => session.receive(data, isBinary));
       socket.on('pong', () => session.markAlive());
-      socket.on('close', () => {
-        release?.();
-        watchers.delete(session);
-        session.dispose();
-      });
+      socket.on('close', () => endSession(request, session));
     },
   );
+
+  app.get(
+    LIVE_SSE_PATH,
+    {
+      // Anyone may connect; each channel is checked with canReadChannel, as REST reads are.
+      config: { policy: POLICY.channelRead },
+      schema: {
+        tags: ['live'],
+        operationId: 'openLiveEventStream',
+        summary: 'Live updates as Server-Sent Events',
+        description:
+          'The frames of the live WebSocket (`GET /api/v1/live`), as a `text/event-stream`: one event per frame, its ' +
+          'JSON as `data:` (schema: `LiveServerFrame`), `id:` = the position on announcement and `reset` frames. ' +
+          'The stream opens with `retry:`, then `subscribed` for `channels`, then the replay (`replayed`) or a ' +
+          '`reset` when `since` or `Last-Event-ID` is given, then live frames; a `: heartbeat` comment every ' +
+          'WS_PING_INTERVAL_MS. It ends when the server shuts down, when the client reads too slowly (unsent data ' +
+          'past WS_MAX_BUFFERED_BYTES) or when the credentials it was opened with end: reconnect with ' +
+          '`Last-Event-ID` (EventSource does). Authentication as for the WebSocket: the session cookie, a bearer ' +
+          'token, `?ticket=` from POST /api/v1/live/tickets, or none (public channels). Readable by WIDGET_ORIGINS ' +
+          '(CORS, without credentials). Protocol: src/realtime/README.md.',
+        security: BEARER_OPTIONAL,
+        querystring: SseQuery,
+        headers: SseHeaders,
+        response: {
+          200: {
+            description:
+              'An event stream that stays open; each `data:` is one LiveServerFrame (see components.schemas)',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...errorResponses(400, 403),
+        },
+      },
+      onRequest: refuseBeforeValidation,
+      preHandler: async (request, reply) => {
+        const { since, channels } = request.query as { since?: string; channels: string };
+        checkSince(since, 'query.since');
+        checkSince(request.headers['last-event-id'] as string | undefined, 'headers.last-event-id');
+        request.liveSubscription = subscriptionOf(channels);
+        await authenticateLive(request, reply);
+        await openConnection(request);
+      },
+    },
+    async (request, reply) => {
+      const { since } = request.query as { since?: string };
+      const lastEventId = request.headers['last-event-id'] as string | undefined;
+      // Fastify leaves the response alone from here: it stays open, and is written and ended by the transport.
+      reply.hijack();
+      const response = reply.raw;
+      // Headers hooks set on the reply (CORS); helmet's are already on the raw response.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) response.setHeader(name, value);
+      }
+      response.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        // No caching, and no transformation: a proxy that compresses or buffers would hold events back.
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      // Half-open connections (a laptop that went to sleep) are noticed by the OS's keep-alive probes; a stream has
+      // no pong to miss.
+      request.raw.socket.setKeepAlive(true, config.ws.pingIntervalMs);
+      const transport = new EventStreamTransport(response, CLOSE_GRACE_MS);
+      transport.start(SSE_RETRY_MS.min + Math.floor(Math.random() * (SSE_RETRY_MS.max - SSE_RETRY_MS.min)));
+      // EventSource resends the last id it got; it is newer than the URL's since, which stays as it was.
+      const session = startSession(request, transport, lastEventId ?? since);
+      streams.set(
+        session,
+        new Promise<void>((resolve) =>
+          response.once('close', () => {
+            streams.delete(session);
+            endSession(request, session);
+            resolve();
+          }),
+        ),
+      );
+      session.request(request.liveSubscription!);
+    },
+  );
+
+  /** Refusals that do not depend on the query's validity: credentials in the URL (400), a foreign Origin (403). */
+  async function refuseBeforeValidation(request: FastifyRequest): Promise<void> {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const inUrl = CREDENTIALS_IN_URL.find((name) => query[name] !== undefined);
+    if (inUrl) {
+      throw new AppError(
+        'validation_failed',
+        `Credentials do not go in URLs (?${inUrl}=): send "Authorization: Bearer <token>", or get a single-use ` +
+          `ticket from POST ${LIVE_TICKETS_PATH} and pass ?ticket=`,
+        [{ field: `query.${inUrl}`, message: 'is not accepted' }],
+      );
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      throw new AppError('forbidden', 'Live connections from this origin are not allowed');
+    }
+  }
+
+  /** The credential the connection is opened with: `?ticket=` (consumed here) or the request's own. */
+  async function authenticateLive(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { ticket } = request.query as { ticket?: string };
+    request.liveCredential =
+      ticket !== undefined ? await redeemTicket(request, reply, ticket) : requestCredential(request);
+  }
+
+  /** Fixes the connection's language and takes one of its address's connection slots (429 when none is left). */
+  async function openConnection(request: FastifyRequest): Promise<void> {
+    request.liveLanguage = await socketLanguage(request);
+    const release = takeConnectionSlot(request.ip);
+    if (!release) {
+      throw new AppError(
+        'rate_limited',
+        `Too many live connections from this address (at most ${config.ws.maxConnectionsPerIp}); close some first`,
+      );
+    }
+    // The slot is freed when the connection ends, however it ends (also when the handshake itself fails).
+    request.raw.socket?.once('close', release);
+    slotReleases.set(request, release);
+  }
+
+  /**
+   * The event stream's subscription, from `?channels=`: checked as a WebSocket's subscribe frame is (slugs, at most
+   * WS_MAX_CHANNELS_PER_SOCKET), but refused with 400 before the stream starts.
+   */
+  function subscriptionOf(channels: string): ClientFrame {
+    const slugs = channels.split(',').map((slug) => slug.trim());
+    const parsed = parseClientFrame(JSON.stringify({ type: 'subscribe', channels: slugs }), {
+      maxChannels: config.ws.maxChannelsPerSocket,
+    });
+    if (!parsed.ok) {
+      throw new AppError('validation_failed', `channels: ${parsed.message}`, [
+        { field: 'query.channels', message: parsed.message },
+      ]);
+    }
+    return parsed.frame;
+  }
+
+  /** A session for a connection that has just opened, registered for heartbeats, re-checks and reader changes. */
+  function startSession(request: FastifyRequest, transport: LiveTransport, since: string | undefined): LiveSession {
+    let watcher: Watcher | undefined;
+    const session = new LiveSession(
+      transport,
+      portsFor(() => watcher!, request),
+      limits,
+      { actor: request.actor, language: request.liveLanguage ?? null },
+      since,
+    );
+    watcher = { session, credential: request.liveCredential ?? { kind: 'anonymous' }, actor: request.actor };
+    addWatcher(watcher);
+    return session;
+  }
+
+  /** The connection ended, whoever ended it. */
+  function endSession(request: FastifyRequest, session: LiveSession): void {
+    slotReleases.get(request)?.();
+    removeWatcher(session);
+    session.dispose();
+  }
 
   /**
    * The language a socket is sent announcements in, fixed when it opens: `?lang=`, else the signed-in user's
@@ -491,7 +728,19 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   }
 }
 
-/** Connection-slot releases of upgrade requests on their way to the handler. */
+/** Refuses a `since` (or Last-Event-ID) that is not a position: 400. Absent is fine. */
+function checkSince(since: string | undefined, field: string): void {
+  // The query pattern admits 19 digits; a bigint stops at 9223372036854775807. The header has no pattern.
+  if (since !== undefined && parseEventId(since) === null) {
+    throw new AppError(
+      'validation_failed',
+      `${field.split('.')[1]} must be an event id (a non-negative 64-bit integer)`,
+      [{ field, message: 'is not an event id' }],
+    );
+  }
+}
+
+/** Connection-slot releases of connections on their way to the handler. */
 const slotReleases = new WeakMap<FastifyRequest, () => void>();
 
 /** What the request is authenticated with, by reference (a session id or a token hash, never a secret). */

@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../../db/prisma.js';
+import type { AnnounceReaderChange } from '../../realtime/reader-changes.js';
 import { acknowledgeAnnouncement, acknowledgementStats } from '../../services/acknowledgements.js';
 import { POLICY } from '../policy.js';
 import { Acknowledgement, AcknowledgementStats } from '../schemas/acknowledgements.js';
@@ -12,10 +13,12 @@ import { BEARER_REQUIRED, errorResponses } from '../schemas/common.js';
 
 export interface AcknowledgementRoutesOptions {
   db: Db;
+  /** Tells the reader's other live connections of an acknowledgement (src/realtime/reader-changes.ts). */
+  announceReaderChange?: AnnounceReaderChange;
 }
 
 export const acknowledgementRoutes: FastifyPluginAsyncTypebox<AcknowledgementRoutesOptions> = async (app, options) => {
-  const deps = { db: options.db };
+  const deps = { db: options.db, announceReaderChange: options.announceReaderChange };
 
   app.post(
     '/announcements/:id/acknowledgement',

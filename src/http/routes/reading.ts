@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../../db/prisma.js';
 import { FEED_CONTENT_TYPES } from '../../feeds/model.js';
+import type { AnnounceReaderChange } from '../../realtime/reader-changes.js';
 import { announcementCalendar } from '../../services/announcements.js';
 import {
   getUnreadCounts,
@@ -33,6 +34,8 @@ import {
 
 export interface ReadingRoutesOptions {
   db: Db;
+  /** Tells the reader's other live connections of read-state changes (src/realtime/reader-changes.ts). */
+  announceReaderChange?: AnnounceReaderChange;
   publicUrl: string;
   /** MAIL_FROM: the organiser of calendar events. */
   mailFrom: string;
@@ -41,7 +44,7 @@ export interface ReadingRoutesOptions {
 const NO_CONTENT = Type.Null({ description: 'Done (also when it already was so)' });
 
 export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = async (app, options) => {
-  const deps = { db: options.db, publicUrl: options.publicUrl };
+  const deps = { db: options.db, publicUrl: options.publicUrl, announceReaderChange: options.announceReaderChange };
   const calendarDeps = { ...deps, mailFrom: options.mailFrom };
 
   app.get(

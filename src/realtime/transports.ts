@@ -1,0 +1,104 @@
+/**
+ * The two LiveTransports a LiveSession runs over (session.ts): a `ws` WebSocket, and a Server-Sent Events stream
+ * written straight to the raw HTTP response. The session's rules (access, replay, reset, limits) are the same for
+ * both; only how a frame is written, how the connection ends and what a heartbeat is differ.
+ */
+import type { ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { EncodedFrame } from './protocol.js';
+import type { LiveTransport } from './session.js';
+import { formatSseRetry, SSE_HEARTBEAT } from './sse.js';
+
+/** A WebSocket as a transport: text messages (the frame's shared UTF-8 bytes), pings answered by pongs. */
+export function webSocketTransport(socket: WebSocket): LiveTransport {
+  return {
+    get isOpen() {
+      return socket.readyState === socket.OPEN;
+    },
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    send(frame) {
+      // The bytes are shared by every socket sent this frame; a server does not mask, so ws sends them as they are.
+      socket.send(frame.bytes, { binary: false });
+    },
+    close(code, reason) {
+      socket.close(code, reason);
+    },
+    terminate() {
+      socket.terminate();
+    },
+    heartbeat() {
+      socket.ping();
+    },
+    answersHeartbeats: true,
+  };
+}
+
+/**
+ * An event stream as a transport, over the raw response (the route has hijacked it from Fastify and written the
+ * headers). Writes never wait for `drain`: the session measures what is unsent (`writableLength`, which includes
+ * the socket's buffer) before each frame and cuts off a client that lets it pile up past WS_MAX_BUFFERED_BYTES.
+ */
+export class EventStreamTransport implements LiveTransport {
+  readonly answersHeartbeats = false;
+  private ended = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param closeGraceMs how long a politely ended stream may take to flush before its connection is cut
+   */
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly closeGraceMs: number,
+  ) {
+    response.once('close', () => {
+      this.ended = true;
+      clearTimeout(this.graceTimer);
+    });
+  }
+
+  /** Tells the client how long to wait before it reconnects (sent first; EventSource honours it). */
+  start(retryMs: number): void {
+    this.response.write(formatSseRetry(retryMs));
+  }
+
+  get isOpen(): boolean {
+    return !this.ended && !this.response.destroyed && this.response.writable;
+  }
+
+  get bufferedAmount(): number {
+    return this.response.writableLength;
+  }
+
+  send(frame: EncodedFrame): void {
+    this.response.write(frame.eventStream);
+  }
+
+  /**
+   * Ends the stream. SSE has no close codes (`code` is the WebSocket's, unused): the client just reconnects
+   * (EventSource by itself, with Last-Event-ID). A client that has not read what was already sent — one cut off for
+   * being too slow — would not read a polite end either: its connection is cut at once, which also frees what was
+   * buffered for it.
+   */
+  close(_code: number, _reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.response.writableLength > 0) {
+      this.response.destroy();
+      return;
+    }
+    this.response.end();
+    this.graceTimer = setTimeout(() => this.response.destroy(), this.closeGraceMs);
+    this.graceTimer.unref();
+  }
+
+  terminate(): void {
+    this.ended = true;
+    this.response.destroy();
+  }
+
+  heartbeat(): void {
+    if (this.isOpen) this.response.write(SSE_HEARTBEAT);
+  }
+}
