@@ -16,6 +16,14 @@ export const WEB_PATHS = {
   mySubscriptions: '/me/subscriptions',
   myAccount: '/me/account',
   publish: '/publish',
+  /** The publishers' pages of one announcement or channel (src/http/routes/web/publisher/). */
+  newAnnouncement: (slug: string) => `/channels/${enc(slug)}/announcements/new`,
+  editAnnouncement: (id: string) => `/announcements/${enc(id)}/edit`,
+  announcementDeliveries: (id: string) => `/announcements/${enc(id)}/deliveries`,
+  retractAnnouncement: (id: string) => `/announcements/${enc(id)}/retract`,
+  channelSettings: (slug: string) => `/channels/${enc(slug)}/settings`,
+  /** The editor's live preview: POST a Markdown body, get the sanitised HTML the readers will see. */
+  markdownPreview: '/publish/preview',
   admin: '/admin',
   /** Sign-in, coming back to `returnTo` (a path on this site) afterwards. */
   signIn: (returnTo?: string) =>
