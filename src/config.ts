@@ -601,6 +601,16 @@ export const SETTINGS = {
     default: '5000',
     parse: integer(100, 600000),
   }),
+  READ_CACHE_TTL_MS: setting({
+    doc: "Longest time an API process keeps a channel's newest page, its public feeds and the channel itself in memory (src/services/read-cache.ts; changes drop them at once, through PostgreSQL's notifications). `0` turns the cache off.",
+    default: '60000',
+    parse: integer(0, 3600000),
+  }),
+  READ_CACHE_MAX_BYTES: setting({
+    doc: 'Memory the read cache may hold per API process, in bytes; the least recently read pages go first.',
+    default: '67108864',
+    parse: integer(1048576, 4294967296),
+  }),
   ATTACHMENT_MAX_BYTES: setting({
     doc: 'Largest attachment accepted, in bytes (413 above it). An upload is held in memory while it is checked, so keep it moderate.',
     default: '20971520',
@@ -698,6 +708,8 @@ export interface Config {
     readonly maxAttempts: number;
     readonly maxFailures: number;
   };
+  /** The API's read cache (src/services/read-cache.ts). */
+  readonly readCache: { readonly ttlMs: number; readonly maxBytes: number };
   readonly ws: {
     readonly maxPayloadBytes: number;
     readonly pingIntervalMs: number;
@@ -889,6 +901,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
       maxFailures: v.WEBHOOK_MAX_FAILURES,
     },
+    readCache: { ttlMs: v.READ_CACHE_TTL_MS, maxBytes: v.READ_CACHE_MAX_BYTES },
     ws: {
       maxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
       pingIntervalMs: v.WS_PING_INTERVAL_MS,

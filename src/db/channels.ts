@@ -10,6 +10,7 @@ export interface ChannelRecord extends ChannelFacts {
   description: string;
   visibility: ChannelVisibility;
   createdAt: Date;
+  updatedAt: Date;
   role: ChannelRoleKind | null;
 }
 
@@ -29,6 +30,7 @@ export async function findChannelBySlug(db: DbOrTx, slug: string, actor: Actor):
     description: row.description,
     visibility: row.visibility,
     createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
     role: roles[0]?.role ?? null,
   };
 }

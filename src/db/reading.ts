@@ -199,3 +199,17 @@ export async function readingStats(
   }
   return stats;
 }
+
+/**
+ * The next moment, after `now`, at which what readers see of these channels changes by itself, without a write: an
+ * announcement expires or a pin ends (null when none is due). Cached pages end then (src/services/read-cache.ts).
+ */
+export async function nextTimedChange(db: Db, channelIds: readonly string[], now: Date): Promise<Date | null> {
+  if (channelIds.length === 0) return null;
+  const [row] = await db.$queryRaw<{ at: Date | null }[]>`
+    SELECT least(min(a."expiresAt") FILTER (WHERE a."expiresAt" > ${now}::timestamptz),
+                 min(a."pinnedUntil") FILTER (WHERE a."pinnedUntil" > ${now}::timestamptz)) AS at
+      FROM "Announcement" a
+     WHERE a."channelId" = ANY(${channelIds}::uuid[]) AND a.status = 'published'`;
+  return row?.at ?? null;
+}

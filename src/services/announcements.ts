@@ -4,7 +4,7 @@
  * download. Publishing lives in publish.ts (it writes the outbox event in the same transaction).
  */
 import { renderPlainText } from '../content/markdown.js';
-import { findChannelBySlug } from '../db/channels.js';
+import { type ChannelRecord, findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { type AnnouncementFilter, channelListingRows } from '../db/reading.js';
 import { canReadChannel } from '../domain/access.js';
@@ -17,6 +17,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import { loadAnnouncementToRead } from './announcement-access.js';
 import type { Page, PageRequest } from './channels.js';
 import { MAX_PINNED_PER_CHANNEL, pinnedAtSql } from './pin.js';
+import type { ReadCache } from './read-cache.js';
 import { type AnnouncementView, announcementUrl, announcementView, announcementViewsOf } from './views.js';
 
 /** Filters as a query string gives them (src/http/schemas/announcements.ts: ListingFilterProperties). */
@@ -92,14 +93,51 @@ export interface ChannelListingRequest extends PageRequest, ListingFilterQuery {
  * seen twice or not at all, as with any edit.
  */
 export async function listChannelAnnouncements(
-  deps: { db: Db; publicUrl: string },
+  deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
   actor: Actor,
   channelSlug: string,
   request: ChannelListingRequest,
 ): Promise<Page<AnnouncementView>> {
   const after = request.cursor === undefined ? undefined : decodeAnnouncementCursor(request.cursor);
-  const channel = await findChannelBySlug(deps.db, channelSlug, actor);
+  const channel = await readableChannel(deps, actor, channelSlug);
+  return listAnnouncementsIn(deps, actor, channel, request, after);
+}
+
+/**
+ * The channel behind `slug` if `actor` may read it. Readers without an account share one view of a channel, so
+ * theirs comes from the read cache when one is given (no query); signed-in readers' carry their role, read each time.
+ * @throws AppError not_found when it does not exist or the actor may not read it (identical answers).
+ */
+export async function readableChannel(
+  deps: { db: Db; readCache?: ReadCache | undefined },
+  actor: Actor,
+  slug: string,
+): Promise<ChannelRecord> {
+  let channel: ChannelRecord | null;
+  if (actor.kind !== 'user' && deps.readCache) {
+    const key = `channel:${slug}`;
+    channel = deps.readCache.get<ChannelRecord>(key) ?? null;
+    if (!channel) {
+      const token = deps.readCache.begin();
+      channel = await findChannelBySlug(deps.db, slug, actor);
+      // Only channels that exist: a slug created later must be found at once.
+      if (channel) deps.readCache.store(token, key, channel, { bytes: 512, dependencies: [channel.id] });
+    }
+  } else {
+    channel = await findChannelBySlug(deps.db, slug, actor);
+  }
   if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
+  return channel;
+}
+
+/** listChannelAnnouncements once the channel is known and readable. */
+export async function listAnnouncementsIn(
+  deps: { db: Db; publicUrl: string },
+  actor: Actor,
+  channel: ChannelRecord,
+  request: ChannelListingRequest,
+  after = request.cursor === undefined ? undefined : decodeAnnouncementCursor(request.cursor),
+): Promise<Page<AnnouncementView>> {
   const filter = await resolveListingFilter(deps.db, request);
 
   const now = new Date();

@@ -23,16 +23,21 @@
 import { type AnnouncementRecord, loadAnnouncementRecords } from '../db/announcement-records.js';
 import { audienceScopeSql, notExpiredSql } from '../db/announcement-scope-sql.js';
 import type { Db } from '../db/prisma.js';
+import { ALL_CHANNELS } from '../db/read-notifications.js';
 import { channelReadScopeSql } from '../db/read-scope-sql.js';
+import { nextTimedChange } from '../db/reading.js';
 import { canReadChannel, channelReadScope } from '../domain/access.js';
 import { audienceScope } from '../domain/announcement.js';
 import { type AnnouncementCursor, decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
 import { notFound } from '../domain/errors.js';
 import type { Actor, Language } from '../domain/types.js';
 import { announcementCategories } from '../feeds/categories.js';
+import { feedEtag, lastModified } from '../feeds/conditional.js';
 import type { FeedEntry, FeedModel, RetractedEntry } from '../feeds/model.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { readableChannel } from './announcements.js';
 import { feedTokenOwner } from './feed-tokens.js';
+import type { ReadCache } from './read-cache.js';
 import { announcementView } from './views.js';
 
 /** Entries per feed document. Readers poll the first page; older entries are a `next` link away. */
@@ -232,31 +237,33 @@ function latest(dates: Date[]): Date {
  * exist: a feed URL is anonymous.
  */
 export async function publicChannelFeed(
-  deps: { db: Db; publicUrl: string },
+  deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
   slug: string,
   request: FeedRequest,
 ): Promise<FeedModel> {
-  const channel = await deps.db.channel.findUnique({ where: { slug } });
-  if (!channel || !canReadChannel({ kind: 'anonymous' }, { visibility: channel.visibility, role: null })) {
-    throw notFound('Channel');
-  }
-  return buildModel(
-    deps,
-    {
-      // The channel's id, not its slug: the feed keeps its identity if the channel is renamed.
-      id: `urn:uuid:${channel.id}`,
-      path: `/feeds/channels/${channel.slug}`,
-      title: channel.title,
-      description: channel.description,
-      alternateUrl: `${deps.publicUrl}/api/v1/channels/${channel.slug}`,
-      authorName: channel.title,
-      channelIds: [channel.id],
-      channelsUpdated: channel.updatedAt,
-      reader: { kind: 'anonymous' },
-      language: request.language ?? FEED_LANGUAGE,
-    },
-    request,
-  );
+  return buildModel(deps, await publicChannelSource(deps, slug, request), request);
+}
+
+async function publicChannelSource(
+  deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
+  slug: string,
+  request: FeedRequest,
+): Promise<FeedSource> {
+  // The anonymous reader's view of the channel (cached); a channel it may not read is a 404 like a missing one.
+  const channel = await readableChannel(deps, { kind: 'anonymous' }, slug);
+  return {
+    // The channel's id, not its slug: the feed keeps its identity if the channel is renamed.
+    id: `urn:uuid:${channel.id}`,
+    path: `/feeds/channels/${channel.slug}`,
+    title: channel.title,
+    description: channel.description,
+    alternateUrl: `${deps.publicUrl}/api/v1/channels/${channel.slug}`,
+    authorName: channel.title,
+    channelIds: [channel.id],
+    channelsUpdated: channel.updatedAt,
+    reader: { kind: 'anonymous' },
+    language: request.language ?? FEED_LANGUAGE,
+  };
 }
 
 /** Every public channel in one feed. */
@@ -264,26 +271,85 @@ export async function combinedPublicFeed(
   deps: { db: Db; publicUrl: string },
   request: FeedRequest,
 ): Promise<FeedModel> {
+  return buildModel(deps, await combinedPublicSource(deps, request), request);
+}
+
+async function combinedPublicSource(deps: { db: Db; publicUrl: string }, request: FeedRequest): Promise<FeedSource> {
   const channels = await deps.db.channel.findMany({
     where: { visibility: 'public' },
     select: { id: true, updatedAt: true },
   });
-  return buildModel(
-    deps,
-    {
-      id: `${deps.publicUrl}/feeds/public`,
-      path: '/feeds/public',
-      title: `${SERVICE_NAME} – offentlige kanaler`,
-      description: 'Kunngjøringer fra alle offentlige kanaler',
-      alternateUrl: `${deps.publicUrl}/`,
-      authorName: SERVICE_NAME,
-      channelIds: channels.map((channel) => channel.id),
-      channelsUpdated: latest(channels.map((channel) => channel.updatedAt)),
-      reader: { kind: 'anonymous' },
-      language: request.language ?? FEED_LANGUAGE,
-    },
-    request,
-  );
+  return {
+    id: `${deps.publicUrl}/feeds/public`,
+    path: '/feeds/public',
+    title: `${SERVICE_NAME} – offentlige kanaler`,
+    description: 'Kunngjøringer fra alle offentlige kanaler',
+    alternateUrl: `${deps.publicUrl}/`,
+    authorName: SERVICE_NAME,
+    channelIds: channels.map((channel) => channel.id),
+    channelsUpdated: latest(channels.map((channel) => channel.updatedAt)),
+    reader: { kind: 'anonymous' },
+    language: request.language ?? FEED_LANGUAGE,
+  };
+}
+
+/** A rendered feed document with its validators, as the route sends it. */
+export interface FeedDocument {
+  body: Buffer;
+  /** Content-Type. */
+  type: string;
+  etag: string;
+  /** An HTTP-date. */
+  lastModified: string;
+  language: Language;
+}
+
+/** Renders a model in a format (the route's renderers). */
+export type FeedRenderer = (model: FeedModel) => { type: string; body: string };
+
+/**
+ * The first page of a public feed — one channel's (`{ slug }`) or the combined one (`'combined'`) — rendered, from
+ * the read cache when it holds it (src/services/read-cache.ts: per feed, format and language; dropped when one of its
+ * channels changes — any channel, for the combined feed, whose list of channels changes with them — and when its
+ * next entry expires). Later pages (a cursor) are built each time.
+ */
+export async function publicFeedDocument(
+  deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
+  feed: { slug: string } | 'combined',
+  request: FeedRequest,
+  render: FeedRenderer,
+): Promise<FeedDocument> {
+  const cache = request.cursor === undefined ? deps.readCache : undefined;
+  const key = `feed:${feed === 'combined' ? '*' : `channel:${feed.slug}`}:${request.format}:${request.language ?? ''}`;
+  const cached = cache?.get<FeedDocument>(key);
+  if (cached) return cached;
+
+  const token = cache?.begin();
+  const source =
+    feed === 'combined'
+      ? await combinedPublicSource(deps, request)
+      : await publicChannelSource(deps, feed.slug, request);
+  const now = new Date();
+  const [model, changesAt] = await Promise.all([
+    buildModel(deps, source, request),
+    cache?.enabled ? nextTimedChange(deps.db, source.channelIds, now) : null,
+  ]);
+  const { type, body } = render(model);
+  const document: FeedDocument = {
+    body: Buffer.from(body),
+    type,
+    etag: feedEtag(model),
+    lastModified: lastModified(model),
+    language: model.language,
+  };
+  if (token) {
+    cache!.store(token, key, document, {
+      bytes: document.body.length + 300,
+      dependencies: feed === 'combined' ? ALL_CHANNELS : source.channelIds,
+      validUntil: changesAt?.getTime() ?? null,
+    });
+  }
+  return document;
 }
 
 /**

@@ -1,10 +1,14 @@
 /** Publishing and reading announcements: /api/v1/channels/:slug/announcements and /api/v1/announcements/:id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { Db } from '../../db/prisma.js';
+import { isNotModified } from '../../feeds/conditional.js';
 import { editAnnouncement, listRevisions } from '../../services/edit.js';
 import { publishAnnouncementIdempotently } from '../../services/idempotency.js';
 import { pinAnnouncement, unpinAnnouncement } from '../../services/pin.js';
+import { newestChannelPage } from '../../services/newest-page.js';
 import { publishAnnouncement } from '../../services/publish.js';
+import type { ReadCache } from '../../services/read-cache.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
 import { retractAnnouncement } from '../../services/retract.js';
 import { listDrafts, publishExisting, unscheduleAnnouncement } from '../../services/schedule.js';
@@ -35,10 +39,17 @@ export interface AnnouncementRoutesOptions {
   publicUrl: string;
   /** Keys the view counts (src/services/reading.ts: viewerKeyFor). */
   viewerSecret: string | Buffer;
+  /** Newest pages and anonymous channel look-ups are kept here (src/services/read-cache.ts). */
+  readCache?: ReadCache;
 }
 
 export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOptions> = async (app, options) => {
-  const deps = { db: options.db, publicUrl: options.publicUrl, viewerSecret: options.viewerSecret };
+  const deps = {
+    db: options.db,
+    publicUrl: options.publicUrl,
+    viewerSecret: options.viewerSecret,
+    readCache: options.readCache,
+  };
 
   app.post(
     '/channels/:slug/announcements',
@@ -117,8 +128,32 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
     },
     async (request, reply) => {
       variesByLanguage(reply);
+      const { query } = request;
+      const newest =
+        query.cursor === undefined &&
+        !query.archive &&
+        [query.language, query.importance, query.type, query.organisation, query.from, query.to].every(
+          (filter) => filter === undefined,
+        );
+      if (newest) {
+        // The page everyone polls: finished bytes from the read cache, with a strong ETag (src/services/newest-page.ts).
+        const page = await newestChannelPage(
+          deps,
+          request.actor,
+          request.params.slug,
+          { limit: query.limit, readerLanguage: readerLanguage(request) },
+          (payload) => String(reply.serialize(payload)),
+        );
+        // Already serialised by the 200 schema above; the typed reply knows only that schema's payload.
+        const raw = reply as unknown as FastifyReply;
+        raw
+          .header('etag', page.etag)
+          .header('cache-control', request.actor.kind === 'user' ? 'private, no-cache' : 'no-cache');
+        if (isNotModified(request.headers, page.etag, null)) return raw.code(304).send();
+        return raw.type('application/json; charset=utf-8').send(page.body);
+      }
       return listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, {
-        ...request.query,
+        ...query,
         readerLanguage: readerLanguage(request),
       });
     },

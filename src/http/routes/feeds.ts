@@ -32,19 +32,22 @@ import {
   renderRss,
 } from '../../feeds/index.js';
 import {
-  combinedPublicFeed,
   FEED_FORMATS,
+  type FeedDocument,
   type FeedFormat,
   isFeedFormat,
   personalFeed,
-  publicChannelFeed,
+  publicFeedDocument,
 } from '../../services/feeds.js';
+import type { ReadCache } from '../../services/read-cache.js';
 import { POLICY } from '../policy.js';
 import { Text } from '../schemas/common.js';
 
 export interface FeedRoutesOptions {
   db: Db;
   publicUrl: string;
+  /** The first pages of the public feeds are kept here (src/services/read-cache.ts). */
+  readCache?: ReadCache;
 }
 
 /** Shared caches may keep a public feed for a minute: readers poll, and an announcement may wait that long. */
@@ -110,8 +113,19 @@ function sendFeed(
   return reply.type(type).send(body);
 }
 
+/** A public feed's first page, rendered once and kept in the read cache (publicFeedDocument), or a later page. */
+function sendDocument(request: FastifyRequest, reply: FastifyReply, document: FeedDocument): FastifyReply {
+  reply
+    .header('etag', document.etag)
+    .header('last-modified', document.lastModified)
+    .header('cache-control', PUBLIC_CACHE_CONTROL)
+    .header('content-language', document.language);
+  if (isNotModified(request.headers, document.etag, document.lastModified)) return reply.code(304).send();
+  return reply.type(document.type).send(document.body);
+}
+
 export async function feedRoutes(app: FastifyInstance, options: FeedRoutesOptions): Promise<void> {
-  const deps = { db: options.db, publicUrl: options.publicUrl };
+  const deps = { db: options.db, publicUrl: options.publicUrl, readCache: options.readCache };
   const routeSchema = { hide: true, querystring: FeedQuery } as const;
 
   app.get<{ Params: { file: string }; Querystring: FeedQueryString }>(
@@ -119,12 +133,9 @@ export async function feedRoutes(app: FastifyInstance, options: FeedRoutesOption
     { config: { policy: POLICY.public }, schema: { ...routeSchema, params: FileParams } },
     async (request, reply) => {
       const { name, format } = parseFile(request.params.file, 'Channel');
-      const model = await publicChannelFeed(deps, name, {
-        format,
-        cursor: request.query.cursor,
-        language: request.query.lang,
-      });
-      return sendFeed(request, reply, model, format, PUBLIC_CACHE_CONTROL);
+      const feedRequest = { format, cursor: request.query.cursor, language: request.query.lang };
+      const document = await publicFeedDocument(deps, { slug: name }, feedRequest, (model) => render(model, format));
+      return sendDocument(request, reply, document);
     },
   );
 
@@ -133,12 +144,9 @@ export async function feedRoutes(app: FastifyInstance, options: FeedRoutesOption
       `/feeds/public.${format}`,
       { config: { policy: POLICY.public }, schema: routeSchema },
       async (request, reply) => {
-        const model = await combinedPublicFeed(deps, {
-          format,
-          cursor: request.query.cursor,
-          language: request.query.lang,
-        });
-        return sendFeed(request, reply, model, format, PUBLIC_CACHE_CONTROL);
+        const feedRequest = { format, cursor: request.query.cursor, language: request.query.lang };
+        const document = await publicFeedDocument(deps, 'combined', feedRequest, (model) => render(model, format));
+        return sendDocument(request, reply, document);
       },
     );
   }
