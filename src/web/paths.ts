@@ -10,11 +10,41 @@ export const WEB_PATHS = {
   language: '/language',
   channels: '/channels',
   channel: (slug: string) => `/channels/${enc(slug)}`,
+  /** POST: subscribe, change the e-mail mode, or unsubscribe (signed in). */
+  channelSubscription: (slug: string) => `/channels/${enc(slug)}/subscription`,
+  /** POST: the e-mail-only subscription form of a public channel (double opt-in). */
+  channelEmailSubscription: (slug: string) => `/channels/${enc(slug)}/email-subscription`,
   announcement: (id: string) => `/announcements/${enc(id)}`,
+  /** POST: the reader's 1–5 rating. */
+  announcementRating: (id: string) => `/announcements/${enc(id)}/rating`,
+  /** POST: "I have read this". */
+  announcementAcknowledgement: (id: string) => `/announcements/${enc(id)}/acknowledgement`,
+  /** The maintenance window as iCalendar (the API's file download). */
+  announcementCalendar: (id: string) => `/api/v1/announcements/${enc(id)}/calendar.ics`,
   search: '/search',
   myFeed: '/me/feed',
+  /** POST: mark one announcement of my feed read (`read=false`: unread). */
+  myFeedRead: (id: string) => `/me/feed/${enc(id)}/read`,
+  /** POST: mark everything in my feed read. */
+  myFeedReadAll: '/me/feed/read-all',
   mySubscriptions: '/me/subscriptions',
+  /** POST: change one subscription (e-mail mode, language, push). */
+  mySubscription: (slug: string) => `/me/subscriptions/${enc(slug)}`,
   myAccount: '/me/account',
+  /** POST: create an API token (its secret is shown once). */
+  myTokens: '/me/account/tokens',
+  /** POST: revoke one. */
+  myTokenRevoke: (id: string) => `/me/account/tokens/${enc(id)}/revoke`,
+  /** POST: create a personal feed URL. */
+  myFeedUrls: '/me/account/feed-urls',
+  myFeedUrlRevoke: (id: string) => `/me/account/feed-urls/${enc(id)}/revoke`,
+  /** GET: the confirmation step; POST: delete the account. */
+  myAccountDeletion: '/me/account/delete',
+  /** Everything the service holds about me, as a JSON file (the API's download). */
+  myDataExport: '/api/v1/me/export',
+  /** The pages behind the links in e-mails (token in the query). */
+  emailConfirmation: '/subscriptions/confirm',
+  unsubscribe: '/unsubscribe',
   publish: '/publish',
   /** The publishers' pages of one announcement or channel (src/http/routes/web/publisher/). */
   newAnnouncement: (slug: string) => `/channels/${enc(slug)}/announcements/new`,
