@@ -518,11 +518,13 @@ export class LiveSession implements LiveListener {
   /**
    * Sends unless the connection is gone or too far behind: a client that does not read would otherwise make the
    * server buffer every event for it. Such a connection is closed with 1013 (try again later); it reconnects with
-   * `since`.
+   * `since`. A connection with nothing unsent takes any frame, so one announcement larger than the limit does not cut
+   * off every reader: what is held per connection stays below the limit plus one frame.
    */
   private sendRaw(frame: EncodedFrame): boolean {
     if (this.closed || !this.socket.isOpen) return false;
-    if (this.socket.bufferedAmount + frame.json.length > this.limits.maxBufferedBytes) {
+    const buffered = this.socket.bufferedAmount;
+    if (buffered > 0 && buffered + frame.json.length > this.limits.maxBufferedBytes) {
       this.close(CLOSE.tryAgainLater, 'client too slow');
       return false;
     }

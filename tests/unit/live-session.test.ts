@@ -127,6 +127,7 @@ function setup(
     roles?: Record<string, ChannelFacts['role']>;
     /** false: a transport like an event stream, whose heartbeats get no answer. */
     answersHeartbeats?: boolean;
+    limits?: Partial<SessionLimits>;
   } = {},
 ) {
   const socket = new FakeSocket(options.answersHeartbeats ?? true);
@@ -144,7 +145,7 @@ function setup(
     replay: options.replay ?? (async () => ({ kind: 'replay', events: [] })),
   };
   const viewer = { actor: options.actor ?? { kind: 'anonymous' as const }, language: options.language ?? null };
-  const session = new LiveSession(socket, ports, limits, viewer, options.since);
+  const session = new LiveSession(socket, ports, { ...limits, ...options.limits }, viewer, options.since);
   const send = async (frame: unknown) => {
     session.receive(Buffer.from(typeof frame === 'string' ? frame : JSON.stringify(frame)), false);
     await session.settled();
@@ -408,6 +409,20 @@ describe('LiveSession', () => {
     expect(socket.closedWith?.code).toBe(1013);
     expect(socket.eventIds()).toEqual([]);
     expect(hub.watching.has(session)).toBe(false);
+  });
+
+  it('sends a frame larger than the limit to a connection with nothing unsent, and cuts one that has some', async () => {
+    const idle = setup({ limits: { maxBufferedBytes: 100 } });
+    const busy = setup({ limits: { maxBufferedBytes: 100 } });
+    for (const { session, socket } of [idle, busy]) {
+      session.request({ type: 'subscribe', channels: ['alpha'] });
+      await session.settled();
+      socket.bufferedAmount = socket === busy.socket ? 1 : 0;
+    }
+    idle.deliver(event(1));
+    busy.deliver(event(1));
+    expect(idle.socket.eventIds()).toEqual(['1']);
+    expect(busy.socket.closedWith?.code).toBe(1013);
   });
 
   it('pings, and terminates a socket that missed the previous pong', () => {
