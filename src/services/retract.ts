@@ -6,6 +6,8 @@
  * announcement by e-mail (workers/processors/notices.ts). Lists, feeds and search show published announcements only,
  * so the announcement disappears from them; Atom keeps a tombstone dated `retractedAt`.
  *
+ * The publisher may say why (`reason`); the audit record keeps it.
+ *
  * Idempotent: retracting a retracted announcement answers as the first time and writes nothing. The status change is
  * a conditional update (`WHERE status = 'published'`), so of two concurrent retractions exactly one writes the event.
  */
@@ -31,8 +33,14 @@ export async function retractAnnouncement(
   announcementId: string,
   /** The request to quote in the audit record. */
   requestId?: string,
-  language: Language | null = null,
+  options: {
+    language?: Language | null;
+    /** Why, in the publisher's words: kept in the audit record (the notice to readers carries the title only). */
+    reason?: string;
+  } = {},
 ): Promise<AnnouncementView> {
+  const language = options.language ?? null;
+  const reason = options.reason?.trim() || null;
   const row = await loadAnnouncementToManage(deps.db, actor, announcementId, 'retract');
   const view = (record: typeof row) => announcementView(record, { publicUrl: deps.publicUrl, language });
   if (row.status === 'draft' || row.status === 'scheduled') {
@@ -58,7 +66,7 @@ export async function retractAnnouncement(
       targetType: 'announcement',
       targetId: row.id,
       ...(requestId ? { requestId } : {}),
-      details: { channel: row.channelSlug },
+      details: { channel: row.channelSlug, ...(reason ? { reason } : {}) },
     });
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`;
   });

@@ -51,7 +51,7 @@ describe('standard', () => {
       languages: ['nn', 'en'],
       title: 'Nedetid i <Canvas> & co',
       importance: 'critical',
-      url: `${PUBLIC_URL}/api/v1/announcements/00000000-0000-4000-8000-000000000001`,
+      url: `${PUBLIC_URL}/announcements/00000000-0000-4000-8000-000000000001`,
     });
     expect(body.data.bodyHtml).toContain('<strong>nede</strong>');
   });
@@ -96,7 +96,7 @@ describe('slack', () => {
       {
         type: 'button',
         text: { type: 'plain_text', text: 'Les meldinga' },
-        url: `${PUBLIC_URL}/api/v1/announcements/00000000-0000-4000-8000-000000000001`,
+        url: `${PUBLIC_URL}/announcements/00000000-0000-4000-8000-000000000001`,
       },
     ]);
   });
@@ -146,7 +146,7 @@ describe('teams', () => {
       {
         type: 'Action.OpenUrl',
         title: 'Les meldinga',
-        url: `${PUBLIC_URL}/api/v1/announcements/00000000-0000-4000-8000-000000000001`,
+        url: `${PUBLIC_URL}/announcements/00000000-0000-4000-8000-000000000001`,
       },
     ]);
   });

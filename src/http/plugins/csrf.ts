@@ -35,9 +35,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * `false` exempts the route from CSRF checks. Only for routes whose authority is not the caller's session cookie
-     * (a signed link token, for example); say why next to it.
+     * (a signed link token, for example); say why next to it. `'multipart'`: the route reads a multipart form as it
+     * streams in and checks its `_csrf` field itself with {@link csrfRefusal} before reading anything after it (the
+     * hook runs before such a body is read, so it cannot).
      */
-    csrf?: false;
+    csrf?: false | 'multipart';
   }
 }
 
@@ -84,6 +86,12 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Whether the body is multipart/form-data (by its Content-Type; the body itself is not read yet). */
+export function isMultipartRequest(request: FastifyRequest): boolean {
+  const type = single(request.headers['content-type']);
+  return type !== undefined && /^multipart\/form-data\s*(;|$)/i.test(type.trim());
+}
+
 function presentedToken(request: FastifyRequest): string | undefined {
   const header = single(request.headers[CSRF_HEADER]);
   if (header !== undefined) return header;
@@ -95,6 +103,30 @@ function presentedToken(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/**
+ * The CSRF check of one session-authenticated request, given the token it presents: null when it passes, else the
+ * error to refuse it with. The plugin's hook calls this for every unsafe request; a route whose body the hook cannot
+ * read yet (a multipart form, read as it streams in: src/http/multipart-form.ts) calls it as soon as its `_csrf`
+ * field has arrived, before it reads anything else.
+ */
+export function csrfRefusal(
+  request: FastifyRequest,
+  token: string | undefined,
+  allowedOrigins: ReadonlySet<string>,
+): AppError | null {
+  if (request.authMethod !== 'session' || !request.session) return null;
+  if (!csrfTokenMatches(request.session.csrfToken, token)) {
+    return new AppError(
+      'csrf_failed',
+      `A signed-in browser request that changes something must carry the session's CSRF token in the ` +
+        `${CSRF_HEADER} header (or an ${CSRF_FORM_FIELD} form field); get it from GET /api/v1/me`,
+    );
+  }
+  const problem = originProblem(request.headers, allowedOrigins);
+  if (problem) return new AppError('csrf_failed', `Refused as a possible cross-site request: ${problem}`);
+  return null;
+}
+
 async function csrfPlugin(app: FastifyInstance, options: CsrfPluginOptions): Promise<void> {
   const allowedOrigins = new Set(options.allowedOrigins);
 
@@ -103,16 +135,11 @@ async function csrfPlugin(app: FastifyInstance, options: CsrfPluginOptions): Pro
     if (request.authMethod !== 'session' || !request.session) return;
     if (!UNSAFE_METHODS.has(request.method)) return;
     if (request.routeOptions.config?.csrf === false) return;
+    // Such a route checks a multipart body itself as it reads it; any other body of it is checked here as usual.
+    if (request.routeOptions.config?.csrf === 'multipart' && isMultipartRequest(request)) return;
 
-    if (!csrfTokenMatches(request.session.csrfToken, presentedToken(request))) {
-      throw new AppError(
-        'csrf_failed',
-        `A signed-in browser request that changes something must carry the session's CSRF token in the ` +
-          `${CSRF_HEADER} header (or an ${CSRF_FORM_FIELD} form field); get it from GET /api/v1/me`,
-      );
-    }
-    const problem = originProblem(request.headers, allowedOrigins);
-    if (problem) throw new AppError('csrf_failed', `Refused as a possible cross-site request: ${problem}`);
+    const refusal = csrfRefusal(request, presentedToken(request), allowedOrigins);
+    if (refusal) throw refusal;
 
     const body = request.body as Record<string, unknown> | null | undefined;
     if (body && typeof body === 'object' && CSRF_FORM_FIELD in body) delete body[CSRF_FORM_FIELD];
