@@ -36,6 +36,9 @@ export async function createTestContext(
     UNSUBSCRIBE_SECRET: TEST_UNSUBSCRIBE_SECRET,
     SEED_ON_EMPTY: 'false',
     MIGRATE_ON_START: 'false',
+    // The read cache learns of writes a moment after their commit (PostgreSQL's notifications); tests that write
+    // rows and read them back at once would race it. tests/http/read-cache.test.ts turns it on and waits.
+    READ_CACHE_TTL_MS: '0',
     ...(typeof overrides === 'function' ? overrides(database.url) : overrides),
   };
   const config = loadConfig(env);

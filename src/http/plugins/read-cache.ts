@@ -24,7 +24,7 @@ export interface ReadCachePluginOptions {
 const FIRST_LISTEN_WAIT_MS = 2000;
 
 async function readCachePlugin(app: FastifyInstance, options: ReadCachePluginOptions): Promise<void> {
-  const listening = startReadCache(options.config.database.url, options.config.readCache, app.log);
+  const listening = startReadCache(options.config.database.directUrl, options.config.readCache, app.log);
   app.decorate('readCache', listening.cache);
   app.addHook('onClose', () => listening.close());
   await withTimeout(listening.ready, FIRST_LISTEN_WAIT_MS, 'read cache LISTEN').catch((error: unknown) =>
