@@ -6,6 +6,7 @@ import { renderMarkdown } from '../content/markdown.js';
 import { type AnnouncementRecord, languagesOf, loadAnnouncementRecords } from '../db/announcement-records.js';
 import { type AnnouncementStatus, type AnnouncementType, isExpired, pickVersion } from '../domain/announcement.js';
 import type { Language } from '../domain/types.js';
+import { absoluteUrl, WEB_PATHS } from '../web/paths.js';
 
 export interface ChannelView {
   id: string;
@@ -79,6 +80,7 @@ export interface AnnouncementView {
   editedAt: string | null;
   acknowledgement: { required: boolean; deadline: string | null };
   attachments: AttachmentView[];
+  /** The announcement's page for people (announcementUrl); programs read it at /api/v1/announcements/{id}. */
   url: string;
   author: AnnouncementAuthor | null;
   /**
@@ -133,8 +135,18 @@ export function attachmentUrl(publicUrl: string, attachment: { id: string; filen
   return `${publicUrl}/api/v1/attachments/${attachment.id}/${encodeURIComponent(attachment.filename)}`;
 }
 
+/**
+ * The announcement's page for people (src/web: /announcements/{id}): where e-mails, digests, notices, feeds, push
+ * messages, webhooks, calendar events and the API's own `url` field send a reader. Programs read the announcement at
+ * /api/v1/announcements/{id}, by its id.
+ */
 export function announcementUrl(publicUrl: string, id: string): string {
-  return `${publicUrl}/api/v1/announcements/${id}`;
+  return absoluteUrl(publicUrl, WEB_PATHS.announcement(id));
+}
+
+/** A maintenance window's iCalendar file (the API's download, GET /api/v1/announcements/{id}/calendar.ics). */
+export function announcementCalendarUrl(publicUrl: string, id: string): string {
+  return absoluteUrl(publicUrl, WEB_PATHS.announcementCalendar(id));
 }
 
 /** The REST/live/feed shape of a loaded record (src/db/announcement-records.ts) in the reader's language. */
@@ -155,7 +167,7 @@ export function announcementView(record: AnnouncementRecord, options: Announceme
     affectedSystem: record.affectedSystem,
     startsAt: record.startsAt?.toISOString() ?? null,
     endsAt: record.endsAt?.toISOString() ?? null,
-    calendarUrl: record.type === 'maintenance' ? `${url}/calendar.ics` : null,
+    calendarUrl: record.type === 'maintenance' ? announcementCalendarUrl(options.publicUrl, record.id) : null,
     resolves: record.resolvesId,
     resolvedBy: record.resolvedById,
     audience: record.audience.map((organisation) => organisation.code),

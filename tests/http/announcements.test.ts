@@ -111,7 +111,7 @@ describe('POST /api/v1/channels/:slug/announcements', () => {
       bodyHtml: '<p><strong>Oppgradering</strong> på lørdag.</p>\n',
       importance: 'important',
       status: 'published',
-      url: `${ctx.config.http.publicUrl}/api/v1/announcements/${announcement.id}`,
+      url: `${ctx.config.http.publicUrl}/announcements/${announcement.id}`,
       author: { name: expect.stringMatching(/^Test user /) },
     });
     expect(response.headers.location).toBe(`/api/v1/announcements/${announcement.id}`);

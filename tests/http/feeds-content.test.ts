@@ -270,7 +270,7 @@ describe('GET /api/v1/announcements/{id}/calendar.ics', () => {
     const vevent = calendar.getFirstSubcomponent('vevent')!;
     expect(vevent.getFirstPropertyValue('organizer')).toBe('mailto:drift@bott.example.no');
     expect(vevent.getFirstProperty('organizer')?.getParameter('cn')).toBe('BOTT Meldingskanal');
-    expect(vevent.getFirstPropertyValue('url')).toBe(`${PUBLIC_URL}/api/v1/announcements/${maintenance}`);
+    expect(vevent.getFirstPropertyValue('url')).toBe(`${PUBLIC_URL}/announcements/${maintenance}`);
 
     const english = await get(`/api/v1/announcements/${maintenance}/calendar.ics`, { 'accept-language': 'en' });
     expect(english.headers['content-language']).toBe('en');

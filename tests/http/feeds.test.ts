@@ -122,7 +122,7 @@ describe('public channel feeds', () => {
     const [newest] = feed.items;
     expect(newest?.content).toContain('<strong>Oppgradering</strong>');
     expect(newest?.content).not.toContain('<script');
-    expect(newest?.link).toMatch(new RegExp(`^${PUBLIC_URL}/api/v1/announcements/[0-9a-f-]{36}$`));
+    expect(newest?.link).toMatch(new RegExp(`^${PUBLIC_URL}/announcements/[0-9a-f-]{36}$`));
     // The REST view carries the same HTML.
     const id = newest?.link?.split('/').at(-1);
     expect((await get(`/api/v1/announcements/${id}`)).json().bodyHtml).toBe(newest?.content);

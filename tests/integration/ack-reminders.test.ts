@@ -223,8 +223,8 @@ describe('sending reminders', () => {
     expect(en!.parsed.subject).toBe('[IT-drift] Reminder: please confirm you have read “New password policy”');
     expect(en!.parsed.messageId).toBe(`<delivery-${reminders[0]!.id}@meldingskanal.example.no>`);
     expect(en!.parsed.text).toContain('The deadline is Tuesday, 1 December 2026 at 16:00 (Norwegian time).');
-    expect(en!.parsed.text).toContain(`https://meldingskanal.example.no/api/v1/announcements/${id}`);
-    expect(en!.parsed.html).toContain(`href="https://meldingskanal.example.no/api/v1/announcements/${id}"`);
+    expect(en!.parsed.text).toContain(`https://meldingskanal.example.no/announcements/${id}`);
+    expect(en!.parsed.html).toContain(`href="https://meldingskanal.example.no/announcements/${id}"`);
     // The link only leads to the announcement: acknowledging is a POST from its page.
     expect(en!.raw).not.toContain('/acknowledgement');
     expect(en!.headerLines.some((line) => line.startsWith('List-Unsubscribe:'))).toBe(true);

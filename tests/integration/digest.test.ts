@@ -215,7 +215,7 @@ describe('a daily digest at 07:00 Oslo', () => {
     expect(html.match(/<h3/g)).toHaveLength(3);
     expect(html).toContain('Important</strong>');
     expect(html).toContain('VPN byttes.');
-    expect(html).toContain(`https://meldingskanal.example.no/api/v1/announcements/${a2}`);
+    expect(html).toContain(`https://meldingskanal.example.no/announcements/${a2}`);
     expect(html.match(/\/unsubscribe\?token=/g)).toHaveLength(2);
     // The body without a summary is excerpted: shortened, ending in an ellipsis.
     expect(html).toMatch(/Lang tekst om forskningsdata\.[^<]*…<\/p>/);

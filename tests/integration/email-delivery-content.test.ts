@@ -143,7 +143,7 @@ describe('the announcement e-mail', () => {
       /<a href="https:\/\/meldingskanal\.example\.no\/api\/v1\/attachments\/[^"]+" style="[^"]*">plan for nedetid\.pdf<\/a>/,
     );
     expect(parsed.attachments).toHaveLength(0);
-    expect(parsed.text).toContain(`Les kunngjøringen i Meldingskanal: ${PUBLIC_URL}/api/v1/announcements/${id}`);
+    expect(parsed.text).toContain(`Les kunngjøringen i Meldingskanal: ${PUBLIC_URL}/announcements/${id}`);
 
     expect(mail.en!.parsed.text).toContain('Planned maintenance');
     expect(mail.en!.parsed.text).toContain('When: Thursday, 3 December 2026 at 18:00–20:00 (Norwegian time)');

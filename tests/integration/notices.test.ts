@@ -191,7 +191,7 @@ describe('corrections', () => {
     expect(nb!.parsed.subject).toBe('[Drift] Rettet: Vedlikehold av e-post flyttet');
     expect(nb!.parsed.text).toContain('Utgiverens merknad: Ny dato: lørdag, ikke fredag.');
     expect(nb!.parsed.text).toContain('lørdag');
-    expect(nb!.parsed.text).toContain(`https://meldingskanal.example.no/api/v1/announcements/${a.id}`);
+    expect(nb!.parsed.text).toContain(`https://meldingskanal.example.no/announcements/${a.id}`);
     expect(nb!.parsed.html).toContain('<strong>lørdag</strong>');
     expect(nb!.parsed.html).toContain('<html lang="nb">');
     expect(nb!.parsed.messageId).toBe(
@@ -336,7 +336,7 @@ describe('retraction notices', () => {
     expect(mail.parsed.text).toContain('trukket tilbake');
     expect(mail.parsed.text).not.toContain('hemmelig');
     expect(mail.parsed.html).not.toContain('hemmelig');
-    expect(mail.parsed.text).not.toContain(`/api/v1/announcements/${a.id}`);
+    expect(mail.parsed.text).not.toContain(`/announcements/${a.id}`);
     expect(smtp.messagesTo(a.bounced)).toHaveLength(0);
   });
 });

@@ -178,7 +178,7 @@ describe('processPushJob', () => {
       channel: channel.slug,
       title: 'Planlagt vedlikehald',
       body: 'Tenesta er nede i kveld.',
-      url: `${PUBLIC_URL}/api/v1/announcements/${announcement.id}`,
+      url: `${PUBLIC_URL}/announcements/${announcement.id}`,
       importance: 'info',
       language: 'nn',
     });

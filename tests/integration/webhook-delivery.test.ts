@@ -212,7 +212,7 @@ describe('processWebhookJob', () => {
       channel: channel.slug,
       title: 'Planlagt vedlikehold av Canvas',
       language: 'nb',
-      url: `https://meldingskanal.example.no/api/v1/announcements/${announcement.id}`,
+      url: `https://meldingskanal.example.no/announcements/${announcement.id}`,
     });
 
     const [delivery] = await deliveriesOf(ctx.deps.db, announcement.id);
@@ -379,7 +379,7 @@ describe('processWebhookJob', () => {
     expect(slackBody.text.startsWith('Nettverk &lt;nede&gt; &amp; treigt\n')).toBe(true);
     expect(slackBody.blocks.map((b: { type: string }) => b.type)).toEqual(['header', 'section', 'context', 'actions']);
     expect(slackBody.blocks[3].elements[0].url).toBe(
-      `https://meldingskanal.example.no/api/v1/announcements/${fromSlack.announcement.id}`,
+      `https://meldingskanal.example.no/announcements/${fromSlack.announcement.id}`,
     );
 
     const teamsBody = JSON.parse(requestsTo(teams.path)[0]!.body);

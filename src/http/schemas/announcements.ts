@@ -83,7 +83,12 @@ export const Announcement = Type.Object(
       { additionalProperties: false },
     ),
     attachments: Type.Array(Attachment),
-    url: Type.String({ format: 'uri' }),
+    url: Type.String({
+      format: 'uri',
+      description:
+        "The announcement's page for people (`/announcements/{id}` on this site), where e-mails, feeds and push " +
+        'messages link to; programs read it here, at `/api/v1/announcements/{id}`',
+    }),
     author: Type.Union(
       [
         Type.Object(

@@ -44,7 +44,10 @@ export const SearchHit = Type.Object(
     type: AnnouncementTypeSchema,
     publishedAt: DateTime,
     expired: Type.Boolean({ description: 'Past its expiry: search covers the archive' }),
-    url: Type.String({ description: 'The announcement in the API' }),
+    url: Type.String({
+      format: 'uri',
+      description: "The announcement's page for people; read it in the API at `/api/v1/announcements/{id}`",
+    }),
     snippet: Type.Array(SnippetSegment, {
       description: 'An extract of the body around the matches, in segments; empty when only the title matched',
     }),
