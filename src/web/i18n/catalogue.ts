@@ -8,9 +8,11 @@ import type { Language } from '../../domain/types.js';
 import type { AreaMessages, Message } from './define.js';
 import { common } from './messages/common.js';
 import { home } from './messages/home.js';
+import { widget } from './messages/widget.js';
+import { widgetDemo } from './messages/widget-demo.js';
 
 /** Every area, in the order they are merged (a key defined twice is a test failure, not an override). */
-export const AREAS = { common, home } as const;
+export const AREAS = { common, home, widget, widgetDemo } as const;
 
 type AreaKeys<A> = A extends AreaMessages<infer K> ? K : never;
 /** Every key of the catalogue. */

@@ -6,13 +6,11 @@
 import type { Language } from '../../domain/types.js';
 import { CATALOGUE, type MessageKey } from './catalogue.js';
 import { formatMessage, type MessageParams } from './define.js';
+import { LOCALES, TIME_ZONE } from './locales.js';
 
 export type Translate = (key: MessageKey, params?: MessageParams) => string;
 
-/** BCP 47 tags for Intl and for `lang` attributes' neighbours (hreflang, Content-Language use the bare codes). */
-export const LOCALES: Readonly<Record<Language, string>> = { nb: 'nb-NO', nn: 'nn-NO', en: 'en-GB' };
-
-export const TIME_ZONE = 'Europe/Oslo';
+export { LOCALES, TIME_ZONE } from './locales.js';
 
 export interface Translator {
   readonly language: Language;

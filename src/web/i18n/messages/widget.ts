@@ -1,0 +1,67 @@
+/**
+ * The embeddable widget (<meldingskanal-feed>, src/web/client/widget/). Its bundle imports this file directly (pure
+ * data, kept to the widget's own strings: every byte is shipped to the host pages), so its strings are the catalogue's.
+ */
+import { defineMessages } from '../define.js';
+
+export const widget = defineMessages(
+  {
+    'widget.heading': 'Kunngjøringer',
+    'widget.loading': 'Henter kunngjøringer …',
+    'widget.empty': 'Ingen kunngjøringer ennå.',
+    'widget.failed': 'Kunngjøringene kunne ikke hentes.',
+    'widget.retry': 'Prøv igjen',
+    'widget.notFound': 'Fant ingen offentlig kanal med dette navnet.',
+    'widget.notConfigured': 'Velg en kanal med attributtet channel.',
+    'widget.offline': 'Ikke tilkoblet. Nye kunngjøringer vises når forbindelsen er tilbake.',
+    'widget.importance.important': 'Viktig',
+    'widget.importance.critical': 'Kritisk',
+    'widget.pinned': 'Festet',
+    'widget.announceNew': 'Ny kunngjøring: {title}',
+    'widget.announceCritical': 'Kritisk kunngjøring: {title}',
+    'widget.announceChanged': 'Endret kunngjøring: {title}',
+    'widget.unread': { one: '{count} ulest', other: '{count} uleste' },
+    'widget.moreInChannel': 'Alle kunngjøringer fra {channel}',
+    'widget.moreEverywhere': 'Flere kunngjøringer på Meldingskanal',
+  },
+  {
+    nn: {
+      'widget.heading': 'Kunngjeringar',
+      'widget.loading': 'Hentar kunngjeringar …',
+      'widget.empty': 'Ingen kunngjeringar enno.',
+      'widget.failed': 'Kunngjeringane kunne ikkje hentast.',
+      'widget.retry': 'Prøv igjen',
+      'widget.notFound': 'Fann ingen offentleg kanal med dette namnet.',
+      'widget.notConfigured': 'Vel ein kanal med attributtet channel.',
+      'widget.offline': 'Ikkje tilkopla. Nye kunngjeringar kjem når sambandet er tilbake.',
+      'widget.importance.important': 'Viktig',
+      'widget.importance.critical': 'Kritisk',
+      'widget.pinned': 'Festa',
+      'widget.announceNew': 'Ny kunngjering: {title}',
+      'widget.announceCritical': 'Kritisk kunngjering: {title}',
+      'widget.announceChanged': 'Endra kunngjering: {title}',
+      'widget.unread': { one: '{count} ulesen', other: '{count} ulesne' },
+      'widget.moreInChannel': 'Alle kunngjeringar frå {channel}',
+      'widget.moreEverywhere': 'Fleire kunngjeringar på Meldingskanal',
+    },
+    en: {
+      'widget.heading': 'Announcements',
+      'widget.loading': 'Loading announcements …',
+      'widget.empty': 'No announcements yet.',
+      'widget.failed': 'The announcements could not be loaded.',
+      'widget.retry': 'Try again',
+      'widget.notFound': 'No public channel has this name.',
+      'widget.notConfigured': 'Choose a channel with the channel attribute.',
+      'widget.offline': 'Not connected. New announcements will appear when the connection is back.',
+      'widget.importance.important': 'Important',
+      'widget.importance.critical': 'Critical',
+      'widget.pinned': 'Pinned',
+      'widget.announceNew': 'New announcement: {title}',
+      'widget.announceCritical': 'Critical announcement: {title}',
+      'widget.announceChanged': 'Changed announcement: {title}',
+      'widget.unread': { one: '{count} unread', other: '{count} unread' },
+      'widget.moreInChannel': 'All announcements from {channel}',
+      'widget.moreEverywhere': 'More announcements on Meldingskanal',
+    },
+  },
+);
