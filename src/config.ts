@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, normalize } from 'node:path';
 import { type DigestSchedule, parseLocalTime, parseTimeZone, parseWeekday } from './digest/period.js';
 import { parseRedisUrl } from './redis.js';
-import { parseAllowlist } from './webhooks/addresses.js';
+import { classifyAddress, parseAllowlist } from './webhooks/addresses.js';
 
 export type AppEnv = 'development' | 'production';
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -281,6 +281,20 @@ export const SETTINGS = {
     doc: 'Proxies whose `X-Forwarded-For` is believed: `false` (none), their addresses/CIDRs (`10.0.0.0/8,loopback`), or `true` (anyone: only if every request passes a proxy). Rate limits key on the client IP.',
     default: 'false',
     parse: trustProxy,
+  }),
+  METRICS_PORT: setting({
+    doc: 'Port of the Prometheus listener (`GET /metrics`) in each API and worker process; `0` picks a free one. Unset: no metrics. Metrics are never served on PORT, which the public reaches.',
+    parse: integer(0, 65535),
+  }),
+  METRICS_HOST: setting({
+    doc: 'Address the metrics listener binds to: loopback by default, so only this host can scrape. For Prometheus on another host or container use e.g. `0.0.0.0`, with METRICS_TOKEN.',
+    default: '127.0.0.1',
+    parse: text,
+  }),
+  METRICS_TOKEN: setting({
+    doc: 'Bearer token the scraper must send (Prometheus: `authorization: { credentials_file: … }`); without it /metrics answers 401. Required when APP_ENV=production and METRICS_HOST is not a loopback address.',
+    secret: true,
+    parse: secret(32),
   }),
   LOG_LEVEL: setting({
     doc: 'pino log level.',
@@ -650,6 +664,12 @@ export interface Config {
     /** Fastify's `trustProxy`: see TRUST_PROXY. */
     readonly trustProxy: TrustProxy;
   };
+  /** The Prometheus listener (src/metrics-server.ts); `port` undefined: none. */
+  readonly metrics: {
+    readonly port: number | undefined;
+    readonly host: string;
+    readonly token: string | undefined;
+  };
   readonly logLevel: LogLevel;
   readonly database: {
     readonly url: string;
@@ -818,6 +838,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `${missing.join(', ')} must be set too: DKIM signing needs a domain, a selector and a key, or none of them`,
     );
   }
+  if (v.METRICS_PORT === undefined && !problems.some((p) => p.startsWith('METRICS_PORT'))) {
+    const orphans = (['METRICS_HOST', 'METRICS_TOKEN'] as const).filter((name) => env[name]?.trim());
+    if (orphans.length > 0) {
+      problems.push(
+        `${orphans.join(' and ')} ${orphans.length > 1 ? 'are' : 'is'} set, but METRICS_PORT is not: set it to serve metrics`,
+      );
+    }
+  } else if (v.METRICS_PORT !== undefined) {
+    if (v.ROLE !== 'worker' && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
+      problems.push('METRICS_PORT must differ from PORT: metrics are never served on the public API port');
+    }
+    const tokenProblem = problems.some((p) => p.startsWith('METRICS_TOKEN'));
+    if (production && !v.METRICS_TOKEN && !tokenProblem && !isLoopbackHost(v.METRICS_HOST)) {
+      problems.push(
+        `METRICS_TOKEN is required when APP_ENV=production and METRICS_HOST (${v.METRICS_HOST}) is not a loopback address (generate one: openssl rand -base64 48)`,
+      );
+    }
+  }
   if (v.SESSION_IDLE_TIMEOUT_MS > v.SESSION_ABSOLUTE_TIMEOUT_MS) {
     problems.push('SESSION_IDLE_TIMEOUT_MS must not be longer than SESSION_ABSOLUTE_TIMEOUT_MS');
   }
@@ -849,8 +887,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     appEnv: v.APP_ENV,
     role: v.ROLE,
     http: { host: v.HOST, port: v.PORT, publicUrl, trustProxy: v.TRUST_PROXY },
+    metrics: { port: v.METRICS_PORT, host: v.METRICS_HOST, token: v.METRICS_TOKEN },
     logLevel: v.LOG_LEVEL,
-    database: { url: v.DATABASE_URL, directUrl: v.DATABASE_DIRECT_URL ?? v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
+    database: {
+      url: v.DATABASE_URL,
+      directUrl: v.DATABASE_DIRECT_URL ?? v.DATABASE_URL,
+      poolSize: v.DATABASE_POOL_SIZE,
+    },
     redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
     mail: {
       smtpUrl: v.SMTP_URL,
@@ -962,6 +1005,15 @@ export function configTableMarkdown(): string {
     return `| \`${name}\` | ${def} | ${spec.doc} |`;
   });
   return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** Whether a listener bound to `host` is reachable from this machine only. */
+function isLoopbackHost(host: string): boolean {
+  const bare = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || classifyAddress(bare) === 'loopback';
 }
 
 /** Hides the password in a connection string, for messages and logs. */

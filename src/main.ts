@@ -12,6 +12,9 @@
  * Any number of `api` and `worker` processes cooperate through PostgreSQL and Redis; none of them migrates, so a
  * deployment runs `node dist/src/cli/migrate.js` once before starting them.
  *
+ * With METRICS_PORT set, every role also serves Prometheus metrics on that port (src/metrics-server.ts): the API's
+ * figures include its HTTP request durations; a worker's are the process, queue and ledger figures.
+ *
  * Shutdown (SIGTERM, SIGINT): one memoised, deadline-bounded `shutdown()` stops accepting HTTP, closes WebSockets
  * (the live plugin closes them with 1001 so clients reconnect elsewhere), drains the workers, closes the shared
  * resources and the mail catcher; exit code 0 when everything drained, 1 when SHUTDOWN_TIMEOUT_MS passed first.
@@ -36,6 +39,8 @@ import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { type DevMailCatcher, needsDevMailCatcher, startDevMailCatcher } from './mail/dev-catcher.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
+import { createMetrics } from './metrics.js';
+import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { seedDemoContent } from './services/seed.js';
 
 /** Exit codes of this process. */
@@ -47,6 +52,7 @@ interface Running {
   devSignIn?: DevProvider;
   deps?: Deps;
   app?: FastifyInstance;
+  metricsServer?: MetricsServer;
   mailer?: Mailer;
   workers?: { close(): Promise<void> };
 }
@@ -157,6 +163,29 @@ async function start(givenConfig: Config, log: Logger, running: Running): Promis
     log.info({ apiUrl: url, docsUrl: `${url}/api/docs`, publicUrl: config.http.publicUrl }, `API listening on ${url}`);
     log.info(`API documentation: ${url}/api/docs`);
   }
+
+  if (config.metrics.port !== undefined) {
+    // The API's own registry when this process serves HTTP (it times the requests); otherwise one for the workers.
+    const metrics =
+      running.app?.metrics ??
+      createMetrics({
+        db: running.deps.db,
+        queues: running.deps.queues,
+        onCollectError: (source, error) => log.warn({ source, err: error }, 'metrics collector failed'),
+      });
+    running.metricsServer = await startMetricsServer({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      token: config.metrics.token,
+      metrics,
+      logger: log,
+    });
+    // `metricsUrl` carries the bound port (METRICS_PORT=0 picks a free one), like `apiUrl`.
+    log.info(
+      { metricsUrl: `${running.metricsServer.url}/metrics`, token: config.metrics.token ? 'required' : 'none' },
+      `Prometheus metrics on ${running.metricsServer.url}/metrics`,
+    );
+  }
 }
 
 /**
@@ -178,6 +207,7 @@ async function stopAll(running: Running, log: Logger): Promise<boolean> {
   };
   await Promise.all([
     step('HTTP server and WebSockets', running.app && (() => running.app!.close())),
+    step('metrics listener', running.metricsServer && (() => running.metricsServer!.close())),
     step('workers', running.workers && (() => running.workers!.close())),
   ]);
   await step('mailer', running.mailer && (() => running.mailer!.close()));

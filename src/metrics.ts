@@ -87,6 +87,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     const queues = [
       sources.queues.fanout,
       sources.queues.email,
+      sources.queues.push,
+      sources.queues.webhook,
       sources.queues.maintenance,
       sources.queues.scheduled,
       sources.queues.confirmation,

@@ -19,6 +19,8 @@ export function createPushWorker(
     sender: vapid ? createPushSender({ vapid, ...(options.agent ? { agent: options.agent } : {}) }) : null,
     pushQueue: deps.queues.push,
     publicUrl: config.http.publicUrl,
+    // Read at every send, not only at registration: the setting may have been narrowed since.
+    serviceHosts: config.push.serviceHosts,
     maxAttempts: config.push.maxAttempts,
     logger: options.logger,
   };

@@ -4,6 +4,8 @@
  * and allows nothing but its own inline style and a form posting back to itself.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type TSchema, Type } from 'typebox';
+import { errorResponses } from './schemas/common.js';
 
 /** Longest token a link page accepts; anything longer is not one of ours. */
 const MAX_TOKEN_LENGTH = 200;
@@ -30,4 +32,18 @@ export function linkTokenOf(request: FastifyRequest): string | undefined {
   if (request.validationError) return undefined;
   const token = (request.query as Record<string, unknown> | undefined)?.token;
   return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : undefined;
+}
+
+const page = (description: string) => ({ description, content: { 'text/html': { schema: Type.String() } } });
+
+/**
+ * A link page's responses in the OpenAPI document: a page for people, 200 or 400 (a link that is not valid, for any
+ * reason: the page does not say which), and the errors any route can give (`statuses` adds e.g. 413, 415).
+ */
+export function linkPageResponses(...statuses: number[]): Record<number, TSchema | ReturnType<typeof page>> {
+  return {
+    ...errorResponses(...statuses),
+    200: page('A page for people (HTML)'),
+    400: page('The link is not valid, expired or was changed: a page that says so (HTML)'),
+  };
 }

@@ -7,7 +7,7 @@
  *
  * The vocabulary (RoutePolicy):
  * - `public` — anyone, signed in or not (what they see may still depend on who they are: a list of channels).
- * - `operational` — probes and metrics (/healthz, /readyz, /metrics): no credentials; keep them off the public proxy.
+ * - `operational` — the probes (/healthz, /readyz): no credentials, not rate-limited. (Metrics have their own port.)
  * - `signedIn` — any authenticated user (session or API token), including users outside the member organisations.
  * - `self` — the caller's own resources under /me; authenticated, and the service looks only at the caller's rows.
  * - `admin` — an administrator acting with admin rights (admin flag, and for a token the `admin` scope).

@@ -9,6 +9,9 @@
  * may not manage 403, as channel settings do; a webhook by id answers 404 to everyone who may not manage its channel
  * (a webhook is never readable to them, so "forbidden" would only confirm that the id exists).
  *
+ * Each webhook chooses its event types (`events`: announcement.published, .updated, .retracted; all three unless the
+ * owners choose fewer; src/webhooks/events.ts).
+ *
  * URLs are checked at registration (http/https, no credentials, at most 2,048 characters, every resolved address
  * allowed: src/webhooks/addresses.ts) for a clear 400 early; the HTTP client checks the addresses again at every
  * connection, since DNS answers change.
@@ -19,6 +22,12 @@ import type { Db } from '../db/prisma.js';
 import { canManageChannel, canSeeChannel } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility } from '../domain/types.js';
+import {
+  DEFAULT_WEBHOOK_EVENTS,
+  normaliseEvents,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+} from '../webhooks/events.js';
 import type { WebhookFormat } from '../webhooks/formats.js';
 import { parseWebhookUrl, type WebhookHttpClient, WebhookSendError } from '../webhooks/http-client.js';
 import { sendWebhookEvent } from '../webhooks/send.js';
@@ -43,6 +52,8 @@ export interface WebhookView {
   url: string;
   format: WebhookFormat;
   description: string;
+  /** The event types it receives, in catalogue order. */
+  events: WebhookEventType[];
   enabled: boolean;
   consecutiveFailures: number;
   disabledAt: string | null;
@@ -72,6 +83,7 @@ interface WebhookRow {
   format: WebhookFormat;
   description: string;
   secret: string;
+  events: string[];
   enabled: boolean;
   consecutiveFailures: number;
   disabledAt: Date | null;
@@ -88,6 +100,8 @@ export function webhookView(row: WebhookRow, channelSlug: string): WebhookView {
     url: row.url,
     format: row.format,
     description: row.description,
+    // The database's CHECK keeps out anything else; the filter makes the type say so too.
+    events: WEBHOOK_EVENT_TYPES.filter((type) => row.events.includes(type)),
     enabled: row.enabled,
     consecutiveFailures: row.consecutiveFailures,
     disabledAt: row.disabledAt?.toISOString() ?? null,
@@ -147,6 +161,20 @@ async function validateUrl(client: WebhookHttpClient, raw: string): Promise<stri
   return url;
 }
 
+/** The chosen event types, each once; at least one (a webhook that wants nothing is switched off instead). */
+function cleanEvents(events: readonly WebhookEventType[] | undefined): WebhookEventType[] | undefined {
+  if (events === undefined) return undefined;
+  const chosen = normaliseEvents(events);
+  if (chosen.length === 0) {
+    throw new AppError(
+      'validation_failed',
+      'events must name at least one event type (to receive nothing, switch the webhook off: enabled false)',
+      { field: 'events' },
+    );
+  }
+  return chosen;
+}
+
 function cleanDescription(description: string | undefined): string | undefined {
   if (description === undefined) return undefined;
   const trimmed = description.trim();
@@ -166,9 +194,10 @@ export async function createWebhook(
   deps: WebhookServiceDeps,
   caller: Caller,
   slug: string,
-  input: { url: string; format?: WebhookFormat; description?: string },
+  input: { url: string; format?: WebhookFormat; description?: string; events?: WebhookEventType[] },
 ): Promise<WebhookWithSecret> {
   const channel = await managedChannelBySlug(deps.db, caller.actor, slug);
+  const events = cleanEvents(input.events) ?? [...DEFAULT_WEBHOOK_EVENTS];
   const url = await validateUrl(deps.client, input.url);
   const description = cleanDescription(input.description) ?? '';
   const secret = generateWebhookSecret();
@@ -187,6 +216,7 @@ export async function createWebhook(
         format: input.format ?? 'standard',
         description,
         secret,
+        events,
         createdById: caller.actor.kind === 'user' ? caller.actor.userId : null,
       },
     });
@@ -198,7 +228,7 @@ export async function createWebhook(
       targetId: created.id,
       requestId: caller.requestId,
       // The origin only: a path or query may carry the receiver's own token.
-      details: { channel: channel.slug, format: created.format, origin: new URL(url).origin },
+      details: { channel: channel.slug, format: created.format, events, origin: new URL(url).origin },
     });
     return created;
   });
@@ -223,6 +253,7 @@ export interface WebhookChanges {
   url?: string;
   format?: WebhookFormat;
   description?: string;
+  events?: WebhookEventType[];
   enabled?: boolean;
 }
 
@@ -237,6 +268,7 @@ export async function updateWebhook(
     url?: string;
     format?: WebhookFormat;
     description?: string;
+    events?: WebhookEventType[];
     enabled?: boolean;
     consecutiveFailures?: number;
     disabledAt?: Date | null;
@@ -245,6 +277,8 @@ export async function updateWebhook(
   if (changes.format !== undefined) data.format = changes.format;
   const description = cleanDescription(changes.description);
   if (description !== undefined) data.description = description;
+  const events = cleanEvents(changes.events);
+  if (events !== undefined) data.events = events;
   if (changes.enabled !== undefined) {
     data.enabled = changes.enabled;
     // Switching on again starts a fresh count: the owner says the receiver works now.
@@ -255,7 +289,7 @@ export async function updateWebhook(
     if (!changes.enabled && current.enabled) data.disabledAt = new Date();
   }
   if (Object.keys(data).length === 0) {
-    throw new AppError('validation_failed', 'Send at least one of url, format, description, enabled');
+    throw new AppError('validation_failed', 'Send at least one of url, format, description, events, enabled');
   }
   const row = await deps.db.$transaction(async (tx) => {
     const updated = await tx.webhook.update({ where: { id }, data });
@@ -270,6 +304,7 @@ export async function updateWebhook(
         channel: current.channelSlug,
         changed: Object.keys(changes).filter((key) => changes[key as keyof WebhookChanges] !== undefined),
         ...(data.enabled !== undefined && data.enabled !== current.enabled ? { enabled: data.enabled } : {}),
+        ...(events ? { events } : {}),
       },
     });
     return updated;

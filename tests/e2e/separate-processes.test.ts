@@ -2,7 +2,8 @@
  * End to end, with the API and the worker as two real child processes started from src/main.ts (ROLE=api and
  * ROLE=worker), cooperating only through PostgreSQL and Redis: an announcement published over HTTP arrives as an
  * e-mail at an in-process SMTP server (with the headers the issue asks for) and as an event on a WebSocket connected
- * to the API. Then SIGTERM drains both processes within the shutdown deadline, with exit code 0.
+ * to the API. Each serves Prometheus metrics on its own listener (METRICS_PORT, behind METRICS_TOKEN), never on the
+ * API port. Then SIGTERM drains both processes within the shutdown deadline, with exit code 0.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 const MAIL_FROM = 'BOTT Meldingskanal <meldingskanal@example.org>';
+const METRICS_TOKEN = 'e2e-metrics-token-0123456789abcdefghij';
 
 let ctx: TestContext;
 let smtp: TestSmtpServer;
@@ -36,6 +38,9 @@ beforeAll(async () => {
     // The test database is already migrated; the separate roles never migrate or seed anyway.
     MIGRATE_ON_START: 'false',
     SEED_ON_EMPTY: 'false',
+    // Each process its own metrics listener, on a free loopback port.
+    METRICS_PORT: '0',
+    METRICS_TOKEN,
   };
   // The API role starts the development sign-in (no OIDC_ISSUER here): on a free port, like the API itself.
   api = startProcess('api', { ...common, ROLE: 'api', HOST: '127.0.0.1', PORT: '0', DEV_OIDC_PORT: '0' });
@@ -60,6 +65,21 @@ describe('API and worker as separate processes', () => {
     const apiUrl = (listening.apiUrl as string).replace('localhost', '127.0.0.1');
     await waitForLog(worker!, (l) => l.msg === 'workers started', 'workers started');
     await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).status === 200, { what: '/readyz 200' });
+
+    // --- metrics: on each process's own listener, behind the token; not on the API port ---
+    for (const child of [api!, worker!]) {
+      const line = await waitForLog(child, (l) => typeof l.metricsUrl === 'string', 'metrics listening');
+      const metricsUrl = line.metricsUrl as string;
+      expect(metricsUrl, child.name).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect((await fetch(metricsUrl)).status, child.name).toBe(401);
+      const scraped = await fetch(metricsUrl, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(scraped.status, child.name).toBe(200);
+      const text = await scraped.text();
+      expect(text, child.name).toContain('meldingskanal_queue_jobs{queue="fanout"');
+      // Only the API process serves HTTP, so only it times requests.
+      expect(text.includes('meldingskanal_http_request_duration_seconds_count{'), child.name).toBe(child === api);
+    }
+    expect((await fetch(`${apiUrl}/metrics`)).status).toBe(404);
 
     // --- a publisher, a channel and a subscriber ---
     const db = ctx.deps.db;

@@ -56,7 +56,6 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   //                                                                    admin ownerA publisherB uib ntnu outsider anonymous
   ['get /healthz',                                 'operational',    { '-': 'YYYYYYY' }],
   ['get /readyz',                                  'operational',    { '-': 'YYYYYYY' }],
-  ['get /metrics',                                 'operational',    { '-': 'YYYYYYY' }],
   ['get /unsubscribe',                             'public',         { '-': 'YYYYYYY' }],
   ['post /unsubscribe',                            'public',         { '-': 'YYYYYYY' }],
   ['get /subscriptions/confirm',                   'public',         { '-': 'YYYYYYY' }],
@@ -263,7 +262,6 @@ const NO_SUCH_CHANNEL = 'no-such-channel';
 const REQUESTS: Record<string, Builder> = {
   'get /healthz': async () => ({ url: '/healthz' }),
   'get /readyz': async () => ({ url: '/readyz' }),
-  'get /metrics': async () => ({ url: '/metrics' }),
   'get /unsubscribe': async () => ({ url: await unsubscribeUrl() }),
   'post /unsubscribe': async () => ({
     url: await unsubscribeUrl(),

@@ -120,6 +120,7 @@ const OPERATIONS: { method: string; path: string; auth: 'required' | 'optional';
   { method: 'post', path: '/api/v1/me/feed-tokens', auth: 'required', errors: ['401', '403'] },
   { method: 'delete', path: '/api/v1/me/feed-tokens/{id}', auth: 'required', errors: ['400', '401', '404'] },
   { method: 'post', path: '/api/v1/live/tickets', auth: 'required', errors: ['401', '403'] },
+  { method: 'get', path: '/api/v1/live/sse', auth: 'optional', errors: ['400', '401', '403'] },
   { method: 'get', path: '/api/v1/me', auth: 'required', errors: ['401'] },
   { method: 'get', path: '/api/v1/me/export', auth: 'required', errors: ['401', '403'] },
   { method: 'delete', path: '/api/v1/me', auth: 'required', errors: ['400', '401', '403', '413', '415'] },

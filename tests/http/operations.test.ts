@@ -1,12 +1,17 @@
-/** The operational endpoints: liveness, readiness (with each dependency failing), Prometheus metrics, landing page. */
+/**
+ * The operational endpoints: liveness, readiness (with each dependency failing), the landing page; and the Prometheus
+ * metrics, which the API port does not serve: each process's own listener does (src/metrics-server.ts).
+ */
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { buildApp } from '../../src/http/app.js';
 import { READINESS_CHECK_TIMEOUT_MS } from '../../src/http/plugins/health.js';
+import { type MetricsServer, startMetricsServer } from '../../src/metrics-server.js';
 import { createRedis } from '../../src/redis.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { silentLogger } from '../helpers/delivery.js';
 import { databaseUrl } from '../helpers/urls.js';
 
 let ctx: TestContext;
@@ -89,8 +94,64 @@ describe('GET /readyz', () => {
   });
 });
 
-describe('GET /metrics', () => {
-  it('exposes HTTP durations by route pattern, queue depths, deliveries by status and process metrics', async () => {
+describe('metrics', () => {
+  const TOKEN = 'metrics-token-0123456789abcdef0123456789';
+  const servers: MetricsServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+  /** A metrics listener for `metrics` on a free loopback port, as src/main.ts starts one. */
+  async function listener(metrics: FastifyInstance['metrics'], token: string | null = TOKEN) {
+    const server = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: token ?? undefined,
+      metrics,
+      logger: silentLogger,
+    });
+    servers.push(server);
+    return server;
+  }
+  const scrape = (server: MetricsServer, token: string | null = TOKEN, path = '/metrics') =>
+    fetch(`${server.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  it('are not served on the API port', async () => {
+    for (const token of [undefined, TOKEN]) {
+      const res = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      // A bearer token that is not an API token is refused as such; without one, there is no such route.
+      expect(res.statusCode).toBe(token ? 401 : 404);
+      expect(res.body).not.toContain('process_cpu_user_seconds_total');
+    }
+  });
+
+  it('refuse a scrape without the bearer token, or with another one (401, the API error shape)', async () => {
+    const server = await listener(app.metrics);
+    for (const token of [null, 'not-the-metrics-token', `${TOKEN}x`]) {
+      const res = await scrape(server, token);
+      expect(res.status, String(token)).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+      const body = (await res.json()) as { error: { code: string }; requestId: string };
+      expect(body.error.code).toBe('unauthenticated');
+      expect(body.requestId).toEqual(expect.any(String));
+    }
+    expect((await scrape(server, TOKEN, '/')).status).toBe(404);
+    expect((await scrape(server, TOKEN, '/healthz')).status).toBe(404);
+    const res = await scrape(server);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('need no token when METRICS_TOKEN is unset (the listener is on loopback by default)', async () => {
+    const server = await listener(app.metrics, null);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await scrape(server, null)).status).toBe(200);
+  });
+
+  it('expose HTTP durations by route pattern, queue depths, deliveries by status and process metrics', async () => {
     const db = ctx.deps.db;
     const channel = await db.channel.create({ data: { slug: 'metrics-test', title: 'Metrics' } });
     const announcement = await db.announcement.create({
@@ -107,10 +168,10 @@ describe('GET /metrics', () => {
     await app.inject({ method: 'GET', url: '/healthz' });
     await app.inject({ method: 'GET', url: '/no/such/route/123' });
 
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
-    const text = res.body;
+    const res = await scrape(await listener(app.metrics));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
     expect(text).toMatch(
       /meldingskanal_http_request_duration_seconds_count\{method="GET",route="\/healthz",status_code="200"\} [1-9]/,
     );
@@ -119,39 +180,50 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('/no/such/route/123');
     expect(text).toContain('meldingskanal_queue_jobs{queue="fanout",state="delayed"} 1');
     expect(text).toContain('meldingskanal_queue_jobs{queue="email",state="waiting"} 0');
+    expect(text).toContain('meldingskanal_queue_jobs{queue="webhook",state="waiting"} 0');
+    expect(text).toContain('meldingskanal_queue_jobs{queue="push",state="waiting"} 0');
     expect(text).toContain('meldingskanal_deliveries{medium="email",status="sent"} 2');
     expect(text).toContain('meldingskanal_deliveries{medium="email",status="pending"} 1');
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).not.toMatch(/meldingskanal_metrics_collect_errors_total\{/);
   });
 
-  it('keeps a registry per app, so two apps in one process do not collide', async () => {
+  it('keep a registry per app, so two apps in one process do not collide', async () => {
     const second = await buildApp(ctx.deps, { logger: false });
     try {
       await second.inject({ method: 'GET', url: '/healthz' });
-      const res = await second.inject({ method: 'GET', url: '/metrics' });
-      expect(res.statusCode).toBe(200);
+      expect((await scrape(await listener(second.metrics))).status).toBe(200);
       expect(second.metrics.registry).not.toBe(app.metrics.registry);
     } finally {
       await second.close();
     }
   });
 
-  it('still answers when Redis is down, without the queue series and counting the failed collector', async () => {
+  it('still answer when Redis is down, without the queue series and counting the failed collector', async () => {
     const deadRedis = createRedis('redis://127.0.0.1:1', 'producer', 'test-dead');
     deadRedis.on('error', () => {});
     const { createQueues } = await import('../../src/queue/jobs.js');
     const deadQueues = createQueues(deadRedis, 'mkt-dead');
-    for (const queue of [deadQueues.fanout, deadQueues.email, deadQueues.maintenance, deadQueues.scheduled]) {
+    for (const queue of [
+      deadQueues.fanout,
+      deadQueues.email,
+      deadQueues.push,
+      deadQueues.webhook,
+      deadQueues.maintenance,
+      deadQueues.scheduled,
+      deadQueues.confirmation,
+      deadQueues.digest,
+    ]) {
       queue.on('error', () => {});
     }
     const broken = await buildApp({ ...ctx.deps, redis: deadRedis, queues: deadQueues }, { logger: false });
     try {
-      const res = await broken.inject({ method: 'GET', url: '/metrics' });
-      expect(res.statusCode).toBe(200);
-      expect(res.body).not.toMatch(/meldingskanal_queue_jobs\{/);
-      expect(res.body).toContain('meldingskanal_metrics_collect_errors_total{source="queues"} 1');
-      expect(res.body).toContain('meldingskanal_deliveries{medium="email",status="sent"} 2');
+      const res = await scrape(await listener(broken.metrics));
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).not.toMatch(/meldingskanal_queue_jobs\{/);
+      expect(text).toContain('meldingskanal_metrics_collect_errors_total{source="queues"} 1');
+      expect(text).toContain('meldingskanal_deliveries{medium="email",status="sent"} 2');
     } finally {
       await broken.close();
       await deadQueues.close().catch(() => {});

@@ -63,6 +63,8 @@ afterAll(async () => {
   await ctx?.close();
 });
 
+const ALL_EVENTS = ['announcement.published', 'announcement.updated', 'announcement.retracted'];
+
 async function ownedChannel(visibility: 'public' | 'restricted' = 'restricted') {
   const channel = await createChannel(ctx.deps.db, { visibility });
   await grantRole(ctx.deps.db, channel.id, owner.id, 'owner');
@@ -118,14 +120,32 @@ describe('POST /api/v1/channels/:slug/webhooks', () => {
     const [audit] = await ctx.deps.db.auditLog.findMany({ where: { action: 'webhook.create', targetId: created.id } });
     expect(audit).toMatchObject({ actorUserId: owner.id, outcome: 'success', targetType: 'webhook' });
     // The origin only: the query may carry the receiver's own token.
-    expect(audit!.details).toEqual({ channel: channel.slug, format: 'slack', origin: base });
+    expect(audit!.details).toEqual({ channel: channel.slug, format: 'slack', events: ALL_EVENTS, origin: base });
   });
 
-  it('defaults to the standard format', async () => {
+  it('defaults to the standard format and every event type', async () => {
     const channel = await ownedChannel();
     const response = await register(channel.slug, { url: `${base}/standard` });
     expect(response.statusCode).toBe(201);
-    expect(response.json().format).toBe('standard');
+    expect(response.json()).toMatchObject({ format: 'standard', events: ALL_EVENTS });
+  });
+
+  it('takes the event types the webhook wants, in the catalogue order, and refuses none, unknown or repeated ones', async () => {
+    const channel = await ownedChannel();
+    const chosen = await register(channel.slug, {
+      url: `${base}/chosen`,
+      events: ['announcement.retracted', 'announcement.published'],
+    });
+    expect(chosen.statusCode).toBe(201);
+    expect(chosen.json().events).toEqual(['announcement.published', 'announcement.retracted']);
+    const row = await ctx.deps.db.webhook.findUniqueOrThrow({ where: { id: chosen.json().id } });
+    expect(row.events).toEqual(['announcement.published', 'announcement.retracted']);
+    for (const events of [[], ['announcement.deleted'], ['announcement.updated', 'announcement.updated'], 'all']) {
+      const refused = await register(channel.slug, { url: `${base}/refused`, events });
+      expect(refused.statusCode, JSON.stringify(events)).toBe(400);
+      expect(refused.json().error.code).toBe('validation_failed');
+    }
+    expect(await ctx.deps.db.webhook.count({ where: { channelId: channel.id } })).toBe(1);
   });
 
   it.each([
@@ -247,6 +267,21 @@ describe('PATCH /api/v1/webhooks/:id', () => {
 
     const [audit] = await ctx.deps.db.auditLog.findMany({ where: { action: 'webhook.update', targetId: created.id } });
     expect(audit!.details).toEqual({ channel: channel.slug, changed: ['url', 'format', 'description'] });
+  });
+
+  it('changes the event types, at least one', async () => {
+    const channel = await ownedChannel();
+    const created = (await register(channel.slug, { url: `${base}/events` })).json();
+    const patch = (payload: Record<string, unknown>) =>
+      app.inject({ method: 'PATCH', url: `/api/v1/webhooks/${created.id}`, headers: bearer(ownerToken), payload });
+    const changed = await patch({ events: ['announcement.updated'] });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json().events).toEqual(['announcement.updated']);
+    expect((await patch({ events: [] })).statusCode).toBe(400);
+    const read = await app.inject({ url: `/api/v1/webhooks/${created.id}`, headers: bearer(ownerToken) });
+    expect(read.json().events).toEqual(['announcement.updated']);
+    const [audit] = await ctx.deps.db.auditLog.findMany({ where: { action: 'webhook.update', targetId: created.id } });
+    expect(audit!.details).toEqual({ channel: channel.slug, changed: ['events'], events: ['announcement.updated'] });
   });
 
   it('switches a webhook off and on again; on again resets the failure count', async () => {

@@ -131,6 +131,7 @@ function noticeDeps() {
     db: ctx.deps.db,
     emailQueue: ctx.deps.queues.email,
     pushQueue: ctx.deps.queues.push,
+    webhookQueue: ctx.deps.queues.webhook,
     emailBatchSize: 50,
     logger: silentLogger,
   };
@@ -352,6 +353,7 @@ describe('corrections by web push', () => {
         sender: createPushSender({ vapid, agent: pushService.agent }),
         pushQueue: ctx.deps.queues.push,
         publicUrl: ctx.config.http.publicUrl,
+        serviceHosts: ['127.0.0.1'],
         maxAttempts: 3,
         logger: silentLogger,
       };

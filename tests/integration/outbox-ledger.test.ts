@@ -56,6 +56,7 @@ const fanoutDeps = () => ({
   db: ctx.deps.db,
   emailQueue: ctx.deps.queues.email,
   pushQueue: ctx.deps.queues.push,
+  webhookQueue: ctx.deps.queues.webhook,
   pageSize: 100,
   emailBatchSize: 50,
   logger: silentLogger,

@@ -47,6 +47,8 @@ beforeAll(async () => {
     sender,
     pushQueue: ctx.deps.queues.push,
     publicUrl: PUBLIC_URL,
+    // The local push service's host, as an operator would list it in PUSH_SERVICE_HOSTS.
+    serviceHosts: ['127.0.0.1'],
     maxAttempts: 3,
     logger: silentLogger,
   };
@@ -432,6 +434,47 @@ describe('processPushJob', () => {
       const { ids } = await pushAnnouncement();
       await processPushJob({ deliveryIds: ids }, { ...deps, sender: null });
       expect(await deliveryRow(ids[0]!)).toMatchObject({ skipReason: PUSH_SKIP_REASON.pushDisabled });
+    });
+  });
+
+  describe('PUSH_SERVICE_HOSTS, checked again at send time', () => {
+    it('skips push_host_not_allowed once the allowlist no longer has the browser’s push service', async () => {
+      const first = await pushAnnouncement();
+      expect((await processPushJob({ deliveryIds: first.ids }, deps)).sent).toBe(1);
+      // The operator narrows PUSH_SERVICE_HOSTS (a restart with a new setting): the same browser, a new announcement.
+      const narrowed = { ...deps, serviceHosts: ['fcm.googleapis.com', 'push.services.mozilla.com'] };
+      const announcement = await createAnnouncement(db(), { channelId: first.channel.id, title: 'Neste melding' });
+      await fanOutPush({ db: db(), pushQueue: ctx.deps.queues.push, pageSize: 100 }, announcement.id);
+      const [delivery] = await db().delivery.findMany({ where: { announcementId: announcement.id, medium: 'push' } });
+      const result = await processPushJob({ deliveryIds: [String(delivery!.id)] }, narrowed);
+      expect(result).toMatchObject({ sent: 0, skipped: 1, failed: 0, retrying: 0 });
+      expect(await deliveryRow(String(delivery!.id))).toMatchObject({
+        status: 'skipped',
+        skipReason: PUSH_SKIP_REASON.pushHostNotAllowed,
+        lastError: `not in PUSH_SERVICE_HOSTS: ${new URL(pushService.origin).host}`,
+      });
+      expect(pushService.receivedBy(first.browsers[0]!.endpoint)).toHaveLength(1);
+      // Kept: the setting may be widened again.
+      expect(await db().pushSubscription.count({ where: { id: first.browsers[0]!.id } })).toBe(1);
+    });
+
+    it('sends to the person’s browsers that are still allowed, and leaves the others out', async () => {
+      const { ids, browsers, user } = await pushAnnouncement();
+      // A second browser at a push service the allowlist does not have (it would not even resolve).
+      await db().pushSubscription.create({
+        data: {
+          id: randomUUID(),
+          userId: user.id,
+          endpoint: 'https://push.example.invalid/send/abc',
+          p256dh: browsers[0]!.keys.p256dh,
+          auth: browsers[0]!.keys.auth,
+        },
+      });
+      const result = await processPushJob({ deliveryIds: ids }, deps);
+      expect(result).toMatchObject({ sent: 1, skipped: 0 });
+      expect(pushService.receivedBy(browsers[0]!.endpoint)).toHaveLength(1);
+      // Not tried at all: a failed attempt there would be in lastError.
+      expect(await deliveryRow(ids[0]!)).toMatchObject({ status: 'sent', lastError: null });
     });
   });
 

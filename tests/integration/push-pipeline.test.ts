@@ -35,6 +35,8 @@ beforeAll(async () => {
     VAPID_PUBLIC_KEY: VAPID.publicKey,
     VAPID_PRIVATE_KEY: VAPID.privateKey,
     VAPID_SUBJECT: 'https://meldingskanal.example.no/kontakt',
+    // The local push service (tests/helpers/push-endpoint.ts); the push worker sends only to allowed hosts.
+    PUSH_SERVICE_HOSTS: '127.0.0.1',
     // The sweeper runs often and calls a job lost after a few seconds (long enough that a slow send on a busy machine
     // is not taken for a lost one), so the lost-job case completes quickly.
     SWEEP_INTERVAL_MS: '200',

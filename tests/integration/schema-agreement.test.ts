@@ -764,6 +764,7 @@ describe('create, read, update and delete with every field', () => {
       format: $Enums.WebhookFormat.slack,
       description: 'Driftskanal — «#drift»',
       secret: `whsec_${'s'.repeat(32)}`,
+      events: ['announcement.updated', 'announcement.retracted'],
       enabled: false,
       consecutiveFailures: 2_147_483_647,
       disabledAt: T3,
@@ -789,6 +790,7 @@ describe('create, read, update and delete with every field', () => {
       format: 'teams' as const,
       description: '',
       secret: 'whsec_other',
+      events: ['announcement.published'],
       enabled: true,
       consecutiveFailures: 0,
       disabledAt: null,
@@ -803,6 +805,12 @@ describe('create, read, update and delete with every field', () => {
     await expect(db.webhook.update({ where: { id: data.id }, data: { consecutiveFailures: -1 } })).rejects.toThrow(
       /Webhook_failures_check/,
     );
+    // At least one event type, and only known ones.
+    for (const events of [[], ['announcement.deleted'], ['announcement.published', 'webhook.test']]) {
+      await expect(db.webhook.update({ where: { id: data.id }, data: { events } }), events.join()).rejects.toThrow(
+        /Webhook_events_check/,
+      );
+    }
 
     await db.webhook.delete({ where: { id: data.id } });
     expect(await db.webhook.findUnique({ where: { id: data.id } })).toBeNull();
@@ -1398,6 +1406,7 @@ describe('defaults come from the database as the schema declares', () => {
     expect(webhook).toMatchObject({
       format: 'standard',
       description: '',
+      events: ['announcement.published', 'announcement.updated', 'announcement.retracted'],
       enabled: true,
       consecutiveFailures: 0,
       disabledAt: null,

@@ -110,3 +110,53 @@ describe('attachment settings', () => {
     expect(() => loadConfig({ ATTACHMENT_MAX_BYTES: String(100 * 1024 * 1024 + 1) })).toThrow(/ATTACHMENT_MAX_BYTES/);
   });
 });
+
+describe('metrics settings', () => {
+  /** The problems about metrics only, whatever else a bare production environment lacks. */
+  function metricsProblems(env: Record<string, string>): string[] {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.problems.filter((problem) => problem.startsWith('METRICS'));
+    }
+  }
+  const TOKEN = 'a-metrics-token-of-32-characters-or-more';
+
+  it('serves no metrics by default; loopback once METRICS_PORT is set, with the token when there is one', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: undefined, host: '127.0.0.1', token: undefined });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: TOKEN }).metrics).toEqual({
+      port: 9464,
+      host: '127.0.0.1',
+      token: TOKEN,
+    });
+    expect(SETTINGS.METRICS_TOKEN.secret).toBe(true);
+  });
+
+  it('refuses a host or a token without a port, the API port itself, and a short token', () => {
+    expect(metricsProblems({ METRICS_HOST: '0.0.0.0', METRICS_TOKEN: TOKEN })).toEqual([
+      'METRICS_HOST and METRICS_TOKEN are set, but METRICS_PORT is not: set it to serve metrics',
+    ]);
+    expect(metricsProblems({ PORT: '3000', METRICS_PORT: '3000' })).toEqual([
+      'METRICS_PORT must differ from PORT: metrics are never served on the public API port',
+    ]);
+    // A worker serves no API, so it may use the number PORT has (and 0 always picks a free port).
+    expect(metricsProblems({ ROLE: 'worker', PORT: '3000', METRICS_PORT: '3000' })).toEqual([]);
+    expect(metricsProblems({ PORT: '0', METRICS_PORT: '0' })).toEqual([]);
+    expect(metricsProblems({ METRICS_PORT: '9464', METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN must be at least 32 characters long',
+    ]);
+  });
+
+  it('in production, needs METRICS_TOKEN for a listener reachable from other hosts', () => {
+    const production = { APP_ENV: 'production', METRICS_PORT: '9464' };
+    expect(metricsProblems({ ...production, METRICS_HOST: '0.0.0.0' })).toEqual([
+      'METRICS_TOKEN is required when APP_ENV=production and METRICS_HOST (0.0.0.0) is not a loopback address (generate one: openssl rand -base64 48)',
+    ]);
+    expect(metricsProblems({ ...production, METRICS_HOST: '0.0.0.0', METRICS_TOKEN: TOKEN })).toEqual([]);
+    for (const host of ['127.0.0.1', '127.0.0.53', '::1', '[::1]', 'localhost']) {
+      expect(metricsProblems({ ...production, METRICS_HOST: host }), host).toEqual([]);
+    }
+  });
+});

@@ -162,3 +162,92 @@ describe('teams', () => {
     });
   });
 });
+
+describe('announcement.updated and announcement.retracted', () => {
+  const inLanguage = (language: 'nb' | 'nn' | 'en') =>
+    sampleRecord({
+      versions: [{ language, title: 'Vedlikehold <flyttet>', summary: null, body: 'Nå **lørdag**.' }],
+      revision: 3,
+      editedAt: new Date('2026-11-26T16:00:00.000Z'),
+    });
+  const updated = (language: 'nb' | 'nn' | 'en', revisionNote: string | null): WebhookEvent => ({
+    type: 'announcement.updated',
+    timestamp: at,
+    channelTitle: 'BOTT IT',
+    announcement: announcementView(inLanguage(language), { publicUrl: PUBLIC_URL, language: null }),
+    revisionNote,
+  });
+  const retracted = (language: 'nb' | 'nn' | 'en'): WebhookEvent => ({
+    type: 'announcement.retracted',
+    timestamp: at,
+    channelTitle: 'BOTT IT',
+    announcement: {
+      id: '00000000-0000-4000-8000-000000000001',
+      channel: 'bott-it',
+      language,
+      title: 'Vedlikehold <flyttet>',
+      retractedAt: '2026-11-26T17:00:00.000Z',
+    },
+  });
+
+  it('standard: updated is the view as it reads now plus revisionNote; retracted identifies it, without its text', () => {
+    const body = JSON.parse(webhookBody('standard', updated('nb', 'Ny dato')));
+    expect(body.type).toBe('announcement.updated');
+    expect(body.data).toMatchObject({ title: 'Vedlikehold <flyttet>', revision: 3, revisionNote: 'Ny dato' });
+    expect(body.data.bodyHtml).toContain('<strong>lørdag</strong>');
+    expect(JSON.parse(webhookBody('standard', retracted('en')))).toEqual({
+      type: 'announcement.retracted',
+      timestamp: '2026-11-26T15:00:00.000Z',
+      data: {
+        id: '00000000-0000-4000-8000-000000000001',
+        channel: 'bott-it',
+        language: 'en',
+        title: 'Vedlikehold <flyttet>',
+        retractedAt: '2026-11-26T17:00:00.000Z',
+      },
+    });
+  });
+
+  it.each([
+    ['nb', 'Rettet', 'Utgiverens merknad', 'Trukket tilbake'],
+    ['nn', 'Retta', 'Merknaden frå utgjevaren', 'Trekt tilbake'],
+    ['en', 'Corrected', "The publisher's note", 'Withdrawn'],
+  ] as const)(
+    'slack (%s): "%s:" with the note, "%s:" without text or button',
+    (language, corrected, note, withdrawn) => {
+      const edit = JSON.parse(webhookBody('slack', updated(language, 'Ny <dato>')));
+      expect(edit.blocks[0].text.text).toBe(`${corrected}: Vedlikehold <flyttet>`);
+      expect(edit.text).toMatch(new RegExp(`^${corrected}: Vedlikehold &lt;flyttet&gt;\n`));
+      // The note is plain text: Slack reads nothing in it as markup.
+      expect(edit.blocks[1]).toEqual({
+        type: 'section',
+        text: { type: 'plain_text', text: `${note}: Ny <dato>`, emoji: false },
+      });
+      expect(edit.blocks.at(-1).type).toBe('actions');
+      const withdrawal = JSON.parse(webhookBody('slack', retracted(language)));
+      expect(withdrawal.blocks[0].text.text).toBe(`${withdrawn}: Vedlikehold <flyttet>`);
+      expect(withdrawal.blocks.map((block: { type: string }) => block.type)).toEqual(['header', 'section', 'context']);
+      expect(JSON.stringify(withdrawal)).not.toContain('lørdag');
+      expect(withdrawal.blocks[2].elements[0].text).toContain(`${withdrawn} 2026-11-26T17:00:00.000Z`);
+    },
+  );
+
+  it.each([
+    ['nb', 'Rettet', 'Trukket tilbake'],
+    ['nn', 'Retta', 'Trekt tilbake'],
+    ['en', 'Corrected', 'Withdrawn'],
+  ] as const)(
+    'teams (%s): "%s:" and "%s:" in the card title; a withdrawal has no action',
+    (language, corrected, withdrawn) => {
+      const card = (event: WebhookEvent) => JSON.parse(webhookBody('teams', event)).attachments[0].content;
+      const edit = card(updated(language, null));
+      expect(edit.body[1].text).toBe(`${corrected}: Vedlikehold <flyttet>`);
+      // No note written: no note block.
+      expect(edit.body).toHaveLength(3);
+      expect(edit.actions).toHaveLength(1);
+      const withdrawal = card(retracted(language));
+      expect(withdrawal.body[1].text).toBe(`${withdrawn}: Vedlikehold <flyttet>`);
+      expect(withdrawal.actions).toEqual([]);
+    },
+  );
+});

@@ -22,9 +22,14 @@
  *
  * Corrections also go by **web push** to those with a `sent` push delivery of the announcement (kind `correction`,
  * medium `push`; workers/processors/push.ts shows the title with `Rettet:` / `Retta:` / `Corrected:` and re-checks as
- * for the announcement, plus `superseded`). Retraction notices are e-mail only: a push notification cannot take the
- * original back, and live clients get the `announcement.retracted` frame. Webhooks get neither (their receivers get
- * announcements only).
+ * for the announcement, plus `superseded`). Retraction notices do not go by push: a push notification cannot take
+ * the original back, and live clients get the `announcement.retracted` frame.
+ *
+ * Both go by **webhook** as the events `announcement.updated` and `announcement.retracted` (kinds `correction` and
+ * `retraction`, medium `webhook`), to the webhooks that take them and were sent the announcement (or, not taking
+ * publications, would have been: src/webhooks/deliveries.ts insertWebhookNotices), so a Slack or Teams channel shows
+ * the correction or the withdrawal of what it showed. workers/processors/webhook.ts sends them, re-checking as for
+ * announcements.
  */
 import type { Queue } from 'bullmq';
 import type { Db } from '../../src/db/prisma.js';
@@ -32,7 +37,8 @@ import { recipientAddressSql, recipientUserIdSql } from '../../src/db/recipient-
 import { AppError } from '../../src/domain/errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
-import type { EmailJob, FanoutJob, PushJob } from '../../src/queue/jobs.js';
+import type { EmailJob, FanoutJob, PushJob, WebhookJob } from '../../src/queue/jobs.js';
+import { enqueueWebhookDeliveries, insertWebhookNotices } from '../../src/webhooks/deliveries.js';
 import { markOutboxProcessed } from '../outbox-jobs.js';
 import { enqueueEmailJobs } from './fanout.js';
 import { enqueuePushJobs } from './push.js';
@@ -45,6 +51,7 @@ export interface NoticeProcessorDeps {
   db: Db;
   emailQueue: Pick<Queue<EmailJob>, 'addBulk'>;
   pushQueue: Pick<Queue<PushJob>, 'addBulk'>;
+  webhookQueue: Pick<Queue<WebhookJob>, 'addBulk'>;
   /** EMAIL_BATCH_SIZE. */
   emailBatchSize: number;
   logger: Logger;
@@ -95,16 +102,22 @@ export async function processNotice(
     return { ...result, status: 'not_due' };
   }
 
-  // Corrections by e-mail and by push; retraction notices by e-mail only.
-  for (const medium of kind === 'correction' ? (['email', 'push'] as const) : (['email'] as const)) {
-    const made = await makeNotices(db, { announcementId, kind, revision, medium });
+  // Corrections by e-mail, push and webhook; retraction notices by e-mail and webhook.
+  const media = kind === 'correction' ? (['email', 'push', 'webhook'] as const) : (['email', 'webhook'] as const);
+  for (const medium of media) {
+    const made =
+      medium === 'webhook'
+        ? await insertWebhookNotices(db, { announcementId, kind, revision })
+        : await makeNotices(db, { announcementId, kind, revision, medium });
     result.deliveriesCreated += made.created;
     result.deliveriesEnqueued += made.pendingIds.length;
     if (made.pendingIds.length === 0) continue;
     result.jobs +=
       medium === 'email'
         ? await enqueueEmailJobs(deps, made.pendingIds)
-        : await enqueuePushJobs(deps.pushQueue, made.pendingIds);
+        : medium === 'push'
+          ? await enqueuePushJobs(deps.pushQueue, made.pendingIds)
+          : await enqueueWebhookDeliveries(deps.webhookQueue, made.pendingIds);
   }
   await markOutboxProcessed(db, { name: kind, announcementId, revision });
   deps.logger.info({ announcementId, kind, revision, ...result }, 'notices made');

@@ -13,6 +13,11 @@
  *   push service's Retry-After), `failed` after PUSH_MAX_ATTEMPTS;
  * - any other answer (400, 403 — wrong VAPID key —, 413) and nobody accepted → `failed` at once.
  * A retry goes to every browser again, but only when none had accepted it, so nobody gets it twice that way.
+ *
+ * A browser's endpoint is sent to only while its host is one of PUSH_SERVICE_HOSTS: the registration checked it, but
+ * the setting may have been narrowed since (a push service dropped, an address found to be internal). The others are
+ * left out, and kept (the setting may be widened again; the sweeper ages them out); with none left the delivery is
+ * `skipped` `push_host_not_allowed`.
  */
 import type { Queue } from 'bullmq';
 import { type AnnouncementRecord, loadAnnouncementRecords } from '../../src/db/announcement-records.js';
@@ -22,6 +27,7 @@ import type { Importance, Language } from '../../src/domain/types.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
 import { NOTICE_STRINGS } from '../../src/mail/notices.js';
+import { isAllowedPushHost } from '../../src/push/keys.js';
 import { pushPayloadOf } from '../../src/push/payload.js';
 import { type PushSender, type PushSendOutcome, topicOf, ttlOf, urgencyOf } from '../../src/push/sender.js';
 import { chunk, jobId, type PushJob } from '../../src/queue/jobs.js';
@@ -49,6 +55,8 @@ export const PUSH_SKIP_REASON = {
   noPushSubscription: 'no_push_subscription',
   /** A correction when one of a later material revision exists for the person (it shows the same, newer text). */
   superseded: 'superseded',
+  /** Every browser of the person is at a push service no longer in PUSH_SERVICE_HOSTS. */
+  pushHostNotAllowed: 'push_host_not_allowed',
 } as const;
 
 export interface PushProcessorDeps {
@@ -57,6 +65,8 @@ export interface PushProcessorDeps {
   sender: PushSender | null;
   pushQueue: Pick<Queue<PushJob>, 'add'>;
   publicUrl: string;
+  /** PUSH_SERVICE_HOSTS, as configured now: endpoints elsewhere are not sent to. */
+  serviceHosts: readonly string[];
   /** PUSH_MAX_ATTEMPTS. */
   maxAttempts: number;
   logger: Logger;
@@ -231,6 +241,19 @@ async function deliverOne(
     await skip(db, row.id, PUSH_SKIP_REASON.noPushSubscription);
     return { kind: 'skipped', removed: 0 };
   }
+  const allowed = devices.filter((device) => isAllowedPushHost(device.endpoint, deps.serviceHosts));
+  if (allowed.length < devices.length) {
+    logger.warn(
+      { deliveryId: String(row.id), refused: devices.length - allowed.length },
+      'push endpoints at hosts no longer in PUSH_SERVICE_HOSTS left out',
+    );
+  }
+  if (allowed.length === 0) {
+    const hostOf = (endpoint: string) => (URL.canParse(endpoint) ? new URL(endpoint).host : 'not a URL');
+    const hosts = [...new Set(devices.map((device) => hostOf(device.endpoint)))].join(', ');
+    await skip(db, row.id, PUSH_SKIP_REASON.pushHostNotAllowed, `not in PUSH_SERVICE_HOSTS: ${hosts}`.slice(0, 1000));
+    return { kind: 'skipped', removed: 0 };
+  }
 
   const language = row.subscriptionLanguage ?? row.userLanguage;
   const content = pushPayloadOf(record!, { publicUrl: deps.publicUrl, language });
@@ -246,7 +269,7 @@ async function deliverOne(
     topic: topicOf(row.announcementId),
   };
   const outcomes = await Promise.all(
-    devices.map(async (device) => ({ device, outcome: await deps.sender!.send(device, payload, message) })),
+    allowed.map(async (device) => ({ device, outcome: await deps.sender!.send(device, payload, message) })),
   );
 
   let removed = 0;

@@ -1,9 +1,14 @@
 /**
  * Sends a batch of webhook deliveries, the e-mail processor's way (workers/processors/email.ts): each delivery is
- * claimed (pending → sending, medium `webhook`), re-checked, sent and settled on its own.
+ * claimed (pending → sending, medium `webhook`), re-checked, sent and settled on its own. A delivery's kind says its
+ * event (src/webhooks/events.ts): `announcement` → `announcement.published`, `correction` → `announcement.updated`
+ * (the announcement as it reads now, with the material revision's note), `retraction` → `announcement.retracted`.
  *
- * Re-checked just before sending: the webhook still exists and is enabled, the announcement is still published, not
- * expired, and for everyone (webhooks never get announcements with a limited audience: see src/webhooks/deliveries.ts).
+ * Re-checked just before sending: the webhook still exists, is enabled and still takes this event type; for a
+ * publication or a correction, the announcement is still published, not expired, and for everyone (webhooks never get
+ * announcements with a limited audience: see src/webhooks/deliveries.ts), and a correction is not superseded by a
+ * later material revision's (which shows the same, newer text); for a retraction, the announcement is retracted, and
+ * a webhook that was never sent it hears of it only if it was for everyone.
  *
  * Settling, per answer:
  * - 2xx: the delivery is `sent`; the webhook's consecutiveFailures goes back to 0 and lastSuccessAt is set.
@@ -20,9 +25,10 @@
  * Every retry of a delivery carries the same `webhook-id` (msg_<delivery id>), so receivers can de-duplicate.
  */
 import type { Queue } from 'bullmq';
-import { loadAnnouncementRecords } from '../../src/db/announcement-records.js';
+import { type AnnouncementRecord, loadAnnouncementRecords } from '../../src/db/announcement-records.js';
 import type { Db } from '../../src/db/prisma.js';
 import { isSuppressed } from '../../src/db/suppression.js';
+import { pickVersion } from '../../src/domain/announcement.js';
 import type { Language } from '../../src/domain/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { Mailer } from '../../src/mail/mailer.js';
@@ -31,7 +37,8 @@ import { recordAudit } from '../../src/services/audit.js';
 import { announcementView } from '../../src/services/views.js';
 import { enqueueWebhookDeliveries, webhookRecipient } from '../../src/webhooks/deliveries.js';
 import { composeWebhookDisabledMail } from '../../src/webhooks/disabled-mail.js';
-import type { WebhookFormat } from '../../src/webhooks/formats.js';
+import { EVENT_OF_KIND, isWebhookDeliveryKind } from '../../src/webhooks/events.js';
+import type { WebhookEvent, WebhookFormat } from '../../src/webhooks/formats.js';
 import type { WebhookHttpClient } from '../../src/webhooks/http-client.js';
 import { sendWebhookEvent } from '../../src/webhooks/send.js';
 import { deliveryMessageId } from '../../src/webhooks/signing.js';
@@ -67,7 +74,13 @@ export const WEBHOOK_SKIP_REASON = {
   webhookRemoved: 'webhook_removed',
   webhookDisabled: 'webhook_disabled',
   announcementNotPublished: 'announcement_not_published',
+  /** A retraction notice of an announcement that is not (or no longer) retracted. */
+  announcementNotRetracted: 'announcement_not_retracted',
   expired: 'expired',
+  /** The webhook no longer takes this event type (its owners changed `events` since the delivery was made). */
+  eventNotWanted: 'event_not_wanted',
+  /** A correction when one of a later material revision exists for the same webhook. */
+  superseded: 'superseded',
   /** The announcement's audience is limited to some organisations: never sent by webhook. */
   audience: 'audience',
   unsupportedKind: 'unsupported_kind',
@@ -88,6 +101,14 @@ interface ClaimedWebhookDelivery {
   id: bigint;
   attempts: number;
   kind: string;
+  /** A correction's material revision; 0 otherwise. */
+  revision: number;
+  /** That revision's note, for a correction. */
+  revisionNote: string | null;
+  /** A correction: one of a later material revision exists for the same webhook. */
+  superseded: boolean;
+  /** The webhook was sent the publication (a `sent` delivery of kind `announcement`). */
+  received: boolean;
   announcementId: string;
   announcementChannelId: string;
   announcementStatus: string;
@@ -100,6 +121,7 @@ interface ClaimedWebhookDelivery {
   format: WebhookFormat | null;
   secret: string | null;
   enabled: boolean | null;
+  events: string[] | null;
 }
 
 type Outcome =
@@ -109,15 +131,53 @@ type Outcome =
   | { kind: 'retrying'; attempt: number; id: bigint };
 
 export function webhookSkipReason(row: ClaimedWebhookDelivery): string | undefined {
-  if (row.kind !== 'announcement') return WEBHOOK_SKIP_REASON.unsupportedKind;
+  if (!isWebhookDeliveryKind(row.kind)) return WEBHOOK_SKIP_REASON.unsupportedKind;
   if (row.webhookId === null || row.webhookChannelId !== row.announcementChannelId) {
     return WEBHOOK_SKIP_REASON.webhookRemoved;
   }
   if (!row.enabled) return WEBHOOK_SKIP_REASON.webhookDisabled;
+  if (!row.events?.includes(EVENT_OF_KIND[row.kind])) return WEBHOOK_SKIP_REASON.eventNotWanted;
+  if (row.kind === 'retraction') {
+    if (row.announcementStatus !== 'retracted') return WEBHOOK_SKIP_REASON.announcementNotRetracted;
+    // Telling a receiver that never had it what was withdrawn would tell it the title of an announcement it was not
+    // meant to see.
+    if (row.audienceSize > 0 && !row.received) return WEBHOOK_SKIP_REASON.audience;
+    return undefined;
+  }
   if (row.announcementStatus !== 'published') return WEBHOOK_SKIP_REASON.announcementNotPublished;
   if (row.expired) return WEBHOOK_SKIP_REASON.expired;
   if (row.audienceSize > 0) return WEBHOOK_SKIP_REASON.audience;
+  if (row.kind === 'correction' && row.superseded) return WEBHOOK_SKIP_REASON.superseded;
   return undefined;
+}
+
+/** The event a delivery carries, built from the announcement as it is now. */
+export function webhookEventOf(
+  row: Pick<ClaimedWebhookDelivery, 'kind' | 'channelTitle' | 'revisionNote'>,
+  record: AnnouncementRecord,
+  publicUrl: string,
+  now: Date,
+): WebhookEvent {
+  const common = { timestamp: now, channelTitle: row.channelTitle };
+  if (row.kind === 'retraction') {
+    const original = pickVersion(record.versions, null);
+    return {
+      ...common,
+      type: 'announcement.retracted',
+      announcement: {
+        id: record.id,
+        channel: record.channelSlug,
+        language: original.language,
+        title: original.title,
+        retractedAt: (record.retractedAt ?? now).toISOString(),
+      },
+    };
+  }
+  // The original language: a webhook has no reader whose language could be chosen.
+  const announcement = announcementView(record, { publicUrl, language: null, now });
+  return row.kind === 'correction'
+    ? { ...common, type: 'announcement.updated', announcement, revisionNote: row.revisionNote }
+    : { ...common, type: 'announcement.published', announcement };
 }
 
 export async function processWebhookJob(data: WebhookJob, deps: WebhookProcessorDeps): Promise<WebhookJobResult> {
@@ -136,17 +196,29 @@ export async function processWebhookJob(data: WebhookJob, deps: WebhookProcessor
   if (claimed.length === 0) return result;
 
   const rows = await db.$queryRaw<ClaimedWebhookDelivery[]>`
-    SELECT d.id, d.attempts, d.kind::text AS kind, d."announcementId"::text AS "announcementId",
+    SELECT d.id, d.attempts, d.kind::text AS kind, d.revision, r.note AS "revisionNote",
+           (d.kind = 'correction' AND EXISTS (
+              SELECT 1 FROM "Delivery" later
+               WHERE later."announcementId" = d."announcementId" AND later.recipient = d.recipient
+                 AND later.medium = d.medium AND later.kind = 'correction' AND later.revision > d.revision))
+             AS superseded,
+           EXISTS (
+             SELECT 1 FROM "Delivery" shown
+              WHERE shown."announcementId" = d."announcementId" AND shown.recipient = d.recipient
+                AND shown.medium = d.medium AND shown.kind = 'announcement' AND shown.status = 'sent') AS received,
+           d."announcementId"::text AS "announcementId",
            a."channelId"::text AS "announcementChannelId", a.status::text AS "announcementStatus",
            (a."expiresAt" IS NOT NULL AND a."expiresAt" <= now()) AS expired,
            cardinality(a."audienceOrganisationIds")::int AS "audienceSize",
            c.title AS "channelTitle",
            w.id::text AS "webhookId", w."channelId"::text AS "webhookChannelId", w.url, w.format::text AS format,
-           w.secret, w.enabled
+           w.secret, w.enabled, w.events
       FROM "Delivery" d
       JOIN "Announcement" a ON a.id = d."announcementId"
       JOIN "Channel" c ON c.id = a."channelId"
       LEFT JOIN "Webhook" w ON d.recipient = 'webhook:' || w.id::text
+      LEFT JOIN "AnnouncementRevision" r
+             ON d.kind = 'correction' AND r."announcementId" = d."announcementId" AND r.revision = d.revision
      WHERE d.id = ANY(${claimed.map((row) => String(row.id))}::bigint[])
      ORDER BY d.id`;
   const records = new Map(
@@ -167,13 +239,7 @@ export async function processWebhookJob(data: WebhookJob, deps: WebhookProcessor
       const outcome = await sendWebhookEvent(
         deps.client,
         { url: row.url!, format: row.format!, secret: row.secret! },
-        {
-          type: 'announcement.published',
-          timestamp: now,
-          channelTitle: row.channelTitle,
-          // The original language: a webhook has no reader whose language could be chosen.
-          announcement: announcementView(record!, { publicUrl: deps.publicUrl, language: null, now }),
-        },
+        webhookEventOf(row, record!, deps.publicUrl, now),
         deliveryMessageId(row.id),
         now,
       );

@@ -14,11 +14,20 @@ import { Type } from 'typebox';
 import { TimeoutError, withTimeout } from '../../timeout.js';
 import type { AppDeps } from '../app.js';
 import { POLICY } from '../policy.js';
+import { NO_CREDENTIALS, probeErrorResponses } from '../schemas/common.js';
 
 /** Each dependency gets this long to answer a readiness check (probes typically time out after 1–5 s). */
 export const READINESS_CHECK_TIMEOUT_MS = 1000;
 
 export type CheckResult = 'ok' | 'timeout' | 'error';
+
+/**
+ * What the probes tell anyone who asks: up or down, and for readiness which dependency is down and whether it failed
+ * or was too slow. Never why (error messages, addresses, versions go to the log only).
+ */
+const PROBE_DESCRIPTION =
+  'For orchestrators and load balancers: no credentials, not rate-limited. A request that carries an invalid bearer ' +
+  'token is still answered 401, as everywhere.';
 
 const CheckResultSchema = Type.Union([Type.Literal('ok'), Type.Literal('timeout'), Type.Literal('error')]);
 const ReadinessSchema = Type.Object(
@@ -83,8 +92,14 @@ async function healthPlugin(app: FastifyInstance, options: HealthPluginOptions):
       config: { policy: POLICY.operational },
       schema: {
         tags: ['operations'],
+        operationId: 'checkLiveness',
         summary: 'Liveness: the process is up and serving HTTP',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) },
+        description: PROBE_DESCRIPTION,
+        security: NO_CREDENTIALS,
+        response: {
+          200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false, description: 'Up' }),
+          ...probeErrorResponses(),
+        },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -97,8 +112,15 @@ async function healthPlugin(app: FastifyInstance, options: HealthPluginOptions):
       config: { policy: POLICY.operational },
       schema: {
         tags: ['operations'],
+        operationId: 'checkReadiness',
         summary: 'Readiness: PostgreSQL and Redis answer',
-        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+        description: PROBE_DESCRIPTION,
+        security: NO_CREDENTIALS,
+        response: {
+          ...probeErrorResponses(),
+          200: { ...ReadinessSchema, description: 'Ready: both answered' },
+          503: { ...ReadinessSchema, description: 'Not ready: the dependency named is down or slow' },
+        },
       },
     },
     async (_request, reply) => {

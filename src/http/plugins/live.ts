@@ -90,6 +90,7 @@ import { hashToken } from '../../services/tokens.js';
 import type { AppDeps } from '../app.js';
 import { POLICY } from '../policy.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, errorResponses, Text } from '../schemas/common.js';
+import { LIVE_FRAME_SCHEMAS } from '../schemas/live.js';
 import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
@@ -223,6 +224,9 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   // Not awaited: with Redis down the API still starts (and /readyz says so); the subscription is made once Redis
   // answers. Tests and callers that need it await `app.liveHub.start()`, which returns the same promise.
   hub.start().catch((error: unknown) => app.log.error({ err: error }, 'live hub: could not subscribe to Redis'));
+
+  // The frames, as schemas in the OpenAPI document (components.schemas), referred to by both routes' descriptions.
+  for (const schema of LIVE_FRAME_SCHEMAS) app.addSchema(schema);
 
   const limits: SessionLimits = {
     maxChannels: config.ws.maxChannelsPerSocket,
@@ -515,9 +519,37 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     LIVE_PATH,
     {
       websocket: true,
-      // Anyone may connect; each subscribed channel is checked with canReadChannel, as REST reads are.
-      config: { policy: POLICY.channelRead },
-      schema: { operationId: 'openLiveConnection', querystring: LiveQuery },
+      config: {
+        // Anyone may connect; each subscribed channel is checked with canReadChannel, as REST reads are.
+        policy: POLICY.channelRead,
+        // @fastify/websocket hides its routes from the document; this one is part of the API, so it is shown: its
+        // upgrade request, its refusals and (in components.schemas) its frames.
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }),
+      },
+      schema: {
+        tags: ['live'],
+        operationId: 'openLiveConnection',
+        summary: 'Live updates over a WebSocket',
+        description:
+          'Upgrades to a WebSocket. The client sends `LiveClientFrame`s (subscribe, unsubscribe, ping) and gets ' +
+          '`LiveServerFrame`s (see components.schemas), one JSON text message each; `eventId` is the position to ' +
+          'resume from (`?since=` or a subscribe frame’s `since`); a `reset` frame means: reload over REST. The ' +
+          'server pings every WS_PING_INTERVAL_MS; close codes 1001 (shutting down), 1008, 1009, 1013 (too slow, or ' +
+          'try again later) and 4401 (credentials ended). Authentication: the session cookie, a bearer token, ' +
+          '`?ticket=` from POST /api/v1/live/tickets, or none (public channels); an Origin must be PUBLIC_URL’s or ' +
+          'one of WIDGET_ORIGINS. The same frames as Server-Sent Events: GET /api/v1/live/sse. Protocol: ' +
+          'src/realtime/README.md.',
+        security: BEARER_OPTIONAL,
+        querystring: LiveQuery,
+        response: {
+          101: {
+            description:
+              'Switching Protocols: the connection is now a WebSocket carrying LiveClientFrame and LiveServerFrame',
+            type: 'null',
+          },
+          ...errorResponses(400, 403),
+        },
+      },
       // Before validation, so a URL credential gets its own message rather than "not an accepted field".
       onRequest: refuseBeforeValidation,
       preHandler: async (request, reply) => {

@@ -1,17 +1,15 @@
 /**
- * `GET /metrics` in Prometheus text format, and the HTTP request-duration histogram behind it. Registered without
+ * This app's Prometheus metrics (`app.metrics`) and the HTTP request-duration histogram in them. Registered without
  * encapsulation (fastify-plugin) so its onResponse hook times every route of the app.
  *
- * /metrics carries no personal data, only counts, but it belongs to the operator: keep it off the public reverse
- * proxy (scrape it on the internal address).
+ * The app serves no /metrics route: the figures belong to the operator, so the process serves them on its own
+ * listener (METRICS_PORT, loopback by default, optionally behind METRICS_TOKEN; src/metrics-server.ts), never on the
+ * port the public reaches.
  */
-// Type-only: brings @fastify/swagger's additions to route schemas (tags, summary, hide) into scope.
-import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createMetrics, type Metrics } from '../../metrics.js';
 import type { AppDeps } from '../app.js';
-import { POLICY } from '../policy.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -57,19 +55,6 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
       reply.elapsedTime / 1000,
     );
   });
-
-  app.get(
-    '/metrics',
-    {
-      logLevel: 'warn',
-      config: { policy: POLICY.operational },
-      schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' },
-    },
-    async (_request, reply) => {
-      const { contentType, body } = await metrics.render();
-      return reply.header('content-type', contentType).header('cache-control', 'no-store').send(body);
-    },
-  );
 }
 
 export default fp(metricsPlugin, { name: 'meldingskanal-metrics', fastify: '5.x' });

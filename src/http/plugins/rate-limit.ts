@@ -10,7 +10,7 @@
  * - Per route: a route can declare its own, tighter limit the way @fastify/rate-limit documents it,
  *   `config: { rateLimit: { max, timeWindow, keyGenerator } }`; `sensitiveRouteLimit(config)` is the one for sign-in
  *   and token creation. Such a limit is counted per route, in addition to the two above.
- * - Exempt: routes whose policy is `operational` (/healthz, /readyz, /metrics: an orchestrator that gets 429 from a
+ * - Exempt: routes whose policy is `operational` (/healthz, /readyz: an orchestrator that gets 429 from a
  *   probe restarts a healthy process) and any route that declares `config: { rateLimit: false }`.
  *
  * Over a limit: 429 with `Retry-After` (seconds) and the usual error body, code `rate_limited`. Within limits,

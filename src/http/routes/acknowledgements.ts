@@ -26,6 +26,7 @@ export const acknowledgementRoutes: FastifyPluginAsyncTypebox<AcknowledgementRou
       config: { policy: POLICY.signedIn },
       schema: {
         tags: ['announcements'],
+        operationId: 'acknowledgeAnnouncement',
         summary: 'Acknowledge an announcement ("I have read this")',
         description:
           'For an announcement that asks for acknowledgement (`acknowledgement.required`). Answers 201 the first ' +
@@ -50,6 +51,7 @@ export const acknowledgementRoutes: FastifyPluginAsyncTypebox<AcknowledgementRou
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'getAcknowledgementFigures',
         summary: 'Acknowledgement figures of an announcement',
         description:
           'For the publishers and owners of its channel and admins (token scope `publish`): how many have ' +

@@ -25,6 +25,7 @@ export const adminQueueRoutes: FastifyPluginAsyncTypebox<AdminQueueRoutesOptions
       config: { policy: POLICY.admin },
       schema: {
         tags: ['admin'],
+        operationId: 'getQueueOverview',
         summary: 'The delivery queues and the ledger',
         description:
           'For administrators (token scope `admin`): per BullMQ queue its job counts by state and whether it is ' +
@@ -43,6 +44,7 @@ export const adminQueueRoutes: FastifyPluginAsyncTypebox<AdminQueueRoutesOptions
       config: { policy: POLICY.admin },
       schema: {
         tags: ['admin'],
+        operationId: 'listFailedJobs',
         summary: "A queue's failed jobs",
         description:
           'For administrators (token scope `admin`): the most recently failed jobs of one queue (`limit`, default ' +

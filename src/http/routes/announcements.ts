@@ -5,8 +5,8 @@ import type { Db } from '../../db/prisma.js';
 import { isNotModified } from '../../feeds/conditional.js';
 import { editAnnouncement, listRevisions } from '../../services/edit.js';
 import { publishAnnouncementIdempotently } from '../../services/idempotency.js';
-import { pinAnnouncement, unpinAnnouncement } from '../../services/pin.js';
 import { newestChannelPage } from '../../services/newest-page.js';
+import { pinAnnouncement, unpinAnnouncement } from '../../services/pin.js';
 import { publishAnnouncement } from '../../services/publish.js';
 import type { ReadCache } from '../../services/read-cache.js';
 import { listChannelAnnouncementsWithStats, readAnnouncement } from '../../services/reading.js';
@@ -57,6 +57,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'publishAnnouncement',
         summary: 'Publish an announcement',
         description:
           'Needs a token with scope `publish` and the owner or publisher role in the channel (or an admin). ' +
@@ -113,6 +114,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
+        operationId: 'listChannelFeed',
         summary: "List a channel's announcements",
         description:
           'Published announcements the caller may see (those for every organisation or for the caller’s; the ' +
@@ -165,6 +167,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
+        operationId: 'getAnnouncement',
         summary: 'Get an announcement',
         description:
           'Answers 404 when the caller may not read its channel or is outside its audience (exactly as for an id ' +
@@ -190,6 +193,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'retractAnnouncement',
         summary: 'Retract an announcement',
         description:
           'Withdraws a published announcement: publishers and owners of its channel, or an admin (token scope ' +
@@ -211,6 +215,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'pinAnnouncement',
         summary: 'Pin an announcement',
         description:
           "Keeps a published announcement on top of its channel listing's first page (marked `pinned: true`) until " +
@@ -231,6 +236,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'unpinAnnouncement',
         summary: 'Unpin an announcement',
         description: 'Who may pin may unpin. Unpinning one that is not pinned answers the same and changes nothing.',
         security: BEARER_REQUIRED,
@@ -247,6 +253,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'listChannelDrafts',
         summary: "List a channel's drafts and scheduled announcements",
         description:
           'For the channel editors who may publish there: owners and publishers of the channel, or an admin ' +
@@ -278,6 +285,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       },
       schema: {
         tags: ['announcements'],
+        operationId: 'publishDraft',
         summary: 'Publish or schedule a draft',
         description:
           'A draft is published now (subscribers are notified as for a new announcement), or scheduled for a ' +
@@ -299,6 +307,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'unscheduleAnnouncement',
         summary: 'Take a scheduled announcement back to draft',
         description:
           'It will not be published at its `publishAt`. 409 unless it is scheduled. Publishers and owners of its ' +
@@ -317,6 +326,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'editAnnouncement',
         summary: 'Edit an announcement',
         description:
           'Changes the fields sent (null clears an optional one; `translations` replaces all translations) and ' +
@@ -349,6 +359,7 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
+        operationId: 'listAnnouncementRevisions',
         summary: "An announcement's revision history",
         description:
           'Every revision, newest first: when, by whom, whether it was material, the note, and the content in the ' +

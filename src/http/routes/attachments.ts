@@ -102,6 +102,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
       },
       schema: {
         tags: ['announcements'],
+        operationId: 'uploadAttachment',
         summary: 'Attach a file to an announcement',
         description:
           'The body is the file itself (not multipart), with its media type as Content-Type and its name as ' +
@@ -143,6 +144,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
+        operationId: 'listAttachments',
         summary: "List an announcement's attachments",
         description: 'The same list the announcement carries in `attachments`. 404 for whoever may not read it.',
         security: BEARER_OPTIONAL,
@@ -159,6 +161,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
+        operationId: 'downloadAttachment',
         summary: 'Download an attachment',
         description:
           "Whoever may read the attachment's announcement; 404 for anyone else, exactly as for an id that does not " +
@@ -199,6 +202,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'deleteAttachment',
         summary: 'Remove an attachment',
         description:
           'Publishers and owners of the channel, or an admin (token scope `publish`); also from a retracted ' +

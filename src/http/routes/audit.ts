@@ -17,6 +17,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async 
       config: { policy: POLICY.admin },
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditRecords',
         summary: 'List audit records',
         description:
           'Every privileged action and every denied attempt at one, newest first. Filters combine (AND); `from` is ' +

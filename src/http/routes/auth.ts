@@ -267,6 +267,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
       preHandler: requireAuthenticated,
       schema: {
         tags: ['me'],
+        operationId: 'getMe',
         summary: 'The signed-in user',
         description:
           'The account behind the session cookie or API token. Session callers also get the CSRF token their ' +

@@ -44,6 +44,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['channels'],
+        operationId: 'updateChannel',
         summary: "Change a channel's settings",
         description: `Title, description and visibility. The channel's owners and administrators. ${HIDDEN}`,
         security: BEARER_REQUIRED,
@@ -61,6 +62,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       config: { policy: POLICY.admin },
       schema: {
         tags: ['channels'],
+        operationId: 'deleteChannel',
         summary: 'Delete a channel',
         description: 'With its announcements, roles and subscriptions. Administrators only.',
         security: BEARER_REQUIRED,
@@ -80,6 +82,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['channels'],
+        operationId: 'listChannelRoles',
         summary: "List a channel's owners and publishers",
         description: `The channel's owners and administrators. ${HIDDEN}`,
         security: BEARER_REQUIRED,
@@ -96,6 +99,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['channels'],
+        operationId: 'grantChannelRole',
         summary: 'Give a person a role in a channel',
         description:
           'Creates the role (201) or changes it (200). Owners grant and revoke `publisher`; only administrators ' +
@@ -126,6 +130,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['channels'],
+        operationId: 'revokeChannelRole',
         summary: "Remove a person's role in a channel",
         description: `Owners remove publishers; only administrators remove owners. 404 when the person has no role. ${HIDDEN}`,
         security: BEARER_REQUIRED,

@@ -17,6 +17,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       config: { policy: POLICY.admin },
       schema: {
         tags: ['channels'],
+        operationId: 'createChannel',
         summary: 'Create a channel',
         description: 'Needs an admin token (scope `admin`). The slug is permanent.',
         security: BEARER_REQUIRED,
@@ -36,6 +37,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       config: { policy: POLICY.public },
       schema: {
         tags: ['channels'],
+        operationId: 'listChannels',
         summary: 'List channels',
         description: 'The channels the caller may read (public ones without a token), ordered by slug.',
         security: BEARER_OPTIONAL,
@@ -52,6 +54,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['channels'],
+        operationId: 'getChannel',
         summary: 'Get a channel',
         description: 'A channel the caller may not read answers 404, like one that does not exist.',
         security: BEARER_OPTIONAL,

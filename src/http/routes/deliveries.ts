@@ -29,6 +29,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'getDeliveryFigures',
         summary: 'Delivery figures of an announcement',
         description:
           'For the publishers and owners of its channel and admins (token scope `publish`): how many deliveries ' +
@@ -51,6 +52,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       config: { policy: POLICY.channelPublish },
       schema: {
         tags: ['announcements'],
+        operationId: 'retryFailedDeliveries',
         summary: 'Retry the failed deliveries of an announcement',
         description:
           'Puts its `failed` deliveries (of every medium, or of `medium`) back to pending with their attempts ' +

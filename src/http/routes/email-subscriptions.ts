@@ -30,12 +30,12 @@ import {
 import { findSuppression } from '../../services/suppression.js';
 import type { AppDeps } from '../app.js';
 import { callerOf } from '../caller.js';
-import { linkTokenOf, sendLinkPage } from '../link-pages.js';
+import { linkPageResponses, linkTokenOf, sendLinkPage } from '../link-pages.js';
 import { utf8Text } from '../plugins/input-hygiene.js';
 import { clientAddressKey } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { ChannelParams } from '../schemas/channels.js';
-import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
+import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses, NO_CREDENTIALS } from '../schemas/common.js';
 import {
   EmailSubscriptionAccepted,
   EmailSubscriptionBody,
@@ -91,6 +91,7 @@ export const emailSubscriptionRoutes: FastifyPluginAsyncTypebox<EmailSubscriptio
       },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'subscribeEmailAddress',
         summary: 'Subscribe an e-mail address without an account (double opt-in)',
         description:
           'For public channels (any other answers 404, like a missing one). The address gets an e-mail with a link ' +
@@ -122,6 +123,7 @@ export const emailSubscriptionRoutes: FastifyPluginAsyncTypebox<EmailSubscriptio
       bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
         tags: ['subscriptions'],
+        operationId: 'importEmailSubscribers',
         summary: 'Import e-mail subscribers',
         description:
           `Up to ${MAX_IMPORT_ADDRESSES} addresses, as JSON or as text (text/plain, text/csv: one address per line). ` +
@@ -165,6 +167,7 @@ export const emailSubscriptionRoutes: FastifyPluginAsyncTypebox<EmailSubscriptio
       config: { policy: POLICY.admin },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'lookUpSuppression',
         summary: 'Look up an address on the e-mail suppression list',
         description:
           'Addresses a relay refused for good (a permanent 5xx reply) get no e-mail until their owner subscribes ' +
@@ -214,7 +217,10 @@ export async function confirmationRoutes(app: FastifyInstance, options: Confirma
   // (attachValidation), and linkTokenOf finds no token in a query that failed them.
   const schema = {
     tags: ['e-mail links'],
+    operationId: 'showConfirmationPage',
     summary: 'Confirmation link of an e-mail subscription (HTML)',
+    security: NO_CREDENTIALS,
+    response: linkPageResponses(),
     querystring: { type: 'object', properties: { token: { type: 'string', 'x-text': 'identifier' } } },
   } as const;
   const config = { policy: POLICY.public };
@@ -239,7 +245,12 @@ export async function confirmationRoutes(app: FastifyInstance, options: Confirma
       // is the authority, not the session (src/http/plugins/csrf.ts).
       config: { ...config, csrf: false },
       attachValidation: true,
-      schema: { ...schema, summary: 'Confirm an e-mail subscription (the button on the confirmation page)' },
+      schema: {
+        ...schema,
+        operationId: 'confirmEmailSubscription',
+        summary: 'Confirm an e-mail subscription (the button on the confirmation page)',
+        response: linkPageResponses(413, 415),
+      },
     },
     async (request, reply) => {
       const token = tokenOf(request);

@@ -26,6 +26,7 @@ export const feedTokenRoutes: FastifyPluginAsyncTypebox<FeedTokenRoutesOptions> 
       config: { policy: POLICY.self },
       schema: {
         tags: ['feeds'],
+        operationId: 'listMyFeedTokens',
         summary: 'List my personal feed URLs',
         description: 'Without their secrets. Revoked ones are not listed.',
         security: BEARER_REQUIRED,
@@ -42,6 +43,7 @@ export const feedTokenRoutes: FastifyPluginAsyncTypebox<FeedTokenRoutesOptions> 
       config: { policy: POLICY.self, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['feeds'],
+        operationId: 'createFeedToken',
         summary: 'Create a personal feed URL',
         description:
           'For reading internal and restricted channels in a feed reader: the channels you subscribe to and may ' +
@@ -64,6 +66,7 @@ export const feedTokenRoutes: FastifyPluginAsyncTypebox<FeedTokenRoutesOptions> 
       config: { policy: POLICY.self },
       schema: {
         tags: ['feeds'],
+        operationId: 'revokeFeedToken',
         summary: 'Revoke a personal feed URL',
         description: 'The URL answers 404 from now on. 404 for one that is not yours, like one that does not exist.',
         security: BEARER_REQUIRED,

@@ -24,6 +24,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<OrganisationRoutesOpt
       config: { policy: POLICY.public },
       schema: {
         tags: ['organisations'],
+        operationId: 'listOrganisations',
         summary: 'List member organisations',
         description: 'Users whose Feide realm is listed here are members: they read internal channels.',
         security: BEARER_OPTIONAL,
@@ -39,6 +40,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<OrganisationRoutesOpt
       config: { policy: POLICY.admin },
       schema: {
         tags: ['organisations'],
+        operationId: 'createOrganisation',
         summary: 'Add a member organisation',
         description: 'Administrators only. Code and realm are unique (codes case-insensitively).',
         security: BEARER_REQUIRED,
@@ -61,6 +63,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<OrganisationRoutesOpt
       config: { policy: POLICY.admin },
       schema: {
         tags: ['organisations'],
+        operationId: 'updateOrganisation',
         summary: "Change an organisation's name or realm",
         description: 'Administrators only. The code is permanent. A new realm applies from the next sign-in.',
         security: BEARER_REQUIRED,

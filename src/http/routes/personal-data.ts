@@ -25,6 +25,7 @@ export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOpt
       config: { policy: POLICY.self },
       schema: {
         tags: ['personal data'],
+        operationId: 'exportMyData',
         summary: 'Download everything the service holds about me',
         description:
           'One JSON document, as a file download: profile, organisation, subscriptions, channel roles, API tokens ' +
@@ -51,6 +52,7 @@ export const personalDataRoutes: FastifyPluginAsyncTypebox<PersonalDataRoutesOpt
       config: { policy: POLICY.self },
       schema: {
         tags: ['personal data'],
+        operationId: 'deleteMyAccount',
         summary: 'Delete my account',
         description:
           'Erases the account: subscriptions, API tokens, channel roles and sign-in sessions go; announcements you ' +

@@ -41,6 +41,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<PushRoutesOptions> = async (a
       config: { policy: POLICY.signedIn },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'getPushPublicKey',
         summary: 'The web push (VAPID) public key',
         description:
           "For the browser's `pushManager.subscribe({ userVisibleOnly: true, applicationServerKey })`. " +
@@ -61,6 +62,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<PushRoutesOptions> = async (a
       config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'listMyPushSubscriptions',
         summary: 'List my browsers that receive web push',
         security: BEARER_REQUIRED,
         response: { 200: PushSubscriptionList, ...errorResponses() },
@@ -75,6 +77,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<PushRoutesOptions> = async (a
       config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'registerPushSubscription',
         summary: 'Register this browser for web push',
         description:
           "Send the browser's `PushSubscription.toJSON()` as it is. 201 for a browser new to you, 200 when it was " +
@@ -108,6 +111,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<PushRoutesOptions> = async (a
       config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'deletePushSubscription',
         summary: 'Stop web push to one of my browsers',
         description: '404 for an id that is not yours, like one that does not exist.',
         security: BEARER_REQUIRED,

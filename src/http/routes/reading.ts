@@ -53,6 +53,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.channelRead },
       schema: {
         tags: ['announcements'],
+        operationId: 'getAnnouncementCalendar',
         summary: 'Maintenance window as iCalendar',
         description:
           'The planned-downtime window of a maintenance announcement as an iCalendar (RFC 5545) file, for whoever ' +
@@ -92,6 +93,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.self },
       schema: {
         tags: ['reading'],
+        operationId: 'listMyFeed',
         summary: 'My feed',
         description:
           'Published announcements of the channels I subscribe to and may still read that are for me (for every ' +
@@ -116,6 +118,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.self },
       schema: {
         tags: ['reading'],
+        operationId: 'getMyUnreadCounts',
         summary: 'My unread counts',
         description: 'Unread announcements of my feed (for me and not expired), in total and per channel.',
         security: BEARER_REQUIRED,
@@ -131,6 +134,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.self },
       schema: {
         tags: ['reading'],
+        operationId: 'markAnnouncementRead',
         summary: 'Mark an announcement read',
         description: 'Idempotent. 404 for an announcement I may not read. A token needs scope `read`.',
         security: BEARER_REQUIRED,
@@ -150,6 +154,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.self },
       schema: {
         tags: ['reading'],
+        operationId: 'markAnnouncementUnread',
         summary: 'Mark an announcement unread',
         description: 'Idempotent. 404 for an announcement I may not read. A token needs scope `read`.',
         security: BEARER_REQUIRED,
@@ -169,6 +174,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.self },
       schema: {
         tags: ['reading'],
+        operationId: 'markAllRead',
         summary: 'Mark all read',
         description:
           'Marks every announcement of my feed read (expired ones in the archive too); with `channel`, every ' +
@@ -188,6 +194,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.signedIn },
       schema: {
         tags: ['reading'],
+        operationId: 'rateAnnouncement',
         summary: 'Rate an announcement',
         description:
           'One vote (1–5) per reader; sending again changes it. 404 for an announcement I may not read. A token ' +
@@ -207,6 +214,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRoutesOptions> = as
       config: { policy: POLICY.signedIn },
       schema: {
         tags: ['reading'],
+        operationId: 'withdrawMyRating',
         summary: 'Withdraw my rating',
         description: '404 when I had not rated it, or may not read it.',
         security: BEARER_REQUIRED,

@@ -20,6 +20,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = asyn
       config: { policy: POLICY.public },
       schema: {
         tags: ['announcements'],
+        operationId: 'searchAnnouncements',
         summary: 'Search announcements',
         description:
           'Full-text search over the published announcements the caller may see (in the channels GET /channels ' +
@@ -47,6 +48,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = asyn
       config: { policy: POLICY.public },
       schema: {
         tags: ['channels'],
+        operationId: 'getChannelDirectory',
         summary: 'Channel directory',
         description:
           'The channels the caller may read, by title, with their description, how many owners and publishers ' +

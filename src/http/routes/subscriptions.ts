@@ -19,6 +19,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<SubscriptionRoutesOpt
       config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'listMySubscriptions',
         summary: 'List my subscriptions',
         security: BEARER_REQUIRED,
         response: { 200: SubscriptionList, ...errorResponses() },
@@ -33,6 +34,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<SubscriptionRoutesOpt
       config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'subscribeToChannel',
         summary: 'Subscribe to a channel, or change a subscription',
         description:
           'Creates the subscription (201) or changes the given fields of the existing one (200). Only channels the ' +
@@ -64,6 +66,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<SubscriptionRoutesOpt
       config: { policy: POLICY.self },
       schema: {
         tags: ['subscriptions'],
+        operationId: 'unsubscribeFromChannel',
         summary: 'Unsubscribe from a channel',
         description: '404 when there was no subscription.',
         security: BEARER_REQUIRED,

@@ -32,6 +32,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       config: { policy: POLICY.self },
       schema: {
         tags: ['tokens'],
+        operationId: 'listMyTokens',
         summary: 'List my API tokens',
         description: 'Without their secrets. Revoked tokens are not listed; expired ones are, with expiresAt.',
         security: BEARER_REQUIRED,
@@ -48,6 +49,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       config: { policy: POLICY.self, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['tokens'],
+        operationId: 'createToken',
         summary: 'Create an API token',
         description:
           'In a signed-in session, or with a token that has scope `admin` (an ordinary token cannot mint ' +
@@ -70,6 +72,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       config: { policy: POLICY.self },
       schema: {
         tags: ['tokens'],
+        operationId: 'revokeMyToken',
         summary: 'Revoke one of my API tokens',
         description: '404 for a token that is not yours, like one that does not exist.',
         security: BEARER_REQUIRED,
@@ -89,6 +92,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       config: { policy: POLICY.admin },
       schema: {
         tags: ['tokens'],
+        operationId: 'revokeToken',
         summary: "Revoke anyone's API token",
         description: 'Administrators only.',
         security: BEARER_REQUIRED,

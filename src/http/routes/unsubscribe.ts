@@ -16,8 +16,9 @@ import { resolveSigningKeys } from '../../mail/signing-keys.js';
 import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
 import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
 import type { AppDeps } from '../app.js';
-import { linkTokenOf, sendLinkPage } from '../link-pages.js';
+import { linkPageResponses, linkTokenOf, sendLinkPage } from '../link-pages.js';
 import { POLICY } from '../policy.js';
+import { NO_CREDENTIALS } from '../schemas/common.js';
 
 export interface UnsubscribeRouteOptions {
   deps: Pick<AppDeps, 'config' | 'db'>;
@@ -62,7 +63,10 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
   // (attachValidation), and linkTokenOf finds no token in a query that failed them.
   const schema = {
     tags: ['e-mail links'],
+    operationId: 'showUnsubscribePage',
     summary: 'Unsubscribe link from an e-mail (HTML)',
+    security: NO_CREDENTIALS,
+    response: linkPageResponses(),
     querystring: { type: 'object', properties: { token: { type: 'string', 'x-text': 'identifier' } } },
   } as const;
 
@@ -89,7 +93,12 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
       // the signed token in the address is the authority either way, not the session (src/http/plugins/csrf.ts).
       config: { ...config, csrf: false },
       attachValidation: true,
-      schema: { ...schema, summary: 'One-click unsubscribe (RFC 8058)' },
+      schema: {
+        ...schema,
+        operationId: 'unsubscribeByLink',
+        summary: 'One-click unsubscribe (RFC 8058)',
+        response: linkPageResponses(413, 415),
+      },
     },
     async (request, reply) => {
       const token = tokenOf(request);

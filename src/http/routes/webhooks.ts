@@ -59,6 +59,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['webhooks'],
+        operationId: 'createWebhook',
         summary: 'Register a webhook',
         description:
           'Announcements for everyone in this channel are then POSTed to the URL when published. The answer carries ' +
@@ -84,6 +85,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['webhooks'],
+        operationId: 'listChannelWebhooks',
         summary: "List a channel's webhooks",
         description: `Without their secrets. ${WHO} ${HIDDEN_CHANNEL}`,
         security: BEARER_REQUIRED,
@@ -100,6 +102,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['webhooks'],
+        operationId: 'getWebhook',
         summary: 'Read a webhook',
         description: `Without its secret. ${WHO} ${HIDDEN_WEBHOOK}`,
         security: BEARER_REQUIRED,
@@ -116,6 +119,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['webhooks'],
+        operationId: 'updateWebhook',
         summary: 'Change a webhook',
         description: `URL, format, description, or switch it on or off. ${WHO} ${HIDDEN_WEBHOOK}`,
         security: BEARER_REQUIRED,
@@ -133,6 +137,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['webhooks'],
+        operationId: 'deleteWebhook',
         summary: 'Delete a webhook',
         description: `Its pending deliveries are not sent. ${WHO} ${HIDDEN_WEBHOOK}`,
         security: BEARER_REQUIRED,
@@ -152,6 +157,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage },
       schema: {
         tags: ['webhooks'],
+        operationId: 'rotateWebhookSecret',
         summary: "Replace a webhook's signing secret",
         description: `The old secret stops at once; the new one is shown only in this answer. ${WHO} ${HIDDEN_WEBHOOK}`,
         security: BEARER_REQUIRED,
@@ -169,6 +175,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       config: { policy: POLICY.channelManage, rateLimit: sensitiveRouteLimit(config) },
       schema: {
         tags: ['webhooks'],
+        operationId: 'testWebhook',
         summary: 'Send a test event to a webhook',
         description:
           'Sends a signed `webhook.test` event now, in the webhook’s format, and reports the answer (also for a ' +

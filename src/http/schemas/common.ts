@@ -73,6 +73,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Request body too large (payload_too_large)',
   415: 'Request body of a type the operation does not take: JSON routes take application/json (unsupported_media_type)',
   422: 'The Idempotency-Key was already used for a different request (idempotency_key_reused)',
+  429: 'Too many requests from this client or user: try again after Retry-After seconds (rate_limited)',
   500: 'Unexpected error (internal_error)',
   503: 'A backing service is unavailable; retry later (service_unavailable)',
 };
@@ -80,12 +81,26 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 /** Every route can answer these: a bad token (401), a failure (500), a backing service down (503). */
 const ALWAYS = [401, 500, 503] as const;
 
-/** Error responses for a route's `response` map: the given statuses plus the ones any route can give. */
-export function errorResponses(...statuses: (keyof typeof ERROR_DESCRIPTIONS)[]): Record<number, TSchema> {
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+function errorResponseMap(statuses: readonly ErrorStatus[]): Record<number, TSchema> {
   const all = [...new Set([...statuses, ...ALWAYS])].sort();
   return Object.fromEntries(
     all.map((status) => [status, Type.Ref(ERROR_SCHEMA_ID, { description: ERROR_DESCRIPTIONS[status] })]),
   );
+}
+
+/**
+ * Error responses for a route's `response` map: the given statuses plus the ones any route can give, and 429, since
+ * every route but the probes is rate-limited (src/http/plugins/rate-limit.ts).
+ */
+export function errorResponses(...statuses: ErrorStatus[]): Record<number, TSchema> {
+  return errorResponseMap([...statuses, 429]);
+}
+
+/** The probes' error responses (src/http/plugins/health.ts): those any route can give; probes are never rate-limited. */
+export function probeErrorResponses(): Record<number, TSchema> {
+  return errorResponseMap([]);
 }
 
 /** Bodies are JSON: a body-taking route can also answer 400 (malformed JSON), 413 and 415. */
@@ -132,3 +147,5 @@ type SecurityRequirements = { [scheme: string]: string[] }[];
 export const BEARER_REQUIRED: SecurityRequirements = [{ bearerAuth: [] }];
 /** `{}` is OpenAPI's "or no authentication at all". */
 export const BEARER_OPTIONAL: SecurityRequirements = [{ bearerAuth: [] }, {}];
+/** Operations that take no credentials at all (probes, e-mail links whose signed token is the authority). */
+export const NO_CREDENTIALS: SecurityRequirements = [];

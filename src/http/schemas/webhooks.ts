@@ -1,5 +1,6 @@
 /** Schemas of webhook management (src/services/webhooks.ts). */
 import { Type } from 'typebox';
+import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.js';
 import { WEBHOOK_FORMATS } from '../../webhooks/formats.js';
 import { DateTime, Text, Uuid } from './common.js';
 
@@ -18,12 +19,28 @@ const Url = Text.identifier({
 
 const Description = Text.line({ maxLength: 500, description: 'For the owners: what or where this webhook is' });
 
+const EVENTS_DESCRIPTION =
+  'The event types it receives (see the webhooks section): announcement.published, announcement.updated (material ' +
+  'edits, with the revision note), announcement.retracted. At least one; to receive nothing, switch it off.';
+
+const eventsOf = (description: string) =>
+  Type.Array(Type.Enum([...WEBHOOK_EVENT_TYPES]), {
+    minItems: 1,
+    maxItems: WEBHOOK_EVENT_TYPES.length,
+    uniqueItems: true,
+    description,
+    examples: [['announcement.published', 'announcement.retracted']],
+  });
+
+const Events = eventsOf(EVENTS_DESCRIPTION);
+
 const webhookProperties = {
   id: Uuid,
   channel: Type.String({ description: "The channel's slug" }),
   url: Type.String(),
   format: Format,
   description: Type.String(),
+  events: Events,
   enabled: Type.Boolean({ description: 'False after it was switched off (by an owner, or after failures)' }),
   consecutiveFailures: Type.Integer({ minimum: 0, description: 'Failed calls since the last success' }),
   disabledAt: Type.Union([DateTime, Type.Null()]),
@@ -59,7 +76,12 @@ export const WebhookList = Type.Object(
 export const WebhookParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 
 export const CreateWebhookBody = Type.Object(
-  { url: Url, format: Type.Optional(Format), description: Type.Optional(Description) },
+  {
+    url: Url,
+    format: Type.Optional(Format),
+    description: Type.Optional(Description),
+    events: Type.Optional(eventsOf(`${EVENTS_DESCRIPTION} Default: all three.`)),
+  },
   { additionalProperties: false },
 );
 
@@ -68,6 +90,7 @@ export const UpdateWebhookBody = Type.Object(
     url: Type.Optional(Url),
     format: Type.Optional(Format),
     description: Type.Optional(Description),
+    events: Type.Optional(Events),
     enabled: Type.Optional(
       Type.Boolean({ description: 'Switching a webhook on again resets its count of consecutive failures' }),
     ),
