@@ -3,6 +3,11 @@ import { defineMessages } from '../define.js';
 
 export const home = defineMessages(
   {
+    'home.latest.heading': 'Siste kunngjøringer',
+    'home.latest.none': 'Ingen kunngjøringer du kan lese ennå.',
+    'home.latest.search': 'Søk i alle kunngjøringer',
+    'home.channels.all': 'Se alle kanaler',
+    'home.signInHint': 'Logg inn for å se interne kanaler, abonnere og få kunngjøringer på e-post.',
     'home.channels.heading': 'Kanaler',
     'home.channels.filter': 'Finn en kanal',
     'home.channels.filterButton': 'Finn',
@@ -16,6 +21,11 @@ export const home = defineMessages(
   },
   {
     nn: {
+      'home.latest.heading': 'Siste kunngjeringar',
+      'home.latest.none': 'Ingen kunngjeringar du kan lese enno.',
+      'home.latest.search': 'Søk i alle kunngjeringar',
+      'home.channels.all': 'Sjå alle kanalar',
+      'home.signInHint': 'Logg inn for å sjå interne kanalar, abonnere og få kunngjeringar på e-post.',
       'home.channels.heading': 'Kanalar',
       'home.channels.filter': 'Finn ein kanal',
       'home.channels.filterButton': 'Finn',
@@ -28,6 +38,11 @@ export const home = defineMessages(
         'Følg dei offentlege kanalane i ein feedlesar. Interne kanalar får du som ei personleg feed-adresse når du er logga inn.',
     },
     en: {
+      'home.latest.heading': 'Latest announcements',
+      'home.latest.none': 'No announcements you can read yet.',
+      'home.latest.search': 'Search all announcements',
+      'home.channels.all': 'See all channels',
+      'home.signInHint': 'Sign in to see internal channels, subscribe and get announcements by e-mail.',
       'home.channels.heading': 'Channels',
       'home.channels.filter': 'Find a channel',
       'home.channels.filterButton': 'Find',
