@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { acceptFormBodies } from '../../form-body.js';
 import { homePages } from './home.js';
+import { publisherPages } from './publisher/index.js';
 
 export interface WebRouteOptions {
   db: AppDeps['db'];
@@ -21,4 +22,5 @@ export const PAGE_FORM_BODY_LIMIT = 1024 * 1024;
 export async function webPageRoutes(app: FastifyInstance, options: WebRouteOptions): Promise<void> {
   acceptFormBodies(app, PAGE_FORM_BODY_LIMIT);
   await app.register(homePages, options);
+  await app.register(publisherPages, options);
 }
