@@ -1,23 +1,23 @@
 /**
  * Starts the delivery pipeline in this process: the fan-out, e-mail, maintenance and scheduled-publishing workers,
- * the outbox relay, and the sweeper's job scheduler. The process entry point (src/main.ts) owns signals, the deadline
- * and the mail catcher; it calls `startWorkers` and, on shutdown, `close()`.
+ * the outbox relay, and the job schedulers (workers/schedulers.ts). The process entry point (src/main.ts) owns
+ * signals, the deadline and the mail catcher; it calls `startWorkers` and, on shutdown, `close()`.
  */
 import type { Agent } from 'node:https';
 import type { Deps } from '../src/deps.js';
 import type { Logger } from '../src/logger.js';
 import type { Mailer } from '../src/mail/mailer.js';
 import { resolveUnsubscribeKey } from '../src/mail/unsubscribe-token.js';
-import { ACK_REMINDER_SCHEDULER_ID, SWEEP_SCHEDULER_ID } from '../src/queue/jobs.js';
 import type { BoundWorker } from './binding.js';
 import { createConfirmationWorker } from './confirmation.worker.js';
-import { createDigestWorker, upsertDigestSchedulers } from './digest.worker.js';
+import { createDigestWorker } from './digest.worker.js';
 import { createEmailWorker } from './email.worker.js';
 import { createFanoutWorker } from './fanout.worker.js';
 import { createMaintenanceWorker } from './maintenance.worker.js';
 import { createOutboxRelay } from './outbox-relay.js';
 import { createPushWorker } from './push.worker.js';
 import { createScheduledWorker } from './scheduled.worker.js';
+import { keepSchedulers, upsertSchedulers } from './schedulers.js';
 import { createWebhookWorker } from './webhook.worker.js';
 
 export interface StartWorkersOptions {
@@ -55,9 +55,11 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
     logger: logger.child({ component: 'outbox-relay' }),
   });
 
+  let stopKeepingSchedulers: (() => void) | undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      stopKeepingSchedulers?.();
       await relay.close();
       await Promise.all(workers.map((w) => w.close()));
       logger.info('workers stopped');
@@ -89,21 +91,14 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
     );
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
 
-    // Upserted at every start: the schedule lives in Redis, and a Redis that lost its data gets it back from the
-    // next worker that starts. One scheduler per cluster, however many workers upsert it.
-    await deps.queues.maintenance.upsertJobScheduler(
-      SWEEP_SCHEDULER_ID,
-      { every: config.delivery.sweepIntervalMs },
-      { name: 'sweep', data: { task: 'sweep' } },
+    // Upserted at every start and checked every sweep interval (workers/schedulers.ts): the schedule lives in Redis,
+    // and a Redis that lost its data gets it back without a restart. One schedule per cluster, however many workers.
+    await upsertSchedulers(deps);
+    stopKeepingSchedulers = keepSchedulers(
+      deps,
+      logger.child({ component: 'schedulers' }),
+      config.delivery.sweepIntervalMs,
     );
-    // Reminders to acknowledge near the deadline (workers/processors/ack-reminders.ts), on the sweeper's rhythm.
-    await deps.queues.maintenance.upsertJobScheduler(
-      ACK_REMINDER_SCHEDULER_ID,
-      { every: config.delivery.sweepIntervalMs },
-      { name: 'ack-reminders', data: { task: 'ack-reminders' } },
-    );
-    // E-mail digests at DIGEST_TIME (workers/processors/digest.ts): cron in DIGEST_TIME_ZONE, daily and weekly.
-    await upsertDigestSchedulers(deps.queues.digest, config);
 
     await relay.start();
   } catch (error) {

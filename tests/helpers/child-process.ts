@@ -50,14 +50,22 @@ export function describeChild(child: Child): string {
   return `${child.name} (exit ${child.process.exitCode ?? 'not yet'}):\n${tail}`;
 }
 
-/** Waits for a log line of `child`, failing at once with its output if the process dies first. */
-export async function waitForLog(child: Child, match: (line: Record<string, unknown>) => boolean, what: string) {
+/**
+ * Waits for a log line of `child`, failing at once with its output if the process dies first. Start-up lines may need
+ * a longer `timeoutMs` on a busy machine (tsx compiles the sources at each start).
+ */
+export async function waitForLog(
+  child: Child,
+  match: (line: Record<string, unknown>) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+) {
   return waitFor(
     () => {
       if (child.process.exitCode !== null) throw new Error(`${child.name} exited early.\n${describeChild(child)}`);
       return child.logs.find(match);
     },
-    { what: `${child.name}: ${what}`, timeoutMs: 30_000 },
+    { what: `${child.name}: ${what}`, timeoutMs },
   ).catch((error: Error) => {
     throw new Error(`${error.message}\n${describeChild(child)}`);
   });
