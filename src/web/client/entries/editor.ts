@@ -74,3 +74,6 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form[data-preview
     if (pane) connect(form, textarea, pane, url);
   }
 }
+
+// A module (its names are its own), though it exports nothing.
+export {};

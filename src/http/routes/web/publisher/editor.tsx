@@ -52,7 +52,7 @@ import {
   PublishBody,
   publishInputOf,
 } from './editor-form.js';
-import { announcementIdOf, requireViewer, savedNotice, slugOf } from './page-helpers.js';
+import { idParam, requireViewer, savedNotice, slugOf } from './page-helpers.js';
 
 /** The form's idempotency key, as the page makes it (anything else: the form publishes without one). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -327,7 +327,7 @@ export async function editorPages(app: FastifyInstance, options: WebRouteOptions
   app.get('/announcements/:id/edit', { config: pageConfig, schema: { hide: true } }, async (request, reply) => {
     const ctx = await app.pageContext(request);
     requireViewer(ctx);
-    const record = await recordToEdit(ctx, announcementIdOf(request));
+    const record = await recordToEdit(ctx, idParam(request));
     const shown = await editorAnnouncement(record);
     const notice = savedNotice(ctx, request);
     return renderEditor(reply, ctx, {
@@ -340,7 +340,7 @@ export async function editorPages(app: FastifyInstance, options: WebRouteOptions
   app.post('/announcements/:id/edit', { config: formConfig, schema: { hide: true } }, async (request, reply) => {
     const ctx = await app.pageContext(request);
     requireViewer(ctx);
-    const id = announcementIdOf(request);
+    const id = idParam(request);
     const record = await recordToEdit(ctx, id);
     const shown = await editorAnnouncement(record);
     const form = await readMultipartForm(request, allowedOrigins, limits);

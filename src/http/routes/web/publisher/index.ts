@@ -5,10 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebRouteOptions } from '../index.js';
+import { channelSettingsPages } from './channel-settings.js';
+import { deliveryPages } from './deliveries.js';
 import { editorPages } from './editor.js';
 import { publishStartPage } from './start.js';
 
 export async function publisherPages(app: FastifyInstance, options: WebRouteOptions): Promise<void> {
   await app.register(publishStartPage, options);
   await app.register(editorPages, options);
+  await app.register(deliveryPages, options);
+  await app.register(channelSettingsPages, options);
 }

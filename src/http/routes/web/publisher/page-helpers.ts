@@ -11,8 +11,8 @@ export function requireViewer(ctx: PageContext): void {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The `:id` of an announcement's page; anything that is not an id answers as an unknown one (404). */
-export function announcementIdOf(request: FastifyRequest, what = 'Announcement'): string {
+/** The `:id` of a page's announcement (or webhook); anything that is not an id answers as an unknown one (404). */
+export function idParam(request: FastifyRequest, what = 'Announcement'): string {
   const id = (request.params as { id?: unknown }).id;
   if (typeof id !== 'string' || !UUID.test(id)) throw notFound(what);
   return id.toLowerCase();
