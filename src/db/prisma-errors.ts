@@ -17,7 +17,35 @@ export function isRecordNotFound(error: unknown): boolean {
  */
 const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 
+/**
+ * Through the pg driver adapter a lost database often arrives under a generic code (P2010 for raw queries, P2039…)
+ * with the driver's error in `meta.driverAdapterError.cause` (@prisma/adapter-pg convertDriverError): these kinds of
+ * it, and these PostgreSQL errors, mean the database is away rather than the request wrong.
+ */
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+
+/**
+ * SQLSTATE class 08 (connection exception), 57P01–57P03 (administrator or crash shutdown, cannot connect now), 53300
+ * (too many connections); and any FATAL or PANIC, which ends the session — e.g. 55000 "database is not currently
+ * accepting connections" or 57P01 from pg_terminate_backend.
+ */
+function isUnavailablePostgresError(cause: { code?: unknown; severity?: unknown }): boolean {
+  const code = typeof cause.code === 'string' ? cause.code : '';
+  return (
+    code.startsWith('08') ||
+    ['57P01', '57P02', '57P03', '53300'].includes(code) ||
+    cause.severity === 'FATAL' ||
+    cause.severity === 'PANIC'
+  );
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
-  return error instanceof Prisma.PrismaClientKnownRequestError && UNAVAILABLE_CODES.has(error.code);
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (UNAVAILABLE_CODES.has(error.code)) return true;
+  const driverError = (error.meta as { driverAdapterError?: { cause?: Record<string, unknown> } } | undefined)
+    ?.driverAdapterError?.cause;
+  if (!driverError) return false;
+  if (typeof driverError.kind === 'string' && UNAVAILABLE_KINDS.has(driverError.kind)) return true;
+  return driverError.kind === 'postgres' && isUnavailablePostgresError(driverError);
 }
