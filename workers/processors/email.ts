@@ -33,7 +33,14 @@ import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { type EmailJob, jobId } from '../../src/queue/jobs.js';
 import { suppressAfterFailure } from '../../src/services/suppression.js';
 import { announcementView } from '../../src/services/views.js';
-import { addRetryJobs, backoffWithJitterMs, claimDeliveries, parseDeliveryIds } from './ledger.js';
+import {
+  addRetryJobs,
+  backoffWithJitterMs,
+  claimDeliveries,
+  parseDeliveryIds,
+  type SentSettler,
+  sentSettler,
+} from './ledger.js';
 
 export interface EmailProcessorDeps {
   db: Db;
@@ -262,12 +269,19 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
     db,
     rows.flatMap((row) => addressOf(row) ?? []),
   );
+  // Sent rows are settled in groups as their sends complete (one UPDATE for all that completed while the previous one
+  // ran), not one statement per message; each row still gets its own outcome.
+  const sent = sentSettler(db);
   const settled = await Promise.allSettled(
-    rows.map((row) => deliverOne(row, records.get(row.announcementId), suppressed, deps)),
+    rows.map((row) => deliverOne(row, records.get(row.announcementId), suppressed, sent, deps)),
+  );
+  const settleError = await sent.done().then(
+    () => undefined,
+    (error: unknown) => error,
   );
 
   const retries = new Map<number, bigint[]>();
-  let infrastructureError: unknown;
+  let infrastructureError: unknown = settleError;
   for (const outcome of settled) {
     if (outcome.status === 'rejected') {
       infrastructureError ??= outcome.reason;
@@ -287,11 +301,15 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
   return result;
 }
 
-/** Claim is held: re-check, send, settle. Rejects only when the ledger cannot be written. */
+/**
+ * Claim is held: re-check, send, settle (a sent row through `sent`, which writes it with its group). Rejects only
+ * when the ledger cannot be written.
+ */
 async function deliverOne(
   row: ClaimedDelivery,
   record: AnnouncementRecord | undefined,
   suppressed: ReadonlySet<string>,
+  sent: SentSettler,
   deps: EmailProcessorDeps,
 ): Promise<Outcome> {
   const { db, logger } = deps;
@@ -333,11 +351,7 @@ async function deliverOne(
     return { kind: 'retrying', attempt: row.attempts, id: row.id };
   }
 
-  // Settle whatever the status is now: if the sweeper took the row back meanwhile (we were very slow), recording the
-  // send stops a second one.
-  await db.$executeRaw`
-    UPDATE "Delivery" SET status = 'sent', "sentAt" = now(), "lastError" = NULL, "updatedAt" = now()
-     WHERE id = ${row.id} AND status IN ('sending', 'pending')`;
+  sent.add(row.id);
   return { kind: 'sent' };
 }
 

@@ -135,6 +135,53 @@ export async function claimDeliveries(
     RETURNING id`;
 }
 
+/** Records sends as they complete: see sentSettler. */
+export interface SentSettler {
+  /** This delivery was accepted by the receiver. */
+  add(id: bigint): void;
+  /** Resolves when every added row is written; rejects with the first failure to write. */
+  done(): Promise<void>;
+}
+
+/**
+ * Settles `sent` Delivery rows in groups: the first completed send starts an UPDATE for itself, and the sends that
+ * complete while it runs go into the next one. At a high rate that is one statement for many rows; at a low rate (a
+ * slow relay) each row is written as soon as its send completes, so a worker that dies leaves few rows `sending`
+ * (the sweeper resends those, with the same Message-ID). The status is set whatever it is now (`sending`, or
+ * `pending` if the sweeper took a very slow row back meanwhile): recording the send stops a second one.
+ */
+export function sentSettler(db: Pick<Db, '$executeRaw'>): SentSettler {
+  let pending: bigint[] = [];
+  let running: Promise<void> | undefined;
+  let failure: unknown;
+  const drain = async () => {
+    try {
+      while (pending.length > 0) {
+        const ids = pending.map(String);
+        pending = [];
+        await db.$executeRaw`
+          UPDATE "Delivery" SET status = 'sent', "sentAt" = now(), "lastError" = NULL, "updatedAt" = now()
+           WHERE id = ANY(${ids}::bigint[]) AND status IN ('sending', 'pending')`;
+      }
+    } catch (error) {
+      failure ??= error;
+      pending = [];
+    } finally {
+      running = undefined;
+    }
+  };
+  return {
+    add(id) {
+      pending.push(id);
+      running ??= drain();
+    },
+    async done() {
+      while (running) await running;
+      if (failure) throw failure;
+    },
+  };
+}
+
 /**
  * Exponential back-off with "equal jitter" (half fixed, half random): base, 2 × base, 4 × base … capped at `maxMs`,
  * so the retries of a batch that failed together do not hit the receiver again in one burst.
