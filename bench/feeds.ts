@@ -1,0 +1,195 @@
+/**
+ * Feed reads: the newest 20 of a public channel as JSON (`GET /api/v1/channels/{slug}/announcements?limit=20`) and
+ * its Atom feed (`/feeds/channels/{slug}.atom`), 100 connections, unconditional and conditional (If-None-Match →
+ * 304); an older page through the keyset cursor; and the p99 latency at a fixed 1,000 requests/s. Anonymous readers,
+ * as feed readers and widgets are.
+ *
+ * Baselines, measured in the same run against a bare Fastify in its own process (bench/servers/feed-baseline.ts):
+ * hello-world, the same page from memory (the product's own bytes), and the same 20 rows read with plain `pg`.
+ * Clients (autocannon) run in a third process. Every run is bounded by its duration.
+ *
+ * Settings: BENCH_FEED_DURATION_S (measured seconds per run, default 5), BENCH_FEED_WARMUP_S (default 2),
+ * BENCH_FEED_CONNECTIONS (default 100), BENCH_FEED_ROUNDS (each pair measured this many times, medians reported,
+ * default 1), BENCH_FEED_RATE (the fixed rate, default 1000).
+ *
+ * Run alone: `npx tsx bench/feeds.ts`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeAnnouncementCursor } from '../src/domain/cursor.js';
+import { type LoadResult, type LoadSpec, runLoad } from './lib/load.js';
+import { describeChild, freePort, startNode, waitUntil } from './lib/processes.js';
+import { envNumber, median, progress, ratio, summarise, Targets } from './lib/report.js';
+import { seedAnnouncements, seedChannel, seedOrganisations, seedPublisher } from './lib/seed.js';
+import { createWorld, startApi } from './lib/world.js';
+
+const DURATION_S = envNumber('BENCH_FEED_DURATION_S', 5);
+const WARMUP_S = envNumber('BENCH_FEED_WARMUP_S', 2);
+const CONNECTIONS = envNumber('BENCH_FEED_CONNECTIONS', 100);
+const ROUNDS = envNumber('BENCH_FEED_ROUNDS', 1);
+const FIXED_RATE = envNumber('BENCH_FEED_RATE', 1000);
+const ANNOUNCEMENTS = 400;
+const SLUG = 'bench-feed';
+
+interface Page {
+  items: { id: string }[];
+  nextCursor: string | null;
+}
+
+async function main(): Promise<void> {
+  const world = await createWorld('feeds');
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    progress(`database ${world.databaseName}: seeding ${ANNOUNCEMENTS} announcements`);
+    const organisations = await seedOrganisations(world.pool);
+    const publisher = await seedPublisher(world.pool);
+    const channelId = await seedChannel(world.pool, SLUG);
+    await seedAnnouncements(world.pool, channelId, ANNOUNCEMENTS, {
+      authorId: publisher.userId,
+      limitedTo: organisations.get('UiO')!,
+    });
+    await world.pool.query('ANALYZE');
+
+    const api = await startApi(world);
+    stops.push(() => api.child.stop());
+    const jsonPath = `/api/v1/channels/${SLUG}/announcements?limit=20`;
+    const atomPath = `/feeds/channels/${SLUG}.atom`;
+
+    // The pages as the product serves them: the in-memory baseline serves these very bytes.
+    const json = await fetch(`${api.url}${jsonPath}`);
+    const jsonBody = await json.text();
+    const atom = await fetch(`${api.url}${atomPath}`);
+    const atomBody = await atom.text();
+    if (json.status !== 200 || atom.status !== 200) throw new Error(`product answered ${json.status}/${atom.status}`);
+    const jsonEtag = json.headers.get('etag');
+    const atomEtag = atom.headers.get('etag');
+
+    // Older pages: pages 2–6 by their cursors, cycled through by every connection.
+    const cursors: string[] = [];
+    let page = JSON.parse(jsonBody) as Page;
+    while (cursors.length < 5 && page.nextCursor) {
+      cursors.push(page.nextCursor);
+      const next = await fetch(`${api.url}${jsonPath}&cursor=${encodeURIComponent(page.nextCursor)}`);
+      page = (await next.json()) as Page;
+    }
+    const olderPaths = cursors.map((cursor) => `${jsonPath}&cursor=${encodeURIComponent(cursor)}`);
+    const baselineOlderPaths = cursors.map((cursor) => {
+      const key = decodeAnnouncementCursor(cursor);
+      return `/pg/page?at=${encodeURIComponent(key.publishedAt.toISOString())}&id=${key.id}`;
+    });
+
+    const dir = mkdtempSync(join(tmpdir(), 'mk-bench-feeds-'));
+    writeFileSync(join(dir, 'page.json'), jsonBody);
+    writeFileSync(join(dir, 'feed.atom'), atomBody);
+    const baselinePort = await freePort();
+    const baseline = startNode('feed-baseline', 'bench/servers/feed-baseline.ts', {
+      env: {
+        PORT: String(baselinePort),
+        DATABASE_URL: world.databaseUrl,
+        CHANNEL_ID: channelId,
+        MEMORY_PAGES: JSON.stringify({
+          json: { file: join(dir, 'page.json'), type: json.headers.get('content-type') },
+          atom: { file: join(dir, 'feed.atom'), type: atom.headers.get('content-type') },
+        }),
+      },
+    });
+    stops.push(() => baseline.stop());
+    const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+    await waitUntil(
+      async () => (await fetch(`${baselineUrl}/hello`).catch(() => undefined))?.ok,
+      'the baseline server',
+      { child: baseline },
+    );
+
+    // The product lists exactly the rows the plain-pg baseline reads.
+    const productIds = (JSON.parse(jsonBody) as Page).items.map((item) => item.id);
+    const baselineIds = ((await (await fetch(`${baselineUrl}/pg/page`)).json()) as Page).items.map((item) => item.id);
+    if (productIds.join() !== baselineIds.join()) {
+      throw new Error(`the product's newest page and the plain-pg rows differ:\n${productIds}\n${baselineIds}`);
+    }
+
+    const load = (url: string, extra: Partial<LoadSpec> = {}) => ({
+      url,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION_S,
+      warmupSeconds: WARMUP_S,
+      ...extra,
+    });
+    const results = new Map<string, LoadResult[]>();
+    const measure = async (name: string, spec: LoadSpec, expect: number = 200) => {
+      progress(`${name}: ${spec.overallRate ? `${spec.overallRate} req/s` : `${spec.connections} connections`}`);
+      const result = await runLoad(spec, expect);
+      results.set(name, [...(results.get(name) ?? []), result]);
+    };
+
+    for (let round = 0; round < ROUNDS; round += 1) {
+      await measure('hello', load(`${baselineUrl}/hello`));
+      await measure('memoryJson', load(`${baselineUrl}/memory/json`));
+      await measure('json', load(`${api.url}${jsonPath}`));
+      if (jsonEtag)
+        await measure('json304', load(`${api.url}${jsonPath}`, { headers: { 'if-none-match': jsonEtag } }), 304);
+      await measure('memoryAtom', load(`${baselineUrl}/memory/atom`));
+      await measure('atom', load(`${api.url}${atomPath}`));
+      if (atomEtag)
+        await measure('atom304', load(`${api.url}${atomPath}`, { headers: { 'if-none-match': atomEtag } }), 304);
+      await measure('pgNewest', load(`${baselineUrl}/pg/page`));
+      await measure('pgOlder', load(baselineUrl, { paths: baselineOlderPaths }));
+      await measure('older', load(api.url, { paths: olderPaths }));
+      await measure('memoryJsonFixed', load(`${baselineUrl}/memory/json`, { overallRate: FIXED_RATE }));
+      await measure('jsonFixed', load(`${api.url}${jsonPath}`, { overallRate: FIXED_RATE }));
+      await measure('pgOlderFixed', load(baselineUrl, { paths: baselineOlderPaths, overallRate: FIXED_RATE }));
+      await measure('olderFixed', load(api.url, { paths: olderPaths, overallRate: FIXED_RATE }));
+    }
+    if (api.child.process.exitCode !== null) throw new Error(`the API died\n${describeChild(api.child)}`);
+
+    const rps = (name: string) => median((results.get(name) ?? []).map((r) => r.requestsPerSecond));
+    const p99 = (name: string) => median((results.get(name) ?? []).map((r) => r.latencyMs.p99));
+    const targets = new Targets();
+    targets.atLeast('newest JSON ≥ 0.9× in-memory', rps('json') / rps('memoryJson'), 0.9);
+    targets.atLeast('newest Atom ≥ 0.9× in-memory', rps('atom') / rps('memoryAtom'), 0.9);
+    if (jsonEtag) targets.atLeast('JSON 304 ≥ 0.6× hello-world', rps('json304') / rps('hello'), 0.6);
+    else targets.checks.push({ name: 'JSON 304 ≥ 0.6× hello-world', met: false, detail: 'no ETag on the page' });
+    if (atomEtag) targets.atLeast('Atom 304 ≥ 0.6× hello-world', rps('atom304') / rps('hello'), 0.6);
+    else targets.checks.push({ name: 'Atom 304 ≥ 0.6× hello-world', met: false, detail: 'no ETag on the feed' });
+    targets.atLeast('older page ≥ 0.7× plain pg', rps('older') / rps('pgOlder'), 0.7);
+    targets.atMost(`newest p99 at ${FIXED_RATE}/s ≤ 2× in-memory`, p99('jsonFixed') / p99('memoryJsonFixed'), 2);
+    targets.atMost(`older p99 at ${FIXED_RATE}/s ≤ 2× plain pg`, p99('olderFixed') / p99('pgOlderFixed'), 2);
+
+    summarise(
+      'feeds',
+      {
+        helloRps: rps('hello'),
+        memoryJsonRps: rps('memoryJson'),
+        jsonRps: rps('json'),
+        jsonVsMemory: ratio(rps('json'), rps('memoryJson')),
+        json304Rps: jsonEtag ? rps('json304') : null,
+        json304VsHello: jsonEtag ? ratio(rps('json304'), rps('hello')) : null,
+        memoryAtomRps: rps('memoryAtom'),
+        atomRps: rps('atom'),
+        atomVsMemory: ratio(rps('atom'), rps('memoryAtom')),
+        atom304Rps: atomEtag ? rps('atom304') : null,
+        atom304VsHello: atomEtag ? ratio(rps('atom304'), rps('hello')) : null,
+        pgNewestRps: rps('pgNewest'),
+        jsonVsPgNewest: ratio(rps('json'), rps('pgNewest')),
+        pgOlderRps: rps('pgOlder'),
+        olderRps: rps('older'),
+        olderVsPg: ratio(rps('older'), rps('pgOlder')),
+        memoryJsonP99Ms: p99('memoryJsonFixed'),
+        jsonP99Ms: p99('jsonFixed'),
+        jsonP99VsMemory: ratio(p99('jsonFixed'), p99('memoryJsonFixed')),
+        pgOlderP99Ms: p99('pgOlderFixed'),
+        olderP99Ms: p99('olderFixed'),
+        olderP99VsPg: ratio(p99('olderFixed'), p99('pgOlderFixed')),
+        connections: CONNECTIONS,
+        seconds: DURATION_S,
+      },
+      targets,
+    );
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await world.close();
+  }
+}
+
+await main();
