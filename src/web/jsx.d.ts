@@ -17,6 +17,10 @@ declare module 'preact' {
         limit?: string | number;
         importance?: string;
         layout?: string;
+        theme?: string;
+        heading?: string;
+        'heading-level'?: string | number;
+        transport?: string;
       };
     }
   }

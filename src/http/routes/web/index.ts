@@ -8,6 +8,7 @@ import type { AppDeps } from '../../app.js';
 import { acceptFormBodies } from '../../form-body.js';
 import { homePages } from './home.js';
 import { publisherPages } from './publisher/index.js';
+import { widgetRoutes } from './widget.js';
 
 export interface WebRouteOptions {
   db: AppDeps['db'];
@@ -23,4 +24,5 @@ export async function webPageRoutes(app: FastifyInstance, options: WebRouteOptio
   acceptFormBodies(app, PAGE_FORM_BODY_LIMIT);
   await app.register(homePages, options);
   await app.register(publisherPages, options);
+  await app.register(widgetRoutes, options);
 }
