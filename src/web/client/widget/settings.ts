@@ -64,11 +64,12 @@ export function widgetLanguageOf(tag: string | null | undefined): WidgetLanguage
 function importancesOf(value: string | null): Importance[] | undefined {
   if (!value?.trim()) return undefined;
   const text = value.trim().toLowerCase();
-  if (text.endsWith('+')) {
-    const from = IMPORTANCE_ORDER.indexOf(text.slice(0, -1) as Importance);
-    return from < 0 ? undefined : IMPORTANCE_ORDER.slice(from);
-  }
-  const chosen = IMPORTANCE_ORDER.filter((importance) => text.split(/[\s,]+/).includes(importance));
+  const from = text.endsWith('+') ? IMPORTANCE_ORDER.indexOf(text.slice(0, -1) as Importance) : -1;
+  const chosen =
+    from >= 0
+      ? IMPORTANCE_ORDER.slice(from)
+      : IMPORTANCE_ORDER.filter((importance) => text.split(/[\s,]+/).includes(importance));
+  // Every importance (or none recognised) is no filter at all: one request per channel instead of three.
   return chosen.length && chosen.length < IMPORTANCE_ORDER.length ? chosen : undefined;
 }
 
