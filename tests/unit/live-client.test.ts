@@ -224,6 +224,7 @@ function fakePorts() {
   }[] = [];
   let page: Parameters<LivePorts['watch']>[0] | undefined;
   let unwatched = false;
+  let online = true;
   const ports: LivePorts = {
     openSocket(url, events) {
       const socket = { url, sent: [] as string[], closed: false, events };
@@ -246,6 +247,7 @@ function fakePorts() {
     },
     now: () => Date.now(),
     random: () => 0,
+    online: () => online,
     watch(events) {
       page = events;
       return () => {
@@ -258,6 +260,9 @@ function fakePorts() {
     sockets,
     streams,
     page: () => page!,
+    setOnline(value: boolean) {
+      online = value;
+    },
     get unwatched() {
       return unwatched;
     },
@@ -379,6 +384,20 @@ describe('the live connection', () => {
     vi.advanceTimersByTime(3000);
     expect(fake.lastStream().url).toContain('since=41');
     expect(fake.sockets).toHaveLength(2);
+  });
+
+  it('does not count WebSocket failures while the device is offline: it stays on WebSockets', () => {
+    const live = open();
+    fake.setOnline(false);
+    for (let i = 0; i < 4; i += 1) {
+      fake.lastSocket().events.close(1006);
+      vi.advanceTimersByTime(statuses.at(-1)!.retryInMs!);
+    }
+    fake.setOnline(true);
+    fake.page().online();
+    expect(live.transport).toBe('websocket');
+    expect(fake.streams).toHaveLength(0);
+    expect(fake.sockets.length).toBeGreaterThanOrEqual(5);
   });
 
   it('pings a quiet WebSocket and gives it up when the pong does not come', () => {

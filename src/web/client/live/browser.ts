@@ -57,6 +57,7 @@ export const browserPorts: LivePorts = {
   },
   now: () => Date.now(),
   random: () => Math.random(),
+  online: () => navigator.onLine !== false,
   watch({ wake, online }) {
     const visible = () => {
       if (document.visibilityState === 'visible') wake();

@@ -4,8 +4,8 @@
  *
  * - Transport: a WebSocket (`/api/v1/live`) unless told otherwise; with `transport: 'auto'` (the default) two
  *   WebSocket attempts in a row that never got as far as `subscribed` (a proxy that refuses `Upgrade`, a firewall
- *   that cuts it) switch the connection to Server-Sent Events (`/api/v1/live/sse`) for the rest of its life. Both
- *   carry the same frames.
+ *   that cuts it) while the device is online switch the connection to Server-Sent Events (`/api/v1/live/sse`) for
+ *   the rest of its life. Both carry the same frames.
  * - Resuming: every connection subscribes with `since` = the highest position received (or the last `reset`'s), so
  *   the server replays what was missed; positions seen recently are dropped when they come again (positions.ts).
  *   A `reset` — or the end of the session the connection was opened with — is handed to `onReset`: reload those
@@ -101,6 +101,8 @@ export interface LivePorts {
   ): { abort(): void };
   now(): number;
   random(): number;
+  /** Whether the device says it has a network (navigator.onLine): failures while it has none say nothing. */
+  online(): boolean;
   /** Calls `wake` when the page is shown again and `online` when the network returns; returns the unsubscriber. */
   watch(events: { wake(): void; online(): void }): () => void;
 }
@@ -214,7 +216,8 @@ export function createLiveConnection(options: LiveOptions, ports: LivePorts): Li
     current = undefined;
     live = false;
     clearTimers();
-    if (!wasLive && endedTransport === 'websocket' && (options.transport ?? 'auto') === 'auto') {
+    // A WebSocket that fails while the device is offline says nothing about WebSockets: it does not count.
+    if (!wasLive && endedTransport === 'websocket' && (options.transport ?? 'auto') === 'auto' && ports.online()) {
       webSocketFailures += 1;
       if (webSocketFailures >= WEBSOCKET_FAILURES_BEFORE_SSE) transport = 'sse';
     }
