@@ -7,7 +7,8 @@
 import type { AnnouncementStatus, AnnouncementType, LanguageVersion } from '../domain/announcement.js';
 import type { ChannelVisibility, Importance, Language } from '../domain/types.js';
 import { LANGUAGES } from '../domain/types.js';
-import type { Db } from './prisma.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { type Db, queryRows } from './prisma.js';
 
 export interface AttachmentRecord {
   id: string;
@@ -59,7 +60,7 @@ export interface AnnouncementRecord {
 type DbOrTx = Pick<Db, '$queryRaw'>;
 
 /** A row of RECORDS_SQL: the announcement's columns, its channel's and author's, and its parts as JSON. */
-interface RecordRow {
+export interface RecordRow {
   id: string;
   channelId: string;
   channelSlug: string;
@@ -99,34 +100,42 @@ interface RecordRow {
 }
 
 /**
+ * The columns of a RecordRow for announcement `a`, with RECORD_JOINS (its channel `c`, its author `author`): the one
+ * definition of what a record holds, for loadAnnouncementRecords and for listings that select and load a page in one
+ * statement (src/db/reading.ts).
+ */
+export const RECORD_COLUMNS = Prisma.sql`a.id, a."channelId", c.slug AS "channelSlug", c.visibility::text AS "channelVisibility",
+  author."displayName" AS "authorName", a.status::text AS status, a.importance::text AS importance,
+  a.type::text AS type, a.language::text AS language, a.title, a.summary, a.body, a."affectedSystem",
+  a."startsAt", a."endsAt", a."resolvesId",
+  (SELECT r.id FROM "Announcement" r WHERE r."resolvesId" = a.id AND r.status = 'published') AS "resolvedById",
+  a."audienceOrganisationIds"::text[] AS "audienceOrganisationIds",
+  (SELECT coalesce(json_agg(json_build_object('id', o.id, 'code', o.code)), '[]'::json)
+     FROM "Organisation" o WHERE o.id = ANY(a."audienceOrganisationIds")) AS organisations,
+  (SELECT coalesce(json_agg(json_build_object('language', t.language, 'title', t.title, 'summary', t.summary,
+                                              'body', t.body)), '[]'::json)
+     FROM "AnnouncementTranslation" t WHERE t."announcementId" = a.id) AS translations,
+  (SELECT coalesce(json_agg(json_build_object('id', f.id, 'filename', f.filename, 'contentType', f."contentType",
+                                              'size', f.size, 'sha256', f.sha256, 'createdAt', f."createdAt")
+                            ORDER BY f."createdAt", f.id), '[]'::json)
+     FROM "Attachment" f WHERE f."announcementId" = a.id) AS attachments,
+  a."publishedAt", a."publishAt", a."expiresAt", a."retractedAt", a."pinnedAt", a."pinnedUntil", a.revision,
+  a."editedAt", a."ackRequired", a."ackDeadline", a."createdAt", a."updatedAt"`;
+
+export const RECORD_JOINS = Prisma.sql`JOIN "Channel" c ON c.id = a."channelId" LEFT JOIN "User" author ON author.id = a."authorId"`;
+
+/**
  * Records of `ids`, in the order of `ids`; ids that do not exist are left out. ONE statement, whatever the number of
  * ids: the language versions, attachments, audience codes, author and channel come along as JSON sub-selects (a
  * listing page was seven round trips through Prisma's relation loading, and most of the page's CPU time).
  */
 export async function loadAnnouncementRecords(db: DbOrTx, ids: readonly string[]): Promise<AnnouncementRecord[]> {
   if (ids.length === 0) return [];
-  const rows = await db.$queryRaw<RecordRow[]>`
-    SELECT a.id, a."channelId", c.slug AS "channelSlug", c.visibility::text AS "channelVisibility",
-           author."displayName" AS "authorName", a.status::text AS status, a.importance::text AS importance,
-           a.type::text AS type, a.language::text AS language, a.title, a.summary, a.body, a."affectedSystem",
-           a."startsAt", a."endsAt", a."resolvesId",
-           (SELECT r.id FROM "Announcement" r WHERE r."resolvesId" = a.id AND r.status = 'published') AS "resolvedById",
-           a."audienceOrganisationIds"::text[] AS "audienceOrganisationIds",
-           (SELECT coalesce(json_agg(json_build_object('id', o.id, 'code', o.code)), '[]'::json)
-              FROM "Organisation" o WHERE o.id = ANY(a."audienceOrganisationIds")) AS organisations,
-           (SELECT coalesce(json_agg(json_build_object('language', t.language, 'title', t.title, 'summary', t.summary,
-                                                       'body', t.body)), '[]'::json)
-              FROM "AnnouncementTranslation" t WHERE t."announcementId" = a.id) AS translations,
-           (SELECT coalesce(json_agg(json_build_object('id', f.id, 'filename', f.filename, 'contentType', f."contentType",
-                                                       'size', f.size, 'sha256', f.sha256, 'createdAt', f."createdAt")
-                                     ORDER BY f."createdAt", f.id), '[]'::json)
-              FROM "Attachment" f WHERE f."announcementId" = a.id) AS attachments,
-           a."publishedAt", a."publishAt", a."expiresAt", a."retractedAt", a."pinnedAt", a."pinnedUntil", a.revision,
-           a."editedAt", a."ackRequired", a."ackDeadline", a."createdAt", a."updatedAt"
-      FROM "Announcement" a
-      JOIN "Channel" c ON c.id = a."channelId"
-      LEFT JOIN "User" author ON author.id = a."authorId"
-     WHERE a.id = ANY(${[...new Set(ids)]}::uuid[])`;
+  const rows = await queryRows<RecordRow>(
+    db,
+    Prisma.sql`SELECT ${RECORD_COLUMNS} FROM "Announcement" a ${RECORD_JOINS}
+                WHERE a.id = ANY(${[...new Set(ids)]}::uuid[])`,
+  );
 
   const byId = new Map<string, AnnouncementRecord>();
   for (const row of rows) byId.set(row.id, recordOf(row));
@@ -136,7 +145,8 @@ export async function loadAnnouncementRecords(db: DbOrTx, ids: readonly string[]
   });
 }
 
-function recordOf(row: RecordRow): AnnouncementRecord {
+/** The record of a RECORD_COLUMNS row. */
+export function recordOf(row: RecordRow): AnnouncementRecord {
   const original: LanguageVersion = { language: row.language, title: row.title, summary: row.summary, body: row.body };
   const translations = row.translations
     .filter((t) => t.language !== row.language)

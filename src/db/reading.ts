@@ -8,8 +8,15 @@
 import type { AnnouncementType } from '../domain/announcement.js';
 import type { Actor, Importance, Language } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
+import {
+  type AnnouncementRecord,
+  RECORD_COLUMNS,
+  RECORD_JOINS,
+  type RecordRow,
+  recordOf,
+} from './announcement-records.js';
 import { visibleAnnouncementSql } from './announcement-scope-sql.js';
-import type { Db } from './prisma.js';
+import { type Db, queryRows } from './prisma.js';
 
 /** Filters of a channel listing and the personal feed; every one optional, all of them must hold. */
 export interface AnnouncementFilter {
@@ -58,11 +65,19 @@ function afterSql(after: ListingKey | undefined): Prisma.Sql[] {
   return after ? [Prisma.sql`(a."publishedAt", a.id) < (${after.publishedAt}::timestamptz, ${after.id}::uuid)`] : [];
 }
 
+/** An announcement of a listing page, with its reading stats. */
+export interface ListedAnnouncement {
+  record: AnnouncementRecord;
+  stats: { rating: { average: number | null; votes: number }; views: number };
+}
+
 /**
- * Ids of the announcements of one channel `actor` may see, newest first, `take` of them after `after`. `extra` adds
- * conditions on `a` (pinned or not); `includeExpired` is the archive.
+ * The announcements of one channel `actor` may see, newest first (or most recently pinned first), `take` of them
+ * after `after`, with their records and reading stats, in ONE statement: the page's ids by the listing index, then
+ * each record (RECORD_COLUMNS) and its rating and viewers. `extra` adds conditions on `a` (pinned or not);
+ * `includeExpired` is the archive.
  */
-export async function channelListingRows(
+export async function channelListingPage(
   db: Db,
   actor: Actor,
   channelId: string,
@@ -75,7 +90,7 @@ export async function channelListingRows(
     orderBy?: 'published' | 'pinned';
     take: number;
   },
-): Promise<ListingKey[]> {
+): Promise<ListedAnnouncement[]> {
   const conditions = [
     Prisma.sql`a."channelId" = ${channelId}::uuid`,
     visibleAnnouncementSql(actor, 'a', 'c', { now: options.now, includeExpired: options.includeExpired }),
@@ -87,13 +102,30 @@ export async function channelListingRows(
     options.orderBy === 'pinned'
       ? Prisma.sql`a."pinnedAt" DESC, a.id DESC`
       : Prisma.sql`a."publishedAt" DESC, a.id DESC`;
-  return db.$queryRaw<ListingKey[]>`
-    SELECT a.id, a."publishedAt"
-    FROM "Announcement" a
-    JOIN "Channel" c ON c.id = a."channelId"
-    WHERE ${Prisma.join(conditions, ' AND ')}
-    ORDER BY ${order}
-    LIMIT ${options.take}`;
+  const rows = await queryRows<RecordRow & { ratingAverage: number | null; ratingVotes: number; views: number }>(
+    db,
+    Prisma.sql`
+    SELECT ${RECORD_COLUMNS},
+           (SELECT avg(r.stars)::float8 FROM "AnnouncementRating" r WHERE r."announcementId" = a.id) AS "ratingAverage",
+           (SELECT count(*)::int FROM "AnnouncementRating" r WHERE r."announcementId" = a.id) AS "ratingVotes",
+           (SELECT count(*)::int FROM "AnnouncementViewer" v WHERE v."announcementId" = a.id) AS views
+      FROM (SELECT a.id, row_number() OVER (ORDER BY ${order}) AS ord
+              FROM "Announcement" a
+              JOIN "Channel" c ON c.id = a."channelId"
+             WHERE ${Prisma.join(conditions, ' AND ')}
+             ORDER BY ${order}
+             LIMIT ${options.take}) page
+      JOIN "Announcement" a ON a.id = page.id
+      ${RECORD_JOINS}
+     ORDER BY page.ord`,
+  );
+  return rows.map((row) => ({
+    record: recordOf(row),
+    stats: {
+      rating: { average: row.ratingAverage, votes: Number(row.ratingVotes) },
+      views: Number(row.views),
+    },
+  }));
 }
 
 export interface PersonalFeedRow extends ListingKey {
@@ -173,29 +205,26 @@ export async function markAllRead(
     ON CONFLICT ("userId", "announcementId") DO NOTHING`;
 }
 
-/** Rating average and votes, and distinct viewers, of each announcement in `ids`, in two grouped queries. */
+/** Rating average and votes, and distinct viewers, of each announcement in `ids`, in one statement. */
 export async function readingStats(
   db: Db,
   ids: readonly string[],
 ): Promise<Map<string, { average: number | null; votes: number; views: number }>> {
   const stats = new Map(ids.map((id) => [id, { average: null as number | null, votes: 0, views: 0 }]));
   if (ids.length === 0) return stats;
-  const idList = Prisma.join(ids.map((id) => Prisma.sql`${id}::uuid`));
-  const [ratings, viewers] = await Promise.all([
-    db.$queryRaw<{ id: string; average: number; votes: bigint }[]>`
-      SELECT "announcementId" AS id, avg(stars)::float8 AS average, count(*) AS votes
-      FROM "AnnouncementRating" WHERE "announcementId" IN (${idList}) GROUP BY "announcementId"`,
-    db.$queryRaw<{ id: string; views: bigint }[]>`
-      SELECT "announcementId" AS id, count(*) AS views
-      FROM "AnnouncementViewer" WHERE "announcementId" IN (${idList}) GROUP BY "announcementId"`,
-  ]);
-  for (const row of ratings) {
+  const rows = await queryRows<{ id: string; average: number | null; votes: number; views: number }>(
+    db,
+    Prisma.sql`
+      SELECT i.id::text AS id, r.average, r.votes, v.views
+        FROM unnest(${[...new Set(ids)]}::uuid[]) AS i(id)
+        CROSS JOIN LATERAL (SELECT avg(stars)::float8 AS average, count(*)::int AS votes
+                              FROM "AnnouncementRating" WHERE "announcementId" = i.id) r
+        CROSS JOIN LATERAL (SELECT count(*)::int AS views
+                              FROM "AnnouncementViewer" WHERE "announcementId" = i.id) v`,
+  );
+  for (const row of rows) {
     const entry = stats.get(row.id);
-    if (entry) Object.assign(entry, { average: row.average, votes: Number(row.votes) });
-  }
-  for (const row of viewers) {
-    const entry = stats.get(row.id);
-    if (entry) entry.views = Number(row.views);
+    if (entry) Object.assign(entry, { average: row.average, votes: Number(row.votes), views: Number(row.views) });
   }
   return stats;
 }
@@ -206,10 +235,13 @@ export async function readingStats(
  */
 export async function nextTimedChange(db: Db, channelIds: readonly string[], now: Date): Promise<Date | null> {
   if (channelIds.length === 0) return null;
-  const [row] = await db.$queryRaw<{ at: Date | null }[]>`
+  const [row] = await queryRows<{ at: Date | null }>(
+    db,
+    Prisma.sql`
     SELECT least(min(a."expiresAt") FILTER (WHERE a."expiresAt" > ${now}::timestamptz),
                  min(a."pinnedUntil") FILTER (WHERE a."pinnedUntil" > ${now}::timestamptz)) AS at
       FROM "Announcement" a
-     WHERE a."channelId" = ANY(${channelIds}::uuid[]) AND a.status = 'published'`;
+     WHERE a."channelId" = ANY(${channelIds}::uuid[]) AND a.status = 'published'`,
+  );
   return row?.at ?? null;
 }

@@ -6,7 +6,7 @@
 import { renderPlainText } from '../content/markdown.js';
 import { type ChannelRecord, findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
-import { type AnnouncementFilter, channelListingRows } from '../db/reading.js';
+import { type AnnouncementFilter, channelListingPage, type ListedAnnouncement } from '../db/reading.js';
 import { canReadChannel } from '../domain/access.js';
 import { type AnnouncementType, pickVersion } from '../domain/announcement.js';
 import { decodeAnnouncementCursor, encodeAnnouncementCursor } from '../domain/cursor.js';
@@ -18,7 +18,7 @@ import { loadAnnouncementToRead } from './announcement-access.js';
 import type { Page, PageRequest } from './channels.js';
 import { MAX_PINNED_PER_CHANNEL, pinnedAtSql } from './pin.js';
 import type { ReadCache } from './read-cache.js';
-import { type AnnouncementView, announcementUrl, announcementView, announcementViewsOf } from './views.js';
+import { type AnnouncementView, announcementUrl, announcementView } from './views.js';
 
 /** Filters as a query string gives them (src/http/schemas/announcements.ts: ListingFilterProperties). */
 export interface ListingFilterQuery {
@@ -142,16 +142,17 @@ export async function listAnnouncementsIn(
 
   const now = new Date();
   const common = { filter, includeExpired: request.archive === true, now };
+  // Each part is one statement: ids, records and reading stats together (src/db/reading.ts channelListingPage).
   const [pinned, rows] = await Promise.all([
     after
       ? []
-      : channelListingRows(deps.db, actor, channel.id, {
+      : channelListingPage(deps.db, actor, channel.id, {
           ...common,
           extra: [pinnedAtSql(now)],
           orderBy: 'pinned',
           take: MAX_PINNED_PER_CHANNEL,
         }),
-    channelListingRows(deps.db, actor, channel.id, {
+    channelListingPage(deps.db, actor, channel.id, {
       ...common,
       ...(after ? { after } : {}),
       extra: [Prisma.sql`NOT ${pinnedAtSql(now)}`],
@@ -160,18 +161,13 @@ export async function listAnnouncementsIn(
   ]);
 
   const items = rows.slice(0, request.limit);
-  const last = items.at(-1);
+  const last = items.at(-1)?.record;
   const options = { publicUrl: deps.publicUrl, language: request.readerLanguage ?? null, now };
-  const views = await announcementViewsOf(
-    deps.db,
-    [...pinned, ...items].map((row) => row.id),
-    options,
-  );
-  const pinnedIds = new Set(pinned.map((row) => row.id));
+  const view = ({ record, stats }: ListedAnnouncement) => announcementView(record, { ...options, stats });
   return {
-    items: views.map((view) => (pinnedIds.has(view.id) ? { ...view, pinned: true } : view)),
+    items: [...pinned.map((listed) => ({ ...view(listed), pinned: true })), ...items.map(view)],
     nextCursor:
-      rows.length > request.limit && last
+      rows.length > request.limit && last?.publishedAt
         ? encodeAnnouncementCursor({ publishedAt: last.publishedAt, id: last.id })
         : null,
   };

@@ -21,7 +21,6 @@ import type { Actor, ChannelRoleKind, Language } from '../domain/types.js';
 import { listAnnouncementsIn, readableChannel } from './announcements.js';
 import type { Page } from './channels.js';
 import type { ReadCache } from './read-cache.js';
-import { withReadingStats } from './reading.js';
 import type { AnnouncementView } from './views.js';
 
 export interface SerialisedPage {
@@ -66,8 +65,8 @@ export async function newestChannelPage(
     listAnnouncementsIn(deps, actor, channel, { limit: request.limit, readerLanguage: request.readerLanguage }),
     deps.readCache?.enabled ? nextTimedChange(deps.db, [channel.id], now) : null,
   ]);
-  const withStats = { ...page, items: await withReadingStats(deps.db, page.items) };
-  const body = Buffer.from(serialise(withStats));
+  // The listing carries each announcement's rating and views (loaded with the page).
+  const body = Buffer.from(serialise(page));
   const serialised = { body, etag: strongEtag(body) };
   if (token) {
     deps.readCache!.store(token, key, serialised, {

@@ -262,15 +262,17 @@ export async function readAnnouncement(
   return withAcknowledgement ?? withStats ?? view;
 }
 
-/** A channel's feed page (listChannelAnnouncements) with each announcement's rating and views. */
+/**
+ * A channel's feed page (listChannelAnnouncements) with each announcement's rating and views, which the listing
+ * loads in the same statement as the page (src/db/reading.ts channelListingPage).
+ */
 export async function listChannelAnnouncementsWithStats(
   deps: { db: Db; publicUrl: string },
   actor: Actor,
   channelSlug: string,
   request: ChannelListingRequest,
 ): Promise<Page<AnnouncementView>> {
-  const result = await listChannelAnnouncements(deps, actor, channelSlug, request);
-  return { ...result, items: await withReadingStats(deps.db, result.items) };
+  return listChannelAnnouncements(deps, actor, channelSlug, request);
 }
 
 /** Adds rating and views to announcement views (one pair of grouped queries for the whole list, never one per item). */
