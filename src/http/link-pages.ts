@@ -5,6 +5,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
+import { ERROR_STATUS } from '../domain/errors.js';
+import { classifyError } from './plugins/errors.js';
 import { errorResponses } from './schemas/common.js';
 
 /** Longest token a link page accepts; anything longer is not one of ours. */
@@ -25,11 +27,21 @@ export function sendLinkPage(reply: FastifyReply, status: number, html: string):
 }
 
 /**
- * The `token` query parameter, when it looks like one (a bounded, non-empty string that passed the route's query
- * schema: the link routes take validation problems as they are, to answer them with a page).
+ * A route-level error handler for a link page: whatever makes a request malformed (a query, header or body that
+ * input hygiene refuses, a body it cannot parse), a person gets the page for a link that is not valid, as for a bad
+ * token. Other errors go on to the app's error handler.
  */
+export function badRequestsAsPage(
+  invalid: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
+): (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  return (error, request, reply) => {
+    if (ERROR_STATUS[classifyError(error).code] === 400) return invalid(request, reply);
+    throw error;
+  };
+}
+
+/** The `token` query parameter, when it looks like one (a bounded, non-empty string). */
 export function linkTokenOf(request: FastifyRequest): string | undefined {
-  if (request.validationError) return undefined;
   const token = (request.query as Record<string, unknown> | undefined)?.token;
   return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : undefined;
 }

@@ -4,9 +4,10 @@
  * a person to make publisher by their e-mail address or Feide id. Rules are src/domain/access.ts's: a channel is
  * listed when the actor may publish there (canPublish: owner or publisher; administrators every channel).
  */
+import { type ChannelRecord, findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
-import { canManageChannel, canPublish } from '../domain/access.js';
-import { AppError } from '../domain/errors.js';
+import { canManageChannel, canPublish, canReadChannel } from '../domain/access.js';
+import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility, Language } from '../domain/types.js';
 import { type AnnouncementView, announcementViewsOf } from './views.js';
 
@@ -89,6 +90,18 @@ export async function listPublishingChannels(
       recent: pick(true),
     };
   });
+}
+
+/**
+ * A channel the actor may publish in, for the editor of a new announcement: the answers publishAnnouncement gives
+ * (not_found for a channel the actor may not read, as for one that does not exist; forbidden for one they may read
+ * but not publish in), before a form is shown or its files are read.
+ */
+export async function channelToPublishIn(db: Db, actor: Actor, slug: string): Promise<ChannelRecord> {
+  const channel = await findChannelBySlug(db, slug, actor);
+  if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
+  if (!canPublish(actor, channel)) throw new AppError('forbidden', 'You may not publish in this channel');
+  return channel;
 }
 
 export interface OpenIncident {

@@ -16,7 +16,7 @@ import { resolveSigningKeys } from '../../mail/signing-keys.js';
 import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
 import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
 import type { AppDeps } from '../app.js';
-import { linkPageResponses, linkTokenOf, sendLinkPage } from '../link-pages.js';
+import { badRequestsAsPage, linkPageResponses, linkTokenOf, sendLinkPage } from '../link-pages.js';
 import { POLICY } from '../policy.js';
 import { NO_CREDENTIALS } from '../schemas/common.js';
 
@@ -58,9 +58,10 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
 
   const invalid = (request: FastifyRequest, reply: FastifyReply) =>
     sendPage(reply, 400, { kind: 'invalid', language: negotiateLanguage(request.headers['accept-language']) });
+  const errorHandler = badRequestsAsPage(invalid);
 
-  // Whatever arrives, a person gets a page, not a JSON error: the routes take validation problems as they are
-  // (attachValidation), and linkTokenOf finds no token in a query that failed them.
+  // Whatever arrives, a person gets a page, not a JSON error: a request refused as malformed (400) gets the page
+  // for a link that is not valid (badRequestsAsPage).
   const schema = {
     tags: ['e-mail links'],
     operationId: 'showUnsubscribePage',
@@ -73,7 +74,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
   // Public: the signed token in the address is the authority, not the caller's identity.
   const config = { policy: POLICY.public };
 
-  app.get('/unsubscribe', { config, schema, attachValidation: true }, async (request, reply) => {
+  app.get('/unsubscribe', { config, schema, errorHandler }, async (request, reply) => {
     const token = tokenOf(request);
     if (!token) return invalid(request, reply);
     try {
@@ -92,7 +93,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
       // No CSRF token: mail clients POST here without a cookie, and a signed-in person's browser may send one, but
       // the signed token in the address is the authority either way, not the session (src/http/plugins/csrf.ts).
       config: { ...config, csrf: false },
-      attachValidation: true,
+      errorHandler,
       schema: {
         ...schema,
         operationId: 'unsubscribeByLink',
