@@ -60,13 +60,23 @@ export async function waitForLog(
   what: string,
   timeoutMs = 30_000,
 ) {
-  return waitFor(
-    () => {
-      if (child.process.exitCode !== null) throw new Error(`${child.name} exited early.\n${describeChild(child)}`);
-      return child.logs.find(match);
-    },
-    { what: `${child.name}: ${what}`, timeoutMs },
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\n${describeChild(child)}`);
+  // waitFor keeps polling through a probe that throws, so the exit is raced separately to fail at once.
+  let stop = false;
+  const exitedEarly = child.exited.then(async () => {
+    // The last lines may still be in the pipe when 'exit' fires.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (stop || child.logs.some(match)) return child.logs.find(match)!;
+    throw new Error(`${child.name} exited before ${what}.\n${describeChild(child)}`);
   });
+  try {
+    return await Promise.race([
+      waitFor(() => child.logs.find(match), { what: `${child.name}: ${what}`, timeoutMs }).catch((error: Error) => {
+        throw new Error(`${error.message}\n${describeChild(child)}`);
+      }),
+      exitedEarly,
+    ]);
+  } finally {
+    stop = true;
+    exitedEarly.catch(() => {});
+  }
 }

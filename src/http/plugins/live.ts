@@ -55,6 +55,7 @@ import { loadAnnouncementRecords } from '../../db/announcement-records.js';
 import { findChannelBySlug } from '../../db/channels.js';
 import { findEventsSince } from '../../db/live-replay.js';
 import { canReadChannel } from '../../domain/access.js';
+import { audienceScope } from '../../domain/announcement.js';
 import { AppError } from '../../domain/errors.js';
 import { languageFromAcceptLanguage } from '../../domain/language.js';
 import { type Actor, LANGUAGES, type Language } from '../../domain/types.js';
@@ -78,6 +79,7 @@ import {
   type SessionLimits,
   type SessionPorts,
 } from '../../realtime/session.js';
+import { ReplayGate } from '../../realtime/shared-replays.js';
 import { EventStreamTransport, webSocketTransport } from '../../realtime/transports.js';
 import {
   checkWatchedChannels,
@@ -328,24 +330,33 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     async replay(channelIds, since): Promise<ReplayOutcome> {
       // The actor as resolveChannels just re-read it (a replay always follows a subscribe).
       const { actor } = watcher();
-      const now = new Date();
-      const found = await findEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT, actor, now });
-      if (found.kind === 'reset') return found;
-      const records = new Map(
-        (
-          await loadAnnouncementRecords(
-            db,
-            found.rows.map((row) => row.announcementId),
-          )
-        ).map((r) => [r.id, r]),
-      );
-      const events = found.rows.flatMap((row): LiveEvent[] => {
-        const event = liveEventOf(row, records.get(row.announcementId) ?? null, config.http.publicUrl, now);
-        return event ? [event] : [];
-      });
-      return { kind: 'replay', events };
+      // Identical replays (same channels, since and audience scope: what the SQL filters by) waiting in a reconnect
+      // storm are read once (src/realtime/shared-replays.ts).
+      const key = JSON.stringify([[...channelIds].sort(), String(since), audienceScope(actor)]);
+      return replays.run(key, () => readReplay(channelIds, since, actor));
     },
   });
+
+  /** Bounded so that a reconnect storm leaves most of the pool to request paths. */
+  const replays = new ReplayGate<ReplayOutcome>(Math.max(1, Math.floor(config.database.poolSize / 2)));
+  const readReplay = async (channelIds: string[], since: bigint, actor: Actor): Promise<ReplayOutcome> => {
+    const now = new Date();
+    const found = await findEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT, actor, now });
+    if (found.kind === 'reset') return found;
+    const records = new Map(
+      (
+        await loadAnnouncementRecords(
+          db,
+          found.rows.map((row) => row.announcementId),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    const events = found.rows.flatMap((row): LiveEvent[] => {
+      const event = liveEventOf(row, records.get(row.announcementId) ?? null, config.http.publicUrl, now);
+      return event ? [event] : [];
+    });
+    return { kind: 'replay', events };
+  };
 
   await app.register(websocket, {
     options: { maxPayload: config.ws.maxPayloadBytes },
