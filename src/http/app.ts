@@ -14,6 +14,7 @@ import { resolveUnsubscribeKey } from '../mail/unsubscribe-token.js';
 import { type AccessHint, announceAccessChange as announceAccessChangeHint } from '../realtime/access-hints.js';
 import { announceReaderChange as announceReaderChangeOn, type ReaderChange } from '../realtime/reader-changes.js';
 import { loadWebAssets } from '../web/assets.js';
+import { siteInfo } from '../web/context.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import corsPlugin from './plugins/cors.js';
@@ -204,8 +205,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(serviceWorkerRoute);
 
   // 4. e-mail link endpoints (unsubscribe, confirm a subscription)
-  await app.register(unsubscribeRoutes, { deps });
-  await app.register(confirmationRoutes, { deps });
+  // (their pages are the web app's frame, in the subscription's language)
+  const linkPageWeb = { assets: webAssets, site: siteInfo(deps.config) };
+  await app.register(unsubscribeRoutes, { deps, web: linkPageWeb });
+  await app.register(confirmationRoutes, { deps, web: linkPageWeb });
 
   // 4b. feed documents (RSS, Atom, JSON Feed): public channels, the combined public feed, personal feed URLs
   await app.register(feedRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl, readCache: app.readCache });

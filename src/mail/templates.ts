@@ -1,6 +1,7 @@
 /**
- * Words and markup of the announcement e-mail, the acknowledgement reminder, the confirmation of a subscription without
- * an account, and the pages behind e-mail links (unsubscribe, confirm), in Norwegian bokmål, nynorsk and English.
+ * Words and markup of the announcement e-mail, the acknowledgement reminder and the confirmation of a subscription
+ * without an account, in Norwegian bokmål, nynorsk and English. (The pages behind e-mail links are the web app's:
+ * src/web/pages/email-link.tsx, words in src/web/i18n/messages/email-links.ts.)
  *
  * An announcement e-mail carries, in this order: the channel, the importance badge, the title (marked resolved on an
  * incident's follow-up), the summary, what kind of notice it is (a maintenance window with its affected system, its
@@ -45,16 +46,6 @@ interface Strings {
   whyYouGetThis: (channel: string) => string;
   unsubscribeLink: string;
   automatic: string;
-  unsubscribePage: {
-    title: string;
-    question: (channel: string) => string;
-    explanation: string;
-    button: string;
-    doneTitle: string;
-    done: (channel: string) => string;
-    invalidTitle: string;
-    invalid: string;
-  };
   /** The double opt-in e-mail of a subscription without an account (src/services/email-subscriptions.ts). */
   confirmation: {
     subject: (channel: string) => string;
@@ -66,17 +57,6 @@ interface Strings {
     action: string;
     expiry: string;
     ignore: string;
-  };
-  /** The page behind the confirmation link. */
-  confirmPage: {
-    title: string;
-    question: (channel: string) => string;
-    button: string;
-    doneTitle: string;
-    done: (channel: string) => string;
-    howToLeave: string;
-    invalidTitle: string;
-    invalid: string;
   };
 }
 
@@ -110,16 +90,6 @@ export const STRINGS: Record<Language, Strings> = {
     whyYouGetThis: (c) => `Du får denne e-posten fordi du abonnerer på ${quote.nb(c)} i Meldingskanal.`,
     unsubscribeLink: 'Meld deg av e-post fra denne kanalen',
     automatic: 'Sendt automatisk. Svar på denne e-posten blir ikke lest.',
-    unsubscribePage: {
-      title: 'Meld av e-post',
-      question: (c) => `Vil du slutte å få e-post fra ${quote.nb(c)}?`,
-      explanation: 'Du kan melde deg på igjen når som helst i Meldingskanal.',
-      button: 'Meld meg av',
-      doneTitle: 'Du er meldt av',
-      done: (c) => `Du får ikke lenger e-post fra ${quote.nb(c)}.`,
-      invalidTitle: 'Lenken virker ikke',
-      invalid: 'Lenken er ugyldig eller ikke lenger i bruk. Du kan endre abonnementene dine i Meldingskanal.',
-    },
     confirmation: {
       subject: (c) => `Bekreft abonnementet på ${quote.nb(c)}`,
       heading: 'Bekreft abonnementet ditt',
@@ -130,16 +100,6 @@ export const STRINGS: Record<Language, Strings> = {
       action: 'Bekreft abonnementet',
       expiry: 'Lenken virker i 7 dager.',
       ignore: 'Vil du ikke ha e-post fra kanalen, kan du se bort fra denne e-posten. Da får du ingen kunngjøringer.',
-    },
-    confirmPage: {
-      title: 'Bekreft abonnement',
-      question: (c) => `Vil du få kunngjøringer fra ${quote.nb(c)} på e-post?`,
-      button: 'Bekreft',
-      doneTitle: 'Abonnementet er bekreftet',
-      done: (c) => `Du får nå kunngjøringer fra ${quote.nb(c)} på e-post.`,
-      howToLeave: 'Hver e-post har en lenke nederst som melder deg av med ett klikk.',
-      invalidTitle: 'Lenken virker ikke',
-      invalid: 'Lenken er ugyldig eller utløpt. Meld deg på igjen fra kanalens side i Meldingskanal for å få en ny.',
     },
   },
   nn: {
@@ -165,16 +125,6 @@ export const STRINGS: Record<Language, Strings> = {
     whyYouGetThis: (c) => `Du får denne e-posten fordi du abonnerer på ${quote.nn(c)} i Meldingskanal.`,
     unsubscribeLink: 'Meld deg av e-post frå denne kanalen',
     automatic: 'Sendt automatisk. Svar på denne e-posten blir ikkje lesne.',
-    unsubscribePage: {
-      title: 'Meld av e-post',
-      question: (c) => `Vil du slutte å få e-post frå ${quote.nn(c)}?`,
-      explanation: 'Du kan melde deg på att når som helst i Meldingskanal.',
-      button: 'Meld meg av',
-      doneTitle: 'Du er meld av',
-      done: (c) => `Du får ikkje lenger e-post frå ${quote.nn(c)}.`,
-      invalidTitle: 'Lenkja verkar ikkje',
-      invalid: 'Lenkja er ugyldig eller ikkje lenger i bruk. Du kan endre abonnementa dine i Meldingskanal.',
-    },
     confirmation: {
       subject: (c) => `Stadfest abonnementet på ${quote.nn(c)}`,
       heading: 'Stadfest abonnementet ditt',
@@ -185,16 +135,6 @@ export const STRINGS: Record<Language, Strings> = {
       action: 'Stadfest abonnementet',
       expiry: 'Lenkja verkar i 7 dagar.',
       ignore: 'Vil du ikkje ha e-post frå kanalen, kan du sjå bort frå denne e-posten. Då får du ingen kunngjeringar.',
-    },
-    confirmPage: {
-      title: 'Stadfest abonnement',
-      question: (c) => `Vil du få kunngjeringar frå ${quote.nn(c)} på e-post?`,
-      button: 'Stadfest',
-      doneTitle: 'Abonnementet er stadfest',
-      done: (c) => `Du får no kunngjeringar frå ${quote.nn(c)} på e-post.`,
-      howToLeave: 'Kvar e-post har ei lenkje nedst som meld deg av med eitt klikk.',
-      invalidTitle: 'Lenkja verkar ikkje',
-      invalid: 'Lenkja er ugyldig eller gått ut. Meld deg på att frå sida til kanalen i Meldingskanal for å få ei ny.',
     },
   },
   en: {
@@ -220,16 +160,6 @@ export const STRINGS: Record<Language, Strings> = {
     whyYouGetThis: (c) => `You receive this e-mail because you subscribe to ${quote.en(c)} on Meldingskanal.`,
     unsubscribeLink: 'Unsubscribe from e-mails from this channel',
     automatic: 'Sent automatically. Replies to this e-mail are not read.',
-    unsubscribePage: {
-      title: 'Unsubscribe from e-mail',
-      question: (c) => `Do you want to stop receiving e-mails from ${quote.en(c)}?`,
-      explanation: 'You can subscribe again at any time on Meldingskanal.',
-      button: 'Unsubscribe',
-      doneTitle: 'You are unsubscribed',
-      done: (c) => `You will no longer receive e-mails from ${quote.en(c)}.`,
-      invalidTitle: 'This link does not work',
-      invalid: 'The link is invalid or no longer in use. You can change your subscriptions on Meldingskanal.',
-    },
     confirmation: {
       subject: (c) => `Confirm your subscription to ${quote.en(c)}`,
       heading: 'Confirm your subscription',
@@ -241,17 +171,6 @@ export const STRINGS: Record<Language, Strings> = {
       expiry: 'The link works for 7 days.',
       ignore:
         'If you do not want e-mail from this channel, ignore this message: you will then receive no announcements.',
-    },
-    confirmPage: {
-      title: 'Confirm subscription',
-      question: (c) => `Do you want to receive announcements from ${quote.en(c)} by e-mail?`,
-      button: 'Confirm',
-      doneTitle: 'Your subscription is confirmed',
-      done: (c) => `You will now receive announcements from ${quote.en(c)} by e-mail.`,
-      howToLeave: 'Every e-mail has a link at the bottom that unsubscribes you with one click.',
-      invalidTitle: 'This link does not work',
-      invalid:
-        "The link is invalid or has expired. Subscribe again from the channel's page on Meldingskanal to get a new one.",
     },
   },
 };
@@ -558,108 +477,6 @@ export function renderAckReminderHtml(content: AckReminderContent, subject: stri
 ${content.unsubscribeUrl ? `<p style="margin:0 0 8px;font-size:14px">${link(content.unsubscribeUrl, t.unsubscribeLink)}</p>\n` : ''}<p style="margin:0;${MUTED}">${escapeHtml(t.automatic)}</p>
 `;
   return mailDocument(content.language, subject, inner, footer);
-}
-
-export type UnsubscribePage =
-  | { kind: 'confirm'; language: Language; channelTitle: string }
-  | { kind: 'done'; language: Language; channelTitle: string }
-  | { kind: 'invalid'; language: Language };
-
-/**
- * The small pages behind the unsubscribe link. `confirm` has a button that POSTs back to the same address (a GET never
- * changes anything: mail scanners follow links); the form has no action attribute, so it posts to the page's own URL,
- * token included.
- */
-export function renderUnsubscribePage(page: UnsubscribePage): string {
-  const t = STRINGS[page.language].unsubscribePage;
-  let heading: string;
-  let content: string;
-  switch (page.kind) {
-    case 'confirm':
-      heading = t.title;
-      content = `<p>${escapeHtml(t.question(page.channelTitle))}</p>
-<form method="post">
-<input type="hidden" name="List-Unsubscribe" value="One-Click">
-<button type="submit">${escapeHtml(t.button)}</button>
-</form>
-<p>${escapeHtml(t.explanation)}</p>`;
-      break;
-    case 'done':
-      heading = t.doneTitle;
-      content = `<p role="status">${escapeHtml(t.done(page.channelTitle))}</p>
-<p>${escapeHtml(t.explanation)}</p>`;
-      break;
-    case 'invalid':
-      heading = t.invalidTitle;
-      content = `<p>${escapeHtml(t.invalid)}</p>`;
-      break;
-  }
-  return linkPage(page.language, heading, content);
-}
-
-/**
- * The document around the pages behind e-mail links (unsubscribe, confirm a subscription): one look for all of them.
- * `content` is trusted markup.
- */
-function linkPage(language: Language, heading: string, content: string): string {
-  return `<!doctype html>
-<html lang="${language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(heading)} – Meldingskanal</title>
-<style>
-body{margin:0;background:#fff;color:#1a1a1a;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:1.0625rem;line-height:1.5}
-main{max-width:36rem;margin:0 auto;padding:3rem 1rem}
-h1{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}
-button{font:inherit;font-weight:600;padding:.625rem 1.25rem;border:2px solid #0b4f9c;border-radius:4px;background:#0b4f9c;color:#fff;cursor:pointer}
-button:hover{background:#083a73}
-button:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}
-</style>
-</head>
-<body>
-<main>
-<h1>${escapeHtml(heading)}</h1>
-${content}
-</main>
-</body>
-</html>
-`;
-}
-
-export type ConfirmationPage =
-  | { kind: 'confirm'; language: Language; channelTitle: string }
-  | { kind: 'done'; language: Language; channelTitle: string }
-  | { kind: 'invalid'; language: Language };
-
-/**
- * The pages behind a confirmation link. `confirm` only shows a button that POSTs back to the same address (token
- * included): opening the link changes nothing, because mail scanners follow links.
- */
-export function renderConfirmationPage(page: ConfirmationPage): string {
-  const t = STRINGS[page.language].confirmPage;
-  switch (page.kind) {
-    case 'confirm':
-      return linkPage(
-        page.language,
-        t.title,
-        `<p>${escapeHtml(t.question(page.channelTitle))}</p>
-<form method="post">
-<input type="hidden" name="confirm" value="yes">
-<button type="submit">${escapeHtml(t.button)}</button>
-</form>`,
-      );
-    case 'done':
-      return linkPage(
-        page.language,
-        t.doneTitle,
-        `<p role="status">${escapeHtml(t.done(page.channelTitle))}</p>
-<p>${escapeHtml(t.howToLeave)}</p>`,
-      );
-    case 'invalid':
-      return linkPage(page.language, t.invalidTitle, `<p>${escapeHtml(t.invalid)}</p>`);
-  }
 }
 
 export interface ConfirmationEmailContent {

@@ -25,6 +25,11 @@ export interface LayoutProps {
   scripts?: readonly string[];
   /** Extra `<head>` content: feed autodiscovery links, `<meta name="robots">`. */
   head?: ComponentChildren;
+  /**
+   * A page whose address holds a secret (the pages behind e-mail links: `?token=…`): no language form and no sign-in
+   * link, which would carry the address along (as returnTo) into another request and its logs.
+   */
+  addressHoldsSecret?: boolean;
   children: ComponentChildren;
 }
 
@@ -127,10 +132,12 @@ export function Layout(props: LayoutProps) {
                 <span class="mk-brand__name">{siteName}</span>
                 <span class="mk-brand__tagline">{ctx.t('site.tagline')}</span>
               </a>
-              <div class="mk-header__tools">
-                <LanguageChoice ctx={ctx} />
-                <SignInState ctx={ctx} />
-              </div>
+              {props.addressHoldsSecret ? null : (
+                <div class="mk-header__tools">
+                  <LanguageChoice ctx={ctx} />
+                  <SignInState ctx={ctx} />
+                </div>
+              )}
             </div>
             <nav class="mk-nav" aria-label={ctx.t('layout.mainNavigation')}>
               <ul>

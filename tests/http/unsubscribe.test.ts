@@ -54,9 +54,9 @@ describe('GET /unsubscribe', () => {
     expect(response.headers['content-type']).toMatch(/^text\/html/);
     expect(response.headers['referrer-policy']).toBe('no-referrer');
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.body).toContain('<html lang="nn">');
+    expect(response.body).toContain('<html lang="nn"');
     expect(response.body).toContain('<form method="post">');
-    expect(response.body).toContain('BOTT &lt;Økonomi&gt;');
+    expect(response.body).toContain('BOTT &lt;Økonomi>');
     expect(response.body).toContain('Meld meg av');
     expect(await emailModeOf(subscription.id)).toBe('immediate');
   });
@@ -68,7 +68,7 @@ describe('POST /unsubscribe', () => {
 
     const first = await app.inject({ method: 'POST', url, headers: oneClick, payload: 'List-Unsubscribe=One-Click' });
     expect(first.statusCode).toBe(200);
-    expect(first.body).toContain('<html lang="en">');
+    expect(first.body).toContain('<html lang="en"');
     expect(first.body).toContain('You are unsubscribed');
     expect(await emailModeOf(subscription.id)).toBe('off');
 
@@ -144,7 +144,7 @@ describe('POST /unsubscribe', () => {
     // One and the same page for every failure, in the language the browser prefers.
     expect(bodies.size).toBe(1);
     const [page] = [...bodies];
-    expect(page).toContain('<html lang="nn">');
+    expect(page).toContain('<html lang="nn"');
     expect(page).toContain('Lenkja verkar ikkje');
 
     const missing = await app.inject({ method: 'POST', url: '/unsubscribe', headers: oneClick, payload: '' });

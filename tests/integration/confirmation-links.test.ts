@@ -13,9 +13,10 @@ import {
   signConfirmationToken,
   verifyConfirmationToken,
 } from '../../src/mail/confirmation-token.js';
-import { renderConfirmationPage } from '../../src/mail/templates.js';
 import { parseUnsubscribeToken, signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
 import { importEntriesFromText } from '../../src/services/email-subscriptions.js';
+import { loadWebAssets } from '../../src/web/assets.js';
+import { renderEmailLinkPage } from '../../src/web/pages/email-link.js';
 import { loadXssVectors } from '../helpers/xss-corpus.js';
 
 const KEY = 'confirmation-test-key-0123456789abcdef';
@@ -40,8 +41,19 @@ function markupOf(html: string): { elements: Set<string>; attributes: Set<string
 /** What our templates produce; a channel title must not add anything. */
 const OUR_ELEMENTS = new Set(['html', 'head', 'body', 'meta', 'title', 'style', 'div', 'h1', 'p', 'a', 'hr', 'main']);
 const OUR_ATTRIBUTES = new Set(['lang', 'charset', 'name', 'content', 'role', 'aria-label', 'style', 'href']);
-const PAGE_ELEMENTS = new Set([...OUR_ELEMENTS, 'form', 'input', 'button']);
-const PAGE_ATTRIBUTES = new Set([...OUR_ATTRIBUTES, 'method', 'type', 'value']);
+/** The confirmation page (the web app's frame) for a channel title; a title must not add to what a plain one has. */
+const LINK_WEB = {
+  assets: loadWebAssets(),
+  site: { publicUrl: 'https://m.example.no', signInAvailable: true, mailCatcherUrl: undefined },
+};
+const confirmationPage = (channelTitle: string) =>
+  renderEmailLinkPage(
+    LINK_WEB,
+    'confirm',
+    { kind: 'confirm', language: 'en', channelTitle },
+    '/subscriptions/confirm?token=42.1.abc',
+  );
+const PLAIN_PAGE = markupOf(confirmationPage('Drift'));
 
 describe('confirmation tokens', () => {
   const now = new Date('2026-11-26T12:00:00Z');
@@ -128,13 +140,13 @@ describe('composeConfirmationEmail', () => {
         vector,
       ).toEqual([]);
       expect(mail.subject).not.toMatch(/[\r\n]/);
-      const page = markupOf(renderConfirmationPage({ kind: 'confirm', language: 'en', channelTitle: vector }));
+      const page = markupOf(confirmationPage(vector));
       expect(
-        [...page.elements].filter((e) => !PAGE_ELEMENTS.has(e)),
+        [...page.elements].filter((e) => !PLAIN_PAGE.elements.has(e)),
         vector,
       ).toEqual([]);
       expect(
-        [...page.attributes].filter((a) => !PAGE_ATTRIBUTES.has(a)),
+        [...page.attributes].filter((a) => !PLAIN_PAGE.attributes.has(a)),
         vector,
       ).toEqual([]);
     }

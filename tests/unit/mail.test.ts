@@ -8,13 +8,15 @@ import {
   InvalidAddressError,
 } from '../../src/mail/compose.js';
 import { describeMailError, isPermanentMailError } from '../../src/mail/mailer.js';
-import { escapeHtml, renderUnsubscribePage } from '../../src/mail/templates.js';
+import { escapeHtml } from '../../src/mail/templates.js';
 import {
   parseUnsubscribeToken,
   resolveUnsubscribeKey,
   signUnsubscribeToken,
   verifyUnsubscribeToken,
 } from '../../src/mail/unsubscribe-token.js';
+import { loadWebAssets } from '../../src/web/assets.js';
+import { renderEmailLinkPage } from '../../src/web/pages/email-link.js';
 import { retryDelayMs } from '../../workers/processors/email.js';
 import { findExecutableHtml } from '../helpers/html-safety.js';
 
@@ -137,11 +139,19 @@ describe('templates', () => {
     expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
   });
 
-  it('renders the confirmation page with a POST form and no action that could lose the token', () => {
-    const html = renderUnsubscribePage({ kind: 'confirm', language: 'nn', channelTitle: '<Kanal>' });
-    expect(html).toContain('<html lang="nn">');
-    expect(html).toContain('<form method="post">');
-    expect(html).toContain('&lt;Kanal&gt;');
+  it('renders the unsubscribe page with a POST form and no action that could lose the token', () => {
+    const web = {
+      assets: loadWebAssets(),
+      site: { publicUrl: 'https://m.example.no', signInAvailable: true, mailCatcherUrl: undefined },
+    };
+    const state = { kind: 'confirm', language: 'nn', channelTitle: '<Kanal>' } as const;
+    const html = renderEmailLinkPage(web, 'unsubscribe', state, '/unsubscribe?token=t');
+    expect(html).toMatch(/<html lang="nn"/);
+    expect(html).toContain('<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"/>');
+    expect(html).toContain('«&lt;Kanal>»');
+    // Nothing that would carry the address (its token) elsewhere: no language form, no sign-in link.
+    expect(html).not.toContain('returnTo');
+    expect(html).not.toContain('/auth/login');
   });
 });
 

@@ -18,7 +18,6 @@ import type { Db } from '../../db/prisma.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import type { EmailMode, Language } from '../../domain/types.js';
 import { resolveSigningKeys, type VerificationKeys } from '../../mail/signing-keys.js';
-import { type ConfirmationPage, renderConfirmationPage } from '../../mail/templates.js';
 import {
   confirmByToken,
   findConfirmationTarget,
@@ -28,6 +27,7 @@ import {
   requestEmailSubscription,
 } from '../../services/email-subscriptions.js';
 import { findSuppression } from '../../services/suppression.js';
+import { type EmailLinkState, type EmailLinkWeb, renderEmailLinkPage } from '../../web/pages/email-link.js';
 import type { AppDeps } from '../app.js';
 import { callerOf } from '../caller.js';
 import { badRequestsAsPage, linkPageResponses, linkTokenOf, sendLinkPage } from '../link-pages.js';
@@ -193,14 +193,12 @@ export const emailSubscriptionRoutes: FastifyPluginAsyncTypebox<EmailSubscriptio
 
 export interface ConfirmationRouteOptions {
   deps: Pick<AppDeps, 'config' | 'db'>;
+  /** The page frame's assets and site facts (src/web/pages/email-link.tsx). */
+  web: EmailLinkWeb;
 }
 
 /** The form is one hidden field; anything bigger is not our page's POST. */
 const FORM_BODY_LIMIT = 8 * 1024;
-
-function sendPage(reply: FastifyReply, status: number, page: ConfirmationPage): FastifyReply {
-  return sendLinkPage(reply, status, renderConfirmationPage(page));
-}
 
 const tokenOf = linkTokenOf;
 
@@ -211,6 +209,8 @@ export async function confirmationRoutes(app: FastifyInstance, options: Confirma
     // The ring: confirmation links sent before a key rotation keep working during the grace period.
     signingKey: resolveSigningKeys(options.deps.config, app.log),
   };
+  const sendPage = (reply: FastifyReply, status: number, page: EmailLinkState): FastifyReply =>
+    sendLinkPage(reply, status, renderEmailLinkPage(options.web, 'confirm', page, reply.request.url));
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },

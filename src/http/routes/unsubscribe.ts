@@ -13,8 +13,8 @@ import { isAppError } from '../../domain/errors.js';
 import { languageFromAcceptLanguage } from '../../domain/language.js';
 import type { Language } from '../../domain/types.js';
 import { resolveSigningKeys } from '../../mail/signing-keys.js';
-import { renderUnsubscribePage, type UnsubscribePage } from '../../mail/templates.js';
 import { findUnsubscribeTarget, type UnsubscribeDeps, unsubscribeByToken } from '../../services/unsubscribe.js';
+import { type EmailLinkState, type EmailLinkWeb, renderEmailLinkPage } from '../../web/pages/email-link.js';
 import type { AppDeps } from '../app.js';
 import { badRequestsAsPage, linkPageResponses, linkTokenOf, sendLinkPage } from '../link-pages.js';
 import { POLICY } from '../policy.js';
@@ -22,6 +22,8 @@ import { NO_CREDENTIALS } from '../schemas/common.js';
 
 export interface UnsubscribeRouteOptions {
   deps: Pick<AppDeps, 'config' | 'db'>;
+  /** The page frame's assets and site facts (src/web/pages/email-link.tsx). */
+  web: EmailLinkWeb;
 }
 
 /** Bodies here are one short form field; anything bigger is not a one-click request. */
@@ -32,10 +34,6 @@ export function negotiateLanguage(acceptLanguage: string | undefined): Language 
   return languageFromAcceptLanguage(acceptLanguage) ?? 'nb';
 }
 
-function sendPage(reply: FastifyReply, status: number, page: UnsubscribePage): FastifyReply {
-  return sendLinkPage(reply, status, renderUnsubscribePage(page));
-}
-
 const tokenOf = linkTokenOf;
 
 /** Registered without fastify-plugin on purpose: the form parsers below stay inside this plugin. */
@@ -44,6 +42,8 @@ export async function unsubscribeRoutes(app: FastifyInstance, options: Unsubscri
     db: options.deps.db,
     unsubscribeKeys: resolveSigningKeys(options.deps.config, app.log),
   };
+  const sendPage = (reply: FastifyReply, status: number, page: EmailLinkState): FastifyReply =>
+    sendLinkPage(reply, status, renderEmailLinkPage(options.web, 'unsubscribe', page, reply.request.url));
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
