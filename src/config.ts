@@ -516,17 +516,17 @@ export const SETTINGS = {
     parse: integer(64, 1048576),
   }),
   WS_PING_INTERVAL_MS: setting({
-    doc: 'WebSocket ping interval; a socket that misses a pong is closed.',
+    doc: 'Live heartbeat interval: WebSockets are pinged (one that missed the previous pong is closed); event streams (SSE) get a comment line.',
     default: '30000',
     parse: integer(100, 600000),
   }),
   WS_MAX_BUFFERED_BYTES: setting({
-    doc: 'A WebSocket whose unsent data passes this is closed (1013), so a slow client cannot hold memory.',
+    doc: 'A live connection whose unsent data passes this is closed (WebSocket 1013; an event stream is cut), so a slow client cannot hold memory.',
     default: '1048576',
     parse: integer(1024, 1073741824),
   }),
   WS_MAX_CHANNELS_PER_SOCKET: setting({
-    doc: 'Channels one WebSocket may watch.',
+    doc: 'Channels one WebSocket or event stream may watch.',
     default: '50',
     parse: integer(1, 10000),
   }),
@@ -606,7 +606,7 @@ export const SETTINGS = {
     parse: integer(1, 1000000),
   }),
   WS_MAX_CONNECTIONS_PER_IP: setting({
-    doc: 'Concurrent WebSocket connections from one IP address, per API process.',
+    doc: 'Concurrent live connections (WebSockets and event streams together) from one IP address, per API process.',
     default: '50',
     parse: integer(1, 100000),
   }),
