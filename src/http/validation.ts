@@ -66,9 +66,71 @@ const textKeyword: KeywordDefinition = {
   validate: checkText,
 };
 
-/** Adds the `x-text` keyword to an Ajv instance (the fuzzer's response validator needs to know it too). */
+/** Adds the `x-text` keyword to an Ajv instance. */
 export function addTextKeyword(ajv: Ajv): void {
   ajv.addKeyword(textKeyword);
+}
+
+/**
+ * Whether a `date-time` that RFC 3339 accepts is also a time JavaScript and PostgreSQL can hold. Two are not, and
+ * reached the database as a 500 (found by the contract fuzzer, tests/fuzz): a leap second (`23:59:60`, an invalid
+ * Date in JavaScript) and the year 0000 (PostgreSQL has no year 0).
+ */
+export function isStorableDateTime(value: string): boolean {
+  return !Number.isNaN(Date.parse(value)) && Number(value.slice(0, 4)) >= 1;
+}
+
+/** Narrows ajv-formats' `date-time` with isStorableDateTime. */
+function storableDateTimes(ajv: Ajv): void {
+  const rfc3339 = ajv.formats['date-time'];
+  const check = typeof rfc3339 === 'object' && rfc3339 !== null && 'validate' in rfc3339 ? rfc3339.validate : rfc3339;
+  if (typeof check !== 'function') throw new Error('ajv-formats did not add the date-time format');
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (value: string) => (check as (v: string) => boolean)(value) && isStorableDateTime(value),
+  });
+}
+
+/** The keyword withFiniteNumbers adds to every number of a text part. */
+const FINITE_KEYWORD = 'x-finite';
+
+const finiteKeyword: KeywordDefinition = {
+  keyword: FINITE_KEYWORD,
+  // No `type: 'number'`: Ajv guards number keywords with isFinite, so this one would never see Infinity.
+  schemaType: 'boolean',
+  errors: true,
+  validate: function finite(_: boolean, data: unknown) {
+    if (typeof data !== 'number' || Number.isFinite(data)) return true;
+    (finite as SchemaValidateFunction).errors = [{ keyword: FINITE_KEYWORD, message: 'must be a finite number' }];
+    return false;
+  },
+};
+
+/** Our additions to each Ajv instance that validates requests. */
+function extendAjv(ajv: Ajv): void {
+  addTextKeyword(ajv);
+  storableDateTimes(ajv);
+  ajv.addKeyword(finiteKeyword);
+}
+
+/**
+ * A copy of a query, params or headers schema whose numbers must be finite. Ajv's coercion turns the text `1e309`
+ * into Infinity, which then passes `integer` and skips `minimum`/`maximum` (they only compare finite numbers):
+ * `?limit=1e309` reached the database as a 500 (found by the contract fuzzer, tests/fuzz). JSON bodies cannot
+ * carry Infinity past the type check, so they are compiled as they are.
+ */
+export function withFiniteNumbers(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withFiniteNumbers);
+  if (!schema || typeof schema !== 'object') return schema;
+  const copy: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    // Enumerations and constants are values, not schemas.
+    copy[key] =
+      key === 'enum' || key === 'const' || key === 'default' || key === 'examples' ? value : withFiniteNumbers(value);
+  }
+  const types = Array.isArray(copy.type) ? copy.type : [copy.type];
+  if (types.includes('integer') || types.includes('number')) copy[FINITE_KEYWORD] = true;
+  return copy;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -137,16 +199,18 @@ export function requestValidation(): SchemaController {
         const forBodies = bodies(externalSchemas, {
           customOptions: { ...SHARED_OPTIONS, coerceTypes: false },
           plugins,
-          onCreate: addTextKeyword,
+          onCreate: extendAjv,
         });
         const forText = textParts(externalSchemas, {
           customOptions: { ...SHARED_OPTIONS, coerceTypes: 'array' },
           plugins,
-          onCreate: addTextKeyword,
+          onCreate: extendAjv,
         });
         return (route) => {
           assertKindsDeclared(route);
-          return route.httpPart === 'body' ? forBodies(route) : forText(route);
+          return route.httpPart === 'body'
+            ? forBodies(route)
+            : forText({ ...route, schema: withFiniteNumbers(route.schema) as typeof route.schema });
         };
       },
     },

@@ -189,6 +189,84 @@ describe('link pages', () => {
   });
 });
 
+describe('found by the contract fuzzer (tests/fuzz), each a 500 or a broken contract before its fix', () => {
+  it('refuses date-times JavaScript or PostgreSQL cannot hold (the year 0000, a leap second) instead of a 500', async () => {
+    for (const time of ['0000-01-01T00:00:00Z', '2016-12-31T23:59:60Z']) {
+      const url = `/api/v1/admin/audit?from=${encodeURIComponent(time)}`;
+      expectRefused(await app.inject({ method: 'GET', url, headers: auth() }), 'query.from');
+      expectRefused(await publish({ title: 'a', body: 'b', expiresAt: time }), 'body.expiresAt');
+    }
+    const fine = await app.inject({
+      method: 'GET',
+      url: '/api/v1/admin/audit?from=0001-01-01T00:00:00Z',
+      headers: auth(),
+    });
+    expect(fine.statusCode).toBe(200);
+  });
+
+  it('refuses a number too large for a double in a query (Ajv made it Infinity and skipped maximum)', async () => {
+    for (const limit of ['1e309', '-1e309']) {
+      const response = await app.inject({ method: 'GET', url: `/api/v1/channels?limit=${limit}` });
+      expect(expectRefused(response, 'query.limit')).toBe('must be a finite number');
+    }
+  });
+
+  it('refuses an import without a body', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/channels/${channel.slug}/email-subscriptions/import`,
+      headers: auth(),
+    });
+    expect(expectRefused(response, 'body')).toBe('is required');
+  });
+
+  it('refuses a path parameter with control characters before the route policy and audit log read it', async () => {
+    const response = await app.inject({ method: 'DELETE', url: '/api/v1/channels/a%00b' });
+    expectRefused(response, 'params.slug');
+    expect(await ctx.deps.db.auditLog.count({ where: { requestId: response.headers['x-request-id'] as string } })).toBe(
+      0,
+    );
+  });
+
+  it('documents 400 on every operation, and 400, 413 and 415 on every one that can be sent a body', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!operation.responses) continue;
+        const needed = ['post', 'put', 'patch', 'delete'].includes(method) ? ['400', '413', '415'] : ['400'];
+        for (const status of needed) expect(operation.responses, `${method} ${path} ${status}`).toHaveProperty(status);
+      }
+    }
+    const feedToken = await app.inject({
+      method: 'POST',
+      url: '/api/v1/me/feed-tokens',
+      headers: auth({ 'content-type': 'text/plain' }),
+      payload: 'x',
+    });
+    expect(feedToken.statusCode).toBe(415);
+  });
+
+  it('answers a malformed request to a link page with the page, not JSON', async () => {
+    const requests = [
+      { method: 'GET' as const, url: '/unsubscribe?token=%ED%A0%80' },
+      { method: 'GET' as const, url: '/unsubscribe?token=x', headers: { 'x-request-id': 'a\u0000b' } },
+      {
+        method: 'POST' as const,
+        url: '/subscriptions/confirm?token=x',
+        headers: { 'content-type': 'application/json' },
+        payload: '',
+      },
+    ];
+    for (const request of requests) {
+      const response = await app.inject(request);
+      expect(response.statusCode, request.url).toBe(400);
+      expect(response.headers['content-type'], request.url).toMatch(/^text\/html/);
+    }
+  });
+});
+
 describe('every request string declares its kind', () => {
   it('refuses to start an app with a request string that has none, naming it', async () => {
     const bare = Fastify({ schemaController: requestValidation() });

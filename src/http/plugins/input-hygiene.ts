@@ -7,16 +7,24 @@
  *   (Fastify's own parser, after a strict UTF-8 decoding), percent-encoded query strings are decoded strictly, and
  *   text bodies (utf8Text) and form bodies (urlEncodedProblem) use the same checks. A malformed path answers 400
  *   through frameworkErrorHandler, in the usual error shape.
+ * - **Path parameters**, before route policies and the audit log read them: no control characters, line breaks or
+ *   lone surrogates (their schemas then apply their own kind's rules).
  * - **Headers.** Control characters in any header (Node's HTTP parser already refuses most of them on the wire;
  *   this also holds for requests that do not come over a socket), and headers the app reads must be UTF-8.
  *
  * Every refusal is a 400 `validation_failed` naming the part (`body`, `query`, `headers.user-agent`), never echoing
  * the characters themselves.
+ *
+ * - **What any body can get.** A request of a method that carries a body can be refused for its body even where the
+ *   operation takes none (413 over the limit, 415 for a type without a parser, 400 for malformed JSON), so those
+ *   statuses are added to the documented responses of every such route (the contract fuzzer, tests/fuzz, found them
+ *   missing).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../domain/errors.js';
-import { codePointLabel, decodeUtf8 } from '../../domain/text.js';
+import { codePointLabel, decodeUtf8, textProblem } from '../../domain/text.js';
+import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import { errorBody } from './errors.js';
 
 /**
@@ -123,7 +131,27 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
     );
 }
 
+/** A route's response entry: a schema, or a content-type map of them. */
+type ResponseSchema = Record<string, unknown>;
+
+/** Methods whose requests may carry a body (Fastify parses one for these). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 async function inputHygienePlugin(app: FastifyInstance): Promise<void> {
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response as Record<string, ResponseSchema> | undefined;
+    if (!response) return;
+    const methods = [route.method].flat();
+    const statuses: number[] = methods.some((method) => BODY_METHODS.has(method)) ? [...BODY_ERRORS] : [400];
+    const common = errorResponses(...BODY_ERRORS) as Record<number, ResponseSchema>;
+    // The route's own descriptions win; only the missing statuses are added.
+    const merged: Record<string, ResponseSchema> = {
+      ...Object.fromEntries(statuses.map((status) => [status, common[status]!])),
+      ...response,
+    };
+    route.schema = { ...route.schema, response: merged };
+  });
+
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
@@ -136,6 +164,12 @@ async function inputHygienePlugin(app: FastifyInstance): Promise<void> {
   });
 
   app.addHook('onRequest', async (request) => {
+    // Path parameters are read before validation (route policies, the audit record of a denied request): whatever
+    // their schema says later, none may hold control characters, line breaks or lone surrogates.
+    for (const [name, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
+      const problem = typeof value === 'string' ? textProblem(value, 'line') : null;
+      if (problem) throw invalid(`params.${name}`, problem);
+    }
     for (const [name, value] of Object.entries(request.headers)) {
       for (const one of Array.isArray(value) ? value : [value]) {
         if (typeof one !== 'string') continue;

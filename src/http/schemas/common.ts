@@ -78,8 +78,12 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'A backing service is unavailable; retry later (service_unavailable)',
 };
 
-/** Every route can answer these: a bad token (401), a failure (500), a backing service down (503). */
-const ALWAYS = [401, 500, 503] as const;
+/**
+ * Every route can answer these: a malformed request (400: control characters in a header, a query string or body
+ * that is not UTF-8, a body the route does not take; src/http/plugins/input-hygiene.ts), a bad token (401), a
+ * failure (500), a backing service down (503).
+ */
+const ALWAYS = [400, 401, 500, 503] as const;
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 

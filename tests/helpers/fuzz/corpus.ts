@@ -1,0 +1,238 @@
+/**
+ * The contract fuzzer's fixed corpus of hostile input (tests/fuzz): strings every field and parameter is tried with,
+ * raw request bodies, wrong content types, header values. The issue's own reproductions come first.
+ */
+
+/** What a careless client or an attacker puts in a string. */
+export const NASTY_STRINGS: readonly string[] = [
+  // Issue 14's reproductions and what it found accepted
+  'a\u0000b',
+  '\ud800',
+  'a\r\nBcc: x@y',
+  '\u202egnp.exe',
+  '\u200b',
+  // Control characters, separators, white space
+  '\u0000',
+  '\t',
+  '\n',
+  '\r',
+  'x\u0007y',
+  '\u001b[31mred\u001b[0m',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  ' ',
+  '   ',
+  '\u00a0',
+  '\u3000',
+  '\ufeff',
+  '\u2800',
+  '\u3164',
+  // Odd Unicode
+  '\udc00',
+  '\udbff\udbff',
+  'e\u0301',
+  'Z\u0335\u0321\u0322\u0347\u0306a\u0338l\u0337g\u0336o\u0334',
+  '😀👩‍👩‍👧‍👦🏳️‍🌈',
+  '𝕳𝖊𝖎',
+  'مرحبا بالعالم',
+  '\u200f\u202b\u2067',
+  '\u2066isolate\u2069',
+  'ﷺ',
+  '\ufffd',
+  '\uffff',
+  '\ufdd0',
+  'Ærlig øl på Åsane',
+  'ı̇İ',
+  'ß',
+  // Path traversal and URL-ish
+  '../../etc/passwd',
+  '..%2f..%2fetc%2fpasswd',
+  '%2e%2e/%2e%2e/',
+  '..\\..\\windows\\win.ini',
+  '/etc/passwd',
+  '....//....//',
+  '%00',
+  '%',
+  '%zz',
+  '%FF',
+  'a/b',
+  '?x=1#y',
+  'file:///etc/passwd',
+  'javascript:alert(1)',
+  'http://127.0.0.1:1/',
+  'http://[::1]/',
+  'http://169.254.169.254/latest/meta-data/',
+  'https://user:pass@93.184.215.14/x',
+  // Injection-shaped
+  "' OR 1=1 --",
+  '"; DROP TABLE "Announcement"; --',
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template injection attempt, on purpose.
+  '${7*7}',
+  '{{7*7}}',
+  '%s%s%n',
+  '\\',
+  '"',
+  "'",
+  '`',
+  '__proto__',
+  'constructor',
+  'toString',
+  // Numbers and dates as text
+  '0',
+  '-1',
+  '-0',
+  '1.5',
+  '01',
+  '0x10',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '9007199254740993',
+  '9223372036854775808',
+  '99999999999999999999999',
+  'true',
+  'null',
+  'undefined',
+  '2026-13-45T99:99:99Z',
+  '0000-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00.000Z',
+  '2026-02-30T00:00:00Z',
+  '00000000-0000-0000-0000-000000000000',
+  'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+  // Long
+  'x'.repeat(5000),
+  'ø'.repeat(3000),
+  '😀'.repeat(1500),
+  `${'a'.repeat(64)}@${'b'.repeat(250)}.no`,
+];
+
+/** Values of the wrong JSON type, for fields of any type. */
+export const WRONG_TYPES: readonly unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  2 ** 53 + 1,
+  -(2 ** 63),
+  1e308,
+  [],
+  [null],
+  {},
+  { $gt: '' },
+  { __proto__: { polluted: true } },
+  '',
+];
+
+/** Integers at and past the edges. */
+export const EDGE_NUMBERS: readonly number[] = [
+  0,
+  -1,
+  1,
+  2 ** 31,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 53,
+  -(2 ** 53),
+  0.5,
+  1e21,
+];
+
+const deep = (depth: number, open: string, close: string, inner = '1') =>
+  open.repeat(depth) + inner + close.repeat(depth);
+
+/** Raw bodies sent as JSON (whatever the operation expects). */
+export const NASTY_JSON_BODIES: readonly (string | Buffer)[] = [
+  '',
+  'null',
+  '[]',
+  '"text"',
+  '0',
+  'true',
+  '{',
+  '{"a":',
+  '{"title":"a","title":"b"}',
+  '{"__proto__":{"polluted":true}}',
+  '{"constructor":{"prototype":{"polluted":true}}}',
+  '{"title":"\\ud800","body":"\\udfff"}',
+  '{"title":"a\\u0000b","body":"c\\u0000"}',
+  '{"n":1e999}',
+  '\ufeff{}',
+  deep(20_000, '[', ']'),
+  deep(10_000, '{"a":', '}'),
+  `{${Array.from({ length: 5000 }, (_, i) => `"k${i}":${i}`).join(',')}}`,
+  JSON.stringify({ title: 'x'.repeat(300 * 1024), body: 'y' }),
+  Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('","body":"b"}')]),
+  Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","body":"b"}')]),
+  Buffer.from('{"title":"x","body":"y"}', 'utf16le'),
+];
+
+/** Content types a JSON route does not take (or takes only in name). */
+export const WRONG_CONTENT_TYPES: readonly string[] = [
+  'text/plain',
+  'text/csv',
+  'application/xml',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=xyz',
+  'application/octet-stream',
+  'application/json; charset=utf-16',
+  'application/json;charset=latin1',
+  'application/merge-patch+json',
+  'image/png',
+  'application/pdf',
+  'text/html',
+  'application/json\u0000',
+  '',
+];
+
+/** Bodies for text, form and file uploads. */
+export const NASTY_TEXT_BODIES: readonly (string | Buffer)[] = [
+  '',
+  'email\nola@example.org\n',
+  'a\u0000b@example.org\r\nc@example.org',
+  '\ufeffemail;name\n"x@example.org";X',
+  Buffer.from('kjære@example.org\n', 'latin1'),
+  Buffer.from('ola@example.org\n', 'utf16le'),
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
+  Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n'),
+  Buffer.from('\x89PNG\r\n\x1a\n'),
+  'List-Unsubscribe=One-Click',
+  'confirm=yes&_csrf=%00',
+  'a=%FF&b=%C3%28',
+  'x'.repeat(20_000),
+  `${'@'.repeat(1000)}\n`.repeat(50),
+];
+
+/** Values for headers the app reads (idempotency keys, If-Match, Last-Event-ID, languages…). */
+export const NASTY_HEADER_VALUES: readonly string[] = [
+  '',
+  ' ',
+  'a\u0000b',
+  'a\r\nX-Injected: 1',
+  '\u00ff\u00fe',
+  'Ã¦',
+  '\u2603',
+  '"3"',
+  'W/"1"',
+  '*',
+  '-1',
+  '9223372036854775808',
+  'x'.repeat(4000),
+  'nb;q=abc, *;q=-1, en;q=1e309',
+];
+
+/** Common headers the app reads, each tried with NASTY_HEADER_VALUES. */
+export const READ_HEADERS: readonly string[] = [
+  'accept-language',
+  'user-agent',
+  'x-request-id',
+  'if-none-match',
+  'if-modified-since',
+  'origin',
+  'cookie',
+  'x-csrf-token',
+];
