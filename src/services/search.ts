@@ -1,6 +1,6 @@
 /**
  * Full-text search over the announcements a reader may see (canSeeAnnouncement in SQL: channel, published, audience;
- * expired ones included, since search is the archive): PostgreSQL text search with a Norwegian and an English
+ * expired ones included, since search is the archive), optionally of one type, importance or channel: PostgreSQL text search with a Norwegian and an English
  * configuration (each with unaccent before its stemmer; see the 20261126150100_search migration), over every language
  * version (the announcement's own text and its AnnouncementTranslation rows, indexed alike in
  * 20261126170000_announcements_full), ranked by its best-matching version, with highlighted snippets returned as
@@ -56,6 +56,10 @@ export interface SearchRequest extends PageRequest {
   q: string;
   /** Only announcements of this type. */
   type?: AnnouncementType;
+  /** Only announcements of this importance. */
+  importance?: Importance;
+  /** Only announcements of this channel (a slug; one the actor may not read finds nothing, like one that is not). */
+  channel?: string;
   /** The reader's language (null: each announcement's original). */
   readerLanguage?: Language | null;
 }
@@ -145,7 +149,14 @@ export async function searchAnnouncements(
   const after = request.cursor === undefined ? undefined : decodeSearchCursor(request.cursor);
   const now = new Date();
   const visible = visibleAnnouncementSql(actor, 'a', 'c', { now, includeExpired: true });
-  const ofType = request.type ? Prisma.sql`AND a.type::text = ${request.type}` : Prisma.empty;
+  const filters = Prisma.join(
+    [
+      request.type ? Prisma.sql`AND a.type::text = ${request.type}` : Prisma.empty,
+      request.importance ? Prisma.sql`AND a.importance::text = ${request.importance}` : Prisma.empty,
+      request.channel ? Prisma.sql`AND c.slug = ${request.channel}` : Prisma.empty,
+    ],
+    ' ',
+  );
   const afterCursor = after
     ? Prisma.sql`WHERE (capped.rank, capped.id) < (${after.rank}::real, ${after.id}::uuid)`
     : Prisma.empty;
@@ -184,7 +195,7 @@ export async function searchAnnouncements(
       FROM matched
       JOIN "Announcement" a ON a.id = matched.id
       JOIN "Channel" c ON c.id = a."channelId"
-      WHERE ${visible} AND a."publishedAt" <= now() ${ofType}
+      WHERE ${visible} AND a."publishedAt" <= now() ${filters}
       GROUP BY a.id
       ORDER BY rank DESC, a.id DESC
       LIMIT ${SEARCH_RESULT_CAP}

@@ -27,9 +27,8 @@ export const WEB_PATHS = {
   myFeedRead: (id: string) => `/me/feed/${enc(id)}/read`,
   /** POST: mark everything in my feed read. */
   myFeedReadAll: '/me/feed/read-all',
+  /** GET: my subscriptions; POST: save their choices (e-mail mode, language, push), or leave one. */
   mySubscriptions: '/me/subscriptions',
-  /** POST: change one subscription (e-mail mode, language, push). */
-  mySubscription: (slug: string) => `/me/subscriptions/${enc(slug)}`,
   myAccount: '/me/account',
   /** POST: create an API token (its secret is shown once). */
   myTokens: '/me/account/tokens',

@@ -188,15 +188,18 @@ describe('public channel feeds', () => {
     expect((await get('/feeds/public.json')).json().items.length).toBe(titles.length);
   });
 
-  it('the landing page links the combined feed and the feeds of each public channel, never an internal one', async () => {
+  it('the front page links the combined feed, each public channel’s page its own, never an internal one', async () => {
     const page = (await get('/')).body;
     expect(page).toContain('<link rel="alternate" type="application/atom+xml"');
-    for (const extension of ['atom', 'rss', 'json']) {
-      expect(page).toContain(`href="/feeds/public.${extension}"`);
-      expect(page).toContain(`href="/feeds/channels/${publicChannel.slug}.${extension}"`);
-    }
+    for (const extension of ['atom', 'rss', 'json'])
+      expect(page).toContain(`href="/feeds/public.${extension}?lang=nb"`);
     expect(page).not.toContain(internalChannel.slug);
     expect(page).not.toContain(restrictedChannel.slug);
+    const channelPage = (await get(`/channels/${publicChannel.slug}`)).body;
+    expect(channelPage).toContain(`rel="alternate" type="application/atom+xml"`);
+    for (const extension of ['atom', 'rss', 'json']) {
+      expect(channelPage).toContain(`href="/feeds/channels/${publicChannel.slug}.${extension}?lang=nb"`);
+    }
   });
 
   it('widget origins may read public feeds (CORS), never with credentials', async () => {

@@ -1,103 +1,118 @@
 /**
- * The front page: what the service is, the channels the reader may read (with a filter, which works without
- * JavaScript as a GET form), and the public feeds.
+ * The front page: what the service is, the latest announcements the reader may read across channels, the channels
+ * (with a filter, which works without JavaScript as a GET form; the channel directory pages through all of them),
+ * and the public feeds.
  */
 import type { DirectoryEntry } from '../../services/directory.js';
+import type { ChannelledAnnouncement } from '../../services/latest.js';
+import { AnnouncementCard } from '../components/announcements.js';
+import { Alert } from '../components/forms.js';
 import type { PageContext } from '../context.js';
 import { Layout, PageHeading } from '../layout.js';
 import { WEB_PATHS } from '../paths.js';
+import { ChannelDirectoryList, ChannelFilter } from './channels.js';
 
 export interface HomePageProps {
   ctx: PageContext;
+  latest: readonly ChannelledAnnouncement[];
   channels: readonly DirectoryEntry[];
+  /** More channels than listed here: the directory has them. */
+  moreChannels: boolean;
   /** The directory filter as typed, if any. */
   q: string | undefined;
+  /** The account was just deleted (the deletion's redirect). */
+  accountDeleted?: boolean;
 }
 
-export function HomePage({ ctx, channels, q }: HomePageProps) {
+export function HomePage({ ctx, latest, channels, moreChannels, q, accountDeleted }: HomePageProps) {
+  const atom = `/feeds/public.atom?lang=${ctx.language}`;
   return (
     <Layout
       ctx={ctx}
       title={ctx.t('site.name')}
       current="home"
-      head={
-        <link
-          rel="alternate"
-          type="application/atom+xml"
-          title={ctx.t('home.feed.public')}
-          href={`/feeds/public.atom?lang=${ctx.language}`}
-        />
-      }
+      head={<link rel="alternate" type="application/atom+xml" title={ctx.t('home.feed.public')} href={atom} />}
     >
+      {accountDeleted ? (
+        <Alert color="success" role="status">
+          {ctx.t('account.deleted')}
+        </Alert>
+      ) : null}
       <PageHeading title={ctx.t('site.name')} lead={ctx.t('site.description')} />
-      <section aria-labelledby="channels-heading" class="mk-stack">
-        <h2 class="ds-heading" data-size="md" id="channels-heading">
-          {ctx.t('home.channels.heading')}
-        </h2>
-        <search>
-          <form method="get" action={WEB_PATHS.home} class="mk-inline">
-            <ds-field class="ds-field">
-              <label class="ds-label" for="channel-filter">
-                {ctx.t('home.channels.filter')}
-              </label>
-              <input class="ds-input" type="search" id="channel-filter" name="q" value={q ?? ''} maxLength={100} />
-            </ds-field>
-            <button class="ds-button" data-variant="secondary" type="submit">
-              {ctx.t('home.channels.filterButton')}
-            </button>
-          </form>
-        </search>
-        {channels.length === 0 ? (
-          <p class="ds-paragraph">{ctx.t(q ? 'home.channels.noMatch' : 'home.channels.none')}</p>
-        ) : (
-          <ul class="mk-announcements">
-            {channels.map((channel) => (
-              <li key={channel.slug} class="ds-card" data-variant="tinted">
-                <h3 class="ds-heading" data-size="xs">
-                  <a class="ds-link" href={WEB_PATHS.channel(channel.slug)}>
-                    {channel.title}
-                  </a>
-                </h3>
-                {channel.description ? <p class="ds-paragraph">{channel.description}</p> : null}
-                <p class="mk-meta">
-                  <span>{ctx.t('home.channels.subscribers', { count: channel.subscriberCount })}</span>
-                  {channel.latestAnnouncement ? (
-                    <span>
-                      {ctx.t('home.channels.latest')}{' '}
-                      <a class="ds-link" href={WEB_PATHS.announcement(channel.latestAnnouncement.id)}>
-                        {channel.latestAnnouncement.title}
-                      </a>{' '}
-                      (
-                      <time dateTime={channel.latestAnnouncement.publishedAt}>
-                        {ctx.date(new Date(channel.latestAnnouncement.publishedAt))}
-                      </time>
-                      )
-                    </span>
-                  ) : null}
-                </p>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      {!ctx.viewer && ctx.site.signInAvailable ? (
+        <p class="ds-paragraph">
+          {ctx.t('home.signInHint')}{' '}
+          <a class="ds-link" href={WEB_PATHS.signIn(ctx.path)}>
+            {ctx.t('auth.signIn')}
+          </a>
+        </p>
+      ) : null}
+      <div class="mk-columns">
+        <section aria-labelledby="latest-heading" class="mk-stack">
+          <h2 class="ds-heading" data-size="md" id="latest-heading">
+            {ctx.t('home.latest.heading')}
+          </h2>
+          {latest.length === 0 ? (
+            <p class="ds-paragraph">{ctx.t('home.latest.none')}</p>
+          ) : (
+            <ul class="mk-announcements">
+              {latest.map((item) => (
+                <AnnouncementCard
+                  key={item.announcement.id}
+                  ctx={ctx}
+                  announcement={item.announcement}
+                  channelTitle={item.channelTitle}
+                  headingLevel={3}
+                />
+              ))}
+            </ul>
+          )}
+          <p class="ds-paragraph">
+            <a class="ds-link" href={WEB_PATHS.search}>
+              {ctx.t('home.latest.search')}
+            </a>
+          </p>
+        </section>
+        <section aria-labelledby="channels-heading" class="mk-stack">
+          <h2 class="ds-heading" data-size="md" id="channels-heading">
+            {ctx.t('home.channels.heading')}
+          </h2>
+          <ChannelFilter ctx={ctx} action={WEB_PATHS.home} q={q} />
+          <ChannelDirectoryList ctx={ctx} channels={channels} q={q} headingLevel={3} compact />
+          {moreChannels || !q ? (
+            <p class="ds-paragraph">
+              <a class="ds-link" href={q ? `${WEB_PATHS.channels}?q=${encodeURIComponent(q)}` : WEB_PATHS.channels}>
+                {ctx.t('home.channels.all')}
+              </a>
+            </p>
+          ) : null}
+        </section>
+      </div>
       <section aria-labelledby="feeds-heading" class="mk-stack">
         <h2 class="ds-heading" data-size="md" id="feeds-heading">
           {ctx.t('layout.feeds')}
         </h2>
         <p class="ds-paragraph">{ctx.t('home.feed.text')}</p>
-        <p class="ds-paragraph mk-inline">
-          <span>{ctx.t('home.feed.public')}:</span>
-          <a class="ds-link" href={`/feeds/public.atom?lang=${ctx.language}`}>
-            Atom
-          </a>
-          <a class="ds-link" href={`/feeds/public.rss?lang=${ctx.language}`}>
-            RSS
-          </a>
-          <a class="ds-link" href={`/feeds/public.json?lang=${ctx.language}`}>
-            JSON Feed
-          </a>
-        </p>
+        <FeedLinks ctx={ctx} label={ctx.t('home.feed.public')} base="/feeds/public" />
       </section>
     </Layout>
+  );
+}
+
+/** Atom, RSS and JSON Feed links of one feed, in the page's language. */
+export function FeedLinks({ ctx, label, base }: { ctx: PageContext; label: string; base: string }) {
+  return (
+    <p class="ds-paragraph mk-inline">
+      <span>{label}:</span>
+      <a class="ds-link" href={`${base}.atom?lang=${ctx.language}`}>
+        Atom
+      </a>
+      <a class="ds-link" href={`${base}.rss?lang=${ctx.language}`}>
+        RSS
+      </a>
+      <a class="ds-link" href={`${base}.json?lang=${ctx.language}`}>
+        JSON Feed
+      </a>
+    </p>
   );
 }

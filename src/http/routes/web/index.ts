@@ -6,8 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { acceptFormBodies } from '../../form-body.js';
-import { homePages } from './home.js';
+import { myPages } from './me.js';
 import { publisherPages } from './publisher/index.js';
+import { readerPages } from './reader.js';
 import { widgetRoutes } from './widget.js';
 
 export interface WebRouteOptions {
@@ -22,7 +23,8 @@ export const PAGE_FORM_BODY_LIMIT = 1024 * 1024;
 
 export async function webPageRoutes(app: FastifyInstance, options: WebRouteOptions): Promise<void> {
   acceptFormBodies(app, PAGE_FORM_BODY_LIMIT);
-  await app.register(homePages, options);
+  await app.register(readerPages, options);
+  await app.register(myPages, options);
   await app.register(publisherPages, options);
   await app.register(widgetRoutes, options);
 }

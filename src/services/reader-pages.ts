@@ -1,0 +1,135 @@
+/**
+ * What the people-facing pages of a channel and of an announcement show (src/web/pages), composed from the use cases
+ * the API uses — the same rules, loaders and views — plus the few facts about the viewer only a page needs (their
+ * subscription to the channel, their own rating, whether they have read it). Everything the actor may not see
+ * answers like something that does not exist, as in the API.
+ */
+import type { ChannelRecord } from '../db/channels.js';
+import type { Db } from '../db/prisma.js';
+import { canSubscribe } from '../domain/access.js';
+import { pickVersion } from '../domain/announcement.js';
+import { isAppError } from '../domain/errors.js';
+import type { Actor, Language } from '../domain/types.js';
+import { loadAnnouncementToRead } from './announcement-access.js';
+import { type ChannelListingRequest, readableChannel } from './announcements.js';
+import type { Page } from './channels.js';
+import { listRevisions, type RevisionView } from './edit.js';
+import type { ReadCache } from './read-cache.js';
+import { listChannelAnnouncementsWithStats, readAnnouncement } from './reading.js';
+import { type AnnouncementView, type SubscriptionView, subscriptionView } from './views.js';
+
+export interface ChannelPageData {
+  channel: Pick<ChannelRecord, 'slug' | 'title' | 'description' | 'visibility'>;
+  /** Pinned ones on top of the first page (`pinned: true`), then newest first. */
+  announcements: Page<AnnouncementView>;
+  /** Whether the actor may subscribe with an account (signed in, reads the channel). */
+  canSubscribe: boolean;
+  /** The actor's subscription to it, if signed in and subscribed. */
+  subscription: SubscriptionView | null;
+}
+
+/**
+ * A channel's page: the channel, a page of its listing (listChannelAnnouncements' rules, with rating and views), and
+ * the actor's subscription.
+ * @throws AppError not_found for a channel that does not exist or that the actor may not read (identical answers).
+ */
+export async function channelPage(
+  deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
+  actor: Actor,
+  slug: string,
+  request: ChannelListingRequest,
+): Promise<ChannelPageData> {
+  const channel = await readableChannel(deps, actor, slug);
+  const [announcements, subscription] = await Promise.all([
+    listChannelAnnouncementsWithStats(deps, actor, slug, request),
+    actor.kind === 'user'
+      ? deps.db.subscription.findUnique({
+          where: { channelId_userId: { channelId: channel.id, userId: actor.userId } },
+        })
+      : null,
+  ]);
+  return {
+    channel: {
+      slug: channel.slug,
+      title: channel.title,
+      description: channel.description,
+      visibility: channel.visibility,
+    },
+    announcements,
+    canSubscribe: canSubscribe(actor, channel),
+    subscription: subscription ? subscriptionView(subscription, channel.slug) : null,
+  };
+}
+
+/** Another announcement this one links to (the incident a follow-up resolves, or the reverse), if the actor may see it. */
+export interface LinkedAnnouncement {
+  id: string;
+  title: string;
+}
+
+export interface AnnouncementPageData {
+  announcement: AnnouncementView & { acknowledged?: boolean };
+  channel: { slug: string; title: string };
+  /** Newest first; one entry (revision 1) until the first edit. */
+  revisions: RevisionView[];
+  /** The incident this follow-up resolves, when the actor may see it. */
+  resolves: LinkedAnnouncement | null;
+  /** This incident's "resolved" follow-up, when the actor may see it. */
+  resolvedBy: LinkedAnnouncement | null;
+  /** For a signed-in reader: their 1–5 vote, if any, and whether they have read it. */
+  reader: { stars: number | null; read: boolean } | null;
+}
+
+/**
+ * An announcement's page: the announcement in the reader's language (readAnnouncement: the rules of GET
+ * /announcements/{id}, counted as a view of a signed-in reader), its channel, its revision history, the linked
+ * incident or follow-up, and the reader's own rating and read state.
+ * @throws AppError not_found as GET /announcements/{id} does.
+ */
+export async function announcementPage(
+  deps: { db: Db; publicUrl: string; viewerSecret: string | Buffer },
+  actor: Actor,
+  id: string,
+  language: Language | null,
+): Promise<AnnouncementPageData> {
+  const announcement = await readAnnouncement(deps, actor, id, language);
+  const [channel, revisions, resolves, resolvedBy, reader] = await Promise.all([
+    deps.db.channel.findUniqueOrThrow({ where: { slug: announcement.channel }, select: { slug: true, title: true } }),
+    listRevisions(deps, actor, announcement.id, language),
+    linked(deps.db, actor, announcement.resolves, language),
+    linked(deps.db, actor, announcement.resolvedBy, language),
+    actor.kind === 'user' ? readerState(deps.db, actor.userId, announcement.id) : null,
+  ]);
+  return { announcement, channel, revisions: revisions.items, resolves, resolvedBy, reader };
+}
+
+async function linked(
+  db: Db,
+  actor: Actor,
+  id: string | null,
+  language: Language | null,
+): Promise<LinkedAnnouncement | null> {
+  if (!id) return null;
+  try {
+    const { record } = await loadAnnouncementToRead(db, actor, id);
+    return { id: record.id, title: pickVersion(record.versions, language).title };
+  } catch (error) {
+    // Out of the reader's audience (or gone): the page simply does not link it.
+    if (isAppError(error) && error.code === 'not_found') return null;
+    throw error;
+  }
+}
+
+async function readerState(db: Db, userId: string, announcementId: string) {
+  const [rating, read] = await Promise.all([
+    db.announcementRating.findUnique({
+      where: { userId_announcementId: { userId, announcementId } },
+      select: { stars: true },
+    }),
+    db.announcementRead.findUnique({
+      where: { userId_announcementId: { userId, announcementId } },
+      select: { readAt: true },
+    }),
+  ]);
+  return { stars: rating?.stars ?? null, read: read !== null };
+}
