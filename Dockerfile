@@ -10,17 +10,19 @@
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# ---- deps: every dependency, and the Prisma client generated offline by the postinstall script --------------------
+# ---- deps: every dependency, and the Prisma client generated offline (scripts/prisma-generate.mjs) ----------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-# Only what `npm ci` and its postinstall (scripts/prisma-generate.mjs) read, so this layer is rebuilt only when the
-# lockfile or the schema changes. prisma.config.ts imports nothing from src/: installing needs no runtime settings.
+# Only what installing and generating read, so this layer is rebuilt only when the lockfile or the schema changes.
+# prisma.config.ts imports nothing from src/: installing needs no runtime settings. Our postinstall also builds the
+# web assets, from sources this layer does not have: it is skipped here (--ignore-scripts), and its two steps run
+# where their inputs are, generating here and the web build in `npm run build`.
 COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts/prisma-generate.mjs scripts/schema-engine-unavailable.sh ./scripts/
 COPY prisma/schema.prisma ./prisma/
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm run generate
 
-# ---- build: TypeScript → dist/ (the generated Prisma client is compiled along with src/) --------------------------
+# ---- build: the web assets (dist/web) and TypeScript → dist/ (the generated Prisma client compiles with src/) -----
 FROM deps AS build
 COPY . .
 RUN npm run build
