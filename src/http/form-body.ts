@@ -4,12 +4,27 @@
  * registers it in its own scope with its own body limit, so JSON routes never accept form bodies.
  */
 import type { FastifyInstance } from 'fastify';
+import { textProblem } from '../domain/text.js';
+import { invalidInput, urlEncodedProblem, utf8Text } from './plugins/input-hygiene.js';
 
 export type FormBody = Record<string, string | string[]>;
 
+/**
+ * The fields of a form body. Input hygiene (src/domain/text.ts) applies as to every request: the body and its
+ * percent-escapes must be UTF-8, and no field may hold control characters other than tab and line breaks (a 400
+ * naming `body.<field>`); fields are NFC-normalised. Pages read fields by hand, so a field with stricter rules (one
+ * line, no bidi controls) is checked where it is read.
+ */
 export function parseFormBody(text: string): FormBody {
+  const encoding = urlEncodedProblem(text);
+  if (encoding) throw invalidInput('body', encoding);
   const body: FormBody = {};
-  for (const [name, value] of new URLSearchParams(text)) {
+  for (const [name, raw] of new URLSearchParams(text)) {
+    const nameProblem = textProblem(name, 'identifier');
+    if (nameProblem) throw invalidInput('body', `field names ${nameProblem}`);
+    const problem = textProblem(raw, 'multiline');
+    if (problem) throw invalidInput(`body.${name.slice(0, 64)}`, problem);
+    const value = raw.normalize('NFC');
     const before = body[name];
     if (before === undefined) body[name] = value;
     else if (Array.isArray(before)) before.push(value);
@@ -21,8 +36,8 @@ export function parseFormBody(text: string): FormBody {
 export function acceptFormBodies(app: FastifyInstance, bodyLimit: number): void {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit },
-    (_request, body, done) => done(null, parseFormBody(body as string)),
+    { parseAs: 'buffer', bodyLimit },
+    async (_request: unknown, body: Buffer) => parseFormBody(utf8Text(body)),
   );
 }
 

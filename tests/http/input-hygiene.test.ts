@@ -179,6 +179,24 @@ describe('text imports', () => {
   });
 });
 
+describe('form bodies (the web pages)', () => {
+  const postLanguage = (payload: string | Buffer) =>
+    app.inject({
+      method: 'POST',
+      url: '/language',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      payload,
+    });
+
+  it('refuses control characters in a field, escapes that are not UTF-8 and bytes that are not UTF-8', async () => {
+    for (const payload of ['lang=nn&returnTo=%2F%00', 'lang=%FF', Buffer.from([0x6c, 0x61, 0x6e, 0x67, 0x3d, 0xe6])]) {
+      const response = await postLanguage(payload);
+      expect(response.statusCode, String(payload)).toBe(400);
+    }
+    expect((await postLanguage('lang=nn&returnTo=%2F')).statusCode).toBe(303);
+  });
+});
+
 describe('link pages', () => {
   it('answer a malformed token with their HTML page, not a JSON error', async () => {
     for (const url of ['/unsubscribe?token=a%00b', '/subscriptions/confirm?token=%E2%80%AEx']) {

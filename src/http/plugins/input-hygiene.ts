@@ -55,7 +55,8 @@ const NON_ASCII = /[^\u0000-\u007f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const HEADER_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
-function invalid(field: string, message: string): AppError {
+/** The 400 of a refused part of a request, naming it (`body`, `query`, `headers.user-agent`, `body.title`). */
+export function invalidInput(field: string, message: string): AppError {
   return new AppError('validation_failed', `The request is invalid: ${field} ${message}`, [{ field, message }]);
 }
 
@@ -107,7 +108,7 @@ export function urlEncodedProblem(text: string): string | null {
 /** A text body's bytes as text; a 400 naming the body when they are not UTF-8. */
 export function utf8Text(body: Buffer): string {
   const text = decodeUtf8(body);
-  if (text === null) throw invalid('body', 'must be UTF-8 text');
+  if (text === null) throw invalidInput('body', 'must be UTF-8 text');
   return text;
 }
 
@@ -157,7 +158,7 @@ async function inputHygienePlugin(app: FastifyInstance): Promise<void> {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const text = decodeUtf8(body as Buffer);
     if (text === null) {
-      done(invalid('body', 'must be UTF-8 text (JSON is UTF-8)') as unknown as FastifyError, undefined);
+      done(invalidInput('body', 'must be UTF-8 text (JSON is UTF-8)') as unknown as FastifyError, undefined);
       return;
     }
     parseJson(request, text, done);
@@ -168,19 +169,19 @@ async function inputHygienePlugin(app: FastifyInstance): Promise<void> {
     // their schema says later, none may hold control characters, line breaks or lone surrogates.
     for (const [name, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
       const problem = typeof value === 'string' ? textProblem(value, 'line') : null;
-      if (problem) throw invalid(`params.${name}`, problem);
+      if (problem) throw invalidInput(`params.${name}`, problem);
     }
     for (const [name, value] of Object.entries(request.headers)) {
       for (const one of Array.isArray(value) ? value : [value]) {
         if (typeof one !== 'string') continue;
         const problem = headerProblem(name, one);
-        if (problem) throw invalid(`headers.${name}`, problem);
+        if (problem) throw invalidInput(`headers.${name}`, problem);
       }
     }
     const query = request.url.indexOf('?');
     if (query !== -1) {
       const problem = urlEncodedProblem(request.url.slice(query + 1));
-      if (problem) throw invalid('query', problem);
+      if (problem) throw invalidInput('query', problem);
     }
   });
 }
