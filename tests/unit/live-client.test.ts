@@ -470,6 +470,26 @@ describe('the live connection', () => {
     expect(live.position).toBe('121');
   });
 
+  it('asks for a reload when it reconnects with no position to resume from (nothing was received before)', () => {
+    open();
+    fake.lastSocket().events.open();
+    fake.lastSocket().events.message(SUBSCRIBED);
+    expect(resets).toEqual([]);
+    fake.lastSocket().events.close(1006);
+    vi.advanceTimersByTime(250);
+    fake.lastSocket().events.open();
+    expect(JSON.parse(fake.lastSocket().sent[0]!)).toEqual({ type: 'subscribe', channels: ['c', 'd'] });
+    fake.lastSocket().events.message(SUBSCRIBED);
+    expect(resets).toEqual([{ channels: ['c', 'd'], reason: 'no_position' }]);
+    // Once it has a position, a reconnection resumes instead.
+    fake.lastSocket().events.message(published('3'));
+    fake.lastSocket().events.close(1006);
+    vi.advanceTimersByTime(250);
+    fake.lastSocket().events.open();
+    fake.lastSocket().events.message(SUBSCRIBED);
+    expect(resets).toHaveLength(1);
+  });
+
   it('treats the end of the session as a reset of every channel', () => {
     open();
     const socket = fake.lastSocket();

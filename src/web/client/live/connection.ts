@@ -8,8 +8,9 @@
  *   the rest of its life. Both carry the same frames.
  * - Resuming: every connection subscribes with `since` = the highest position received (or the last `reset`'s), so
  *   the server replays what was missed; positions seen recently are dropped when they come again (positions.ts).
- *   A `reset` — or the end of the session the connection was opened with — is handed to `onReset`: reload those
- *   channels over REST, the server will not replay them.
+ *   A `reset` — or the end of the session the connection was opened with, or a reconnection with no position to
+ *   resume from (nothing had been received yet) — is handed to `onReset`: reload those channels over REST, the
+ *   server will not replay them.
  * - Reconnecting: after any end, with jittered exponential back-off (backoff.ts); the back-off starts over once a
  *   connection has stayed up for STABLE_MS. The network coming back (`online`) reconnects at once; the page coming
  *   back (visible again, restored from the back-forward cache — a laptop that slept) checks the connection.
@@ -71,7 +72,8 @@ export interface LiveOptions {
   onFrame(frame: ServerFrame): void;
   /**
    * Reload these channels over REST (GET /api/v1/channels/{slug}/announcements): the server could not replay what
-   * was missed (`reason`: too_many_events, too_old, unknown_position), or the session ended (`signed_out`).
+   * was missed (`reason`: too_many_events, too_old, unknown_position), the session ended (`signed_out`), or the
+   * connection came back without a position to resume from (`no_position`: nothing had been received before).
    */
   onReset?(channels: readonly string[], reason: string): void;
   onStatus?(status: LiveStatus): void;
@@ -150,6 +152,8 @@ export function createLiveConnection(options: LiveOptions, ports: LivePorts): Li
   /** The `retry:` the last event stream asked for: the first delay after that stream ends. */
   let serverRetryMs: number | undefined;
   let stopped = false;
+  /** The position the current attempt subscribed with. */
+  let resumedFrom: string | undefined;
   let retryTimer: Timer | undefined;
   let quietTimer: Timer | undefined;
   let pongTimer: Timer | undefined;
@@ -193,6 +197,9 @@ export function createLiveConnection(options: LiveOptions, ports: LivePorts): Li
       liveSince = ports.now();
       webSocketFailures = 0;
       status({ state: 'live', reconnected: everLive });
+      // A reconnection without a position to resume from (nothing was received before the cut) cannot be replayed:
+      // whatever happened in between is only in REST.
+      if (everLive && resumedFrom === undefined) options.onReset?.(channels, 'no_position');
       everLive = true;
     }
     if (parsed.type === 'reset') {
@@ -248,8 +255,8 @@ export function createLiveConnection(options: LiveOptions, ports: LivePorts): Li
       open() {
         if (current !== attempt) return;
         alive();
-        const since = tracker.position;
-        attempt.send(JSON.stringify({ type: 'subscribe', channels, ...(since ? { since } : {}) }));
+        resumedFrom = tracker.position;
+        attempt.send(JSON.stringify({ type: 'subscribe', channels, ...(resumedFrom ? { since: resumedFrom } : {}) }));
       },
       message(text) {
         if (current === attempt) frame(text);
@@ -298,6 +305,7 @@ export function createLiveConnection(options: LiveOptions, ports: LivePorts): Li
     if (stopped) return;
     clearTimers();
     status({ state: 'connecting' });
+    resumedFrom = tracker.position;
     if (transport === 'sse') openEventStream();
     else openWebSocket();
   }

@@ -2,10 +2,11 @@
  * One widget's life: load the latest announcements over REST, keep them current from the live connection, show
  * the unread count on the service's own site, and tell screen readers about new ones.
  *
- * - The live connection opens at once, beside the first REST load; frames that arrive while a load is under way are
- *   held and applied on top of its result (they are upserts and removals, so applying one the load already
- *   reflects changes nothing). So nothing published between the REST read and the subscription is lost, and the
- *   live client resumes from its last position after every reconnection.
+ * - The live connection opens first, and the first REST load starts once it is subscribed (or after
+ *   FIRST_LOAD_WAIT_MS, and again once it is); frames that arrive while a load is under way are held and applied on
+ *   top of its result (they are upserts and removals, so applying one the load already reflects changes nothing).
+ *   So nothing published between the subscription and the REST read is lost, and the live client resumes from its
+ *   last position after every reconnection (or asks for a reload when it cannot).
  * - A `reset` (the server cannot replay what was missed), access taken away, or an announcement removed from a full
  *   list (another should take its place) reloads over REST.
  * - A failed load says so, with a retry button, and tries again by itself with back-off.
@@ -23,6 +24,13 @@ import { loadFeed, loadUnread } from './data.js';
 import type { WidgetSettings } from './settings.js';
 import { buildView } from './view.js';
 import { wordsFor } from './words.js';
+
+/**
+ * How long the first load waits for the live subscription. Loading after it is subscribed means nothing published
+ * in between can fall between the two; a connection that takes longer must not keep the announcements from showing
+ * (they are loaded again once it is up).
+ */
+const FIRST_LOAD_WAIT_MS = 1500;
 
 /** How long a lost connection must stay lost before the widget says so (a blip reconnects within a second). */
 const OFFLINE_NOTICE_MS = 4000;
@@ -141,10 +149,15 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
     reloadTimer = later(reload, 100);
   };
 
+  let loadStarted = false;
   function reload() {
     if (stopped) return;
+    loadStarted = true;
     clearTimeout(reloadTimer);
     held ??= [];
+    // What readers had before this load: announcements that a held frame brings and they did not have are new to
+    // them (the first load tells nobody anything: everything is new).
+    const previous = loadState === 'ready' ? items : undefined;
     loadState = items.length ? loadState : 'loading';
     showStatus();
     loadFeed(service, settings, abort.signal).then(
@@ -159,10 +172,23 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
           );
         }
         items = loaded.items;
+        const before = previous && new Set(previous.map((a) => a.id));
+        if (previous && before) {
+          // Newer than anything shown before (a reset, say, brings what was missed over REST): new to readers.
+          const newest =
+            previous
+              .map((a) => a.publishedAt ?? '')
+              .sort()
+              .pop() ?? '';
+          for (const announcement of items) {
+            if (!before.has(announcement.id) && (announcement.publishedAt ?? '') > newest) tell(announcement);
+            before.add(announcement.id);
+          }
+        }
         loadState = loaded.missing.length === settings.channels.length ? 'missing' : 'ready';
         const pending = held ?? [];
         held = undefined;
-        for (const frame of pending) apply(frame, false);
+        for (const frame of pending) apply(frame, before);
         queueRender();
         refreshUnread();
       },
@@ -179,23 +205,24 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
     settings.channels.includes(announcement.channel) &&
     (!settings.importances || settings.importances.includes(announcement.importance));
 
-  /** One live frame: applied to the list (`speak`: tell screen readers about new announcements). */
-  function apply(frame: ServerFrame, speak: boolean) {
+  /**
+   * One live frame, applied to the list. `shownBefore`: the announcements readers have seen (undefined: tell
+   * nobody, the first load is under way); a frame that brings another one is said to screen readers.
+   */
+  function apply(frame: ServerFrame, shownBefore: Set<string> | undefined) {
     if (frame.type === 'announcement.published' || frame.type === 'announcement.updated') {
       const announcement = frame.announcement;
-      const known = items.some((a) => a.id === announcement.id);
+      const speak = shownBefore !== undefined;
       if (!wanted(announcement)) {
         // An edit changed its importance out of the filter.
-        if (known) remove(announcement.id);
+        if (items.some((a) => a.id === announcement.id)) remove(announcement.id);
         return;
       }
       items = upsertAnnouncement(items, announcement).slice(0, settings.limit);
       const shown = items.some((a) => a.id === announcement.id);
-      if (speak && shown && !known) {
-        fresh.add(announcement.id);
-        const critical = announcement.importance === 'critical';
-        const words = t(critical ? 'widget.announceCritical' : 'widget.announceNew', { title: announcement.title });
-        (critical ? said.assertive : said.polite).push(words);
+      if (speak && shown && !shownBefore.has(announcement.id)) {
+        tell(announcement);
+        shownBefore.add(announcement.id);
       } else if (speak && shown && frame.type === 'announcement.updated' && frame.material) {
         said.polite.push(t('widget.announceChanged', { title: announcement.title }));
       }
@@ -210,6 +237,14 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
     }
   }
 
+  /** Highlights a new announcement and says it: politely, or assertively when it is critical. */
+  function tell(announcement: LiveAnnouncement) {
+    fresh.add(announcement.id);
+    const critical = announcement.importance === 'critical';
+    const words = t(critical ? 'widget.announceCritical' : 'widget.announceNew', { title: announcement.title });
+    (critical ? said.assertive : said.polite).push(words);
+  }
+
   function remove(id: string) {
     const wasFull = items.length >= settings.limit;
     items = removeAnnouncement(items, id);
@@ -217,6 +252,9 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
     if (wasFull) reloadSoon();
   }
 
+  let subscribedOnce = false;
+  const firstLoadTimer = later(reload, FIRST_LOAD_WAIT_MS);
+  showStatus();
   const live: LiveConnection = openLive({
     service,
     channels: settings.channels,
@@ -225,7 +263,7 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
     onFrame(frame) {
       if (held) held.push(frame);
       else {
-        apply(frame, true);
+        apply(frame, new Set(items.map((a) => a.id)));
         queueRender();
       }
     },
@@ -233,6 +271,13 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
     onStatus(status) {
       view.container.dataset.live = status.state;
       view.container.dataset.transport = status.transport;
+      if (status.state === 'live' && !subscribedOnce) {
+        subscribedOnce = true;
+        clearTimeout(firstLoadTimer);
+        // Loaded before the subscription began: what was published in between is only in REST.
+        if (loadStarted) reloadSoon();
+        else reload();
+      }
       if (status.state === 'live') {
         clearTimeout(offlineTimer);
         offlineTimer = undefined;
@@ -250,8 +295,6 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
       }
     },
   });
-
-  reload();
 
   return {
     stop() {
