@@ -13,6 +13,10 @@
  * - Exempt: routes whose policy is `operational` (/healthz, /readyz: an orchestrator that gets 429 from a
  *   probe restarts a healthy process) and any route that declares `config: { rateLimit: false }`.
  *
+ * Counting costs no Redis round trip for a busy client far from its limit: its requests are counted in this process
+ * and added to Redis every 100 ms, and a client over its limit is refused here until its window ends
+ * (src/http/rate-tally.ts); near the limit, and for limits below 100, every request is counted in Redis exactly.
+ *
  * Over a limit: 429 with `Retry-After` (seconds) and the usual error body, code `rate_limited`. Within limits,
  * `x-ratelimit-limit/remaining/reset` describe the tightest limit that applied.
  *
@@ -29,6 +33,7 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../domain/errors.js';
 import { createRedis } from '../../redis.js';
 import { withTimeout } from '../../timeout.js';
+import { RateTallies } from '../rate-tally.js';
 
 /** Every limit counts requests in fixed windows of one minute. */
 export const RATE_WINDOW_MS = 60_000;
@@ -88,11 +93,12 @@ class OutageLog {
 }
 
 /**
- * One atomic step of a fixed window: count the request and start the window's expiry with the first one. Also
+ * One atomic step of a fixed window: count the request (or the requests counted in this process meanwhile,
+ * src/http/rate-tally.ts) and start the window's expiry with the first one. Also
  * repairs a counter that somehow has no expiry (it would otherwise limit its client forever).
  */
 const INCREMENT_SCRIPT = `
-local current = redis.call('INCR', KEYS[1])
+local current = redis.call('INCRBY', KEYS[1], tonumber(ARGV[2]))
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -101,7 +107,7 @@ end
 return {current, ttl}`;
 
 interface LimiterRedis extends Redis {
-  meldingskanalRateIncrement(key: string, windowMs: number): Promise<[number, number]>;
+  meldingskanalRateIncrement(key: string, windowMs: number, by: number): Promise<[number, number]>;
 }
 
 type IncrementCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
@@ -124,12 +130,22 @@ class RedisLimitStore {
     private readonly redis: LimiterRedis,
     private readonly keyBase: string,
     private readonly outage: OutageLog,
+    private readonly tallies: RateTallies,
   ) {}
 
-  incr(key: string, callback: IncrementCallback, timeWindow: number): void {
-    this.redis.meldingskanalRateIncrement(this.keyBase + key, timeWindow).then(
+  incr(key: string, callback: IncrementCallback, timeWindow: number, max: number): void {
+    const fullKey = this.keyBase + key;
+    // A busy key far from its limit is counted here and added to Redis in batches (src/http/rate-tally.ts).
+    const local = this.tallies.countLocally(fullKey, max);
+    if (local) {
+      callback(null, local);
+      return;
+    }
+    const by = 1 + this.tallies.takePending(fullKey);
+    this.redis.meldingskanalRateIncrement(fullKey, timeWindow, by).then(
       ([current, ttl]) => {
         this.outage.recovered();
+        this.tallies.learn(fullKey, max, timeWindow, current, ttl);
         callback(null, { current, ttl });
       },
       (error: Error) => {
@@ -142,7 +158,7 @@ class RedisLimitStore {
   child(options: ChildOptions): RedisLimitStore {
     const method = [options.routeInfo?.method ?? ''].flat().join(',');
     const scope = options.limitScope ?? `${method} ${options.routeInfo?.url ?? ''}`;
-    return new RedisLimitStore(this.redis, `${this.keyBase}${scope}:`, this.outage);
+    return new RedisLimitStore(this.redis, `${this.keyBase}${scope}:`, this.outage, this.tallies);
   }
 }
 
@@ -205,15 +221,20 @@ async function rateLimitPlugin(app: FastifyInstance, options: RateLimitPluginOpt
   // Connection errors are reported by OutageLog when they affect a request; ioredis keeps reconnecting.
   redis.on('error', () => {});
   redis.defineCommand('meldingskanalRateIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
+  const outage = new OutageLog(app.log);
+  const tallies = new RateTallies(
+    (key, windowMs, by) => redis.meldingskanalRateIncrement(key, windowMs, by),
+    (error) => outage.failed(error),
+  );
   app.addHook('onClose', async () => {
+    await tallies.close();
     redis.disconnect();
   });
   await connected(redis, CONNECT_WAIT_MS).catch((error: unknown) =>
     app.log.warn({ err: error }, 'rate limits: Redis is not reachable at start-up; serving without limits until it is'),
   );
 
-  const outage = new OutageLog(app.log);
-  const root = new RedisLimitStore(redis, `${redisConfig.prefix}:ratelimit:`, outage);
+  const root = new RedisLimitStore(redis, `${redisConfig.prefix}:ratelimit:`, outage, tallies);
 
   await app.register(fastifyRateLimit, {
     // The two global limits are this plugin's hooks (below); the plugin's own hook serves routes that declare a
