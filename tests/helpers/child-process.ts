@@ -22,8 +22,13 @@ export interface Child {
  * Starts `node --import tsx src/main.ts` with exactly the given settings (plus PATH/HOME so node and tsx run): the
  * child sees no variable of this test process, so nothing leaks in by accident.
  */
-export function startProcess(name: string, settings: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function startProcess(
+  name: string,
+  settings: Record<string, string>,
+  /** Extra node options, e.g. `--cpu-prof` to profile a fault test's process (not allowed in NODE_OPTIONS). */
+  nodeArgs: string[] = [],
+): Child {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings },
     stdio: ['ignore', 'pipe', 'pipe'],
