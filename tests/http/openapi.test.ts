@@ -529,6 +529,14 @@ describe('GET /api/openapi.json', () => {
     // Pinned too where the document has it (the live plugin documents it: tests/http/live-docs.test.ts).
     const socket = doc.paths[LIVE_WEBSOCKET.path]?.[LIVE_WEBSOCKET.method];
     if (socket) expect(socket.operationId).toBe(LIVE_WEBSOCKET.id);
+    // Every operation but the WebSocket upgrade (101) has a success answer (redocly.yaml leaves this rule to us).
+    for (const { where, op } of operationsOf(doc)) {
+      if (where === `${LIVE_WEBSOCKET.method} ${LIVE_WEBSOCKET.path}`) continue;
+      expect(
+        Object.keys(op.responses).some((status) => status.startsWith('2')),
+        `${where}: no 2xx`,
+      ).toBe(true);
+    }
     // Nothing documented beyond the lists (so each new operation gets its id pinned here too).
     expect(seen.size).toBe(OPERATIONS.length + OTHER_OPERATIONS.length + (socket ? 1 : 0));
   });
