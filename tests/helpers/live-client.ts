@@ -7,10 +7,15 @@ export type Frame = Record<string, any>;
 
 export class LiveClient {
   readonly frames: Frame[] = [];
+  /** When each frame arrived (performance.now()), for latency figures. */
+  readonly arrivals: number[] = [];
   closed: { code: number; reason: string } | undefined;
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => this.frames.push(JSON.parse(data.toString())));
+    socket.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()));
+      this.arrivals.push(performance.now());
+    });
     socket.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
     });
@@ -65,6 +70,17 @@ export class LiveClient {
 
   eventIds(): string[] {
     return this.ofType('announcement.published').map((f) => f.eventId);
+  }
+
+  /**
+   * Stops (or resumes) reading from the connection, as a client on a stalled network: what the server sends piles up
+   * in the kernel's buffers, then in the server's.
+   */
+  pauseReading(paused = true): void {
+    const raw = (this.socket as unknown as { _socket?: import('node:net').Socket })._socket;
+    if (!raw) throw new Error('the socket is not connected');
+    if (paused) raw.pause();
+    else raw.resume();
   }
 
   async whenClosed(): Promise<{ code: number; reason: string }> {

@@ -11,8 +11,11 @@ import { createOutboxRelay, type OutboxRelay, type OutboxRelayDeps } from '../..
 import type { TestContext } from './context.js';
 import { silentLogger } from './delivery.js';
 
-/** A relay over the test context's database that publishes with `publisher` (default: the context's Redis). */
-export function testRelay(ctx: TestContext, publisher: Redis = ctx.deps.redis): OutboxRelay {
+/**
+ * A relay over the test context's database that publishes with `publisher` (default: the context's Redis); it polls
+ * every `pollMs` once started (and wakes on NOTIFY, as the worker's).
+ */
+export function testRelay(ctx: TestContext, publisher: Redis = ctx.deps.redis, pollMs = 600_000): OutboxRelay {
   const noQueue = { addBulk: async () => [] };
   return createOutboxRelay({
     fanoutQueue: noQueue,
@@ -22,7 +25,7 @@ export function testRelay(ctx: TestContext, publisher: Redis = ctx.deps.redis): 
     redisPrefix: ctx.config.redis.prefix,
     databaseUrl: ctx.config.database.url,
     publicUrl: ctx.config.http.publicUrl,
-    pollMs: 600_000,
+    pollMs,
     logger: silentLogger,
   } as unknown as OutboxRelayDeps);
 }
