@@ -6,6 +6,7 @@
  */
 import { renderMarkdown } from '../content/markdown.js';
 import { languagePreference } from '../domain/announcement.js';
+import { textProblem } from '../domain/text.js';
 import { LANGUAGES, type Language } from '../domain/types.js';
 import type { AnnouncementView } from '../services/views.js';
 import { formatSseEvent } from './sse.js';
@@ -319,6 +320,12 @@ export function parseClientFrame(raw: string, limits: { maxChannels: number }): 
   if (!Array.isArray(channels) || channels.length === 0) return bad('"channels" must be a non-empty array of slugs');
   if (!channels.every((slug) => typeof slug === 'string' && slug.length > 0 && slug.length <= MAX_SLUG_LENGTH)) {
     return bad(`each channel must be a slug of 1–${MAX_SLUG_LENGTH} characters`);
+  }
+  // Input hygiene, as for every string a request carries (src/domain/text.ts): a NUL or a lone surrogate in a slug
+  // would reach the channel lookup (PostgreSQL refuses it: an internal_error frame).
+  for (const slug of channels as string[]) {
+    const problem = textProblem(slug, 'identifier');
+    if (problem) return bad(`each channel ${problem}`);
   }
   const unique = [...new Set(channels as string[])];
   if (unique.length > limits.maxChannels) {

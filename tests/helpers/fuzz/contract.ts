@@ -139,7 +139,6 @@ export const OPERATIONS: Record<string, OperationSpec> = {
   'post /api/v1/live/tickets': { shard: 'accounts' },
   'get /healthz': { shard: 'accounts' },
   'get /readyz': { shard: 'accounts' },
-  'get /metrics': { shard: 'accounts' },
   // ---- live: over real connections (tests/fuzz/live-input.test.ts)
   'get /api/v1/live': { shard: 'live' },
   'get /api/v1/live/sse': { shard: 'live' },
