@@ -68,7 +68,8 @@ export function startFeed(host: HTMLElement, root: ShadowRoot, settings: WidgetS
   const resize = new ResizeObserver(([entry]) => {
     const em = Number.parseFloat(getComputedStyle(host).fontSize) || 16;
     const wide = (entry?.contentRect.width ?? 0) >= WIDE_EM * em;
-    if ((view.container.dataset.width === 'wide') !== wide) view.container.dataset.width = wide ? 'wide' : 'narrow';
+    const width = wide ? 'wide' : 'narrow';
+    if (view.container.dataset.width !== width) view.container.dataset.width = width;
   });
   resize.observe(host);
 

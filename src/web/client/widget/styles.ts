@@ -37,6 +37,7 @@ export const WIDGET_CSS = `
 :host([theme=dark]){${DARK}}
 @media (prefers-color-scheme:dark){:host(:not([theme=light])){${DARK}}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 .c{background:var(--_bg);color:var(--_text);border:1px solid var(--_border);border-radius:var(--mk-radius,.5rem);padding:var(--mk-padding,1em);overflow-wrap:anywhere}
 .h{display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;gap:.25em .75em;margin:0 0 .75em}
 .hd{margin:0;font-size:1.2em;line-height:1.25;font-weight:700}
