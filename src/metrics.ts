@@ -37,6 +37,8 @@ export interface MetricsSources {
 export interface Metrics {
   registry: Registry;
   httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Responses with a 5xx status, by route pattern: what an operator alerts on. */
+  httpServerErrors: Counter<'method' | 'route' | 'status_code'>;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -73,6 +75,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'HTTP request duration, by method, route pattern and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  const httpServerErrors = new Counter({
+    name: 'meldingskanal_http_server_errors_total',
+    help: 'HTTP responses with a 5xx status (unexpected errors, backing services down), by method, route pattern and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
     registers: [registry],
   });
 
@@ -128,6 +137,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return {
     registry,
     httpRequestDuration,
+    httpServerErrors,
     async render() {
       await Promise.all([
         refresh('queues', queueJobs, collectQueueJobs),

@@ -155,6 +155,59 @@ export function errorBody(requestId: string, classified: Omit<Classified, 'unexp
   };
 }
 
+/** What is logged of an unexpected error: never its message or its properties' values (see errorSummary). */
+export interface ErrorSummary {
+  type: string;
+  /** A short machine code (`P2010`, `22021`, `ERR_…`) when the error carries one. */
+  code?: string;
+  /** The stack's frames (file, line), without the message line. */
+  stack?: string;
+  /** The same for its causes, outermost first. */
+  causes?: { type: string; code?: string }[];
+}
+
+const CODE_PROPERTIES = ['code', 'originalCode', 'kind'] as const;
+
+function shortCode(error: Record<string, unknown>): string | undefined {
+  for (const name of CODE_PROPERTIES) {
+    const value = error[name];
+    if ((typeof value === 'string' && /^[\w.-]{1,40}$/.test(value)) || typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
+
+function typeOf(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
+  return typeof error;
+}
+
+/**
+ * An unexpected error as it is logged: its type, code and stack frames, and its causes' types and codes. Messages
+ * are left out on purpose: a library's message can quote what the request carried (a database's "Key (email)=(…)",
+ * Prisma's echo of the query arguments, the JSON parser's snippet of the body), and the request id on every line is
+ * what joins the log to the request; the log filter (src/logger.ts) masks only what looks like an address or token.
+ */
+export function errorSummary(error: unknown): ErrorSummary {
+  const record = (error && typeof error === 'object' ? error : {}) as Record<string, unknown>;
+  const summary: ErrorSummary = { type: typeOf(error) };
+  const code = shortCode(record);
+  if (code !== undefined) summary.code = code;
+  if (typeof record.stack === 'string') {
+    const frames = record.stack.split('\n').filter((line) => /^\s+at /.test(line));
+    if (frames.length > 0) summary.stack = frames.join('\n');
+  }
+  const causes: { type: string; code?: string }[] = [];
+  let cause = record.cause;
+  for (let depth = 0; cause && depth < 4; depth++) {
+    const causeRecord = (typeof cause === 'object' ? cause : {}) as Record<string, unknown>;
+    const causeCode = shortCode(causeRecord);
+    causes.push({ type: typeOf(cause), ...(causeCode !== undefined ? { code: causeCode } : {}) });
+    cause = causeRecord.cause;
+  }
+  if (causes.length > 0) summary.causes = causes;
+  return summary;
+}
+
 export interface ErrorsPluginOptions {
   /** The web app's HTML error pages (src/http/plugins/web.ts), for people's pages and browsers' unknown addresses. */
   pages?: ErrorPages;
@@ -187,7 +240,11 @@ async function errorsPlugin(app: FastifyInstance, options: ErrorsPluginOptions):
     if (classified.code === 'service_unavailable') {
       request.log.warn({ err: error }, 'backing service unavailable');
     } else if (classified.unexpected || ERROR_STATUS[classified.code] >= 500) {
-      request.log.error({ err: error }, 'request failed');
+      // With the request id (every line of the request's logger has it) and the route pattern, never the URL.
+      request.log.error(
+        { error: errorSummary(error), method: request.method, route: request.routeOptions.url ?? null },
+        'request failed',
+      );
     }
     return sendError(request, reply, classified, pages, true);
   });

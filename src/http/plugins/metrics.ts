@@ -45,15 +45,15 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
   app.decorate('metrics', metrics);
 
   app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequestDuration.observe(
-      {
-        method: request.method,
-        // The pattern (`/api/v1/channels/:slug`), never the raw URL: one series per route, not per id.
-        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
-        status_code: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+    const labels = {
+      method: request.method,
+      // The pattern (`/api/v1/channels/:slug`), never the raw URL: one series per route, not per id.
+      route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+      status_code: String(reply.statusCode),
+    };
+    metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    // Counted apart from the histogram so that an alert on `increase(…[5m]) > 0` needs no bucket arithmetic.
+    if (reply.statusCode >= 500) metrics.httpServerErrors.inc(labels);
   });
 }
 
