@@ -5,7 +5,8 @@
  *
  * - time from the publish request to the first and the last client's receipt, p50 and p95 over BENCH_LIVE_PUBLISHES
  *   publishes (each waits until every client has it);
- * - sustained deliveries/s: publishing back to back for BENCH_LIVE_SUSTAIN_S seconds, frames received / time;
+ * - sustained deliveries/s: publishing back to back (8 at a time) for BENCH_LIVE_SUSTAIN_S seconds, frames received
+ *   / time;
  * - a feed request's p99 (the channel's newest page, at a fixed 50 requests/s) while that runs, and idle;
  * - server RSS per connection, and the time to open all connections (each answered `subscribed`).
  *
@@ -30,6 +31,7 @@ const PUBLISHES = envNumber('BENCH_LIVE_PUBLISHES', 15);
 const SSE_CLIENTS = process.env.BENCH_LIVE_SSE === '0' ? 0 : envNumber('BENCH_LIVE_SSE', 1000);
 const SUSTAIN_S = envNumber('BENCH_LIVE_SUSTAIN_S', 5);
 const FEED_RATE = 50;
+const SUSTAIN_LANES = 8;
 const SLUG = 'bench-live';
 const MARKER_LENGTH = 40;
 const now = () => performance.timeOrigin + performance.now();
@@ -137,7 +139,10 @@ async function rounds(clients: Clients, count: number, publishes: number, send: 
   return latencies;
 }
 
-/** Sends back to back (two at a time) for SUSTAIN_S seconds; deliveries per second until the last receipt. */
+/**
+ * Sends back to back, SUSTAIN_LANES at a time, for SUSTAIN_S seconds; deliveries per second until the last receipt.
+ * Several lanes, so that the fan-out, not one publication's round trip, is what limits the rate.
+ */
 async function sustained(clients: Clients, count: number, send: (m: string) => Promise<void>): Promise<number> {
   const markers: string[] = [];
   const started = now();
@@ -149,7 +154,7 @@ async function sustained(clients: Clients, count: number, send: (m: string) => P
       await send(m);
     }
   };
-  await Promise.all([lane(), lane()]);
+  await Promise.all(Array.from({ length: SUSTAIN_LANES }, lane));
   let last = started;
   let delivered = 0;
   for (const m of markers) {
