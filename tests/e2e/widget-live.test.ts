@@ -10,8 +10,10 @@
 import type { Page, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { createUser, tokenFor } from '../helpers/factories.js';
 import { positionOf } from '../helpers/live-relay.js';
 import { waitFor } from '../helpers/wait.js';
+import { browserSession } from '../helpers/web.js';
 import {
   type HostSite,
   hostPageUrl,
@@ -60,9 +62,9 @@ async function openWidget(attributes: Record<string, string> = {}, page?: Page):
   await waitFor(async () => (await widgetState(tab, 'live')) === 'live', { what: 'the widget to be live' });
   await waitFor(
     async () =>
-      (await tab.evaluate(
+      ((await tab.evaluate(
         `document.querySelector('meldingskanal-feed').shadowRoot.querySelectorAll('li').length`,
-      )) as number,
+      )) as number) > 0,
     { what: 'the first load' },
   );
   return tab;
@@ -249,5 +251,65 @@ describe('the widget on another origin', () => {
     );
     expect(live).toBe('refused');
     await page.close();
+  });
+
+  it('shows a signed-in reader their unread count on the service’s own site, kept current live; never elsewhere', async () => {
+    const db = service.ctx.deps.db;
+    const reader = await createUser(db);
+    const token = await tokenFor(db, reader.id);
+    const api = (method: 'GET' | 'PUT', url: string) =>
+      service.app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(method === 'PUT' ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(method === 'PUT' ? { payload: {} } : {}),
+      });
+    expect((await api('PUT', `/api/v1/me/subscriptions/${service.channel.slug}`)).statusCode).toBe(201);
+    const unread = async () => ((await api('GET', '/api/v1/me/unread')).json() as { total: number }).total;
+    const session = await browserSession(db, reader.id);
+    const [name, value] = session.cookie.split('=') as [string, string];
+    await browser.context.addCookies([
+      { name, value, url: service.url.replace('http:', 'https:'), secure: true, sameSite: 'Lax' },
+    ]);
+    /** The badge's words: "1 ulest", "2 uleste" (the catalogue's plural forms). */
+    const unreadWords = (count: number) => `${count} ${count === 1 ? 'ulest' : 'uleste'}`;
+    const badge = (page: Page) =>
+      page.evaluate(
+        `((b) => b.hidden ? null : b.textContent)(document.querySelector('meldingskanal-feed').shadowRoot.querySelector('[part=badge]'))`,
+      );
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${service.url}/widget/demo?lang=nb&channel=${service.channel.slug}`);
+      await waitFor(async () => (await widgetState(page, 'live')) === 'live', { what: 'the demo widget live' });
+      // Same origin: WebSocket allowed (PUBLIC_URL's origin), the session cookie sent with the REST reads.
+      expect(await widgetState(page, 'transport')).toBe('websocket');
+      const total = await unread();
+      expect(total).toBeGreaterThan(1);
+      await waitFor(async () => (await badge(page)) === unreadWords(total), { what: `the badge to say ${total}` });
+
+      // Read on another device: the read.changed frame reaches this page's connection.
+      const [first] = seeded;
+      expect((await api('PUT', `/api/v1/me/reads/${first!.id}`)).statusCode).toBe(204);
+      await waitFor(async () => (await badge(page)) === unreadWords(total - 1), { what: 'the badge after a read' });
+      // A new announcement is one more unread.
+      await service.publish({ title: 'Uleste teller opp' });
+      await waitFor(async () => (await badge(page)) === unreadWords(total), { what: 'the badge after a publication' });
+      expect(
+        await page.evaluate(
+          `document.querySelector('meldingskanal-feed').shadowRoot.querySelector('[part=badge]').href`,
+        ),
+      ).toBe(`${service.url}/me/feed`);
+      await page.close();
+
+      // On the intranet's origin the cookie is not sent: anonymous, no badge.
+      const elsewhere = await openWidget();
+      expect(await badge(elsewhere)).toBeNull();
+      await elsewhere.close();
+    } finally {
+      await browser.context.clearCookies();
+    }
   });
 });

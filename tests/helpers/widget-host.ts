@@ -14,6 +14,7 @@ import type { OutboxRelay } from '../../workers/outbox-relay.js';
 import { createTestContext, type TestContext } from './context.js';
 import { createChannel, createUser, grantRole, type TestChannel, tokenFor } from './factories.js';
 import { testRelay } from './live-relay.js';
+import { freePort } from './ports.js';
 
 export interface HostSite {
   origin: string;
@@ -128,7 +129,7 @@ export function hostPageUrl(site: HostSite, options: HostPageOptions): string {
 export interface WidgetService {
   ctx: TestContext;
   app: FastifyInstance;
-  /** The service's origin, `http://127.0.0.1:<port>`. */
+  /** The service's origin, `http://localhost:<port>` (PUBLIC_URL). */
   url: string;
   channel: TestChannel;
   /** Publishes over the API as the channel's publisher; resolves with the announcement's id once committed. */
@@ -140,9 +141,18 @@ export interface WidgetService {
   close(): Promise<void>;
 }
 
-/** The service with WIDGET_ORIGINS = `allowedOrigins`, a public channel and a publisher in it. */
+/**
+ * The service with WIDGET_ORIGINS = `allowedOrigins` and PUBLIC_URL its own address, a public channel and a publisher
+ * in it.
+ */
 export async function startWidgetService(allowedOrigins: string[]): Promise<WidgetService> {
-  const ctx = await createTestContext({ WIDGET_ORIGINS: allowedOrigins.join(',') });
+  // PUBLIC_URL is the address the service listens on, so that its own pages (the demo page) are its origin.
+  const port = await freePort();
+  const ctx = await createTestContext({
+    WIDGET_ORIGINS: allowedOrigins.join(','),
+    // localhost, not 127.0.0.1: Chromium sends Secure cookies (the __Host- session cookie) to http://localhost only.
+    PUBLIC_URL: `http://localhost:${port}`,
+  });
   const db = ctx.deps.db;
   const channel = await createChannel(db, { visibility: 'public', title: 'BOTT Studieadministrasjon' });
   const publisher = await createUser(db);
@@ -154,7 +164,8 @@ export async function startWidgetService(allowedOrigins: string[]): Promise<Widg
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port, host: '127.0.0.1' });
+  const url = `http://localhost:${port}`;
   await app.liveHub.start();
   const relay: OutboxRelay = testRelay(ctx);
   await relay.start();
