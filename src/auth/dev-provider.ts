@@ -18,6 +18,14 @@ import type { AppEnv, Config } from '../config.js';
 import type { Db } from '../db/prisma.js';
 import { realmOf } from '../domain/identity.js';
 import { organisationForRealm } from '../services/sign-in.js';
+import { loadWebAssets, preferredEncoding, type WebAssets } from '../web/assets.js';
+import {
+  DEV_SIGN_IN_LABEL,
+  DEV_STYLESHEET_PATH,
+  renderDevAccountPicker,
+  renderDevLogout,
+  renderDevMessage,
+} from '../web/pages/dev-sign-in.js';
 import { generateRsaKeyPair } from './keys.js';
 
 /** A demo person at the development provider. */
@@ -98,8 +106,8 @@ export const DEV_ACCOUNTS: readonly DevAccount[] = Object.freeze([
 
 export const DEV_CLIENT_ID = 'meldingskanal-dev';
 
-/** Every page of the provider says this, so nobody mistakes it for Feide. */
-export const DEV_SIGN_IN_LABEL = 'Utviklingsinnlogging — development sign-in, not Feide';
+/** Every page of the provider says this, so nobody mistakes it for Feide (its pages: src/web/pages/dev-sign-in.tsx). */
+export { DEV_SIGN_IN_LABEL };
 
 export interface DevProviderOptions {
   appEnv: AppEnv;
@@ -143,70 +151,9 @@ export function withDevSignIn(config: Config, provider: Pick<DevProvider, 'issue
   return Object.freeze({ ...config, oidc }) as Config;
 }
 
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-const PAGE_STYLE = `
-  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
-  .banner { background: #fff4ce; border: 2px solid #8a6d00; padding: 0.75rem 1rem; font-weight: 600; }
-  ul { list-style: none; padding: 0; }
-  li { margin: 0.5rem 0; }
-  button { font: inherit; text-align: left; width: 100%; padding: 0.75rem 1rem; border: 1px solid #0b5394; background: #fff; color: #0b5394; cursor: pointer; border-radius: 4px; }
-  button:hover { background: #e8f0fa; }
-  button:focus-visible { outline: 3px solid #0b5394; outline-offset: 2px; }
-  .account-name { display: block; font-weight: 600; }
-  .account-detail { display: block; color: #333; font-size: 0.95rem; }
-  .secondary { border-color: #555; color: #333; }
-`;
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="nb">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>${escapeHtml(title)} – ${escapeHtml(DEV_SIGN_IN_LABEL)}</title>
-    <style>${PAGE_STYLE}</style>
-  </head>
-  <body>
-    <p class="banner" role="note">${escapeHtml(DEV_SIGN_IN_LABEL)}</p>
-    <main>
-${body}
-    </main>
-  </body>
-</html>
-`;
-}
-
 /** The account picker: one button per demo account, each a complete sign-in; plus a way to cancel. */
 export function renderAccountPicker(uid: string): string {
-  const action = `/interaction/${encodeURIComponent(uid)}`;
-  const items = DEV_ACCOUNTS.map(
-    (account) => `        <li>
-          <button type="submit" name="account" value="${escapeHtml(account.subject)}">
-            <span class="account-name">${escapeHtml(account.displayName)}</span>
-            <span class="account-detail">${escapeHtml(account.principalName)} – ${escapeHtml(account.purpose)}</span>
-          </button>
-        </li>`,
-  ).join('\n');
-  return page(
-    'Velg demokonto',
-    `      <h1>Velg en demokonto</h1>
-      <p>Dette er en lokal innlogging for utvikling og testing. Ingen passord: velg hvem du vil være.
-        <span lang="en">This is a local sign-in for development. No passwords: choose who you want to be.</span></p>
-      <form method="post" action="${action}/login">
-        <fieldset>
-          <legend>Demokontoer <span lang="en">(demo accounts)</span></legend>
-          <ul>
-${items}
-          </ul>
-        </fieldset>
-      </form>
-      <form method="post" action="${action}/abort">
-        <button type="submit" class="secondary">Avbryt innloggingen <span lang="en">(cancel)</span></button>
-      </form>`,
-  );
+  return renderDevAccountPicker(uid, DEV_ACCOUNTS);
 }
 
 async function readForm(req: IncomingMessage, limit = 4096): Promise<URLSearchParams> {
@@ -220,14 +167,32 @@ async function readForm(req: IncomingMessage, limit = 4096): Promise<URLSearchPa
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** Its own pages' policy: its own style sheet, forms to itself and back to the app on localhost, nothing else. */
+const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' http://localhost:* http://127.0.0.1:*; " +
+  "frame-ancestors 'none'; base-uri 'none'";
+
 function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy':
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://localhost:* http://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'",
+    'content-security-policy': PAGE_CSP,
   });
   res.end(html);
+}
+
+/** The site's style sheet for these pages, as built (dist/web), from memory; pre-compressed where the browser takes it. */
+function sendStylesheet(req: IncomingMessage, res: ServerResponse, assets: WebAssets): void {
+  const file = assets.entry('app.css');
+  const encoding = preferredEncoding(req.headers['accept-encoding']);
+  res.writeHead(200, {
+    'content-type': file.contentType,
+    'cache-control': 'no-cache',
+    etag: file.etag,
+    vary: 'Accept-Encoding',
+    ...(encoding !== 'identity' ? { 'content-encoding': encoding } : {}),
+  });
+  res.end(file.bodies[encoding]);
 }
 
 function accountBySubject(subject: string): DevAccount | undefined {
@@ -289,6 +254,8 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
   }
   // Loaded here, not at the top: production never loads the development provider's code.
   const oidcProvider = await import('oidc-provider');
+  // Its pages wear the site's style sheet (the built assets: npm start builds them first).
+  const assets = loadWebAssets();
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.writeHead(503).end();
   };
@@ -353,31 +320,24 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
       devInteractions: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource(ctx, form) {
-          ctx.body = page(
-            'Logg ut',
-            `      <h1>Logge ut av utviklingsinnloggingen?</h1>
-      <p>Meldingskanal har logget deg ut. Vil du også avslutte økten hos utviklingsinnloggingen?
-        <span lang="en">Also end the session at the development sign-in?</span></p>
-      ${form}
-      <ul>
-        <li><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Ja, logg ut <span lang="en">(yes, sign out)</span></button></li>
-        <li><button type="submit" form="op.logoutForm" class="secondary">Nei, forbli innlogget <span lang="en">(no)</span></button></li>
-      </ul>`,
-          );
+        // The library's own form markup is not used: the page rebuilds it from the two values it carries.
+        logoutSource(ctx) {
+          ctx.body = renderDevLogout({
+            action: ctx.oidc.urlFor('end_session_confirm'),
+            xsrf: String(ctx.oidc.session?.state?.secret ?? ''),
+          });
         },
         postLogoutSuccessSource(ctx) {
-          ctx.body = page('Logget ut', '      <h1>Du er logget ut <span lang="en">(signed out)</span></h1>');
+          ctx.body = renderDevMessage('devSignIn.loggedOut.title', 'devSignIn.loggedOut.heading');
         },
       },
     },
     renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = page(
-        'Feil',
-        `      <h1>Innloggingen feilet <span lang="en">(sign-in failed)</span></h1>
-      <p><code>${escapeHtml(String(out.error ?? 'error'))}</code>: ${escapeHtml(String(out.error_description ?? ''))}</p>`,
-      );
+      ctx.body = renderDevMessage('devSignIn.error.title', 'devSignIn.error.heading', {
+        code: String(out.error ?? 'error'),
+        description: String(out.error_description ?? ''),
+      });
     },
   };
   const provider = new oidcProvider.Provider(issuer, configuration);
@@ -390,7 +350,7 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
   async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined) {
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) {
-      sendHtml(res, 400, page('Feil', '      <h1>Ukjent innlogging <span lang="en">(unknown sign-in)</span></h1>'));
+      sendHtml(res, 400, renderDevMessage('devSignIn.error.title', 'devSignIn.unknown.heading'));
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -438,6 +398,10 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
 
   handle = (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === DEV_STYLESHEET_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendStylesheet(req, res, assets);
+      return;
+    }
     const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|abort))?$/.exec(path);
     if (!match) {
       providerHandler(req, res);
@@ -450,10 +414,7 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
         sendHtml(
           res,
           400,
-          page(
-            'Feil',
-            '      <h1>Innloggingen er utløpt eller ukjent</h1>\n      <p lang="en">This sign-in expired or is unknown. Start again from Meldingskanal.</p>',
-          ),
+          renderDevMessage('devSignIn.error.title', 'devSignIn.expired.heading', { text: 'devSignIn.expired.text' }),
         );
       }
     });

@@ -4,6 +4,7 @@
  * silently dropped in development; it never runs in production (src/config.ts requires SMTP_URL there, and
  * `needsDevMailCatcher` says no).
  */
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
 
 export interface DevMailCatcher {
@@ -48,6 +49,8 @@ export async function startDevMailCatcher(ports: Config['mail']['maildev']): Pro
       { cause: error },
     );
   }
+  const web = servers.api?.server.server;
+  if (web) inboxAtTheRoot(web);
   const smtpPort = servers.smtp.getAddress().port;
   const webPort = servers.api?.getAddress()?.port ?? ports.webPort;
   let stopping: Promise<void> | undefined;
@@ -59,4 +62,20 @@ export async function startDevMailCatcher(ports: Config['mail']['maildev']): Pro
       return stopping;
     },
   };
+}
+
+/**
+ * maildev 3 answers its root with the inbox only to requests that say they accept HTML; anything else — curl, a link
+ * checker, a terminal's "open link", some embedded browsers — gets `{"error":"Not found"}`, so the address the log
+ * prints looked broken. A GET or HEAD of the root is made to ask for HTML before maildev's handlers see it (the
+ * server's request listeners, socket.io's included, run as before, in their order).
+ */
+function inboxAtTheRoot(server: Server): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? '').split('?', 1)[0];
+    if ((request.method === 'GET' || request.method === 'HEAD') && path === '/') request.headers.accept = 'text/html';
+    for (const listener of listeners) listener.call(server, request, response);
+  });
 }

@@ -91,6 +91,8 @@ describe('npm start without identity configuration', () => {
 
   it('lets a person sign in and out as each demo account in a browser', { timeout: 120_000 }, async () => {
     const page = await browser.newPage();
+    // Chromium here asks for English (en-US); the names below are the bokmål ones.
+    await page.setExtraHTTPHeaders({ 'accept-language': 'nb-NO,nb;q=0.9' });
     const violations: string[] = [];
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
@@ -105,7 +107,7 @@ describe('npm start without identity configuration', () => {
       await page.getByRole('button', { name: new RegExp(account.displayName.replace(/[()]/g, '\\$&')) }).click();
 
       await page.waitForURL(`${base}/`);
-      expect(await page.locator('main').textContent()).toContain(`Logget inn som ${account.displayName}`);
+      expect(await page.locator('header').first().textContent()).toContain(`Logget inn som ${account.displayName}`);
       const me = await page.evaluate(`fetch('/api/v1/me').then((r) => r.json())`);
       expect(me).toMatchObject({ principalName: account.principalName, isAdmin: account.isAdmin });
 

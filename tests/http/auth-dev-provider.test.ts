@@ -82,7 +82,7 @@ describe('the development provider', () => {
   it('labels its account picker as a development sign-in, with a button per demo account', async () => {
     const html = renderAccountPicker('abc');
     expect(html).toContain(DEV_SIGN_IN_LABEL);
-    expect(html).toContain('<html lang="nb">');
+    expect(html).toContain('<html lang="nb"');
     for (const a of DEV_ACCOUNTS) expect(html).toContain(`value="${a.subject}"`);
     // The demo accounts are roles, not people; the four institutions are all there.
     for (const realm of ['uib.no', 'uio.no', 'uit.no', 'ntnu.no']) {

@@ -55,6 +55,18 @@ describe('startDevMailCatcher', () => {
     expect(emails.map((e) => e.subject)).toContain('Driftsmelding fra catcher-testen');
   });
 
+  it('opens its inbox at the address it prints, whatever the client accepts', async () => {
+    const webUrl = catcher!.webUrl.replace('localhost', '127.0.0.1');
+    for (const accept of ['*/*', 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8', undefined]) {
+      const response = await fetch(`${webUrl}/`, accept ? { headers: { accept } } : {});
+      expect(response.status, String(accept)).toBe(200);
+      expect(response.headers.get('content-type'), String(accept)).toMatch(/^text\/html/);
+      expect(await response.text(), String(accept)).toMatch(/<!doctype html>/i);
+    }
+    // Its API stays JSON.
+    expect((await fetch(`${webUrl}/api/email`)).headers.get('content-type')).toMatch(/json/);
+  });
+
   it('explains how to fix a port that is taken', async () => {
     const port = Number(new URL(catcher!.smtpUrl).port);
     await expect(startDevMailCatcher({ smtpPort: port, webPort: 0 })).rejects.toThrow(/MAILDEV_SMTP_PORT/);

@@ -275,7 +275,7 @@ function WidgetSection({ ctx, snippet }: { ctx: PageContext; snippet: string }) 
           class="ds-input mk-code"
           id="widget-snippet"
           readOnly
-          rows={4}
+          rows={5}
           spellcheck={false}
           aria-describedby="widget-snippet-description"
           data-copy-source

@@ -40,12 +40,8 @@ export function HomePage({ ctx, latest, channels, moreChannels, q, accountDelete
       ) : null}
       <PageHeading title={ctx.t('site.name')} lead={ctx.t('site.description')} />
       {!ctx.viewer && ctx.site.signInAvailable ? (
-        <p class="ds-paragraph">
-          {ctx.t('home.signInHint')}{' '}
-          <a class="ds-link" href={WEB_PATHS.signIn(ctx.path)}>
-            {ctx.t('auth.signIn')}
-          </a>
-        </p>
+        // The sign-in button is in the header, on every page; here only why one would.
+        <p class="ds-paragraph">{ctx.t('home.signInHint')}</p>
       ) : null}
       <div class="mk-columns">
         <section aria-labelledby="latest-heading" class="mk-stack">
