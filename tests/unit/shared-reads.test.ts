@@ -1,6 +1,6 @@
-/** ReplayGate (src/realtime/shared-replays.ts): bounded concurrency, and identical WAITING loads shared. */
+/** ReplayGate (src/realtime/shared-reads.ts): bounded concurrency, and identical WAITING loads shared. */
 import { describe, expect, it } from 'vitest';
-import { ReplayGate } from '../../src/realtime/shared-replays.js';
+import { ReplayGate } from '../../src/realtime/shared-reads.js';
 
 /** A load that finishes when told to, counting its runs. */
 function controllable() {

@@ -79,7 +79,7 @@ import {
   type SessionLimits,
   type SessionPorts,
 } from '../../realtime/session.js';
-import { ReplayGate } from '../../realtime/shared-replays.js';
+import { ReplayGate } from '../../realtime/shared-reads.js';
 import { EventStreamTransport, webSocketTransport } from '../../realtime/transports.js';
 import {
   checkWatchedChannels,
@@ -331,7 +331,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       // The actor as resolveChannels just re-read it (a replay always follows a subscribe).
       const { actor } = watcher();
       // Identical replays (same channels, since and audience scope: what the SQL filters by) waiting in a reconnect
-      // storm are read once (src/realtime/shared-replays.ts).
+      // storm are read once (src/realtime/shared-reads.ts).
       const key = JSON.stringify([[...channelIds].sort(), String(since), audienceScope(actor)]);
       return replays.run(key, () => readReplay(channelIds, since, actor));
     },
