@@ -199,16 +199,17 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   );
   // Sign-in (/auth/login, /auth/callback, /auth/logout) and GET /api/v1/me: at the root, since /auth/* is no API v1
   // path and takes HTML forms.
-  await app.register(authRoutes, { deps });
+  // (their pages are the web app's, as are those behind e-mail links below)
+  const pageFrame = { assets: webAssets, site: siteInfo(deps.config) };
+  await app.register(authRoutes, { deps, web: pageFrame });
 
   // 3b. the web push service worker (/sw.js), at the root so its scope can be the whole origin
   await app.register(serviceWorkerRoute);
 
   // 4. e-mail link endpoints (unsubscribe, confirm a subscription)
   // (their pages are the web app's frame, in the subscription's language)
-  const linkPageWeb = { assets: webAssets, site: siteInfo(deps.config) };
-  await app.register(unsubscribeRoutes, { deps, web: linkPageWeb });
-  await app.register(confirmationRoutes, { deps, web: linkPageWeb });
+  await app.register(unsubscribeRoutes, { deps, web: pageFrame });
+  await app.register(confirmationRoutes, { deps, web: pageFrame });
 
   // 4b. feed documents (RSS, Atom, JSON Feed): public channels, the combined public feed, personal feed URLs
   await app.register(feedRoutes, { db: deps.db, publicUrl: deps.config.http.publicUrl, readCache: app.readCache });

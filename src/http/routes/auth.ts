@@ -13,7 +13,6 @@
  * is ready; when the provider is down, sign-in answers 503 until it is back, and nothing else is affected. Without
  * OIDC_ISSUER (an API built outside the launcher, which starts the development provider) sign-in is "not set up".
  */
-import { createHash } from 'node:crypto';
 import type {} from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -29,9 +28,11 @@ import {
   SignInFailed,
   signOut,
 } from '../../services/sign-in.js';
+import { buildPageContext, findViewer, type PageDeps } from '../../web/context.js';
+import { type SignInProblem, SignInProblemPage, SignOutPage } from '../../web/pages/sign-in.js';
+import { renderDocument } from '../../web/render.js';
 import type { AppDeps } from '../app.js';
 import { clearSessionCookie, requireAuthenticated, setSessionCookie } from '../plugins/auth.js';
-import { CSRF_FORM_FIELD } from '../plugins/csrf.js';
 import { sensitiveRouteLimit } from '../plugins/rate-limit.js';
 import { POLICY } from '../policy.js';
 import { BEARER_REQUIRED, errorResponses } from '../schemas/common.js';
@@ -39,6 +40,8 @@ import { Me } from '../schemas/me.js';
 
 export interface AuthRouteOptions {
   deps: Pick<AppDeps, 'config' | 'db' | 'redis'>;
+  /** The page frame's assets and site facts (its pages: src/web/pages/sign-in.tsx). */
+  web: Omit<PageDeps, 'db'>;
 }
 
 /** Binds a sign-in in progress to the browser that started it. `__Host-`: Secure, Path=/, no Domain. */
@@ -51,113 +54,26 @@ export const LOGOUT_PATH = '/auth/logout';
 
 const FORM_BODY_LIMIT = 4 * 1024;
 
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+type ProblemKind = SignInProblem;
 
-type ProblemKind = 'failed' | 'unavailable' | 'not_configured';
-
-const PROBLEMS: Record<ProblemKind, { status: number; nb: [string, string]; en: [string, string] }> = {
-  failed: {
-    status: 400,
-    nb: ['Innloggingen mislyktes', 'Vi kunne ikke fullføre innloggingen. Du er ikke logget inn. Prøv igjen.'],
-    en: ['Sign-in failed', 'We could not complete the sign-in. You are not signed in. Please try again.'],
-  },
-  unavailable: {
-    status: 503,
-    nb: ['Innloggingen er utilgjengelig', 'Innloggingstjenesten svarer ikke akkurat nå. Prøv igjen om litt.'],
-    en: ['Sign-in is unavailable', 'The sign-in service is not answering right now. Please try again shortly.'],
-  },
-  not_configured: {
-    status: 503,
-    nb: ['Innlogging er ikke satt opp', 'Denne installasjonen har ingen innloggingstjeneste konfigurert.'],
-    en: ['Sign-in is not set up', 'This installation has no sign-in provider configured.'],
-  },
-};
-
-const PAGE_STYLE = `
-      body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
-      a { color: #0b5394; }
-      a:focus-visible, button:focus-visible { outline: 3px solid #0b5394; outline-offset: 2px; }
-      button { font: inherit; padding: 0.5rem 1rem; }
-      .reference { font-size: 0.9rem; color: #555; }
-    `;
-/** The pages' one stylesheet is fixed, so the CSP names it by hash: no 'unsafe-inline', no per-response nonce. */
-const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}'`;
+const PROBLEM_STATUS: Record<ProblemKind, number> = { failed: 400, unavailable: 503, not_configured: 503 };
 
 /**
- * Headers of these pages. Their own strict CSP (it replaces the app-wide one): nothing loads but the stylesheet
- * above; forms post here, or — the sign-out form, whose answer redirects to the provider's end-session endpoint — to
- * the provider's origin (browsers apply form-action to the redirect too).
+ * Headers of these pages. Their own CSP (it replaces the app-wide one): this site's style sheet and scripts only;
+ * forms post here, or — the sign-out form, whose answer redirects to the provider's end-session endpoint — to the
+ * provider's origin (browsers apply form-action to the redirect too). The callback's address carries a one-time
+ * code: kept out of caches and Referer headers.
  */
 function pageHeaders(reply: FastifyReply, formTargets: readonly string[] = []): FastifyReply {
-  return (
-    reply
-      .type('text/html; charset=utf-8')
-      // The callback's address carries a one-time code: keep it out of caches and Referer headers.
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .header(
-        'content-security-policy',
-        `default-src 'none'; style-src ${PAGE_STYLE_HASH}; form-action ${["'self'", ...formTargets].join(' ')}; ` +
-          "frame-ancestors 'none'; base-uri 'none'",
-      )
-  );
-}
-
-function page(title: string, main: string): string {
-  return `<!doctype html>
-<html lang="nb">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>${escapeHtml(title)} – Meldingskanal</title>
-    <style>${PAGE_STYLE}</style>
-  </head>
-  <body>
-    <main>
-${main}
-    </main>
-  </body>
-</html>
-`;
-}
-
-/** A problem page: what happened and what to do, nothing about why (no codes, no claim values). */
-export function renderProblemPage(kind: ProblemKind, requestId: string): string {
-  const { nb, en } = PROBLEMS[kind];
-  const retry = kind === 'not_configured' ? '' : `\n      <p><a href="${LOGIN_PATH}">Prøv å logge inn igjen</a></p>`;
-  return page(
-    nb[0],
-    `      <h1>${escapeHtml(nb[0])}</h1>
-      <p>${escapeHtml(nb[1])}</p>
-      <section lang="en">
-        <h2>${escapeHtml(en[0])}</h2>
-        <p>${escapeHtml(en[1])}</p>
-      </section>${retry}
-      <p><a href="/">Til forsiden <span lang="en">(home)</span></a></p>
-      <p class="reference">Referanse <span lang="en">(reference)</span>: <code>${escapeHtml(requestId)}</code></p>`,
-  );
-}
-
-/** GET /auth/logout: a confirmation with a button, so that only a deliberate POST signs out. */
-export function renderSignOutPage(csrfToken: string | null): string {
-  const csrf = csrfToken
-    ? `\n        <input type="hidden" name="${CSRF_FORM_FIELD}" value="${escapeHtml(csrfToken)}">`
-    : '';
-  return page(
-    'Logg ut',
-    `      <h1>Logg ut</h1>
-      <p>Vil du logge ut av Meldingskanal? <span lang="en">Sign out of Meldingskanal?</span></p>
-      <form method="post" action="${LOGOUT_PATH}">${csrf}
-        <button type="submit">Logg ut <span lang="en">(sign out)</span></button>
-      </form>
-      <p><a href="/">Avbryt <span lang="en">(cancel)</span></a></p>`,
-  );
-}
-
-function sendProblem(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind): FastifyReply {
-  return pageHeaders(reply).code(PROBLEMS[kind].status).send(renderProblemPage(kind, request.id));
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; font-src 'self'; " +
+        `form-action ${["'self'", ...formTargets].join(' ')}; frame-ancestors 'none'; base-uri 'none'`,
+    );
 }
 
 /** The redirect URL as registered, with this request's query (the provider's parameters) on it. */
@@ -170,8 +86,17 @@ function callbackUrlOf(redirectUrl: string, request: FastifyRequest): URL {
   return url;
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { deps }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { deps, web }) => {
   const { config, db } = deps;
+  /** A page in the reader's language, with the signed-in viewer's frame (src/web/pages/sign-in.tsx). */
+  const contextOf = async (request: FastifyRequest) =>
+    buildPageContext(request, await findViewer(db, request).catch(() => null), web);
+  const sendProblem = async (reply: FastifyReply, request: FastifyRequest, kind: ProblemKind) => {
+    const ctx = await contextOf(request);
+    return pageHeaders(reply)
+      .code(PROBLEM_STATUS[kind])
+      .send(renderDocument(SignInProblemPage({ ctx, problem: kind, requestId: request.id })));
+  };
   // Ending a session re-checks that user's live connections in every API process at once.
   const announceAccessChange = (hint: AccessHint) => announceAccessChangeHint(deps.redis, config.redis.prefix, hint);
   // Throws for an unsafe configuration (http:// issuer outside development): the app must not start like that.
@@ -247,9 +172,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
   });
 
   const signOutFormTargets = oidc ? [new URL(oidc.issuer).origin] : [];
-  app.get(LOGOUT_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async (request, reply) =>
-    pageHeaders(reply, signOutFormTargets).send(renderSignOutPage(request.session?.csrfToken ?? null)),
-  );
+  app.get(LOGOUT_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async (request, reply) => {
+    const ctx = await contextOf(request);
+    return pageHeaders(reply, signOutFormTargets).send(renderDocument(SignOutPage({ ctx })));
+  });
 
   app.post(LOGOUT_PATH, { config: { policy: POLICY.public }, schema: { hide: true } }, async (request, reply) => {
     const { redirectTo } = await signOut(

@@ -13,11 +13,12 @@ import { home } from './messages/home.js';
 import { me } from './messages/me.js';
 import { publisher } from './messages/publisher.js';
 import { reading } from './messages/reading.js';
+import { signIn } from './messages/sign-in.js';
 import { widget } from './messages/widget.js';
 import { widgetDemo } from './messages/widget-demo.js';
 
 /** Every area, in the order they are merged (a key defined twice is a test failure, not an override). */
-export const AREAS = { common, home, publisher, widget, widgetDemo, reading, me, emailLinks, devSignIn } as const;
+export const AREAS = { common, home, publisher, widget, widgetDemo, reading, me, emailLinks, devSignIn, signIn } as const;
 
 type AreaKeys<A> = A extends AreaMessages<infer K> ? K : never;
 /** Every key of the catalogue. */
