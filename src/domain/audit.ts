@@ -39,9 +39,26 @@ export const AUDIT_ACTIONS = [
   'session.sign_out',
   'user.export',
   'user.erase',
+  /** An administrator made a user an administrator, or took that away (src/services/users.ts setAdministrator). */
+  'user.admin.grant',
+  'user.admin.revoke',
   'authorisation.denied',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** What an audit record can be about (`targetType`): the admin filter lists these. Add a kind here before using it. */
+export const AUDIT_TARGET_TYPES = [
+  'announcement',
+  'channel',
+  'feed_token',
+  'organisation',
+  'route',
+  'subscription',
+  'token',
+  'user',
+  'webhook',
+] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failure'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

@@ -104,6 +104,42 @@ export function decodeDirectoryCursor(raw: string): DirectoryCursor {
   return { title: value.t, slug: value.s };
 }
 
+/** Sort key of the administrators' user list: display name ascending, id (unique) breaking ties. */
+export interface UserCursor {
+  name: string;
+  id: string;
+}
+
+export function encodeUserCursor(key: UserCursor): string {
+  return encode({ k: 'us', n: key.name, i: key.id });
+}
+
+export function decodeUserCursor(raw: string): UserCursor {
+  const value = decode(raw, 'us');
+  if (typeof value.n !== 'string' || value.n.length > 200) throw invalidCursor();
+  if (typeof value.i !== 'string' || !UUID.test(value.i)) throw invalidCursor();
+  return { name: value.n, id: value.i.toLowerCase() };
+}
+
+/** Sort key of the administrators' token list: creation time descending, id descending. */
+export interface TokenCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeTokenCursor(key: TokenCursor): string {
+  return encode({ k: 'tk', c: key.createdAt.toISOString(), i: key.id });
+}
+
+export function decodeTokenCursor(raw: string): TokenCursor {
+  const value = decode(raw, 'tk');
+  if (typeof value.c !== 'string' || !ISO_INSTANT.test(value.c)) throw invalidCursor();
+  if (typeof value.i !== 'string' || !UUID.test(value.i)) throw invalidCursor();
+  const createdAt = new Date(value.c);
+  if (Number.isNaN(createdAt.getTime())) throw invalidCursor();
+  return { createdAt, id: value.i.toLowerCase() };
+}
+
 function encode(value: Record<string, string>): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

@@ -9,6 +9,7 @@
  */
 import type { Db } from '../db/prisma.js';
 import { actsAsAdmin, canCreateTokens, tokenScopesAllowed } from '../domain/access.js';
+import { decodeTokenCursor, encodeTokenCursor } from '../domain/cursor.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Actor, TokenScope } from '../domain/types.js';
 import { recordAudit } from './audit.js';
@@ -183,4 +184,80 @@ export async function revokeMyToken(deps: RevokeDeps, caller: Caller, id: string
 export async function revokeAnyToken(deps: RevokeDeps, caller: Caller, id: string): Promise<void> {
   if (!actsAsAdmin(caller.actor)) throw new AppError('forbidden', "Only administrators may revoke others' tokens");
   await revoke(deps, caller, { id });
+}
+
+/** A token in the administrators' list: its metadata and whose it is (never its secret or hash). */
+export interface AdminTokenView extends TokenView {
+  owner: { userId: string; displayName: string; email: string | null };
+}
+
+export const MAX_TOKEN_PAGE_SIZE = 100;
+
+function requireAdmin(actor: Actor): void {
+  if (!actsAsAdmin(actor)) throw new AppError('forbidden', 'This needs an administrator (scope `admin`)');
+}
+
+const ADMIN_TOKEN_SELECT = {
+  id: true,
+  name: true,
+  prefix: true,
+  scopes: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  user: { select: { id: true, displayName: true, email: true } },
+} as const;
+
+function adminTokenView(
+  row: Parameters<typeof view>[0] & {
+    user: { id: string; displayName: string; email: string | null };
+  },
+): AdminTokenView {
+  return {
+    ...view(row),
+    owner: { userId: row.user.id, displayName: row.user.displayName, email: row.user.email },
+  };
+}
+
+/**
+ * Everyone's tokens that are not revoked (expired ones included), newest first, one keyset page at a time; `userId`
+ * narrows to one person's. Administrators only: a leaked token or a person who left is found here and revoked.
+ */
+export async function listAllTokens(
+  deps: { db: Db },
+  caller: Caller,
+  query: { userId?: string; limit: number; cursor?: string },
+): Promise<{ items: AdminTokenView[]; nextCursor: string | null }> {
+  requireAdmin(caller.actor);
+  if (query.limit < 1 || query.limit > MAX_TOKEN_PAGE_SIZE) {
+    throw new AppError('validation_failed', `limit must be between 1 and ${MAX_TOKEN_PAGE_SIZE}`, { field: 'limit' });
+  }
+  const after = query.cursor === undefined ? undefined : decodeTokenCursor(query.cursor);
+  const rows = await deps.db.apiToken.findMany({
+    where: {
+      revokedAt: null,
+      ...(query.userId ? { userId: query.userId } : {}),
+      ...(after
+        ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+    select: ADMIN_TOKEN_SELECT,
+  });
+  const items = rows.slice(0, query.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(adminTokenView),
+    nextCursor:
+      rows.length > query.limit && last ? encodeTokenCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
+}
+
+/** One token that is not revoked, for an administrator (the revocation's confirmation step), or not_found. */
+export async function getAnyToken(deps: { db: Db }, caller: Caller, id: string): Promise<AdminTokenView> {
+  requireAdmin(caller.actor);
+  const row = await deps.db.apiToken.findFirst({ where: { id, revokedAt: null }, select: ADMIN_TOKEN_SELECT });
+  if (!row) throw notFound('Token');
+  return adminTokenView(row);
 }

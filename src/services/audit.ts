@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/prisma.js';
 import { canReadAuditLog } from '../domain/access.js';
-import type { AuditAction, AuditOutcome } from '../domain/audit.js';
+import type { AuditAction, AuditOutcome, AuditTargetType } from '../domain/audit.js';
 import { decodeAuditCursor, encodeAuditCursor } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
@@ -14,7 +14,7 @@ export interface AuditEntry {
   actor: Actor | 'system';
   action: AuditAction;
   outcome: AuditOutcome;
-  targetType?: string;
+  targetType?: AuditTargetType;
   targetId?: string;
   requestId?: string;
   details?: Record<string, unknown>;

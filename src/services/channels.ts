@@ -1,11 +1,11 @@
-/** Channel use cases: create (admins), list what the actor may read, get one. */
+/** Channel use cases: create (admins), list what the actor may read, get one, and the administrators' overview. */
 import { findChannelBySlug } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
 import { canManageChannels, canReadChannel, channelReadScope } from '../domain/access.js';
 import { decodeChannelCursor, encodeChannelCursor } from '../domain/cursor.js';
 import { AppError, notFound } from '../domain/errors.js';
-import type { Actor, ChannelVisibility } from '../domain/types.js';
+import type { Actor, ChannelRoleKind, ChannelVisibility } from '../domain/types.js';
 import { recordAudit } from './audit.js';
 import { type ChannelView, channelView } from './views.js';
 
@@ -98,4 +98,47 @@ export async function getChannel(deps: { db: Db }, actor: Actor, slug: string): 
   // A channel the actor may not read answers exactly like one that does not exist.
   if (!channel || !canReadChannel(actor, channel)) throw notFound('Channel');
   return channelView(channel);
+}
+
+/** A channel in the administrators' overview: its settings, its owners, and how many publish and subscribe. */
+export interface ChannelOverviewItem extends ChannelView {
+  owners: { userId: string; displayName: string }[];
+  publisherCount: number;
+  subscriberCount: number;
+}
+
+/** Every channel, by slug, with its owners and counts, one keyset page at a time. Administrators only. */
+export async function listChannelOverview(
+  deps: { db: Db },
+  actor: Actor,
+  page: PageRequest,
+): Promise<Page<ChannelOverviewItem>> {
+  if (!canManageChannels(actor)) throw new AppError('forbidden', 'This needs an administrator (scope `admin`)');
+  const after = page.cursor === undefined ? undefined : decodeChannelCursor(page.cursor);
+  const rows = await deps.db.channel.findMany({
+    where: after ? { slug: { gt: after.slug } } : {},
+    orderBy: { slug: 'asc' },
+    take: page.limit + 1,
+    include: {
+      roles: { select: { role: true, userId: true, user: { select: { displayName: true } } } },
+      // Bare e-mail subscriptions count once confirmed (double opt-in); until then nothing is sent to them.
+      _count: {
+        select: { subscriptions: { where: { OR: [{ userId: { not: null } }, { confirmedAt: { not: null } }] } } },
+      },
+    },
+  });
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  const byRole = (roles: (typeof rows)[number]['roles'], role: ChannelRoleKind) => roles.filter((r) => r.role === role);
+  return {
+    items: items.map((row) => ({
+      ...channelView(row),
+      owners: byRole(row.roles, 'owner')
+        .map((r) => ({ userId: r.userId, displayName: r.user.displayName }))
+        .sort((a, b) => a.displayName.localeCompare(b.displayName, 'nb')),
+      publisherCount: byRole(row.roles, 'publisher').length,
+      subscriberCount: row._count.subscriptions,
+    })),
+    nextCursor: rows.length > page.limit && last ? encodeChannelCursor({ slug: last.slug }) : null,
+  };
 }

@@ -1,12 +1,17 @@
 /**
- * User and channel-role administration: the use cases behind the command-line tool (and, later, admin endpoints).
- * E-mail addresses are stored trimmed and lower-cased, and looked up case-insensitively, so "Ada@UiB.no" and
- * "ada@uib.no" are one person.
+ * User and channel-role administration: the use cases behind the command-line tool and the administrators' pages
+ * (finding people, the admin flag). E-mail addresses are stored trimmed and lower-cased, and looked up
+ * case-insensitively, so "Ada@UiB.no" and "ada@uib.no" are one person.
  */
 import type { Db } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
-import { AppError } from '../domain/errors.js';
-import { CHANNEL_ROLES, type ChannelRoleKind } from '../domain/types.js';
+import { actsAsAdmin } from '../domain/access.js';
+import { decodeUserCursor, encodeUserCursor } from '../domain/cursor.js';
+import { AppError, notFound } from '../domain/errors.js';
+import { type Actor, CHANNEL_ROLES, type ChannelRoleKind } from '../domain/types.js';
+import type { AnnounceAccessChange } from '../realtime/access-hints.js';
+import { recordAudit } from './audit.js';
+import type { Caller } from './caller.js';
 
 export interface UserSummary {
   id: string;
@@ -162,4 +167,162 @@ export async function grantChannelRole(
     });
     return { user, channelSlug: channel.slug, previousRole: previous?.role ?? null };
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The administrators' view of people (the /admin/users pages).
+
+/** One person as administrators see them: who, where from, and what they may do. */
+export interface UserAdminView {
+  id: string;
+  displayName: string;
+  email: string | null;
+  /** Feide user id (eduPersonPrincipalName), when they signed in through Feide. */
+  principalName: string | null;
+  organisation: { code: string; name: string } | null;
+  isAdmin: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+  /** Their roles in channels, by channel title. */
+  roles: { slug: string; title: string; role: ChannelRoleKind }[];
+}
+
+export const MAX_USER_PAGE_SIZE = 100;
+/** The longest search text: more than any name or address. */
+export const MAX_USER_QUERY_LENGTH = 254;
+
+function requireAdmin(actor: Actor): void {
+  if (!actsAsAdmin(actor)) throw new AppError('forbidden', 'This needs an administrator (scope `admin`)');
+}
+
+const ADMIN_VIEW_SELECT = {
+  id: true,
+  displayName: true,
+  email: true,
+  principalName: true,
+  isAdmin: true,
+  lastLoginAt: true,
+  createdAt: true,
+  organisation: { select: { code: true, name: true } },
+  channelRoles: { select: { role: true, channel: { select: { slug: true, title: true } } } },
+} as const;
+
+function adminView(row: {
+  id: string;
+  displayName: string;
+  email: string | null;
+  principalName: string | null;
+  isAdmin: boolean;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+  organisation: { code: string; name: string } | null;
+  channelRoles: { role: ChannelRoleKind; channel: { slug: string; title: string } }[];
+}): UserAdminView {
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    email: row.email,
+    principalName: row.principalName,
+    organisation: row.organisation,
+    isAdmin: row.isAdmin,
+    lastLoginAt: row.lastLoginAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    roles: row.channelRoles
+      .map((r) => ({ slug: r.channel.slug, title: r.channel.title, role: r.role }))
+      .sort((a, b) => a.title.localeCompare(b.title, 'nb')),
+  };
+}
+
+/**
+ * People whose name, e-mail address or Feide id contains `q` (any case; everyone without it), optionally only the
+ * administrators, by name, one keyset page at a time. Administrators only.
+ */
+export async function searchUsers(
+  deps: { db: Db },
+  actor: Actor,
+  query: { q?: string; adminsOnly?: boolean; limit: number; cursor?: string },
+): Promise<{ items: UserAdminView[]; nextCursor: string | null }> {
+  requireAdmin(actor);
+  if (query.limit < 1 || query.limit > MAX_USER_PAGE_SIZE) {
+    throw new AppError('validation_failed', `limit must be between 1 and ${MAX_USER_PAGE_SIZE}`, { field: 'limit' });
+  }
+  const q = query.q?.trim() ?? '';
+  if (q.length > MAX_USER_QUERY_LENGTH) {
+    throw new AppError('validation_failed', `q must be at most ${MAX_USER_QUERY_LENGTH} characters`, { field: 'q' });
+  }
+  const after = query.cursor === undefined ? undefined : decodeUserCursor(query.cursor);
+  const contains = { contains: q, mode: 'insensitive' as const };
+  const rows = await deps.db.user.findMany({
+    where: {
+      ...(query.adminsOnly ? { isAdmin: true } : {}),
+      AND: [
+        q ? { OR: [{ displayName: contains }, { email: contains }, { principalName: contains }] } : {},
+        after ? { OR: [{ displayName: { gt: after.name } }, { displayName: after.name, id: { gt: after.id } }] } : {},
+      ],
+    },
+    orderBy: [{ displayName: 'asc' }, { id: 'asc' }],
+    take: query.limit + 1,
+    select: ADMIN_VIEW_SELECT,
+  });
+  const items = rows.slice(0, query.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(adminView),
+    nextCursor: rows.length > query.limit && last ? encodeUserCursor({ name: last.displayName, id: last.id }) : null,
+  };
+}
+
+/** One person for administrators, or not_found. */
+export async function getUserForAdmin(deps: { db: Db }, actor: Actor, userId: string): Promise<UserAdminView> {
+  requireAdmin(actor);
+  const row = await deps.db.user.findUnique({ where: { id: userId }, select: ADMIN_VIEW_SELECT });
+  if (!row) throw notFound('User');
+  return adminView(row);
+}
+
+/** Display names of these users (those that still exist), for lists that name people by id (the audit log). */
+export async function displayNamesOf(db: Db, userIds: readonly string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await db.user.findMany({ where: { id: { in: ids } }, select: { id: true, displayName: true } });
+  return new Map(rows.map((row) => [row.id, row.displayName]));
+}
+
+/**
+ * Makes a user an administrator, or takes that away, with its audit record in the same transaction (the command
+ * line's `create-admin` is the way to the first one). Setting what is already so changes nothing and records
+ * nothing. Administrators cannot take their own rights away: another administrator must, so there is always one
+ * left who can undo a mistake. Taking the flag away re-checks the person's live connections (they may lose channels
+ * they read as an administrator).
+ */
+export async function setAdministrator(
+  deps: { db: Db; announceAccessChange?: AnnounceAccessChange },
+  caller: Caller,
+  input: { userId: string; isAdmin: boolean },
+): Promise<{ changed: boolean }> {
+  requireAdmin(caller.actor);
+  if (!input.isAdmin && caller.actor.kind === 'user' && caller.actor.userId === input.userId) {
+    throw new AppError('conflict', 'You cannot take away your own administrator rights; ask another administrator');
+  }
+  const changed = await deps.db.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: input.userId }, select: { id: true } });
+    if (!user) throw notFound('User');
+    // Conditional, so two concurrent changes record one change, not two.
+    const { count } = await tx.user.updateMany({
+      where: { id: input.userId, isAdmin: !input.isAdmin },
+      data: { isAdmin: input.isAdmin },
+    });
+    if (count === 0) return false;
+    await recordAudit(tx, {
+      actor: caller.actor,
+      action: input.isAdmin ? 'user.admin.grant' : 'user.admin.revoke',
+      outcome: 'success',
+      targetType: 'user',
+      targetId: input.userId,
+      requestId: caller.requestId,
+    });
+    return true;
+  });
+  if (changed && !input.isAdmin) await deps.announceAccessChange?.({ userId: input.userId });
+  return { changed };
 }
