@@ -210,5 +210,18 @@ if (list && template && channels.length > 0) {
     onFrame,
     // What was missed cannot be replayed (or the session ended): the page itself is the fresh state.
     onReset: () => location.reload(),
+    onStatus(live) {
+      // For people nothing changes (new items say so themselves); for tests and styles, the connection's state.
+      if (status) status.dataset.liveState = live.state;
+      // Read state is not replayed: after a reconnection, the count is read again (marks on cards stay as they are).
+      if (live.state === 'live' && live.reconnected) {
+        fetch('/api/v1/me/unread', { credentials: 'same-origin', headers: { accept: 'application/json' } })
+          .then((response) => (response.ok ? (response.json() as Promise<{ total: number }>) : null))
+          .then((counts) => {
+            if (counts) setUnread(counts.total);
+          })
+          .catch(() => {});
+      }
+    },
   });
 }
