@@ -53,7 +53,34 @@ export const WEB_PATHS = {
   channelSettings: (slug: string) => `/channels/${enc(slug)}/settings`,
   /** The editor's live preview: POST a Markdown body, get the sanitised HTML the readers will see. */
   markdownPreview: '/publish/preview',
+  /** The administrators' pages (src/http/routes/web/admin/). */
   admin: '/admin',
+  /** GET: every channel with its owners; POST: create one. */
+  adminChannels: '/admin/channels',
+  /** One channel's owners (POST `/owners`: make one, `/owners/remove`: unmake one). */
+  adminChannel: (slug: string) => `/admin/channels/${enc(slug)}`,
+  /** GET: the confirmation step; POST: delete the channel. */
+  adminChannelDeletion: (slug: string) => `/admin/channels/${enc(slug)}/delete`,
+  /** GET: the member organisations and their realms; POST: add one. */
+  adminOrganisations: '/admin/organisations',
+  /** GET|POST: change one's name or realm. */
+  adminOrganisation: (code: string) => `/admin/organisations/${enc(code)}`,
+  /** GET: find people (?q=, ?admins=1). */
+  adminUsers: '/admin/users',
+  /** One person: organisation, admin flag, channel roles (POST `/roles`, `/roles/revoke`, `/admin`). */
+  adminUser: (id: string) => `/admin/users/${enc(id)}`,
+  /** GET: every API token (?user=<id>: one person's). */
+  adminTokens: '/admin/tokens',
+  /** GET: the confirmation step; POST: revoke the token. */
+  adminTokenRevocation: (id: string) => `/admin/tokens/${enc(id)}/revoke`,
+  /** GET: the audit log with filters and keyset paging. */
+  adminAudit: '/admin/audit',
+  /** GET: look up one address on the e-mail suppression list (?email=). */
+  adminSuppressions: '/admin/suppressions',
+  /** GET: the delivery queues and the ledger. */
+  adminQueues: '/admin/queues',
+  /** GET: one queue's failed jobs. */
+  adminQueue: (name: string) => `/admin/queues/${enc(name)}`,
   /** Sign-in, coming back to `returnTo` (a path on this site) afterwards. */
   signIn: (returnTo?: string) =>
     returnTo && returnTo !== '/' ? `/auth/login?returnTo=${enc(returnTo)}` : '/auth/login',

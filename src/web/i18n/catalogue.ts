@@ -6,6 +6,7 @@
  */
 import type { Language } from '../../domain/types.js';
 import type { AreaMessages, Message } from './define.js';
+import { admin } from './messages/admin.js';
 import { common } from './messages/common.js';
 import { devSignIn } from './messages/dev-sign-in.js';
 import { emailLinks } from './messages/email-links.js';
@@ -18,7 +19,19 @@ import { widget } from './messages/widget.js';
 import { widgetDemo } from './messages/widget-demo.js';
 
 /** Every area, in the order they are merged (a key defined twice is a test failure, not an override). */
-export const AREAS = { common, home, publisher, widget, widgetDemo, reading, me, emailLinks, devSignIn, signIn } as const;
+export const AREAS = {
+  common,
+  home,
+  publisher,
+  widget,
+  widgetDemo,
+  reading,
+  me,
+  emailLinks,
+  devSignIn,
+  signIn,
+  admin,
+} as const;
 
 type AreaKeys<A> = A extends AreaMessages<infer K> ? K : never;
 /** Every key of the catalogue. */

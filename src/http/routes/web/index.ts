@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { acceptFormBodies } from '../../form-body.js';
+import { adminPages } from './admin/index.js';
 import { myPages } from './me.js';
 import { publisherPages } from './publisher/index.js';
 import { readerPages } from './reader.js';
@@ -26,5 +27,6 @@ export async function webPageRoutes(app: FastifyInstance, options: WebRouteOptio
   await app.register(readerPages, options);
   await app.register(myPages, options);
   await app.register(publisherPages, options);
+  await app.register(adminPages, options);
   await app.register(widgetRoutes, options);
 }

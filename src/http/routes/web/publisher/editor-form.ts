@@ -330,14 +330,15 @@ const RULE_MESSAGES: Record<string, MessageKey> = {
 };
 
 /** Ajv's error objects (as compiled request validators report them). */
-interface SchemaProblem {
+export interface SchemaProblem {
   keyword: string;
   instancePath: string;
   message?: string;
   params: Record<string, unknown>;
 }
 
-function schemaMessage(problem: SchemaProblem): { key: MessageKey; params?: Record<string, string | number> } {
+/** A schema problem in the reader's words (lengths, blanks, characters, choices); the admin forms use it too. */
+export function schemaMessage(problem: SchemaProblem): { key: MessageKey; params?: Record<string, string | number> } {
   const message = problem.message ?? '';
   if (problem.keyword === 'maxLength')
     return { key: 'publisher.error.tooLong', params: { max: Number(problem.params.limit) } };
