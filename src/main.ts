@@ -43,6 +43,9 @@ import { createMetrics } from './metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { seedDemoContent } from './services/seed.js';
 
+/** The HTTP server's accept queue (see start()). */
+const LISTEN_BACKLOG = 4096;
+
 /** Exit codes of this process. */
 export const EXIT = { ok: 0, failed: 1, badConfig: 2 } as const;
 
@@ -157,7 +160,9 @@ async function start(givenConfig: Config, log: Logger, running: Running): Promis
 
   if (runsApi) {
     running.app = await buildApp(running.deps);
-    await running.app.listen({ host: config.http.host, port: config.http.port });
+    // A deep accept queue: after a restart or a network blip thousands of clients reconnect at once, and Node's default
+    // (511) overflows into resets (tests/e2e/faults/reconnect-storm.test.ts). The kernel caps it at net.core.somaxconn.
+    await running.app.listen({ host: config.http.host, port: config.http.port, backlog: LISTEN_BACKLOG });
     const url = displayUrl(running.app.server.address() as AddressInfo);
     // `apiUrl` carries the bound port (PORT=0 picks a free one), for people and for tests that start this process.
     log.info({ apiUrl: url, docsUrl: `${url}/api/docs`, publicUrl: config.http.publicUrl }, `API listening on ${url}`);

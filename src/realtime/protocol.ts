@@ -183,6 +183,19 @@ export class EventFrames {
 
   constructor(readonly event: LiveEvent) {}
 
+  /**
+   * The frames of an event object, made once per object: the replay a reconnect storm shares
+   * (src/realtime/shared-reads.ts) hands the same events to thousands of sessions, which then share the serialisations.
+   */
+  static of(event: LiveEvent): EventFrames {
+    let frames = framesOfEvent.get(event);
+    if (!frames) {
+      frames = new EventFrames(event);
+      framesOfEvent.set(event, frames);
+    }
+    return frames;
+  }
+
   /** The serialised frame for a connection reading in `language`. */
   for(language: Language | null): string {
     return this.frame(language).json;
@@ -206,6 +219,8 @@ export class EventFrames {
     return this.encoded.size;
   }
 }
+
+const framesOfEvent = new WeakMap<LiveEvent, EventFrames>();
 
 // ---- client → server ----
 export type ClientFrame =

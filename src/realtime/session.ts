@@ -487,7 +487,7 @@ export class LiveSession implements LiveListener {
     const byId = new Map<bigint, EventFrames>();
     for (const event of replay.events) {
       const id = BigInt(event.eventId);
-      if (!this.recent.has(id)) byId.set(id, new EventFrames(event));
+      if (!this.recent.has(id)) byId.set(id, EventFrames.of(event));
     }
     for (const frames of held) {
       const id = BigInt(frames.event.eventId);

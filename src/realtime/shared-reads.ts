@@ -1,21 +1,24 @@
 /**
- * Replays under a reconnect storm. When an API process restarts or the network blips, thousands of clients reconnect
- * at once, most with the same `since` (they had all received the same last event), each asking for a replay from
- * PostgreSQL. Run one by one they would take every connection of the pool for seconds — and the publish requests and
- * reads of everyone else would wait behind them (tests/e2e/faults/reconnect-storm.test.ts measured that).
+ * The reads of a subscription under a reconnect storm. When an API process restarts or the network blips, thousands
+ * of clients reconnect at once, each subscribing — its credential and channels looked up — and most asking for a
+ * replay from the same `since` (they had all received the same last event). Run as they come, these reads queue for
+ * every connection of the pool: everyone else's requests wait behind them, and replay transactions time out waiting
+ * for a connection (tests/e2e/faults/reconnect-storm.test.ts met both, at 2,000 sockets).
  *
- * So replays go through this gate: at most `maxConcurrent` run at once (the rest of the pool stays free for request
- * paths), and a replay asked for while an identical one is still WAITING for its turn joins it instead of running
- * again. Identical means the same key: channels, `since` and the audience scope the SQL filters by. Only a waiting
- * load is joined, never a running one: a caller watches its channels before it asks, and a load that started before
- * that could miss an event committed in between; one that starts after every joiner asked cannot.
+ * So they go through this gate: at most `maxConcurrent` run at once (the rest of the pool stays free for request
+ * paths), and a read asked for while an identical one is still WAITING for its turn joins it instead of running
+ * again. Identical means the same key: for a replay its channels, `since` and the audience scope the SQL filters by;
+ * for a subscription the credential and the channels. Only a waiting read is joined, never a running one: a socket
+ * watches its channels before it asks for its replay, and a read that started before that could miss an event
+ * committed in between; one that starts after every joiner asked cannot. Keys of different reads must differ (the
+ * result of one is handed to the joiners of the same key as is).
  */
-export class ReplayGate<T> {
+export class SharedReadGate {
   private running = 0;
   /** Loads waiting for a turn, first come first served; a finishing load hands its turn to the first. */
   private readonly queue: (() => void)[] = [];
   /** The waiting loads by key: the joinable ones. */
-  private readonly waiting = new Map<string, Promise<T>>();
+  private readonly waiting = new Map<string, Promise<unknown>>();
 
   constructor(private readonly maxConcurrent: number) {
     if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new Error('maxConcurrent must be at least 1');
@@ -27,9 +30,9 @@ export class ReplayGate<T> {
   }
 
   /** Runs `load` in its turn, or joins the identical load that is still waiting for its turn. */
-  run(key: string, load: () => Promise<T>): Promise<T> {
+  run<T>(key: string, load: () => Promise<T>): Promise<T> {
     const joinable = this.waiting.get(key);
-    if (joinable) return joinable;
+    if (joinable) return joinable as Promise<T>;
     if (this.running < this.maxConcurrent) {
       this.running += 1;
       return this.execute(load);
@@ -43,7 +46,7 @@ export class ReplayGate<T> {
     return result;
   }
 
-  private async execute(load: () => Promise<T>): Promise<T> {
+  private async execute<T>(load: () => Promise<T>): Promise<T> {
     try {
       return await load();
     } finally {

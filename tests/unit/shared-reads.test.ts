@@ -1,6 +1,6 @@
-/** ReplayGate (src/realtime/shared-reads.ts): bounded concurrency, and identical WAITING loads shared. */
+/** SharedReadGate (src/realtime/shared-reads.ts): bounded concurrency, and identical WAITING loads shared. */
 import { describe, expect, it } from 'vitest';
-import { ReplayGate } from '../../src/realtime/shared-reads.js';
+import { SharedReadGate } from '../../src/realtime/shared-reads.js';
 
 /** A load that finishes when told to, counting its runs. */
 function controllable() {
@@ -14,9 +14,9 @@ function controllable() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('ReplayGate', () => {
+describe('SharedReadGate', () => {
   it('runs at most maxConcurrent loads at once and the rest in order as turns free up', async () => {
-    const gate = new ReplayGate<string>(2);
+    const gate = new SharedReadGate(2);
     const { runs, load } = controllable();
     const results = ['a', 'b', 'c', 'd'].map((key) => gate.run(key, load(key)));
     await tick();
@@ -33,7 +33,7 @@ describe('ReplayGate', () => {
   });
 
   it('shares an identical load while it waits for its turn, but never one that already runs', async () => {
-    const gate = new ReplayGate<string>(1);
+    const gate = new SharedReadGate(1);
     const { runs, load } = controllable();
     const running = gate.run('same', load('same'));
     // Same key, but the first one already runs (it may have read before this caller watched): a load of its own.
@@ -54,7 +54,7 @@ describe('ReplayGate', () => {
   });
 
   it('a failing load frees its turn and fails its joiners only', async () => {
-    const gate = new ReplayGate<string>(1);
+    const gate = new SharedReadGate(1);
     const first = gate.run('k', () => Promise.reject(new Error('database away')));
     const second = gate.run('k', async () => 'ok');
     await expect(first).rejects.toThrow('database away');

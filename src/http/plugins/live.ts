@@ -79,7 +79,7 @@ import {
   type SessionLimits,
   type SessionPorts,
 } from '../../realtime/session.js';
-import { ReplayGate } from '../../realtime/shared-reads.js';
+import { SharedReadGate } from '../../realtime/shared-reads.js';
 import { EventStreamTransport, webSocketTransport } from '../../realtime/transports.js';
 import {
   checkWatchedChannels,
@@ -108,6 +108,9 @@ export const LIVE_TICKETS_PATH = '/api/v1/live/tickets';
 
 /** Query parameters that would put a long-lived credential in a URL; refused outright so nobody builds on them. */
 const CREDENTIALS_IN_URL = ['token', 'access_token'] as const;
+
+/** A channel as a subscription reads it (with the caller's role in it). */
+type ReadableChannel = NonNullable<Awaited<ReturnType<typeof findChannelBySlug>>>;
 
 /** Most events one replay sends; when more are missing the client is sent `reset` and reloads over REST. */
 export const REPLAY_LIMIT = 500;
@@ -304,27 +307,32 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     hub,
     log: request.log,
     async resolveChannels(slugs) {
-      // The rights of this moment, as a REST request would see them, not those the socket was opened with.
+      // The rights of this moment, as a REST request would see them, not those the socket was opened with; read through
+      // the gate, so the identical subscriptions of a reconnect storm are read once (src/realtime/shared-reads.ts).
       const self = watcher();
-      const actor = await currentActor(self.credential);
+      const wanted = [...new Set(slugs)].sort();
+      const { actor, channels } = await reads.run(
+        JSON.stringify(['subscribe', credentialKey(self.credential), wanted]),
+        () => readSubscription(self.credential, wanted),
+      );
       if (!actor) {
         self.session.endCredentials();
         removeWatcher(self.session);
         return { granted: [], denied: slugs };
       }
       self.actor = actor;
-      const found = await Promise.all(slugs.map((slug) => findChannelBySlug(db, slug, actor)));
       // With the actor's role in each channel: the session decides with it who sees an organisation-limited
       // announcement (a channel's editors see them all).
       const granted: GrantedChannel[] = [];
       const denied: string[] = [];
-      found.forEach((channel, i) => {
+      for (const slug of slugs) {
+        const channel = channels.get(slug);
         if (channel && canReadChannel(actor, channel)) {
           granted.push({ id: channel.id, slug: channel.slug, visibility: channel.visibility, role: channel.role });
         } else {
-          denied.push(slugs[i]!);
+          denied.push(slug);
         }
-      });
+      }
       return { actor, granted, denied };
     },
     async replay(channelIds, since): Promise<ReplayOutcome> {
@@ -332,13 +340,23 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       const { actor } = watcher();
       // Identical replays (same channels, since and audience scope: what the SQL filters by) waiting in a reconnect
       // storm are read once (src/realtime/shared-reads.ts).
-      const key = JSON.stringify([[...channelIds].sort(), String(since), audienceScope(actor)]);
-      return replays.run(key, () => readReplay(channelIds, since, actor));
+      const key = JSON.stringify(['replay', [...channelIds].sort(), String(since), audienceScope(actor)]);
+      return reads.run(key, () => readReplay(channelIds, since, actor));
     },
   });
 
-  /** Bounded so that a reconnect storm leaves most of the pool to request paths. */
-  const replays = new ReplayGate<ReplayOutcome>(Math.max(1, Math.floor(config.database.poolSize / 2)));
+  /** A subscription's and a replay's reads: at most half the pool at once, so a storm leaves the rest to requests. */
+  const reads = new SharedReadGate(Math.max(1, Math.floor(config.database.poolSize / 2)));
+  const readSubscription = async (credential: LiveCredential, slugs: string[]) => {
+    const actor = await currentActor(credential);
+    if (!actor) return { actor, channels: new Map<string, ReadableChannel>() };
+    const found = await Promise.all(slugs.map((slug) => findChannelBySlug(db, slug, actor)));
+    const channels = new Map<string, ReadableChannel>();
+    slugs.forEach((slug, i) => {
+      if (found[i]) channels.set(slug, found[i]);
+    });
+    return { actor, channels };
+  };
   const readReplay = async (channelIds: string[], since: bigint, actor: Actor): Promise<ReplayOutcome> => {
     const now = new Date();
     const found = await findEventsSince(db, { channelIds, since, limit: REPLAY_LIMIT, actor, now });

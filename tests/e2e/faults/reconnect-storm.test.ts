@@ -65,6 +65,8 @@ beforeAll(async () => {
     WS_MAX_CONNECTIONS_PER_IP: String(2 * CROWD + WATCHERS + 50),
     RATE_LIMIT_IP_PER_MINUTE: '100000',
     WS_MAX_BUFFERED_BYTES: String(64 * 1024),
+    // The slow readers must be cut off by the buffer limit, not by a missed pong (the full-size run outlasts a ping).
+    WS_PING_INTERVAL_MS: '600000',
   });
   worker = startProcess('worker', {
     ...common,
