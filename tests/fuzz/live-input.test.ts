@@ -384,7 +384,8 @@ describe('handshakes', () => {
       fc.asyncProperty(handshakeArbitrary(true), async ({ query, headers }) => {
         const url = `${world.address}${LIVE_SSE_PATH}${queryString(query)}`;
         const outcome = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-          const req = httpRequest(url, { headers }, (res) => {
+          // A connection per request: a kept-alive one the server closes meanwhile would be a "socket hang up" of ours.
+          const req = httpRequest(url, { headers, agent: false }, (res) => {
             let body = '';
             res.setEncoding('utf8');
             const type = String(res.headers['content-type'] ?? '');

@@ -229,6 +229,20 @@ describe('found by the contract fuzzer (tests/fuzz), each a 500 or a broken cont
     }
   });
 
+  it('refuses a push subscription whose expirationTime no Date can hold', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/me/push-subscriptions',
+      headers: auth(),
+      payload: {
+        endpoint: 'https://fcm.googleapis.com/fcm/send/x',
+        expirationTime: 1e308,
+        keys: { p256dh: 'x', auth: 'y' },
+      },
+    });
+    expectRefused(response, 'body.expirationTime');
+  });
+
   it('refuses an import without a body', async () => {
     const response = await app.inject({
       method: 'POST',

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { ENDPOINT_MAX_LENGTH } from '../../push/keys.js';
-import { DateTime, Text, Uuid } from './common.js';
+import { DateTime, MAX_DATE_MILLISECONDS, Text, Uuid } from './common.js';
 
 export const PushPublicKey = Type.Object(
   {
@@ -21,7 +21,9 @@ export const RegisterPushSubscriptionBody = Type.Object(
       description: 'The push service URL of this browser (https, at one of the push services the server accepts)',
     }),
     expirationTime: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+      // At most the last moment a JavaScript Date holds: 1e308 became an invalid Date and a 500 (found by the
+      // contract fuzzer, tests/fuzz).
+      Type.Union([Type.Integer({ minimum: 0, maximum: MAX_DATE_MILLISECONDS }), Type.Null()], {
         description: 'When the push service ends the subscription (milliseconds since the epoch), or null',
       }),
     ),
