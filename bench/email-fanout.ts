@@ -17,7 +17,15 @@
  */
 import { Redis } from 'ioredis';
 import { createQueues } from '../src/queue/jobs.js';
-import { type BenchChild, describeChild, freePort, memoryOf, startNode, waitUntil } from './lib/processes.js';
+import {
+  type BenchChild,
+  cpuTimeOf,
+  describeChild,
+  freePort,
+  memoryOf,
+  startNode,
+  waitUntil,
+} from './lib/processes.js';
 import { envList, envNumber, type Figures, progress, ratio, summarise, Targets } from './lib/report.js';
 import { BENCH_BODY, seedAnnouncements, seedChannel, seedPublisher, seedSubscribers } from './lib/seed.js';
 import { createWorld, REDIS_URL, startApi, startWorker, type World } from './lib/world.js';
@@ -28,6 +36,14 @@ const MAIL_FROM = 'BOTT Meldingskanal <meldingskanal@example.org>';
 /** The product's defaults (SMTP_POOL_SIZE, SMTP_MAX_MESSAGES): the baseline uses the same pool. */
 const POOL_SIZE = 10;
 const MAX_MESSAGES = 1000;
+/**
+ * The worker's V8 old-space limit, as bench/README.md recommends for worker processes (`NODE_OPTIONS=
+ * --max-old-space-size=192`, or a container memory limit, from which Node derives it): the worker's live heap stays
+ * under ~80 MB, but without a limit V8 lets garbage pile up to a fraction of the machine's memory before collecting.
+ * BENCH_WORKER_HEAP_MB=0 runs with V8's default.
+ */
+const WORKER_HEAP_MB = process.env.BENCH_WORKER_HEAP_MB === '0' ? 0 : envNumber('BENCH_WORKER_HEAP_MB', 192);
+const WORKER_NODE_ARGS = WORKER_HEAP_MB > 0 ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
 
 interface SinkStats {
   accepted: number;
@@ -75,6 +91,7 @@ async function startSink(stops: (() => Promise<void>)[]): Promise<Sink> {
 async function startMailWorker(world: World, sink: Sink, name: string): Promise<BenchChild> {
   const worker = startWorker(world, {
     name,
+    nodeArgs: WORKER_NODE_ARGS,
     // Info, to see "workers started"; per-batch lines are at debug.
     env: { SMTP_URL: sink.url, MAIL_FROM, LOG_LEVEL: 'info', SMTP_POOL_SIZE: String(POOL_SIZE) },
   });
@@ -94,6 +111,8 @@ function peakRssMb(child: BenchChild): number {
 interface Baseline {
   rate: number;
   seconds: number;
+  /** CPU time per message of the sender process, µs. */
+  cpuUs: number;
 }
 
 async function runBaseline(sink: Sink, count: number): Promise<Baseline> {
@@ -101,14 +120,14 @@ async function runBaseline(sink: Sink, count: number): Promise<Baseline> {
   const sender = startNode('mail-baseline', 'bench/servers/mail-baseline.ts', {
     env: { SMTP_URL: sink.url, COUNT: String(count), POOL_SIZE: String(POOL_SIZE), MAX_MESSAGES: String(MAX_MESSAGES) },
   });
-  let result: { sent: number; startedAt: number; finishedAt: number } | undefined;
+  let result: { sent: number; startedAt: number; finishedAt: number; cpuMs: number } | undefined;
   sender.onLine((line) => {
     if (line.startsWith('{')) result = JSON.parse(line);
   });
   if ((await sender.exited) !== 0 || !result) throw new Error(`the baseline sender failed\n${describeChild(sender)}`);
   const stats = await sink.waitFor(count, 10_000, 'the baseline messages at the sink');
   const seconds = (stats.lastAt! - result.startedAt) / 1000;
-  return { rate: count / seconds, seconds };
+  return { rate: count / seconds, seconds, cpuUs: (result.cpuMs * 1000) / count };
 }
 
 /** Every delivery of the announcement sent, exactly `count` of them. */
@@ -147,6 +166,7 @@ async function main(): Promise<void> {
       const worker = await startMailWorker(world, sink, `worker-${size}`);
       await sink.reset();
       progress(`${size} subscribers: publishing over HTTP`);
+      const cpuBefore = cpuTimeOf(worker.pid);
       const publishedAt = Date.now();
       const response = await fetch(`${api.url}/api/v1/channels/${slug}/announcements`, {
         method: 'POST',
@@ -158,6 +178,7 @@ async function main(): Promise<void> {
       // Bounded: at least 50 messages a second, or it counts as stuck.
       const stats = await sink.waitFor(size, 60_000 + size * 20, `${size} messages at the sink`, worker);
       const peak = peakRssMb(worker);
+      const workerCpuUs = (((cpuTimeOf(worker.pid) ?? Number.NaN) - (cpuBefore ?? Number.NaN)) * 1000) / size;
       peaks.set(size, peak);
       await checkLedger(world, id, size);
       await worker.stop();
@@ -173,10 +194,14 @@ async function main(): Promise<void> {
         [`firstMailS${tag}`]: first,
         [`lastMailS${tag}`]: seconds,
         [`workerPeakRssMb${tag}`]: peak,
+        // CPU time per message, independent of what else runs on the machine (the sink and PostgreSQL not included).
+        [`workerCpuUsPerMail${tag}`]: workerCpuUs,
+        [`baselineCpuUsPerMail${tag}`]: baseline.cpuUs,
       });
       targets.atLeast(`${tag}: rate ≥ 0.8× nodemailer pool`, rate / baseline.rate, 0.8);
       if (size >= 100_000) targets.atMost(`${tag}: first e-mail ≤ 1 s after the publish`, first, 1, ' s');
       targets.atMost(`${tag}: worker peak RSS < 300 MB`, peak, 300, ' MB');
+      figures.workerHeapLimitMb = WORKER_HEAP_MB || 'V8 default';
     }
     const smallest = Math.min(...SIZES);
     const largest = Math.max(...SIZES);
@@ -208,6 +233,7 @@ async function digestRun(world: World, sink: Sink, authorId: string, figures: Fi
   await seedSubscribers(world.pool, channelId, DIGEST_SIZE, { tag: 'digest', mode: 'daily' });
   const worker = startWorker(world, {
     name: 'worker-digest',
+    nodeArgs: WORKER_NODE_ARGS,
     env: {
       SMTP_URL: sink.url,
       MAIL_FROM,
