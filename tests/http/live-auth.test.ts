@@ -148,6 +148,20 @@ describe('opening a socket', () => {
     await browser.frame((f) => f.eventId === event.eventId, 'the internal event');
   });
 
+  it('ignores the session cookie on a handshake from a widget origin: the host page gets public channels only', async () => {
+    // A widget on an intranet page that shares a site with the service opens its socket with the visitor's cookie.
+    const db = ctx.deps.db;
+    const internal = await createChannel(db, { visibility: 'internal' });
+    const session = await signIn(await createUser(db, { organisationCode: 'UiB' }));
+    const widget = await connect(fast.url, { cookie: session.cookie, origin: WIDGET });
+    expect(await subscribe(widget, [internal.slug])).toMatchObject({ channels: [], denied: [internal.slug] });
+    // The same cookie from the service's own page, and from a client that sends no Origin, is the person.
+    const ownPage = await connect(fast.url, { cookie: session.cookie, origin: PUBLIC_URL });
+    expect(await subscribe(ownPage, [internal.slug])).toMatchObject({ channels: [internal.slug], denied: [] });
+    const noOrigin = await connect(fast.url, { cookie: session.cookie });
+    expect(await subscribe(noOrigin, [internal.slug])).toMatchObject({ channels: [internal.slug], denied: [] });
+  });
+
   it('caps connections per address with 429 before upgrading, and frees the slot when a socket closes', async () => {
     const first = await connect(capped.url);
     await connect(capped.url);

@@ -11,8 +11,9 @@
  *      what stops another site's page from using a signed-in visitor's session (cross-site WebSocket hijacking).
  *      Non-browser clients send no Origin and are let through (they authenticate with a bearer header or not at all).
  *   3. Credentials, in the auth plugin's onRequest hook: a bearer header (a bad one answers 401), or the session
- *      cookie; or here a `?ticket=` from POST /api/v1/live/tickets, consumed atomically (used, expired or forged →
- *      401). None: anonymous, public channels only.
+ *      cookie — only from the service's own pages (or with no Origin): a widget origin's connection is anonymous —;
+ *      or here a `?ticket=` from POST /api/v1/live/tickets, consumed atomically (used, expired or forged → 401).
+ *      None: anonymous, public channels only.
  *   4. At most WS_MAX_CONNECTIONS_PER_IP open WebSockets and event streams together per client address in this
  *      process → 429.
  * - Both transports run the same LiveSession (src/realtime/session.ts) over a LiveTransport (transports.ts): access,
@@ -58,7 +59,7 @@ import { canReadChannel } from '../../domain/access.js';
 import { audienceScope } from '../../domain/announcement.js';
 import { AppError } from '../../domain/errors.js';
 import { languageFromAcceptLanguage } from '../../domain/language.js';
-import { type Actor, LANGUAGES, type Language } from '../../domain/types.js';
+import { type Actor, ANONYMOUS, LANGUAGES, type Language } from '../../domain/types.js';
 import type { AccessHint } from '../../realtime/access-hints.js';
 import { liveEventOf } from '../../realtime/events.js';
 import { LiveHub } from '../../realtime/hub.js';
@@ -217,6 +218,7 @@ declare module 'fastify' {
 async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Promise<void> {
   const { config, db, redis } = options.deps;
   const allowedOrigins = new Set(config.allowedOrigins);
+  const publicOrigin = new URL(config.http.publicUrl).origin;
 
   const hub = new LiveHub({
     redisUrl: config.redis.url,
@@ -699,8 +701,21 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   /** The credential the connection is opened with: `?ticket=` (consumed here) or the request's own. */
   async function authenticateLive(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { ticket } = request.query as { ticket?: string };
-    request.liveCredential =
-      ticket !== undefined ? await redeemTicket(request, reply, ticket) : requestCredential(request);
+    if (ticket !== undefined) {
+      request.liveCredential = await redeemTicket(request, reply, ticket);
+      return;
+    }
+    const origin = request.headers.origin;
+    if (request.authMethod === 'session' && origin !== undefined && origin !== publicOrigin) {
+      // A widget on an intranet page that shares a site with the service (intranett.uio.no, meldinger.uio.no) opens
+      // its WebSocket with the visitor's session cookie: the browser sends it whichever page opens the socket. The
+      // host page's own scripts could then read what that session may read. So a session counts only on the
+      // service's own pages; from a widget origin the connection is anonymous (public channels), like its REST reads.
+      request.actor = ANONYMOUS;
+      request.authMethod = 'anonymous';
+      request.session = null;
+    }
+    request.liveCredential = requestCredential(request);
   }
 
   /** Fixes the connection's language and takes one of its address's connection slots (429 when none is left). */
