@@ -126,7 +126,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     const read = sources.liveConnections;
     new Gauge({
       name: 'meldingskanal_websocket_connections',
-      help: 'Open WebSocket connections to this process',
+      help: 'Open live connections (WebSockets and event streams) to this process',
       registers: [registry],
       collect() {
         this.set(read());
