@@ -9,7 +9,8 @@
  * act lifts it: a confirmed double opt-in (src/services/email-subscriptions.ts) or a signed-in user subscribing again
  * (src/services/subscriptions.ts). A later bounce suppresses it again and clears `liftedAt`.
  */
-import type { Db } from './prisma.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { type Db, queryRows } from './prisma.js';
 
 type Sql = Pick<Db, '$queryRaw' | '$executeRaw'>;
 
@@ -22,8 +23,10 @@ export function suppressionKey(address: string): string {
 export async function suppressedAmong(db: Sql, addresses: readonly string[]): Promise<Set<string>> {
   const keys = [...new Set(addresses.map(suppressionKey))];
   if (keys.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ email: string }[]>`
-    SELECT email FROM "EmailSuppression" WHERE email = ANY(${keys}::text[]) AND "liftedAt" IS NULL`;
+  const rows = await queryRows<{ email: string }>(
+    db,
+    Prisma.sql`SELECT email FROM "EmailSuppression" WHERE email = ANY(${keys}::text[]) AND "liftedAt" IS NULL`,
+  );
   return new Set(rows.map((row) => row.email));
 }
 

@@ -12,7 +12,7 @@
  */
 import type { Queue } from 'bullmq';
 import { type AnnouncementRecord, loadAnnouncementRecords } from '../../src/db/announcement-records.js';
-import type { Db } from '../../src/db/prisma.js';
+import { type Db, queryRows } from '../../src/db/prisma.js';
 import {
   bareAddressInAudienceSql,
   bareAddressReadsChannelSql,
@@ -223,8 +223,11 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
   // Re-check just before sending: everything that could have changed since the fan-out is read now. The recipient
   // is found by its key (src/domain/recipient.ts), not through the subscription, which may be gone.
   const recipientUser = recipientUserIdSql(Prisma.sql`d.recipient`);
-  const rows = await db.$queryRaw<ClaimedDelivery[]>`
-    SELECT d.id, d.attempts, d.recipient, d.kind::text AS kind, d."announcementId"::text AS "announcementId",
+  // On the driver (src/db/prisma.ts queryRows), where int8 columns arrive as text: the ids are made bigints below.
+  const fetched = await queryRows<ClaimedDelivery & { id: string; subscriptionId: string | null }>(
+    db,
+    Prisma.sql`
+    SELECT d.id::text AS id, d.attempts, d.recipient, d.kind::text AS kind, d."announcementId"::text AS "announcementId",
            d.revision,
            (SELECT r.note FROM "AnnouncementRevision" r
              WHERE d.kind = 'correction' AND r."announcementId" = d."announcementId" AND r.revision = d.revision)
@@ -235,7 +238,7 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
                  AND later.medium = d.medium AND later.kind = 'correction' AND later.revision > d.revision))
              AS superseded,
            (a."expiresAt" IS NOT NULL AND a."expiresAt" <= now()) AS expired,
-           d."subscriptionId", s."emailMode", s.language AS "subscriptionLanguage",
+           d."subscriptionId"::text AS "subscriptionId", s."emailMode", s.language AS "subscriptionLanguage",
            (d.recipient LIKE 'user:%') AS "isUserRecipient", u.email AS "userEmail", u.language AS "userLanguage",
            ${recipientAddressSql(Prisma.sql`d.recipient`)} AS "bareAddress",
            a.importance, a.status::text AS "announcementStatus", a."ackRequired",
@@ -257,7 +260,13 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
       LEFT JOIN "Subscription" s ON s.id = d."subscriptionId"
       LEFT JOIN "User" u ON u.id = ${recipientUser}
      WHERE d.id = ANY(${claimed.map((row) => String(row.id))}::bigint[])
-     ORDER BY d.id`;
+     ORDER BY d.id`,
+  );
+  const rows: ClaimedDelivery[] = fetched.map((row) => ({
+    ...row,
+    id: BigInt(row.id),
+    subscriptionId: row.subscriptionId === null ? null : BigInt(row.subscriptionId),
+  }));
   // One load of the batch's announcements (usually one), with their language versions and attachments.
   const records = new Map(
     (await loadAnnouncementRecords(db, [...new Set(rows.map((row) => row.announcementId))])).map((r) => [r.id, r]),

@@ -14,7 +14,7 @@
  * same row, and a row is re-queued at most once per STALE_DELIVERY_MS. Rounds of SWEEP_ROUND rows repeat until one
  * finds fewer, so a large loss is healed in one run.
  */
-import type { Db } from '../../src/db/prisma.js';
+import { type Db, queryRows } from '../../src/db/prisma.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { DeliveryMedium } from '../../src/generated/prisma/client.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
@@ -127,12 +127,16 @@ export async function claimDeliveries(
   ids: readonly bigint[],
   medium: DeliveryMedium,
 ): Promise<{ id: bigint }[]> {
-  return db.$queryRaw<{ id: bigint }[]>`
+  const rows = await queryRows<{ id: string }>(
+    db,
+    Prisma.sql`
     UPDATE "Delivery"
        SET status = 'sending', "claimedAt" = now(), attempts = attempts + 1, "updatedAt" = now()
      WHERE id = ANY(${ids.map(String)}::bigint[])
        AND medium = ${medium}::"DeliveryMedium" AND status = 'pending' AND "nextAttemptAt" <= now()
-    RETURNING id`;
+    RETURNING id::text AS id`,
+  );
+  return rows.map((row) => ({ id: BigInt(row.id) }));
 }
 
 /** Records sends as they complete: see sentSettler. */
@@ -150,7 +154,7 @@ export interface SentSettler {
  * (the sweeper resends those, with the same Message-ID). The status is set whatever it is now (`sending`, or
  * `pending` if the sweeper took a very slow row back meanwhile): recording the send stops a second one.
  */
-export function sentSettler(db: Pick<Db, '$executeRaw'>): SentSettler {
+export function sentSettler(db: Pick<Db, '$queryRaw'>): SentSettler {
   let pending: bigint[] = [];
   let running: Promise<void> | undefined;
   let failure: unknown;
@@ -159,9 +163,12 @@ export function sentSettler(db: Pick<Db, '$executeRaw'>): SentSettler {
       while (pending.length > 0) {
         const ids = pending.map(String);
         pending = [];
-        await db.$executeRaw`
+        await queryRows(
+          db,
+          Prisma.sql`
           UPDATE "Delivery" SET status = 'sent', "sentAt" = now(), "lastError" = NULL, "updatedAt" = now()
-           WHERE id = ANY(${ids}::bigint[]) AND status IN ('sending', 'pending')`;
+           WHERE id = ANY(${ids}::bigint[]) AND status IN ('sending', 'pending')`,
+        );
       }
     } catch (error) {
       failure ??= error;
