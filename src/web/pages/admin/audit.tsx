@@ -118,6 +118,7 @@ function DetailValue({ name, value, names }: { name: string; value: unknown; nam
       </>
     );
   }
+  if (value === null || value === undefined) return <>–</>;
   if (Array.isArray(value)) return <>{value.map((item) => String(item)).join(', ')}</>;
   if (value !== null && typeof value === 'object') return <code class="mk-admin-code">{JSON.stringify(value)}</code>;
   return <>{String(value)}</>;

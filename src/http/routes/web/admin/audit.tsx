@@ -61,21 +61,11 @@ export async function adminAuditPage(app: FastifyInstance, { db }: WebRouteOptio
       from: queryParam(request, 'from') ?? '',
       to: queryParam(request, 'to') ?? '',
     };
+    // Checked in the form's order, so the error summary lists the problems as the form shows the fields.
     const problems = new FormProblems(ctx.t);
     const choose = (field: keyof AuditFilters, choices: readonly string[]) => {
       if (filters[field] && !choices.includes(filters[field])) problems.add(field, 'publisher.error.choice');
     };
-    choose('action', AUDIT_ACTIONS);
-    choose('outcome', AUDIT_OUTCOMES);
-    choose('targetType', AUDIT_TARGET_TYPES);
-    const from = parseLocalDateTime(filters.from);
-    const to = parseLocalDateTime(filters.to);
-    if (from === 'invalid') problems.add('from', 'publisher.error.dateTime');
-    if (to === 'invalid') problems.add('to', 'publisher.error.dateTime');
-    if (from instanceof Date && to instanceof Date && from.getTime() >= to.getTime()) {
-      problems.add('from', 'admin.error.window');
-    }
-
     let actorUserId: string | undefined;
     if (filters.actor && UUID.test(filters.actor)) {
       actorUserId = filters.actor.toLowerCase();
@@ -95,6 +85,9 @@ export async function adminAuditPage(app: FastifyInstance, { db }: WebRouteOptio
       }
     }
 
+    choose('action', AUDIT_ACTIONS);
+    choose('outcome', AUDIT_OUTCOMES);
+    choose('targetType', AUDIT_TARGET_TYPES);
     let targetId = filters.target || undefined;
     if (targetId && filters.targetType === 'channel' && !UUID.test(targetId)) {
       // Records name channels by id; administrators know them by slug.
@@ -114,6 +107,13 @@ export async function adminAuditPage(app: FastifyInstance, { db }: WebRouteOptio
       { targetId: { field: 'target' } },
       problems,
     );
+    const from = parseLocalDateTime(filters.from);
+    const to = parseLocalDateTime(filters.to);
+    if (from === 'invalid') problems.add('from', 'publisher.error.dateTime');
+    if (to === 'invalid') problems.add('to', 'publisher.error.dateTime');
+    if (from instanceof Date && to instanceof Date && from.getTime() >= to.getTime()) {
+      problems.add('from', 'admin.error.window');
+    }
 
     const cursor = queryParam(request, 'cursor');
     let page: Awaited<ReturnType<typeof listAuditLog>> = { items: [], nextCursor: null };
