@@ -44,8 +44,11 @@ export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 
 export const DateTime = Type.String({ format: 'date-time' });
 
-/** The last moment a JavaScript Date holds (ECMA-262: ±8.64e15 ms around the epoch), for times sent as numbers. */
-export const MAX_DATE_MILLISECONDS = 8_640_000_000_000_000;
+/**
+ * The latest time sent as a number (milliseconds since the epoch) that can be stored: the end of the year 9999. A Date
+ * holds more (to the year 275760), but later years are written `+046500-…`, which the database driver refuses.
+ */
+export const MAX_DATE_MILLISECONDS = 253_402_300_799_999;
 
 /** The `$id` the error body is registered under (app.addSchema), so every route refers to one definition. */
 export const ERROR_SCHEMA_ID = 'Error';

@@ -21,8 +21,8 @@ export const RegisterPushSubscriptionBody = Type.Object(
       description: 'The push service URL of this browser (https, at one of the push services the server accepts)',
     }),
     expirationTime: Type.Optional(
-      // At most the last moment a JavaScript Date holds: 1e308 became an invalid Date and a 500 (found by the
-      // contract fuzzer, tests/fuzz).
+      // At most the end of the year 9999: 1e308 became an invalid Date, and 1405261343055774 (the year 46500) a time
+      // the database driver refused, both 500s (found by the contract fuzzer, tests/fuzz).
       Type.Union([Type.Integer({ minimum: 0, maximum: MAX_DATE_MILLISECONDS }), Type.Null()], {
         description: 'When the push service ends the subscription (milliseconds since the epoch), or null',
       }),

@@ -215,16 +215,14 @@ export const REGRESSIONS: [operation: string, request: GeneratedRequest][] = [
   ],
   // 415 not documented on an operation that takes no body.
   ['post /api/v1/live/tickets', requestOf({ body: { contentType: 'text/plain', payload: 'x' } })],
-  // 500: an expirationTime of 1e308 is an integer to JSON Schema, but an invalid Date (fixed: maximum).
-  [
+  // 500s: an expirationTime of 1e308 (an integer to JSON Schema, an invalid Date) or in the year 46500 (a Date the
+  // database driver refuses) (fixed: maximum MAX_DATE_MILLISECONDS).
+  ...[1e308, 1405261343055774].map((expirationTime): [string, GeneratedRequest] => [
     'post /api/v1/me/push-subscriptions',
     requestOf({
-      body: {
-        contentType: 'application/json',
-        payload: { json: { ...browserPushSubscription(), expirationTime: 1e308 } },
-      },
+      body: { contentType: 'application/json', payload: { json: { ...browserPushSubscription(), expirationTime } } },
     }),
-  ],
+  ]),
   // The link pages answered a malformed request with JSON, where they document their HTML page.
   ['get /unsubscribe', requestOf({ query: { token: '\ud800' } })],
   ['get /unsubscribe', requestOf({ headers: { 'x-request-id': 'a\u0000b' } })],
