@@ -1,5 +1,5 @@
 /**
- * Security headers on every response (@fastify/helmet), with a strict Content-Security-Policy for the app's pages.
+ * Security headers on every response (helmet), with a strict Content-Security-Policy for the app's pages.
  *
  * The app's CSP (APP_CSP_DIRECTIVES): everything from this origin only; no plugins; no `<base>`; no framing (the
  * pages have nothing to embed, and framing is how clickjacking starts); forms post here, or — for sign-out, which
@@ -18,9 +18,10 @@
  * (not `no-referrer`: a same-origin form POST must keep its `Origin` header, which the CSRF check reads);
  * `X-Frame-Options: DENY` for browsers without frame-ancestors; Cross-Origin-Opener/Resource-Policy same-origin.
  */
-import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
+import helmet from 'helmet';
 import type { Config } from '../../config.js';
 
 export interface SecurityHeadersOptions {
@@ -93,25 +94,82 @@ function serialiseCsp(directives: Record<string, string[]>): string {
     .join('; ');
 }
 
+/** A response's nonces, made the first time something asks for them (reply.cspNonce, or an HTML response). */
+const nonces = new WeakMap<FastifyReply, { script: string; style: string }>();
+
+function noncesOf(reply: FastifyReply): { script: string; style: string } {
+  let made = nonces.get(reply);
+  if (!made) {
+    made = { script: randomBytes(16).toString('hex'), style: randomBytes(16).toString('hex') };
+    nonces.set(reply, made);
+  }
+  return made;
+}
+
+function isHtml(contentType: unknown): boolean {
+  return typeof contentType === 'string' && contentType.startsWith('text/html');
+}
+
+/**
+ * Helmet's headers, with the middleware built ONCE at start-up (@fastify/helmet builds helmet's middleware anew for
+ * every request, a measurable part of a cached page's cost). Every response gets them in onRequest, as before, on the
+ * raw response (live streams rely on that). The nonces cost only HTML responses: an HTML response whose policy the
+ * route did not replace gets the same policy with a fresh script and style nonce; `reply.cspNonce` gives a page its
+ * nonces (made on first use). JSON, feeds and files carry the policy without nonces, which allows no more.
+ */
 async function securityHeadersPlugin(app: FastifyInstance, options: SecurityHeadersOptions): Promise<void> {
   const { config } = options;
   const https = new URL(config.http.publicUrl).protocol === 'https:';
-  await app.register(helmet, {
-    global: true,
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        ...appCspDirectives(config),
-        ...(https ? { 'upgrade-insecure-requests': [] } : {}),
-      },
-    },
+  const directives: Record<string, string[]> = {
+    ...appCspDirectives(config),
+    ...(https ? { 'upgrade-insecure-requests': [] } : {}),
+  };
+  const applyHeaders = helmet({
+    // The policy is ours (below): the same directives, with nonces for HTML.
+    contentSecurityPolicy: false,
     hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     xFrameOptions: { action: 'deny' },
     crossOriginOpenerPolicy: { policy: 'same-origin' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
+  const policy = (withNonces?: { script: string; style: string }) =>
+    Object.entries(directives)
+      .map(([name, values]) => {
+        const all =
+          withNonces && name === 'script-src'
+            ? [...values, `'nonce-${withNonces.script}'`]
+            : withNonces && name === 'style-src'
+              ? [...values, `'nonce-${withNonces.style}'`]
+              : values;
+        return [name, ...all].join(' ');
+      })
+      .join(';');
+  const plainPolicy = policy();
+
+  app.decorateReply('cspNonce', {
+    getter(this: FastifyReply) {
+      return noncesOf(this);
+    },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    applyHeaders(request.raw, reply.raw, () => {});
+    reply.raw.setHeader('content-security-policy', plainPolicy);
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (isHtml(reply.getHeader('content-type')) && reply.getHeader('content-security-policy') === plainPolicy) {
+      reply.header('content-security-policy', policy(noncesOf(reply)));
+    }
+    done(null, payload);
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** This response's CSP nonces (made on first use; HTML responses carry them in their policy). */
+    readonly cspNonce: { script: string; style: string };
+  }
 }
 
 export default fp(securityHeadersPlugin, { name: 'meldingskanal-security-headers', fastify: '5.x' });
