@@ -1,4 +1,5 @@
 /** Recognising Prisma's errors, so that Prisma's error types stop in the data layer. */
+import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 
 /** A unique constraint was violated (P2002): the caller turns it into AppError('conflict'). */
@@ -41,6 +42,8 @@ function isUnavailablePostgresError(cause: { code?: unknown; severity?: unknown 
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  // The hand-written reads of src/db/prisma.ts (queryRows) go to the pg pool directly: its errors arrive as they are.
+  if (error instanceof pg.DatabaseError) return isUnavailablePostgresError(error);
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
   if (UNAVAILABLE_CODES.has(error.code)) return true;
   const driverError = (error.meta as { driverAdapterError?: { cause?: Record<string, unknown> } } | undefined)

@@ -3,6 +3,7 @@
  * service_unavailable), also when the pg driver adapter reports it under a generic code with the driver's error in
  * `meta.driverAdapterError` — the shapes below are the ones tests/e2e/faults/postgres-outage.test.ts met.
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../../src/db/prisma-errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
@@ -38,6 +39,16 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(known('P2010', { kind: 'TooManyConnections', cause: 'x' }))).toBe(true);
     expect(isDatabaseUnavailable(known('P2010', postgres('08006', 'ERROR')))).toBe(true);
     expect(isDatabaseUnavailable(known('P1001'))).toBe(true);
+  });
+
+  it('recognises it also in a pg error from the pool the hand-written reads use', () => {
+    const refused = new pg.DatabaseError('database "x" is not currently accepting connections', 0, 'error');
+    Object.assign(refused, { code: '55000', severity: 'FATAL' });
+    expect(isDatabaseUnavailable(refused)).toBe(true);
+    const syntax = new pg.DatabaseError('syntax error', 0, 'error');
+    Object.assign(syntax, { code: '42601', severity: 'ERROR' });
+    expect(isDatabaseUnavailable(syntax)).toBe(false);
+    expect(classifyError(refused)).toMatchObject({ code: 'service_unavailable' });
   });
 
   it('leaves errors of the request itself alone', () => {
