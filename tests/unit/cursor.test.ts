@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeAnnouncementCursor,
   decodeChannelCursor,
+  decodeTokenCursor,
+  decodeUserCursor,
   encodeAnnouncementCursor,
   encodeChannelCursor,
+  encodeTokenCursor,
+  encodeUserCursor,
 } from '../../src/domain/cursor.js';
 import { AppError } from '../../src/domain/errors.js';
 
@@ -70,5 +74,28 @@ describe('announcement cursors', () => {
     ]) {
       expectInvalid(() => decodeAnnouncementCursor(bad));
     }
+  });
+});
+
+describe('the admin lists’ cursors (people by name, tokens newest first)', () => {
+  const id = '0d5f1c5e-8a4b-4c1e-9f3a-2b7c6d5e4f3a';
+
+  it('round-trip name and id, and time and id', () => {
+    expect(decodeUserCursor(encodeUserCursor({ name: 'Åse Ødegård', id: id.toUpperCase() }))).toEqual({
+      name: 'Åse Ødegård',
+      id,
+    });
+    const createdAt = new Date('2026-12-07T09:30:00.123Z');
+    expect(decodeTokenCursor(encodeTokenCursor({ createdAt, id }))).toEqual({ createdAt, id });
+  });
+
+  it('reject each other, other kinds and bad parts', () => {
+    const token = encodeTokenCursor({ createdAt: new Date(), id });
+    expectInvalid(() => decodeUserCursor(token));
+    expectInvalid(() => decodeTokenCursor(encodeUserCursor({ name: 'x', id })));
+    expectInvalid(() => decodeUserCursor(encodeChannelCursor({ slug: 'bott-sa' })));
+    expectInvalid(() => decodeUserCursor(raw({ k: 'us', n: 'x', i: 'not-a-uuid' })));
+    expectInvalid(() => decodeUserCursor(raw({ k: 'us', n: 'x'.repeat(201), i: id })));
+    expectInvalid(() => decodeTokenCursor(raw({ k: 'tk', c: '2026-12-07', i: id })));
   });
 });
