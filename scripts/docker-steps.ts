@@ -4,9 +4,10 @@
  *
  * It does not keep a copy of the steps: it READS the Dockerfile (scripts/dockerfile.ts) and runs every stage in its
  * own directory under a temporary root — each base image stands in as this machine's Node.js, a `FROM <stage>` starts
- * from that stage's files, WORKDIR/ENV/COPY/RUN behave as in a build (COPY honours .dockerignore, RUN sees only the
- * image's ENV, as in Docker, not this shell's) — so the Dockerfile and this check cannot drift apart: a change to one
- * is a change to both, and an instruction it cannot reproduce stops it with an error.
+ * from that stage's files, WORKDIR/ENV/COPY/RUN behave as in a build (COPY honours .dockerignore, RUN sees the image's
+ * ENV and not this shell's, plus a half-set production configuration that installing and building must ignore) — so
+ * the Dockerfile and this check cannot drift apart: a change to one is a change to both, and an instruction it cannot
+ * reproduce stops it with an error.
  *
  * Then, like `docker compose up`, from the final stage: the migrate service's commands on a fresh database, the CMD
  * (the API) as the image's USER (when this runs as root: `setpriv` to `nobody`, as the `node` user does not exist
@@ -200,13 +201,29 @@ function runStep(stage: BuiltStage, step: Instruction, built: BuiltStage[], labe
   }
 }
 
-/** The environment of a RUN step: the image's ENV on top of what a Node.js base image provides, nothing of ours. */
+/**
+ * Part of a production configuration, as an operator's shell or a CI job might have exported it: installing and
+ * building must not read runtime settings (only starting does), so every RUN step gets these, and one that loaded the
+ * configuration would fail on them (tests/integration/install.test.ts exports the same for the postinstall).
+ */
+const HALF_SET_CONFIGURATION = {
+  SMTP_URL: 'smtp://127.0.0.1:2525',
+  APP_ENV: 'production',
+  PORT: 'not-a-port',
+  DKIM_DOMAIN: 'uio.no',
+};
+
+/**
+ * The environment of a RUN step: what a Node.js base image provides, the half-set configuration above, and the
+ * image's ENV on top — nothing else of this shell.
+ */
 function buildEnv(stage: BuiltStage): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: join(temp, 'home'),
     npm_config_cache: npmCache,
     npm_config_update_notifier: 'false',
+    ...HALF_SET_CONFIGURATION,
     ...stage.env,
   };
 }
