@@ -67,6 +67,7 @@ const EXPECTED: [operation: string, policy: string, outcomes: Record<string, str
   ['post /api/v1/channels/{slug}/email-subscriptions/import','channel:manage',{ public: 'YFFFFFU' }],
   ['get /api/v1/admin/suppressions',               'admin',          { '-': 'YFFFFFU' }],
   ['get /api/v1/live',                             'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
+  ['get /api/v1/live/sse',                         'channel:read',   { public: 'YYYYYYY', B: 'YYYYYHH', A: 'YYHHHHH' }],
   ['post /api/v1/channels',                        'admin',          { '-': 'YFFFFFU' }],
   ['get /api/v1/channels',                         'public',         { '-': 'YYYYYYY' }],
   ['get /api/v1/directory',                        'public',         { '-': 'YYYYYYY' }],
@@ -165,6 +166,73 @@ const HIDDEN_ROUTES: Record<string, string> = {
   'GET /api/docs/static/index.html': 'public',
   'GET /api/docs/static/swagger-initializer.js': 'public',
   'GET /api/docs/static/*': 'public',
+  // The web app (src/http/plugins/web.ts, src/http/routes/web/): its assets, the language form and the pages. Pages
+  // answer people with HTML; tests/http/web-*.test.ts check each page's access (sign-in, 403, 404 alike).
+  'GET /assets/*': 'public',
+  'POST /language': 'public',
+  'GET /channels': 'public',
+  'GET /channels/:slug': 'public',
+  'POST /channels/:slug/subscription': 'self',
+  'POST /channels/:slug/email-subscription': 'public',
+  'GET /announcements/:id': 'public',
+  'POST /announcements/:id/rating': 'signedIn',
+  'POST /announcements/:id/acknowledgement': 'signedIn',
+  'GET /search': 'public',
+  'GET /me/feed': 'self',
+  'POST /me/feed/:id/read': 'self',
+  'POST /me/feed/read-all': 'self',
+  'GET /me/subscriptions': 'self',
+  'POST /me/subscriptions': 'self',
+  'GET /me/account': 'self',
+  'POST /me/account/tokens': 'self',
+  'POST /me/account/tokens/:id/revoke': 'self',
+  'POST /me/account/feed-urls': 'self',
+  'POST /me/account/feed-urls/:id/revoke': 'self',
+  'GET /me/account/delete': 'self',
+  'POST /me/account/delete': 'self',
+  'GET /publish': 'signedIn',
+  'GET /channels/:slug/announcements/new': 'signedIn',
+  'POST /channels/:slug/announcements/new': 'signedIn',
+  'GET /announcements/:id/edit': 'signedIn',
+  'POST /announcements/:id/edit': 'signedIn',
+  'POST /publish/preview': 'signedIn',
+  'GET /announcements/:id/deliveries': 'signedIn',
+  'POST /announcements/:id/deliveries/retry': 'signedIn',
+  'GET /announcements/:id/retract': 'signedIn',
+  'POST /announcements/:id/retract': 'signedIn',
+  'GET /channels/:slug/settings': 'signedIn',
+  'POST /channels/:slug/settings': 'signedIn',
+  'POST /channels/:slug/settings/roles': 'signedIn',
+  'POST /channels/:slug/settings/roles/revoke': 'signedIn',
+  'POST /channels/:slug/settings/webhooks': 'signedIn',
+  'POST /channels/:slug/settings/webhooks/:id/rotate': 'signedIn',
+  'POST /channels/:slug/settings/webhooks/:id/delete': 'signedIn',
+  'GET /admin': 'admin',
+  'GET /admin/channels': 'admin',
+  'POST /admin/channels': 'admin',
+  'GET /admin/channels/:slug': 'admin',
+  'POST /admin/channels/:slug/owners': 'admin',
+  'POST /admin/channels/:slug/owners/remove': 'admin',
+  'GET /admin/channels/:slug/delete': 'admin',
+  'POST /admin/channels/:slug/delete': 'admin',
+  'GET /admin/organisations': 'admin',
+  'POST /admin/organisations': 'admin',
+  'GET /admin/organisations/:code': 'admin',
+  'POST /admin/organisations/:code': 'admin',
+  'GET /admin/users': 'admin',
+  'GET /admin/users/:id': 'admin',
+  'POST /admin/users/:id/admin': 'admin',
+  'POST /admin/users/:id/roles': 'admin',
+  'POST /admin/users/:id/roles/revoke': 'admin',
+  'GET /admin/tokens': 'admin',
+  'GET /admin/tokens/:id/revoke': 'admin',
+  'POST /admin/tokens/:id/revoke': 'admin',
+  'GET /admin/audit': 'admin',
+  'GET /admin/suppressions': 'admin',
+  'GET /admin/queues': 'admin',
+  'GET /admin/queues/:name': 'admin',
+  'GET /widget.js': 'public',
+  'GET /widget/demo': 'public',
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -251,8 +319,8 @@ interface Built {
   payload?: Record<string, unknown> | string;
   headers?: Record<string, string>;
   missingUrl?: string;
-  /** For the WebSocket endpoint: the channel to subscribe to, and one that does not exist. */
-  live?: { slug: string; missingSlug: string };
+  /** For the live endpoints: the channel to subscribe to, and one that does not exist; and over which transport. */
+  live?: { slug: string; missingSlug: string; transport?: 'sse' };
 }
 
 type Builder = (actor: ActorName, object: string) => Promise<Built>;
@@ -290,6 +358,10 @@ const REQUESTS: Record<string, Builder> = {
   'get /api/v1/live': async (_actor, object) => ({
     url: '/api/v1/live',
     live: { slug: channels[object as ObjectKind].slug, missingSlug: NO_SUCH_CHANNEL },
+  }),
+  'get /api/v1/live/sse': async (_actor, object) => ({
+    url: '/api/v1/live/sse',
+    live: { slug: channels[object as ObjectKind].slug, missingSlug: NO_SUCH_CHANNEL, transport: 'sse' },
   }),
   'post /api/v1/channels': async () => ({
     url: '/api/v1/channels',
@@ -639,8 +711,36 @@ async function send(method: string, actor: ActorName, url: string, built: Built)
   return { status: response.statusCode, detail };
 }
 
+/** Opens an event stream for one channel as the actor: 200 when granted, 404 when denied (its first frame says). */
+async function subscribeSse(actor: ActorName, slug: string): Promise<Answer> {
+  const controller = new AbortController();
+  const response = await fetch(`${liveUrl.replace('ws', 'http')}/sse?channels=${slug}`, {
+    headers: credentials(actor),
+    signal: controller.signal,
+  });
+  try {
+    if (response.status !== 200) return { status: response.status, detail: await response.text() };
+    const reader = response.body!.getReader();
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the event stream ended before its first frame');
+      text += new TextDecoder().decode(value);
+      const data = /^data: (.*)$/m.exec(text);
+      if (!data) continue;
+      const frame = JSON.parse(data[1]!) as { type: string; channels: string[]; denied: string[] };
+      if (frame.type !== 'subscribed') throw new Error(`first frame ${frame.type}`);
+      if (frame.channels.includes(slug)) return { status: 200, detail: '' };
+      return { status: 404, detail: JSON.stringify({ channels: frame.channels, denied: frame.denied.length }) };
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
 /** Opens a live socket as the actor and subscribes to one channel: 200 when granted, 404 when denied. */
-async function subscribeLive(actor: ActorName, slug: string): Promise<Answer> {
+async function subscribeLive(actor: ActorName, slug: string, transport?: 'sse'): Promise<Answer> {
+  if (transport === 'sse') return subscribeSse(actor, slug);
   const options = { headers: credentials(actor) };
   let client: LiveClient;
   try {
@@ -674,7 +774,9 @@ async function checkCell(
 ): Promise<string | null> {
   const [method = '', path = ''] = operation.split(' ');
   const built = await REQUESTS[operation]!(actor, object);
-  const answer = built.live ? await subscribeLive(actor, built.live.slug) : await send(method, actor, built.url, built);
+  const answer = built.live
+    ? await subscribeLive(actor, built.live.slug, built.live.transport)
+    : await send(method, actor, built.url, built);
   const actual = outcomeOf(answer.status);
   const where = `${operation} [${object}] as ${actor}`;
   if (actual !== expected) return `${where}: expected ${expected}, got ${answer.status} ${answer.detail}`;
@@ -682,7 +784,7 @@ async function checkCell(
   // A denial that says "not found" must be indistinguishable from a real absence.
   if (!built.missingUrl && !built.live) return `${where}: 404, but no missing-object request to compare with (${path})`;
   const missing = built.live
-    ? await subscribeLive(actor, built.live.missingSlug)
+    ? await subscribeLive(actor, built.live.missingSlug, built.live.transport)
     : await send(method, actor, built.missingUrl!, built);
   if (missing.status !== answer.status || missing.detail !== answer.detail) {
     return `${where}: denied as ${answer.status} ${answer.detail}, but a missing object answers ${missing.status} ${missing.detail}`;
