@@ -128,7 +128,7 @@ async function start(givenConfig: Config, log: Logger, running: Running): Promis
     'starting Meldingskanal',
   );
 
-  running.deps = createDeps(config);
+  running.deps = createDeps(config, log);
   if (config.role === 'all') await prepareDatabase(config, log, running.deps);
   if (running.devSignIn) {
     // After the demo content, so the BOTT-SA publisher gets its channel role.

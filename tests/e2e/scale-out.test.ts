@@ -123,7 +123,7 @@ const streamedIds = (client: SseClient) => client.ofType('announcement.published
 describe('two API and two worker processes on one PostgreSQL and one Redis', () => {
   it('sends every e-mail once and serves every live client, whichever process it is connected to', async () => {
     const channel = await createChannel(ctx.deps.db, { visibility: 'public' });
-    const RECIPIENTS = sized(200, 1000);
+    const RECIPIENTS = sized(100, 1000);
     const ANNOUNCEMENTS = 4;
     await subscribers(channel.id, RECIPIENTS, `once-${channel.slug}`);
     const watchers = [await watch(apis[0]!.url, channel.slug), await watch(apis[1]!.url, channel.slug)];
@@ -194,8 +194,8 @@ describe('two API and two worker processes on one PostgreSQL and one Redis', () 
 
   it('SIGTERM to one API and one worker mid fan-out: both drain in time, nothing lost or doubled, sockets replay', async () => {
     const channel = await createChannel(ctx.deps.db, { visibility: 'public' });
-    const RECIPIENTS = sized(800, 3000);
-    const STOP_AT = sized(200, 600);
+    const RECIPIENTS = sized(400, 3000);
+    const STOP_AT = sized(100, 600);
     await subscribers(channel.id, RECIPIENTS, `graceful-${channel.slug}`);
     const [api1, api2] = apis as [(typeof apis)[0], (typeof apis)[0]];
     const worker1 = workers[0]!;

@@ -1,6 +1,6 @@
 /**
  * Fault: EVERY worker process is killed with SIGKILL in the middle of a fan-out (10,000 recipients under
- * `npm run test:faults`, 2,000 in the normal suite), then both are started again. PostgreSQL is the ledger, so the new
+ * `npm run test:faults`, 1,000 in the normal suite), then both are started again. PostgreSQL is the ledger, so the new
  * workers finish: everyone receives the announcement, the only duplicates are messages that were in flight at the kill
  * (claimed `sending`, accepted by the SMTP server, not yet marked `sent`), and each duplicate carries the first copy's
  * Message-ID. The kill comes from the SMTP server's accept callback at a fixed count, not after a sleep.
@@ -16,7 +16,7 @@ import { STARTUP_MS, sized } from '../../helpers/fault-scale.js';
 import { type CountingSmtpServer, startCountingSmtpServer } from '../../helpers/smtp-counter.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const RECIPIENTS = sized(2000, 10_000);
+const RECIPIENTS = sized(1000, 10_000);
 /** Kill both workers when this many messages have been accepted: well inside the run. */
 const KILL_AT = Math.round(RECIPIENTS * 0.3);
 

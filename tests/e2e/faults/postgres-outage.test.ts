@@ -16,7 +16,7 @@ import { type CountingSmtpServer, startCountingSmtpServer } from '../../helpers/
 import { adminUrl } from '../../helpers/urls.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const RECIPIENTS = sized(2000, 10_000);
+const RECIPIENTS = sized(1000, 10_000);
 
 let ctx: TestContext;
 let smtp: CountingSmtpServer;

@@ -1,5 +1,5 @@
 /**
- * Fault: a crowd of clients reconnecting at once (2,000 under `npm run test:faults`, 500 in the normal suite — a
+ * Fault: a crowd of clients reconnecting at once (2,000 under `npm run test:faults`, 300 in the normal suite — a
  * deploy, a network blip) and a slow reader must not hurt everyone else. The API and the worker are real processes;
  * the crowd runs in a process of its own (storm-clients.ts), the 50 "other" clients and the slow readers in this one.
  *
@@ -27,9 +27,9 @@ import { LiveClient } from '../../helpers/live-client.js';
 import { SseClient } from '../../helpers/sse-client.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const CROWD = sized(500, 2000);
+const CROWD = sized(300, 2000);
 const WATCHERS = 50;
-const ROUNDS = sized(6, 12);
+const ROUNDS = sized(4, 12);
 const BODY = 'Vedlikehold av fellestjenestene i natt.';
 /**
  * The announcements that only the slow readers watch: as large as allowed (20,000 characters of three bytes each), so

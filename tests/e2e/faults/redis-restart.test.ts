@@ -21,7 +21,7 @@ import { type RedisServer, startRedisServer, stopAllRedisServers } from '../../h
 import { type CountingSmtpServer, startCountingSmtpServer } from '../../helpers/smtp-counter.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const RECIPIENTS = sized(2000, 10_000);
+const RECIPIENTS = sized(1000, 10_000);
 
 let redis: RedisServer;
 let ctx: TestContext;
