@@ -888,7 +888,13 @@ describe('create, read, update and delete with every field', () => {
     // One event per position: the live log's resume points are unique.
     await expectUniqueViolation(
       db.outboxEvent.create({
-        data: { type: data.type, channelId: channel.id, aggregateId: randomUUID(), payload: {}, position: data.position },
+        data: {
+          type: data.type,
+          channelId: channel.id,
+          aggregateId: randomUUID(),
+          payload: {},
+          position: data.position,
+        },
       }),
       'position',
     );
