@@ -116,10 +116,11 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP_S,
       ...extra,
     });
-    const results = new Map<string, LoadResult[]>();
+    const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number | null })[]>();
     const measure = async (name: string, spec: LoadSpec, expect: number = 200) => {
       progress(`${name}: ${spec.overallRate ? `${spec.overallRate} req/s` : `${spec.connections} connections`}`);
-      const result = await runLoad(spec, expect);
+      const server = spec.url.startsWith(api.url) ? api.child.pid : baseline.pid;
+      const result = await runLoad(spec, expect, server);
       results.set(name, [...(results.get(name) ?? []), result]);
     };
 
@@ -145,6 +146,8 @@ async function main(): Promise<void> {
 
     const rps = (name: string) => median((results.get(name) ?? []).map((r) => r.requestsPerSecond));
     const p99 = (name: string) => median((results.get(name) ?? []).map((r) => r.latencyMs.p99));
+    // Server CPU time per request: independent of what else runs on the machine, unlike the rates.
+    const cpu = (name: string) => median((results.get(name) ?? []).map((r) => r.serverCpuUsPerRequest ?? Number.NaN));
     const targets = new Targets();
     targets.atLeast('newest JSON ≥ 0.9× in-memory', rps('json') / rps('memoryJson'), 0.9);
     targets.atLeast('newest Atom ≥ 0.9× in-memory', rps('atom') / rps('memoryAtom'), 0.9);
@@ -181,6 +184,15 @@ async function main(): Promise<void> {
         pgOlderP99Ms: p99('pgOlderFixed'),
         olderP99Ms: p99('olderFixed'),
         olderP99VsPg: ratio(p99('olderFixed'), p99('pgOlderFixed')),
+        cpuUsHello: cpu('hello'),
+        cpuUsMemoryJson: cpu('memoryJson'),
+        cpuUsJson: cpu('json'),
+        cpuUsJson304: jsonEtag ? cpu('json304') : null,
+        cpuUsMemoryAtom: cpu('memoryAtom'),
+        cpuUsAtom: cpu('atom'),
+        cpuUsAtom304: atomEtag ? cpu('atom304') : null,
+        cpuUsPgOlder: cpu('pgOlder'),
+        cpuUsOlder: cpu('older'),
         connections: CONNECTIONS,
         seconds: DURATION_S,
       },

@@ -22,6 +22,8 @@ export interface LoadSpec {
 export interface LoadResult {
   requestsPerSecond: number;
   total: number;
+  /** Requests of the warm-up and the measured run together (for CPU time per request of the whole run). */
+  allRequests: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   statusCodes: Record<string, number>;
   errors: number;
@@ -44,7 +46,7 @@ function options(spec: LoadSpec, durationSeconds: number): autocannon.Options {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
-  if (spec.warmupSeconds > 0) await autocannon(options(spec, spec.warmupSeconds));
+  const warmup = spec.warmupSeconds > 0 ? await autocannon(options(spec, spec.warmupSeconds)) : undefined;
   const result = await autocannon(options(spec, spec.durationSeconds));
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   const output: LoadResult = {
     requestsPerSecond: result.requests.total / result.duration,
     total: result.requests.total,
+    allRequests: result.requests.total + (warmup?.requests.total ?? 0),
     latencyMs: {
       p50: result.latency.p50,
       p90: result.latency.p90,
