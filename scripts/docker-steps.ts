@@ -93,7 +93,7 @@ try {
   await runImage(runtime);
   console.log(
     `docker-steps: OK — ${stages.length} stages built from the Dockerfile, migrations and seed ran, the API answered ` +
-      `its HEALTHCHECK and /readyz and the API and the worker exited 0 on SIGTERM, as ${runtimeUserLabel(runtime)}, ` +
+      `its HEALTHCHECK, /readyz and the front page with its assets and the API and the worker exited 0 on SIGTERM, as ${runtimeUserLabel(runtime)}, ` +
       `in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
 } catch (error) {
@@ -451,7 +451,17 @@ async function runImage(stage: BuiltStage): Promise<void> {
   await until('/readyz 200', async () => (await fetch(`${base}/readyz`)).status === 200, 30_000, api);
   const channels = await fetch(`${base}/api/v1/channels`);
   if (channels.status !== 200) throw new Error(`GET /api/v1/channels answered ${channels.status}`);
-  log('runtime: /healthz, /readyz and /api/v1/channels answer 200');
+  // The front page and the fingerprinted assets it links to (dist/web, made by the build stage's web build).
+  const page = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+  if (page.status !== 200) throw new Error(`GET / answered ${page.status}`);
+  const assets = [...(await page.text()).matchAll(/(?:href|src)="(\/[^"?#]+\.(?:css|js))"/g)].map((m) => m[1]!);
+  if (assets.length === 0) throw new Error('the front page links to no style sheet or script');
+  for (const asset of assets) {
+    const response = await fetch(`${base}${asset}`);
+    if (response.status !== 200)
+      throw new Error(`GET ${asset} (linked from the front page) answered ${response.status}`);
+  }
+  log(`runtime: /healthz, /readyz, /api/v1/channels, the front page and its ${assets.length} assets answer 200`);
   await stopWithSigterm(api, 'api');
 
   const worker = startInImage(stage, stage.cmd, { ...settings, ROLE: 'worker' }, 'worker');
