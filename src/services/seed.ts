@@ -201,6 +201,8 @@ export const DEMO_ANNOUNCEMENTS: readonly DemoAnnouncement[] = [
   },
 ];
 
+export const DEMO_AUTHOR_NAME = 'BOTT-sekretariatet';
+
 /** Serialises seeding across processes (an arbitrary constant: "mkseed" in ASCII). */
 const SEED_LOCK_KEY = 0x6d6b73656564n;
 const MINUTE_MS = 60_000;
@@ -230,6 +232,11 @@ export async function seedDemoContent(db: Db): Promise<{ created: boolean }> {
         channelIds.set(channel.slug, created.id);
       }
 
+      // The demo announcements' author: the collaboration's secretariat, a name only (no sign-in identity, no
+      // address). Without one, every demo page would say "written by a former user", which is how pages speak of
+      // an erased account.
+      const author = await tx.user.create({ data: { displayName: DEMO_AUTHOR_NAME } });
+
       const now = Date.now();
       for (const [index, announcement] of DEMO_ANNOUNCEMENTS.entries()) {
         const publishedAt = new Date(now - (DEMO_ANNOUNCEMENTS.length - index) * MINUTE_MS);
@@ -238,6 +245,7 @@ export async function seedDemoContent(db: Db): Promise<{ created: boolean }> {
         const created = await tx.announcement.create({
           data: {
             channelId: channelIds.get(announcement.channel)!,
+            authorId: author.id,
             language: 'nb',
             title: announcement.title,
             summary: announcement.summary ?? null,
@@ -261,6 +269,7 @@ export async function seedDemoContent(db: Db): Promise<{ created: boolean }> {
           data: {
             announcementId: created.id,
             revision: 1,
+            editorId: author.id,
             material: true,
             createdAt: publishedAt,
             content: {

@@ -1,7 +1,7 @@
 /** Demo content (src/services/seed.ts): loaded once, never twice, even by two processes at once; no personal names. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPrisma, type Db } from '../../src/db/prisma.js';
-import { DEMO_ANNOUNCEMENTS, DEMO_CHANNELS, seedDemoContent } from '../../src/services/seed.js';
+import { DEMO_ANNOUNCEMENTS, DEMO_AUTHOR_NAME, DEMO_CHANNELS, seedDemoContent } from '../../src/services/seed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const databases: TestDatabase[] = [];
@@ -66,9 +66,12 @@ describe('seedDemoContent', () => {
       orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }],
     });
     expect(announcements).toHaveLength(DEMO_ANNOUNCEMENTS.length);
-    expect(announcements.every((a) => a.status === 'published' && a.publishedAt !== null && a.authorId === null)).toBe(
-      true,
-    );
+    // Written by the secretariat, a name without a sign-in identity or an address (not "a former user").
+    const author = await db.user.findFirstOrThrow({ where: { displayName: DEMO_AUTHOR_NAME } });
+    expect(author).toMatchObject({ email: null, oidcIssuer: null, oidcSubject: null, isAdmin: false });
+    expect(
+      announcements.every((a) => a.status === 'published' && a.publishedAt !== null && a.authorId === author.id),
+    ).toBe(true);
     expect(announcements[0]!.title).toBe('Målbilde for administrative systemer');
     expect(announcements[0]!.body).toContain('Effektive tjenester og frigjorte ressurser gjennom digitalisering.');
     const schedule = announcements.find((a) => a.title === 'Tidsplan for felles økonomi- og lønnstjeneste')!;
