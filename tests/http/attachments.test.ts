@@ -451,13 +451,19 @@ describe('what is refused', () => {
     expect(empty.statusCode).toBe(400);
   });
 
-  it('cleans file names: no path, no control or direction characters, a fitting extension, at most 200 characters', async () => {
+  it('cleans file names (no path, a fitting extension, at most 200 characters) and refuses direction overrides', async () => {
     const id = await announcement(publicChannel);
     const named = async (filename: string, bytes = pdf(), type = PDF_TYPE) =>
       (await upload(id, { bytes, type, filename })).json().filename;
     expect(await named('../../etc/passwd', Buffer.from('root:x:0:0'), 'text/plain')).toBe('passwd.txt');
     expect(await named('C:\\Users\\kari\\Plan.PDF')).toBe('Plan.PDF');
-    expect(await named('rapport\u202Efdp.exe')).toBe('rapportfdp.exe.pdf');
+    // A name is a name (README, "characters it refuses"): "rapport\u202Efdp.exe" would display as "rapportexe.pdf".
+    const override = await upload(id, { bytes: pdf(), filename: 'rapport\u202Efdp.exe' });
+    expect(override.statusCode).toBe(400);
+    expect(override.json().error).toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'query.filename', message: expect.any(String) }],
+    });
     expect(await named('kjør.bat', Buffer.from('echo hei'), 'text/plain')).toBe('kjør.bat.txt');
     const long = await upload(id, { bytes: pdf('long'), filename: `${'å'.repeat(300)}.pdf` });
     const view = long.json();
