@@ -59,6 +59,12 @@ export interface LiveTransport {
   /** WebSocket: a ping (answered by a pong → markAlive). SSE: a comment line, so proxies keep an idle stream open. */
   heartbeat(): void;
   /**
+   * Runs `write` with the connection's writes held back and handed to the network together when it returns (one
+   * system call for a replay's frames instead of one per frame); `flush` hands over what is held so far. Optional:
+   * without it every frame is written on its own.
+   */
+  batch?(write: (flush: () => void) => void): void;
+  /**
    * Whether the peer answers heartbeats. A WebSocket that missed a pong is terminated at the next heartbeat; an event
    * stream cannot answer, so a dead peer shows as a write error, the socket's close, or data piling up.
    */
@@ -96,6 +102,12 @@ export interface SessionPorts {
    * when they cannot all be replayed (too many, or `since` outside the log), with the newest position (`head`).
    */
   replay(channelIds: string[], since: bigint): Promise<ReplayOutcome>;
+  /**
+   * Runs a synchronous step of setting up a subscription — watching its channels and sending `subscribed`, sending a
+   * replay — in its turn (the live plugin's SetupLane: a reconnect storm's setups then run a slice per turn of the event
+   * loop, and live broadcasts to the connected clients get in between). Omitted: at once.
+   */
+  setup?<T>(step: () => T): Promise<T>;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
 
@@ -144,6 +156,8 @@ export class LiveSession implements LiveListener {
   private badFrames = 0;
   private queued = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** While frames are written as one batch (transport.batch): hands what is held so far to the network. */
+  private flush: (() => void) | undefined;
   private closed = false;
   private alive = true;
 
@@ -412,15 +426,54 @@ export class LiveSession implements LiveListener {
     this.pendingSince = undefined;
 
     const fresh = frame.channels.filter((slug) => !this.channels.has(slug));
-    const { actor, granted, denied } =
+    const resolved =
       fresh.length > 0 ? await this.ports.resolveChannels(fresh) : { actor: undefined, granted: [], denied: [] };
     if (this.closed) return;
+    const replaying = await this.setup(() => this.startWatching(frame, resolved, since));
+    if (!replaying) return;
+
+    let replay: ReplayOutcome;
+    try {
+      replay = await this.ports.replay(replaying.channelIds, replaying.since);
+    } catch (error) {
+      this.ports.log.warn({ err: error }, 'live: replay failed');
+      // Sending the held live events would move the client's position past the gap: it must come back with the same
+      // `since` instead (1013: try again later).
+      this.held = undefined;
+      this.send({
+        type: 'error',
+        code: 'replay_unavailable',
+        message: 'The replay could not be read; reconnect later',
+      });
+      this.close(CLOSE.tryAgainLater, 'replay unavailable');
+      return;
+    }
+    // Live events keep being held until the replay is sent, however long its turn takes.
+    await this.setup(() => this.batch(() => this.sendReplay(replay, replaying.slugs)));
+  }
+
+  /** A step of setting up, in its turn (SessionPorts.setup), or at once. */
+  private setup<T>(step: () => T): Promise<T> {
+    return this.ports.setup ? this.ports.setup(step) : Promise.resolve(step());
+  }
+
+  /**
+   * The subscribe frame's granted channels are watched and `subscribed` is sent; with `since`, live events are held
+   * from here on and the replay to read is returned.
+   */
+  private startWatching(
+    frame: Extract<ClientFrame, { type: 'subscribe' }>,
+    { actor, granted, denied }: { actor?: Actor; granted: GrantedChannel[]; denied: string[] },
+    since: string | undefined,
+  ): { channelIds: string[]; slugs: string[]; since: bigint } | undefined {
+    if (this.closed) return undefined;
     if (actor) this.actor = actor;
     if (this.channels.size + granted.length > this.limits.maxChannels) {
-      return this.reject(
+      this.reject(
         'too_many_channels',
         `a socket may watch at most ${this.limits.maxChannels} channels (it watches ${this.channels.size})`,
       );
+      return undefined;
     }
 
     const sinceId = since === undefined ? null : parseEventId(since);
@@ -440,30 +493,15 @@ export class LiveSession implements LiveListener {
       channels: frame.channels.filter((slug) => !deniedSet.has(slug)),
       denied,
     });
-    if (!replaying) return;
+    if (!replaying) return undefined;
 
     // A client that reconnects has every event up to `since`; one that already received events keeps its position.
     if (this.recent.size === 0 && sinceId > this.floor) this.floor = sinceId;
-    const slugs = granted.map((c) => c.slug);
-    let replay: ReplayOutcome;
-    try {
-      replay = await this.ports.replay(
-        granted.map((c) => c.id),
-        sinceId,
-      );
-    } catch (error) {
-      this.ports.log.warn({ err: error }, 'live: replay failed');
-      // Sending the held live events would move the client's position past the gap: it must come back with the same
-      // `since` instead (1013: try again later).
-      this.held = undefined;
-      this.send({
-        type: 'error',
-        code: 'replay_unavailable',
-        message: 'The replay could not be read; reconnect later',
-      });
-      this.close(CLOSE.tryAgainLater, 'replay unavailable');
-      return;
-    }
+    return { channelIds: granted.map((c) => c.id), slugs: granted.map((c) => c.slug), since: sinceId };
+  }
+
+  /** Sends a replay that was read, merged with the live events held meanwhile (or the reset and those after it). */
+  private sendReplay(replay: ReplayOutcome, slugs: string[]): void {
     const held = this.held ?? [];
     this.held = undefined;
     if (this.closed) return;
@@ -502,6 +540,22 @@ export class LiveSession implements LiveListener {
     this.send({ type: 'replayed', channels: slugs, count: replay.events.length });
   }
 
+  /** Runs `write` as one batch of the transport's writes, when it can batch them. */
+  private batch(write: () => void): void {
+    if (!this.socket.batch || this.flush) {
+      write();
+      return;
+    }
+    this.socket.batch((flush) => {
+      this.flush = flush;
+      try {
+        write();
+      } finally {
+        this.flush = undefined;
+      }
+    });
+  }
+
   private alreadyHas(id: bigint): boolean {
     return id <= this.floor || this.recent.has(id);
   }
@@ -523,7 +577,13 @@ export class LiveSession implements LiveListener {
    */
   private sendRaw(frame: EncodedFrame): boolean {
     if (this.closed || !this.socket.isOpen) return false;
-    const buffered = this.socket.bufferedAmount;
+    let buffered = this.socket.bufferedAmount;
+    if (this.flush && buffered > 0 && buffered + frame.json.length > this.limits.maxBufferedBytes) {
+      // In a batch, `buffered` includes the frames held back for it: hand them to the network first, so the limit
+      // judges only what the client has not taken, as it does for frames written one by one.
+      this.flush();
+      buffered = this.socket.bufferedAmount;
+    }
     if (buffered > 0 && buffered + frame.json.length > this.limits.maxBufferedBytes) {
       this.close(CLOSE.tryAgainLater, 'client too slow');
       return false;

@@ -4,6 +4,7 @@
  * both; only how a frame is written, how the connection ends and what a heartbeat is differ.
  */
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { EncodedFrame } from './protocol.js';
 import type { LiveTransport } from './session.js';
@@ -30,6 +31,25 @@ export function webSocketTransport(socket: WebSocket): LiveTransport {
     },
     heartbeat() {
       socket.ping();
+    },
+    batch(write) {
+      // ws writes each frame as its own header-and-payload writev; held back on the TCP socket underneath (ws's own
+      // cork nests inside this one), a replay's frames go out in one system call. ws keeps that socket in `_socket`
+      // (not public API, but stable across ws's versions); without it the frames are simply written one by one.
+      const raw = (socket as unknown as { _socket?: Duplex | null })._socket;
+      if (!raw) {
+        write(() => {});
+        return;
+      }
+      raw.cork();
+      try {
+        write(() => {
+          raw.uncork();
+          raw.cork();
+        });
+      } finally {
+        raw.uncork();
+      }
     },
     answersHeartbeats: true,
   };
@@ -100,5 +120,18 @@ export class EventStreamTransport implements LiveTransport {
 
   heartbeat(): void {
     if (this.isOpen) this.response.write(SSE_HEARTBEAT);
+  }
+
+  /** A replay's events in one system call: the response (its socket) holds the writes back until `write` returns. */
+  batch(write: (flush: () => void) => void): void {
+    this.response.cork();
+    try {
+      write(() => {
+        this.response.uncork();
+        this.response.cork();
+      });
+    } finally {
+      this.response.uncork();
+    }
   }
 }

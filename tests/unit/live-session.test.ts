@@ -55,6 +55,41 @@ class FakeSocket implements LiveTransport {
   }
 }
 
+/**
+ * A transport that batches writes like the real ones: frames written in a batch count as unsent until the batch ends
+ * or is flushed, when a client that reads takes them all (one that does not leaves them unsent).
+ */
+class BatchingSocket extends FakeSocket {
+  reads = true;
+  flushes = 0;
+  /** The frame types written in each batch. */
+  batches: string[][] = [];
+  private current: string[] | undefined;
+  private held = 0;
+  override send(frame: EncodedFrame) {
+    super.send(frame);
+    if (!this.current) return;
+    this.current.push(JSON.parse(frame.json).type);
+    this.held += frame.json.length;
+    this.bufferedAmount += frame.json.length;
+  }
+  batch(write: (flush: () => void) => void) {
+    this.current = [];
+    try {
+      write(() => this.handOver());
+    } finally {
+      this.handOver();
+      this.batches.push(this.current);
+      this.current = undefined;
+    }
+  }
+  private handOver() {
+    this.flushes += 1;
+    if (this.reads) this.bufferedAmount -= this.held;
+    this.held = 0;
+  }
+}
+
 class FakeHub {
   readonly watching = new Map<LiveListener, Set<string>>();
   connect(listener: LiveListener) {
@@ -128,9 +163,10 @@ function setup(
     /** false: a transport like an event stream, whose heartbeats get no answer. */
     answersHeartbeats?: boolean;
     limits?: Partial<SessionLimits>;
+    socket?: FakeSocket;
   } = {},
 ) {
-  const socket = new FakeSocket(options.answersHeartbeats ?? true);
+  const socket = options.socket ?? new FakeSocket(options.answersHeartbeats ?? true);
   const hub = new FakeHub();
   const readable = options.readable ?? Object.keys(CHANNELS);
   const ports: SessionPorts = {
@@ -624,5 +660,61 @@ describe('LiveSession: who is sent what', () => {
     // A socket that was not sent the announcement on this connection is not told anything about it.
     both.deliver(edit(4, [NTNU]));
     expect(both.socket.sent.slice(1)).toEqual([]);
+  });
+
+  it('sends a replay and the live events held meanwhile as one batch of writes, after the subscribed frame', async () => {
+    const socket = new BatchingSocket();
+    let finishRead!: () => void;
+    const read = new Promise<void>((resolve) => {
+      finishRead = resolve;
+    });
+    const { session, deliver } = setup({
+      socket,
+      replay: async () => {
+        await read;
+        return { kind: 'replay', events: [event(2), event(3)] };
+      },
+    });
+    session.receive(Buffer.from(JSON.stringify({ type: 'subscribe', channels: ['alpha'], since: '1' })), false);
+    await new Promise((resolve) => setImmediate(resolve));
+    deliver(event(4));
+    finishRead();
+    await session.settled();
+    expect(socket.types()).toEqual([
+      'subscribed',
+      'announcement.published',
+      'announcement.published',
+      'announcement.published',
+      'replayed',
+    ]);
+    expect(socket.eventIds()).toEqual(['2', '3', '4']);
+    expect(socket.batches).toEqual([
+      ['announcement.published', 'announcement.published', 'announcement.published', 'replayed'],
+    ]);
+  });
+
+  it('hands a batch over before the buffer limit judges it: a reading client gets a long replay whole, one that does not is cut off', async () => {
+    const frameBytes = new EventFrames(event(10)).frame(null).json.length;
+    const replayed = Array.from({ length: 10 }, (_, i) => event(i + 2));
+    const run = async (reads: boolean) => {
+      const socket = new BatchingSocket();
+      socket.reads = reads;
+      const { session } = setup({
+        socket,
+        limits: { maxBufferedBytes: Math.floor(frameBytes * 2.5) },
+        replay: async () => ({ kind: 'replay', events: replayed }),
+      });
+      session.request({ type: 'subscribe', channels: ['alpha'], since: '1' });
+      await session.settled();
+      return socket;
+    };
+    const reading = await run(true);
+    expect(reading.eventIds()).toEqual(replayed.map((e) => e.eventId));
+    expect(reading.types().at(-1)).toBe('replayed');
+    expect(reading.closedWith).toBeUndefined();
+    expect(reading.flushes).toBeGreaterThan(2);
+    const stuck = await run(false);
+    expect(stuck.closedWith?.code).toBe(1013);
+    expect(stuck.eventIds().length).toBeLessThan(replayed.length);
   });
 });

@@ -80,6 +80,7 @@ import {
   type SessionLimits,
   type SessionPorts,
 } from '../../realtime/session.js';
+import { SetupLane } from '../../realtime/setup-lane.js';
 import { SharedReadGate } from '../../realtime/shared-reads.js';
 import { EventStreamTransport, webSocketTransport } from '../../realtime/transports.js';
 import {
@@ -129,6 +130,11 @@ export const SSE_RETRY_MS = { min: 1000, max: 5000 } as const;
 const MAX_BAD_FRAMES = 5;
 const MAX_QUEUED_FRAMES = 32;
 const MAX_HELD_EVENTS = 10_000;
+/**
+ * How long one turn of the setup lane may run connections' setups (src/realtime/setup-lane.ts): the most a live
+ * broadcast or a request waits behind a reconnect storm's setups per turn of the event loop.
+ */
+const SETUP_SLICE_MS = 3;
 
 export interface LivePluginOptions {
   deps: Pick<AppDeps, 'config' | 'db' | 'redis'>;
@@ -305,9 +311,13 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     return actors.get(credentialKey(credential)) ?? null;
   };
 
+  /** Where sessions set up their subscriptions and send their replays, a slice per turn of the event loop. */
+  const setupLane = new SetupLane(SETUP_SLICE_MS);
+
   const portsFor = (watcher: () => Watcher, request: FastifyRequest): SessionPorts => ({
     hub,
     log: request.log,
+    setup: (step) => setupLane.run(step),
     async resolveChannels(slugs) {
       // The rights of this moment, as a REST request would see them, not those the socket was opened with; read through
       // the gate, so the identical subscriptions of a reconnect storm are read once (src/realtime/shared-reads.ts).
