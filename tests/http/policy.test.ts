@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../src/domain/types.js';
 import { buildApp } from '../../src/http/app.js';
 import { coarseDenial, isRoutePolicy, MissingPolicyError, POLICY, type RoutePolicy } from '../../src/http/policy.js';
+import { Text } from '../../src/http/schemas/common.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createUser, tokenFor } from '../helpers/factories.js';
 
@@ -83,7 +84,7 @@ describe('a route with a policy', () => {
       '/probe-validated',
       {
         config: { policy: POLICY.admin },
-        schema: { body: { type: 'object', required: ['x'], properties: { x: { type: 'string' } } } },
+        schema: { body: { type: 'object', required: ['x'], properties: { x: Text.line() } } },
       },
       async () => ({ ok: true }),
     );
