@@ -6,8 +6,8 @@
  * per language version for all listeners.
  *
  * Why the fan-out yields: a broadcast to 10,000 sockets costs ~0.2 s of CPU; doing it in one loop would stall every
- * HTTP request of the process for that long. The hub delivers in slices (`sliceSize` deliveries) and gives the event
- * loop back between slices with setImmediate. Events are dispatched strictly one after another, so a listener late in
+ * HTTP request of the process for that long. The hub delivers in slices (`sliceSize` deliveries or `sliceMs`, whichever
+ * comes first) and gives the event loop back between slices with setImmediate. Events are dispatched strictly one after another, so a listener late in
  * a long fan-out never receives event N+1 before event N.
  */
 import type { Redis } from 'ioredis';
@@ -36,8 +36,16 @@ export interface LiveHubOptions {
   /** config.redis.prefix: the hub listens on `liveRedisChannel(prefix)`. */
   prefix: string;
   log: HubLogger;
-  /** Deliveries between two yields to the event loop. */
+  /** Deliveries between two yields to the event loop, at most. */
   sliceSize?: number;
+  /**
+   * Milliseconds of deliveries between two yields, at most: a delivery writes to a socket (a system call, ~35 µs on the
+   * fault test's machine), so 1,000 of them held the event loop for ~35 ms, and the requests and the Redis messages
+   * behind them waited that long (a reconnect storm's first moments are such a fan-out to the crowd).
+   */
+  sliceMs?: number;
+  /** Milliseconds (tests pass their own). */
+  clock?: () => number;
   /**
    * Called with each "access changed" hint (access-hints.ts). Given, the hub also listens on
    * `accessRedisChannel(prefix)`, over the same connection.
@@ -51,6 +59,7 @@ export interface LiveHubOptions {
 }
 
 export const DEFAULT_SLICE_SIZE = 1000;
+export const DEFAULT_SLICE_MS = 5;
 const QUIT_TIMEOUT_MS = 1000;
 
 interface Pending {
@@ -67,6 +76,8 @@ export class LiveHub {
   private readonly onReaderChange: ((change: ReaderChange) => void) | undefined;
   private readonly log: HubLogger;
   private readonly sliceSize: number;
+  private readonly sliceMs: number;
+  private readonly clock: () => number;
   /** channelId → its listeners. */
   private readonly byChannel = new Map<string, Set<LiveListener>>();
   /** listener → the channelIds it watches; every connected listener has an entry (possibly empty). */
@@ -86,6 +97,8 @@ export class LiveHub {
     this.readerChannel = options.onReaderChange ? readerRedisChannel(options.prefix) : undefined;
     this.log = options.log;
     this.sliceSize = options.sliceSize ?? DEFAULT_SLICE_SIZE;
+    this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+    this.clock = options.clock ?? (() => performance.now());
     this.subscriber = createRedis(options.redisUrl, 'subscriber', 'live-hub');
     // Without an 'error' listener ioredis would print every reconnect failure as an unhandled error event.
     this.subscriber.on('error', (error) => this.log.warn({ err: error }, 'live hub: Redis subscriber error'));
@@ -242,16 +255,18 @@ export class LiveHub {
   private async drain(): Promise<void> {
     this.draining = true;
     let sinceYield = 0;
+    let sliceEnds = this.clock() + this.sliceMs;
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         // A snapshot: listeners joining or leaving during a sliced fan-out do not disturb the iteration. One that
         // left still gets the call and ignores it (its socket is closed).
         const listeners = [...(this.byChannel.get(next.event.channelId) ?? [])];
         for (const listener of listeners) {
-          if (sinceYield >= this.sliceSize) {
+          if (sinceYield >= this.sliceSize || (sinceYield > 0 && this.clock() >= sliceEnds)) {
             sinceYield = 0;
             await new Promise<void>((resolve) => setImmediate(resolve));
             if (this.closed) return;
+            sliceEnds = this.clock() + this.sliceMs;
           }
           sinceYield += 1;
           try {

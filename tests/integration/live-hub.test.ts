@@ -49,7 +49,7 @@ class Recorder implements LiveListener {
   }
 }
 
-function newHub(options: { sliceSize?: number } = {}) {
+function newHub(options: { sliceSize?: number; sliceMs?: number; clock?: () => number } = {}) {
   const warnings: { obj: object; msg: string }[] = [];
   const log = { warn: (obj: object, msg: string) => warnings.push({ obj, msg }), error: () => {} };
   const hub = new LiveHub({ redisUrl: REDIS_URL, prefix, log, ...options });
@@ -157,6 +157,30 @@ describe('LiveHub', () => {
     // The event loop ran after the first slice of 3 deliveries, not after all 20.
     expect(deliveredWhenLoopRan).toBe(3);
     expect(delivered).toBe(20);
+  });
+
+  it('also yields when a slice has taken sliceMs, however few deliveries it made', async () => {
+    let now = 0;
+    const { hub } = newHub({ sliceSize: 1000, sliceMs: 5, clock: () => now });
+    let delivered = 0;
+    let deliveredWhenLoopRan: number | undefined;
+    const listeners = Array.from({ length: 6 }, () => {
+      const recorder = new Recorder(null);
+      const deliver = recorder.deliver.bind(recorder);
+      recorder.deliver = (event, frames) => {
+        delivered += 1;
+        // Each delivery takes 2 ms of this clock: the third passes the slice's 5 ms.
+        now += 2;
+        if (delivered === 1) setImmediate(() => (deliveredWhenLoopRan = delivered));
+        deliver(event, frames);
+      };
+      return recorder;
+    });
+    for (const listener of listeners) hub.watch(listener, 'chan-a');
+    hub.receive(JSON.stringify(event(9, 'chan-a')));
+    await hub.whenIdle();
+    for (const listener of listeners) expect(listener.ids()).toEqual(['9']);
+    expect(deliveredWhenLoopRan).toBe(3);
   });
 
   it('forgets a disconnected listener everywhere and stops on close', async () => {
