@@ -174,6 +174,19 @@ describe('security headers', () => {
     }
   });
 
+  it('sends them on a refused WebSocket handshake and on any answered request with an Upgrade header', async () => {
+    const upgrade = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13' };
+    const refused = await app.inject({ url: '/api/v1/live?token=secret', headers: upgrade });
+    const answered = await app.inject({ url: '/api/v1/channels', headers: upgrade });
+    expect([refused.statusCode, answered.statusCode]).toEqual([400, 200]);
+    for (const response of [refused, answered]) {
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-frame-options']).toBe('DENY');
+      expect(response.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+      expect(directives(response.headers['content-security-policy']).get('frame-ancestors')).toEqual(["'none'"]);
+    }
+  });
+
   it('sends no HSTS when PUBLIC_URL is plain http, and lets forms reach the development provider', async () => {
     const response = await plainHttpApp.inject({ method: 'GET', url: '/' });
     expect(response.headers['strict-transport-security']).toBeUndefined();

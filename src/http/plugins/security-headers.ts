@@ -19,7 +19,7 @@
  * `X-Frame-Options: DENY` for browsers without frame-ancestors; Cross-Origin-Opener/Resource-Policy same-origin.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
 import type { Config } from '../../config.js';
@@ -115,7 +115,8 @@ function isHtml(contentType: unknown): boolean {
  * every request, a measurable part of a cached page's cost). Every response gets them in onRequest, as before, on the
  * raw response (live streams rely on that). The nonces cost only HTML responses: an HTML response whose policy the
  * route did not replace gets the same policy with a fresh script and style nonce; `reply.cspNonce` gives a page its
- * nonces (made on first use). JSON, feeds and files carry the policy without nonces, which allows no more.
+ * nonces (made on first use). JSON, feeds and files carry the policy without nonces, which allows no more. A request
+ * with an `Upgrade` header gets them in onSend instead, only when it is answered with a response.
  */
 async function securityHeadersPlugin(app: FastifyInstance, options: SecurityHeadersOptions): Promise<void> {
   const { config } = options;
@@ -152,12 +153,19 @@ async function securityHeadersPlugin(app: FastifyInstance, options: SecurityHead
       return noncesOf(this);
     },
   });
-  app.addHook('onRequest', (request, reply, done) => {
+  const setHeaders = (request: FastifyRequest, reply: FastifyReply) => {
     applyHeaders(request.raw, reply.raw, () => {});
     reply.raw.setHeader('content-security-policy', plainPolicy);
+  };
+  app.addHook('onRequest', (request, reply, done) => {
+    // A WebSocket handshake that succeeds is answered by ws (101 Switching Protocols), not with this response: its
+    // headers would be set for nothing, for each of the thousands of sockets of a reconnect storm. One that is refused
+    // gets them when its response is sent (onSend), like every response.
+    if (request.raw.headers.upgrade === undefined) setHeaders(request, reply);
     done();
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.raw.headers.upgrade !== undefined) setHeaders(request, reply);
     if (isHtml(reply.getHeader('content-type')) && reply.getHeader('content-security-policy') === plainPolicy) {
       reply.header('content-security-policy', policy(noncesOf(reply)));
     }
