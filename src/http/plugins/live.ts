@@ -47,6 +47,8 @@
  * (src/realtime/sse.ts) and heartbeat comments.
  */
 
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -388,6 +390,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     return { kind: 'replay', events };
   };
 
+  const upgradeListenersBefore = new Set(app.server.listeners('upgrade'));
   await app.register(websocket, {
     options: { maxPayload: config.ws.maxPayloadBytes },
     // Errors on an established socket. ws reports protocol violations (an oversized frame, bad UTF-8) here AFTER it
@@ -401,6 +404,28 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     preClose: async () => {
       await Promise.all([closeAllSockets(app.websocketServer), closeAllStreams()]);
     },
+  });
+
+  // A WebSocket handshake is handled in its turn in the setup lane: @fastify/websocket's 'upgrade' listener (which
+  // routes the request through Fastify's hooks) runs from there, not where Node parsed the request. In a reconnect
+  // storm thousands of handshakes arrive within a second; handled where they arrive, they filled whole turns of the
+  // event loop, and every other request and Redis message waited behind them. A socket that closes while it waits is
+  // dropped; until its turn it gets an error listener (Node removes its own before emitting 'upgrade').
+  const upgradeListeners = app.server.listeners('upgrade').filter((listener) => !upgradeListenersBefore.has(listener));
+  for (const listener of upgradeListeners) app.server.removeListener('upgrade', listener as never);
+  const ignoreWhileWaiting = () => {};
+  app.server.on('upgrade', (rawRequest: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', ignoreWhileWaiting);
+    setupLane
+      .run(() => {
+        socket.removeListener('error', ignoreWhileWaiting);
+        if (socket.destroyed) return;
+        for (const listener of upgradeListeners) listener.call(app.server, rawRequest, socket, head);
+      })
+      .catch((error: unknown) => {
+        app.log.warn({ err: error }, 'live: a WebSocket handshake failed');
+        socket.destroy();
+      });
   });
 
   // @fastify/websocket destroys the raw socket of a refused upgrade in its onResponse hook, but only if its own
@@ -593,13 +618,16 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       },
       // Before validation, so a URL credential gets its own message rather than "not an accepted field".
       onRequest: refuseBeforeValidation,
-      preHandler: async (request, reply) => {
-        const { since } = request.query as { since?: string };
-        checkSince(since, 'query.since');
-        await authenticateLive(request, reply);
-        if (!request.ws) return;
-        await openConnection(request);
-      },
+      preHandler: [
+        async (request, reply) => {
+          const { since } = request.query as { since?: string };
+          checkSince(since, 'query.since');
+          await authenticateLive(request, reply);
+          if (!request.ws) return;
+          await openConnection(request);
+        },
+        openInTurn,
+      ],
     },
     (socket: WebSocket, request) => {
       const { since } = request.query as { since?: string };
@@ -643,14 +671,17 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
         },
       },
       onRequest: refuseBeforeValidation,
-      preHandler: async (request, reply) => {
-        const { since, channels } = request.query as { since?: string; channels: string };
-        checkSince(since, 'query.since');
-        checkSince(request.headers['last-event-id'] as string | undefined, 'headers.last-event-id');
-        request.liveSubscription = subscriptionOf(channels);
-        await authenticateLive(request, reply);
-        await openConnection(request);
-      },
+      preHandler: [
+        async (request, reply) => {
+          const { since, channels } = request.query as { since?: string; channels: string };
+          checkSince(since, 'query.since');
+          checkSince(request.headers['last-event-id'] as string | undefined, 'headers.last-event-id');
+          request.liveSubscription = subscriptionOf(channels);
+          await authenticateLive(request, reply);
+          await openConnection(request);
+        },
+        openInTurn,
+      ],
     },
     async (request, reply) => {
       const { since } = request.query as { since?: string };
@@ -689,6 +720,24 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       session.request(request.liveSubscription!);
     },
   );
+
+  /**
+   * The last preHandler of both routes, once the connection is accepted: it is opened — the WebSocket's 101 response,
+   * its ws object and session; the event stream's headers and session — in its turn in the setup lane. `done` runs the
+   * rest of Fastify's hooks and the route's handler synchronously (@fastify/websocket's upgrade and ws's handshake do
+   * not wait either), so the lane times what opening a connection really costs, and a reconnect storm's openings are
+   * spread over turns of the event loop with the live broadcasts and the other requests in between.
+   */
+  function openInTurn(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+    // A plain GET of the WebSocket route is answered by @fastify/websocket: nothing to open.
+    if (request.routeOptions.url === LIVE_PATH && !request.ws) {
+      done();
+      return;
+    }
+    setupLane
+      .run(() => done())
+      .catch((error: unknown) => request.log.error({ err: error }, 'live: opening a connection failed'));
+  }
 
   /** Refusals that do not depend on the query's validity: credentials in the URL (400), a foreign Origin (403). */
   async function refuseBeforeValidation(request: FastifyRequest): Promise<void> {
@@ -738,8 +787,11 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
         `Too many live connections from this address (at most ${config.ws.maxConnectionsPerIp}); close some first`,
       );
     }
-    // The slot is freed when the connection ends, however it ends (also when the handshake itself fails).
-    request.raw.socket?.once('close', release);
+    // The slot is freed when the connection ends, however it ends (also when the handshake itself fails), also when it
+    // ended while the request waited (for its turn in the setup lane, or a look-up).
+    const socket = request.raw.socket;
+    if (!socket || socket.closed) release();
+    else socket.once('close', release);
     slotReleases.set(request, release);
   }
 
