@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { TrustProxy } from '../config.js';
@@ -74,6 +75,35 @@ function trustProxyOption(trustProxy: TrustProxy): boolean | string[] {
   return typeof trustProxy === 'boolean' ? trustProxy : [...trustProxy];
 }
 
+/** How long app.close() lets connections finish before it cuts those with no response in flight. */
+export const CONNECTION_CLOSE_GRACE_MS = 3000;
+
+/**
+ * Bounds app.close() by CONNECTION_CLOSE_GRACE_MS instead of by the clients' patience. Node's server.close() ends the
+ * keep-alive connections idle at that moment and then waits for every other one to end. Connections Node no longer
+ * tracks as idle — seen in tests/http/authorisation-matrix.test.ts: two dozen sockets that carried no request the
+ * server still saw, after live handshakes and event streams had been refused or abandoned — held app.close() for over
+ * a minute. After the grace, a connection with a response still being written is left to finish (and to the
+ * shutdown deadline in src/main.ts); any other is destroyed.
+ */
+function boundClose(app: FastifyInstance): void {
+  const open = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    const timer = setTimeout(() => {
+      for (const socket of open) {
+        const response = (socket as Socket & { _httpMessage?: { writableFinished: boolean } })._httpMessage;
+        if (!response || response.writableFinished) socket.destroy();
+      }
+    }, CONNECTION_CLOSE_GRACE_MS);
+    timer.unref();
+    app.server.once('close', () => clearTimeout(timer));
+  });
+}
+
 export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
@@ -100,6 +130,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  boundClose(app);
 
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
   // 0. route policies, FIRST: its onRoute hook refuses (app start fails) any route added later without a policy.
