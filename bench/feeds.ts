@@ -1,6 +1,7 @@
 /**
- * Feed reads: the newest 20 of a public channel as JSON (`GET /api/v1/channels/{slug}/announcements?limit=20`) and
- * its Atom feed (`/feeds/channels/{slug}.atom`), 100 connections, unconditional and conditional (If-None-Match →
+ * Feed reads: the newest 20 of a public channel as JSON (`GET /api/v1/channels/{slug}/announcements?limit=20`), its
+ * Atom feed (`/feeds/channels/{slug}.atom`) and its HTML page (`/channels/{slug}`, the web app's channel page, and an
+ * announcement's page beside it), 100 connections, unconditional and conditional (If-None-Match →
  * 304); an older page through the keyset cursor; and the p99 latency at a fixed 1,000 requests/s. Anonymous readers,
  * as feed readers and widgets are.
  *
@@ -62,6 +63,11 @@ async function main(): Promise<void> {
     const atom = await fetch(`${api.url}${atomPath}`);
     const atomBody = await atom.text();
     if (json.status !== 200 || atom.status !== 200) throw new Error(`product answered ${json.status}/${atom.status}`);
+    const htmlPath = `/channels/${SLUG}`;
+    const html = await fetch(`${api.url}${htmlPath}`, { headers: { accept: 'text/html' } });
+    const htmlBody = await html.text();
+    if (html.status !== 200) throw new Error(`the channel page answered ${html.status}`);
+    const announcementPath = `/announcements/${(JSON.parse(jsonBody) as Page).items[0]!.id}`;
     const jsonEtag = json.headers.get('etag');
     const atomEtag = atom.headers.get('etag');
 
@@ -82,6 +88,7 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'mk-bench-feeds-'));
     writeFileSync(join(dir, 'page.json'), jsonBody);
     writeFileSync(join(dir, 'feed.atom'), atomBody);
+    writeFileSync(join(dir, 'page.html'), htmlBody);
     const baselinePort = await freePort();
     const baseline = startNode('feed-baseline', 'bench/servers/feed-baseline.ts', {
       env: {
@@ -91,6 +98,7 @@ async function main(): Promise<void> {
         MEMORY_PAGES: JSON.stringify({
           json: { file: join(dir, 'page.json'), type: json.headers.get('content-type') },
           atom: { file: join(dir, 'feed.atom'), type: atom.headers.get('content-type') },
+          html: { file: join(dir, 'page.html'), type: html.headers.get('content-type') },
         }),
       },
     });
@@ -134,6 +142,10 @@ async function main(): Promise<void> {
       await measure('atom', load(`${api.url}${atomPath}`));
       if (atomEtag)
         await measure('atom304', load(`${api.url}${atomPath}`, { headers: { 'if-none-match': atomEtag } }), 304);
+      // Pages carry a fresh CSP nonce each, so they are rendered per request (from the cached reads).
+      await measure('memoryHtml', load(`${baselineUrl}/memory/html`));
+      await measure('html', load(`${api.url}${htmlPath}`, { headers: { accept: 'text/html' } }));
+      await measure('htmlAnnouncement', load(`${api.url}${announcementPath}`, { headers: { accept: 'text/html' } }));
       await measure('pgNewest', load(`${baselineUrl}/pg/page`));
       await measure('pgOlder', load(baselineUrl, { paths: baselineOlderPaths }));
       await measure('older', load(api.url, { paths: olderPaths }));
@@ -155,6 +167,7 @@ async function main(): Promise<void> {
     else targets.checks.push({ name: 'JSON 304 ≥ 0.6× hello-world', met: false, detail: 'no ETag on the page' });
     if (atomEtag) targets.atLeast('Atom 304 ≥ 0.6× hello-world', rps('atom304') / rps('hello'), 0.6);
     else targets.checks.push({ name: 'Atom 304 ≥ 0.6× hello-world', met: false, detail: 'no ETag on the feed' });
+    targets.atLeast('channel HTML page ≥ 0.9× in-memory', rps('html') / rps('memoryHtml'), 0.9);
     targets.atLeast('older page ≥ 0.7× plain pg', rps('older') / rps('pgOlder'), 0.7);
     targets.atMost(`newest p99 at ${FIXED_RATE}/s ≤ 2× in-memory`, p99('jsonFixed') / p99('memoryJsonFixed'), 2);
     targets.atMost(`older p99 at ${FIXED_RATE}/s ≤ 2× plain pg`, p99('olderFixed') / p99('pgOlderFixed'), 2);
@@ -173,6 +186,10 @@ async function main(): Promise<void> {
         atomVsMemory: ratio(rps('atom'), rps('memoryAtom')),
         atom304Rps: atomEtag ? rps('atom304') : null,
         atom304VsHello: atomEtag ? ratio(rps('atom304'), rps('hello')) : null,
+        memoryHtmlRps: rps('memoryHtml'),
+        htmlRps: rps('html'),
+        htmlVsMemory: ratio(rps('html'), rps('memoryHtml')),
+        htmlAnnouncementRps: rps('htmlAnnouncement'),
         pgNewestRps: rps('pgNewest'),
         jsonVsPgNewest: ratio(rps('json'), rps('pgNewest')),
         pgOlderRps: rps('pgOlder'),
@@ -191,6 +208,10 @@ async function main(): Promise<void> {
         cpuUsMemoryAtom: cpu('memoryAtom'),
         cpuUsAtom: cpu('atom'),
         cpuUsAtom304: atomEtag ? cpu('atom304') : null,
+        // The server's CPU time per page: what rendering one costs, reads and template together.
+        cpuUsMemoryHtml: cpu('memoryHtml'),
+        cpuUsHtml: cpu('html'),
+        cpuUsHtmlAnnouncement: cpu('htmlAnnouncement'),
         cpuUsPgOlder: cpu('pgOlder'),
         cpuUsOlder: cpu('older'),
         connections: CONNECTIONS,
