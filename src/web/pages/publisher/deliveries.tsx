@@ -69,7 +69,7 @@ function kindLabel(ctx: PageContext, group: DeliveryStatsGroup): string {
 
 function ReasonLabel({ ctx, reason }: { ctx: PageContext; reason: string }) {
   const key = REASON_LABELS[reason];
-  return key ? ctx.t(key) : <code>{reason}</code>;
+  return key ? <>{ctx.t(key)}</> : <code>{reason}</code>;
 }
 
 function MediumTable({ ctx, medium, groups }: { ctx: PageContext; medium: string; groups: DeliveryStatsGroup[] }) {
