@@ -6,9 +6,9 @@
  * Why a lock and not just the sequence: a position drawn from a sequence at relay time is still drawn before its
  * transaction commits, and two relays can commit in the other order. So the relay draws positions, publishes and
  * commits while holding LIVE_LOG_LOCK (`pg_advisory_xact_lock`, released at commit): whoever holds it next draws
- * higher positions only once every lower one is committed. The replay takes the same lock SHARED before it reads, so
- * it also waits for a relay that has published an event (a client may hold its position already) but not committed
- * it yet; every position a client can have received is then visible to the replay's reads.
+ * higher positions only once every lower one is committed. The replay takes the same lock SHARED before it reads (and
+ * lets go of it at once), so it also waits for a relay that has published an event (a client may hold its position
+ * already) but not committed it yet; every position a client can have received is then visible to the replay's reads.
  */
 import { audienceScope } from '../domain/announcement.js';
 import type { Actor } from '../domain/types.js';
@@ -71,21 +71,28 @@ export async function findEventsSince(
   query: { channelIds: readonly string[]; since: bigint; limit: number; actor: Actor; now?: Date },
 ): Promise<ReplayResult> {
   const now = query.now ?? new Date();
-  return db.$transaction(async (tx) => {
-    // Waits for a relay between publishing and committing (file comment); nothing else takes the lock.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LIVE_LOG_LOCK})`;
-    // Both ends of the log by the unique index on position (two index probes, whatever the size of the log).
-    const [bounds] = await tx.$queryRaw<{ oldest: bigint | null; newest: bigint | null }[]>`
+  // Waits for a relay between publishing and committing (file comment), as a statement of its own: its transaction
+  // ends, and the lock is released, as soon as it was granted. The reads below then hold no lock, so a relay never
+  // waits for a replay's reads — in a reconnect storm replays follow each other, each read as fast as a busy API
+  // process gets to its round trips, and the relay of a new event queued behind them for the exclusive lock. They read
+  // in one REPEATABLE READ snapshot, taken after the wait: every position a client can have received is in it, and
+  // the ends of the log and the events agree. A relay that commits later is newer than the snapshot; the session
+  // already holds its live events back and merges them (src/realtime/session.ts).
+  await db.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LIVE_LOG_LOCK})`;
+  return db.$transaction(
+    async (tx) => {
+      // Both ends of the log by the unique index on position (two index probes, whatever the size of the log).
+      const [bounds] = await tx.$queryRaw<{ oldest: bigint | null; newest: bigint | null }[]>`
       SELECT min(position) AS oldest, max(position) AS newest FROM "OutboxEvent"`;
-    const head = bounds?.newest === null || bounds?.newest === undefined ? 0n : BigInt(bounds.newest);
-    const oldest = bounds?.oldest === null || bounds?.oldest === undefined ? null : BigInt(bounds.oldest);
-    if (query.since > head) return { kind: 'reset', reason: 'unknown_position', head };
-    // The client has everything up to `since`; the log starts at `oldest`: positions between them may have been
-    // removed (a deleted channel's events, a retention job), and a client cannot be told it has them all.
-    if (oldest !== null && query.since < oldest - 1n) return { kind: 'reset', reason: 'too_old', head };
-    if (query.channelIds.length === 0) return { kind: 'replay', rows: [] };
+      const head = bounds?.newest === null || bounds?.newest === undefined ? 0n : BigInt(bounds.newest);
+      const oldest = bounds?.oldest === null || bounds?.oldest === undefined ? null : BigInt(bounds.oldest);
+      if (query.since > head) return { kind: 'reset', reason: 'unknown_position', head };
+      // The client has everything up to `since`; the log starts at `oldest`: positions between them may have been
+      // removed (a deleted channel's events, a retention job), and a client cannot be told it has them all.
+      if (oldest !== null && query.since < oldest - 1n) return { kind: 'reset', reason: 'too_old', head };
+      if (query.channelIds.length === 0) return { kind: 'replay', rows: [] };
 
-    const raw = await tx.$queryRaw<ReplayRow[]>`
+      const raw = await tx.$queryRaw<ReplayRow[]>`
       SELECT e.position, e.type, e."channelId", a.id AS "announcementId", e.payload
         FROM "OutboxEvent" e
         JOIN "Announcement" a ON a.id = e."aggregateId"
@@ -100,7 +107,9 @@ export async function findEventsSince(
              )
        ORDER BY e.position
        LIMIT ${query.limit + 1}`;
-    if (raw.length > query.limit) return { kind: 'reset', reason: 'too_many_events', head };
-    return { kind: 'replay', rows: raw.map((r) => ({ ...r, position: BigInt(r.position) })) };
-  });
+      if (raw.length > query.limit) return { kind: 'reset', reason: 'too_many_events', head };
+      return { kind: 'replay', rows: raw.map((r) => ({ ...r, position: BigInt(r.position) })) };
+    },
+    { isolationLevel: 'RepeatableRead' },
+  );
 }
