@@ -4,9 +4,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { waitFor } from './wait.js';
+
+const PRODUCTION_STACK_TRACES = pathToFileURL(
+  join(PROJECT_ROOT, 'tests', 'helpers', 'production-stack-traces.mjs'),
+).href;
 
 export interface Child {
   name: string;
@@ -27,8 +33,14 @@ export function startProcess(
   settings: Record<string, string>,
   /** Extra node options, e.g. `--cpu-prof` to profile a fault test's process (not allowed in NODE_OPTIONS). */
   nodeArgs: string[] = [],
+  /**
+   * productionStackTraces: stack traces as the image has them, not mapped to the TypeScript sources
+   * (tests/helpers/production-stack-traces.mjs), for tests that time the process's event loop.
+   */
+  options: { productionStackTraces?: boolean } = {},
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const afterTsx = options.productionStackTraces ? ['--import', PRODUCTION_STACK_TRACES] : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...afterTsx, 'src/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,9 +12,19 @@
  * Every watcher gets every announcement once and none is disconnected; under `npm run test:faults` the storm rounds'
  * median must also stay within 20 % of the quiet rounds' median (plus 10 ms of timer noise). Prints `[fault] …` with
  * both.
+ *
+ * So that the two kinds of round differ only by the storm: a storm round starts once the whole crowd has the quiet
+ * round's announcement (the server is then done broadcasting it, as it is done with the storm's replays when a quiet
+ * round starts), and the crowd runs at the lowest CPU priority (nice 19) — it stands for 2,000 clients on other
+ * machines, whose own CPU would not be taken from the server's processes on this one. The API and the worker run with
+ * stack traces as in the image, not source-mapped (tests/helpers/production-stack-traces.mjs: under tsx each of the
+ * crowd's reset connections cost a source-mapped stack trace, ~100 ms of the API's event loop per storm that
+ * production does not pay). FAULT_CPU_PROF=<dir> writes
+ * V8 CPU profiles of the API and the worker there (`npx tsx bench/profile-top.ts <file>` reads them).
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,29 +63,41 @@ const streams: SseClient[] = [];
 beforeAll(async () => {
   ctx = await createTestContext();
   const common = { ...ctx.env, APP_ENV: 'development', LOG_LEVEL: 'warn' };
-  api = startProcess('api', {
-    ...common,
-    LOG_LEVEL: 'info',
-    ROLE: 'api',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DEV_OIDC_PORT: '0',
-    // Every client of this test comes from 127.0.0.1, and in a burst the crowd's new sockets may be counted before the
-    // server has seen its old ones close.
-    WS_MAX_CONNECTIONS_PER_IP: String(2 * CROWD + WATCHERS + 50),
-    RATE_LIMIT_IP_PER_MINUTE: '100000',
-    WS_MAX_BUFFERED_BYTES: String(64 * 1024),
-    // The slow readers must be cut off by the buffer limit, not by a missed pong (the full-size run outlasts a ping).
-    WS_PING_INTERVAL_MS: '600000',
-  });
-  worker = startProcess('worker', {
-    ...common,
-    LOG_LEVEL: 'info',
-    ROLE: 'worker',
-    // Nothing here is e-mailed (no subscribers); the relay and the fan-out are what the live frames need.
-    SMTP_URL: 'smtp://127.0.0.1:9',
-    MAIL_FROM: 'BOTT Meldingskanal <meldingskanal@example.org>',
-  });
+  const profileDir = process.env.FAULT_CPU_PROF;
+  const profiled = (name: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
+  api = startProcess(
+    'api',
+    {
+      ...common,
+      LOG_LEVEL: 'info',
+      ROLE: 'api',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DEV_OIDC_PORT: '0',
+      // Every client of this test comes from 127.0.0.1, and in a burst the crowd's new sockets may be counted before the
+      // server has seen its old ones close.
+      WS_MAX_CONNECTIONS_PER_IP: String(2 * CROWD + WATCHERS + 50),
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      WS_MAX_BUFFERED_BYTES: String(64 * 1024),
+      // The slow readers must be cut off by the buffer limit, not by a missed pong (the full-size run outlasts a ping).
+      WS_PING_INTERVAL_MS: '600000',
+    },
+    profiled('api'),
+    { productionStackTraces: true },
+  );
+  worker = startProcess(
+    'worker',
+    {
+      ...common,
+      LOG_LEVEL: 'info',
+      ROLE: 'worker',
+      // Nothing here is e-mailed (no subscribers); the relay and the fan-out are what the live frames need.
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      MAIL_FROM: 'BOTT Meldingskanal <meldingskanal@example.org>',
+    },
+    profiled('worker'),
+    { productionStackTraces: true },
+  );
   const listening = await waitForLog(api, (l) => typeof l.apiUrl === 'string', 'API listening', STARTUP_MS);
   apiUrl = (listening.apiUrl as string).replace('localhost', '127.0.0.1');
   await waitForLog(worker, (l) => l.msg === 'workers started', 'workers started', STARTUP_MS);
@@ -88,6 +110,11 @@ afterAll(async () => {
   crowd?.kill('SIGKILL');
   for (const client of clients) client.close();
   for (const stream of streams) stream.close();
+  if (process.env.FAULT_CPU_PROF) {
+    // A profile is written when the process exits by itself; SIGTERM is the service's own shutdown.
+    for (const child of [api, worker]) child?.process.kill('SIGTERM');
+    await Promise.all([api?.exited, worker?.exited]);
+  }
   for (const child of [api, worker]) {
     if (child && child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
   }
@@ -123,6 +150,7 @@ describe('a reconnect storm and slow readers', () => {
       ['--import', 'tsx', join('tests', 'e2e', 'faults', 'storm-clients.ts'), liveUrl, channel.slug, String(CROWD)],
       { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
     );
+    setPriority(crowd.pid!, 19);
     createInterface({ input: crowd.stdout! }).on('line', (line) => crowdLines.push(JSON.parse(line)));
     const ready = await waitFor(() => crowdLines.find((l) => 'ready' in l), {
       what: 'the crowd connected',
@@ -154,6 +182,14 @@ describe('a reconnect storm and slow readers', () => {
       );
       (stormy ? storm : quiet).push(Math.max(...arrivals) - started);
       lastEventId ??= watchers[0]!.ofType('announcement.published').at(-1)?.eventId;
+      if (!stormy) {
+        const seenBefore = crowdLines.filter((l) => 'seen' in l).length;
+        crowd.stdin!.write(`seen ${id}\n`);
+        await waitFor(() => crowdLines.filter((l) => 'seen' in l)[seenBefore], {
+          what: 'the crowd has the announcement',
+          timeoutMs: 60_000,
+        });
+      }
       if (stormy) {
         const burst = await waitFor(() => crowdLines.filter((l) => 'burst' in l)[burstsBefore], {
           what: 'the crowd reconnected',

@@ -6,7 +6,8 @@
  * It opens `count` WebSockets to the live endpoint and subscribes each to the channel, then prints `{"ready":count}`.
  * On each stdin line `burst <since>` it drops every socket and reconnects all of them at once, each subscribing with
  * `since`, and prints `{"burst":n,"ms":…,"replayed":…,"reset":…,"failed":…}` when every one has its answer (the
- * replayed events and `replayed`, or `reset`). Exits when stdin closes.
+ * replayed events and `replayed`, or `reset`). On `seen <announcement id>` it prints `{"seen":"<id>"}` once every
+ * connected socket has received that announcement. Exits when stdin closes.
  */
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
@@ -14,6 +15,15 @@ import WebSocket from 'ws';
 const [url, slug, countText] = process.argv.slice(2);
 const count = Number(countText);
 let sockets: WebSocket[] = [];
+/** How many sockets received each announcement (live or replayed), and the one a `seen` command waits for. */
+const received = new Map<string, number>();
+let awaited: string | undefined;
+
+function reportSeen(): void {
+  if (awaited === undefined || (received.get(awaited) ?? 0) < sockets.length) return;
+  process.stdout.write(`${JSON.stringify({ seen: awaited })}\n`);
+  awaited = undefined;
+}
 
 type Outcome = 'replayed' | 'reset' | 'subscribed' | 'failed';
 /** Why sockets failed, by reason (`http <status>`, `close <code>`, `error <code>`), for the test's message. */
@@ -36,7 +46,11 @@ function client(since: string | undefined): Promise<{ socket: WebSocket | undefi
       socket.send(JSON.stringify({ type: 'subscribe', channels: [slug], ...(since ? { since } : {}) }));
     });
     socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string };
+      const frame = JSON.parse(data.toString()) as { type: string; announcement?: { id: string } };
+      if (frame.type === 'announcement.published' && frame.announcement) {
+        received.set(frame.announcement.id, (received.get(frame.announcement.id) ?? 0) + 1);
+        reportSeen();
+      }
       if (frame.type === 'replayed' || frame.type === 'reset') finish(frame.type);
       else if (frame.type === 'subscribed' && !since) finish('subscribed');
       else if (frame.type === 'error') {
@@ -81,6 +95,11 @@ let bursts = 0;
 createInterface({ input: process.stdin })
   .on('line', async (line) => {
     const [command, since] = line.trim().split(' ');
+    if (command === 'seen') {
+      awaited = since;
+      reportSeen();
+      return;
+    }
     if (command !== 'burst') return;
     for (const socket of sockets) socket.terminate();
     const started = performance.now();
