@@ -6,16 +6,18 @@
  */
 import type { ChannelRecord } from '../db/channels.js';
 import type { Db } from '../db/prisma.js';
+import { nextTimedChange } from '../db/reading.js';
 import { canSubscribe } from '../domain/access.js';
 import { pickVersion } from '../domain/announcement.js';
 import { isAppError } from '../domain/errors.js';
 import type { Actor, Language } from '../domain/types.js';
 import { loadAnnouncementToRead } from './announcement-access.js';
-import { type ChannelListingRequest, readableChannel } from './announcements.js';
+import { type ChannelListingRequest, listAnnouncementsIn, readableChannel } from './announcements.js';
 import type { Page } from './channels.js';
 import { listRevisions, type RevisionView } from './edit.js';
+import { audienceScopeKey } from './newest-page.js';
 import type { ReadCache } from './read-cache.js';
-import { listChannelAnnouncementsWithStats, readAnnouncement } from './reading.js';
+import { readAnnouncement } from './reading.js';
 import { type AnnouncementView, type SubscriptionView, subscriptionView } from './views.js';
 
 export interface ChannelPageData {
@@ -41,7 +43,9 @@ export async function channelPage(
 ): Promise<ChannelPageData> {
   const channel = await readableChannel(deps, actor, slug);
   const [announcements, subscription] = await Promise.all([
-    listChannelAnnouncementsWithStats(deps, actor, slug, request),
+    isNewestPage(request)
+      ? newestListing(deps, actor, channel, request)
+      : listAnnouncementsIn(deps, actor, channel, request),
     actor.kind === 'user'
       ? deps.db.subscription.findUnique({
           where: { channelId_userId: { channelId: channel.id, userId: actor.userId } },
@@ -59,6 +63,56 @@ export async function channelPage(
     canSubscribe: canSubscribe(actor, channel),
     subscription: subscription ? subscriptionView(subscription, channel.slug) : null,
   };
+}
+
+/** The page everyone opens: the first one, not the archive, unfiltered (the page's only other inputs are these). */
+function isNewestPage(request: ChannelListingRequest): boolean {
+  return (
+    request.cursor === undefined &&
+    !request.archive &&
+    [request.language, request.importance, request.type, request.organisation, request.from, request.to].every(
+      (filter) => filter === undefined,
+    )
+  );
+}
+
+/**
+ * The newest page of a channel's listing (listAnnouncementsIn, with reading stats), from the read cache: the listing
+ * the JSON route keeps as bytes (src/services/newest-page.ts), kept here as the views the page's template renders,
+ * under the same key parts — channel × audience scope × language × limit, the only things the listing depends on
+ * besides the channel's own data — and with the same rules: dropped by the channel's change notifications, ended at
+ * the channel's next expiry or pin end, nothing kept across a change that came during the reads. Without it a page
+ * cost two statements (pinned and the page, with every body) where the JSON of the same items cost none.
+ *
+ * The cached page is shared by every request that hits it, so it is frozen (items included): templates only read.
+ */
+async function newestListing(
+  deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
+  actor: Actor,
+  channel: ChannelRecord,
+  request: ChannelListingRequest,
+): Promise<Page<AnnouncementView>> {
+  const cache = deps.readCache;
+  if (!cache?.enabled) return listAnnouncementsIn(deps, actor, channel, request);
+  const key = `newest-views:${channel.id}:${audienceScopeKey(actor, channel.role)}:${request.readerLanguage ?? ''}:${request.limit}`;
+  const cached = cache.get<Page<AnnouncementView>>(key);
+  if (cached) return cached;
+  const token = cache.begin();
+  const [page, changesAt] = await Promise.all([
+    listAnnouncementsIn(deps, actor, channel, request),
+    nextTimedChange(deps.db, [channel.id], new Date()),
+  ]);
+  const frozen: Page<AnnouncementView> = Object.freeze({
+    items: Object.freeze(page.items.map((item) => Object.freeze(item))) as AnnouncementView[],
+    nextCursor: page.nextCursor,
+  });
+  cache.store(token, key, frozen, {
+    // What the views hold, about as the JSON of them measures (strings dominate).
+    bytes: JSON.stringify(frozen).length + 200,
+    dependencies: [channel.id],
+    validUntil: changesAt?.getTime() ?? null,
+  });
+  return frozen;
 }
 
 /** Another announcement this one links to (the incident a follow-up resolves, or the reverse), if the actor may see it. */
