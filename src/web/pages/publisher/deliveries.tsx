@@ -67,9 +67,10 @@ function kindLabel(ctx: PageContext, group: DeliveryStatsGroup): string {
   return key ? ctx.t(key, { revision: group.revision }) : group.kind;
 }
 
-function ReasonLabel({ ctx, reason }: { ctx: PageContext; reason: string }) {
+/** A skip reason in words, or its code when it has none (a plain call: a component may not return a bare string). */
+function reasonLabel(ctx: PageContext, reason: string) {
   const key = REASON_LABELS[reason];
-  return key ? <>{ctx.t(key)}</> : <code>{reason}</code>;
+  return key ? ctx.t(key) : <code>{reason}</code>;
 }
 
 function MediumTable({ ctx, medium, groups }: { ctx: PageContext; medium: string; groups: DeliveryStatsGroup[] }) {
@@ -113,7 +114,7 @@ function MediumTable({ ctx, medium, groups }: { ctx: PageContext; medium: string
           <ul class="ds-list" data-size="sm">
             {group.skipReasons.map((reason) => (
               <li key={reason.reason}>
-                <ReasonLabel ctx={ctx} reason={reason.reason} />: {reason.count}
+                {reasonLabel(ctx, reason.reason)}: {reason.count}
               </li>
             ))}
           </ul>
