@@ -47,7 +47,9 @@ afterAll(async () => {
   await smtp?.close();
   await ctx?.close();
   await stopAllRedisServers();
-});
+  // Closing the workers and the app through Sentinel took over the default 60 s twice in full CI runs on a loaded
+  // machine (alone it takes seconds); the cause is not found yet — see the closing note.
+}, 180_000);
 
 describe('API and workers behind Redis Sentinel', () => {
   it('publishes through the master, and again after a failover without restarting anything', async () => {
