@@ -61,12 +61,16 @@ async function main(): Promise<void> {
       ...extra,
     });
     progress(`baseline: ${CONNECTIONS} connections`);
-    const base = await runLoad(spec(baselineUrl, { headers }), 201);
+    const base = await runLoad(spec(baselineUrl, { headers }), 201, baseline.pid);
     progress(`product: ${CONNECTIONS} connections`);
-    const product = await runLoad(spec(productUrl, { headers: productHeaders }), 201);
+    const product = await runLoad(spec(productUrl, { headers: productHeaders }), 201, api.child.pid);
     progress(`fixed rate ${FIXED_RATE}/s`);
-    const baseFixed = await runLoad(spec(baselineUrl, { headers, overallRate: FIXED_RATE }), 201);
-    const productFixed = await runLoad(spec(productUrl, { headers: productHeaders, overallRate: FIXED_RATE }), 201);
+    const baseFixed = await runLoad(spec(baselineUrl, { headers, overallRate: FIXED_RATE }), 201, baseline.pid);
+    const productFixed = await runLoad(
+      spec(productUrl, { headers: productHeaders, overallRate: FIXED_RATE }),
+      201,
+      api.child.pid,
+    );
 
     // Every accepted publication has its outbox event.
     const { rows } = await world.pool.query<{ announcements: number; events: number }>(
@@ -87,6 +91,12 @@ async function main(): Promise<void> {
         publishP99Ms: product.latencyMs.p99,
         [`baselineP99At${FIXED_RATE}Ms`]: baseFixed.latencyMs.p99,
         [`publishP99At${FIXED_RATE}Ms`]: productFixed.latencyMs.p99,
+        // Server CPU time per request (user + system, from /proc): hardly moved by other work on the machine, unlike
+        // the rates. The baseline's is its Fastify and pg alone; PostgreSQL's own CPU is in neither.
+        cpuUsBaseline: base.serverCpuUsPerRequest,
+        cpuUsPublish: product.serverCpuUsPerRequest,
+        [`cpuUsBaselineAt${FIXED_RATE}`]: baseFixed.serverCpuUsPerRequest,
+        [`cpuUsPublishAt${FIXED_RATE}`]: productFixed.serverCpuUsPerRequest,
         published: rows[0]!.announcements,
         connections: CONNECTIONS,
       },
