@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LANGUAGES } from '../../src/domain/types.js';
 import { AREAS, CATALOGUE } from '../../src/web/i18n/catalogue.js';
 import { formatMessage, placeholdersOf } from '../../src/web/i18n/define.js';
-import { translator } from '../../src/web/i18n/translator.js';
+import { relativeChangesAt, translator } from '../../src/web/i18n/translator.js';
 
 describe('the user-interface catalogue', () => {
   it('has every key in bokmål, nynorsk and English, none empty, with the same placeholders and plural forms', () => {
@@ -71,5 +71,34 @@ describe('the user-interface catalogue', () => {
     expect(translator('nn').relative(new Date('2026-12-07T09:00:00Z'), now)).toBe('for 3 timar sidan');
     expect(translator('en').relative(new Date('2026-12-06T12:00:00Z'), now)).toBe('yesterday');
     expect(translator('nb').relative(new Date('2026-11-01T12:00:00Z'), now)).toBe('1. november 2026');
+  });
+
+  it('says when a relative time next reads otherwise: not before, and within a millisecond after', () => {
+    const en = translator('en');
+    const published = new Date('2026-12-07T08:30:00.250Z');
+    // From the moment of publication to past a week, at uneven offsets (every bucket and its boundaries).
+    let checked = 0;
+    for (let offset = 0; offset < 8 * 86_400_000; offset += offset < 7_200_000 ? 7_919 : 3_600_011) {
+      const now = new Date(published.getTime() + offset);
+      const text = en.relative(published, now);
+      const changesAt = relativeChangesAt(published, now);
+      if (changesAt === null) {
+        expect(offset, 'only past a week').toBeGreaterThanOrEqual(7 * 86_400_000 - 500);
+        expect(en.relative(published, new Date(now.getTime() + 365 * 86_400_000))).toBe(text);
+        continue;
+      }
+      expect(changesAt).toBeGreaterThan(now.getTime());
+      expect(en.relative(published, new Date(changesAt - 1)), `${offset} ms: unchanged until then`).toBe(text);
+      expect(en.relative(published, new Date(changesAt + 1)), `${offset} ms: changed right after`).not.toBe(text);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(900);
+    // The boundaries between the steps: "now" → 1 minute → … → 59 minutes → 1 hour → … → the date.
+    expect(relativeChangesAt(published, published)).toBe(published.getTime() + 59_500);
+    expect(relativeChangesAt(published, new Date(published.getTime() + 3_599_000))).toBe(
+      published.getTime() + 3_599_500,
+    );
+    // A time ahead of the clock (skew) is looked at again a second later.
+    expect(relativeChangesAt(published, new Date(published.getTime() - 120_000))).toBe(published.getTime() - 119_000);
   });
 });

@@ -50,6 +50,46 @@ function memoByInstant(format: (value: Date) => string): (value: Date) => string
   };
 }
 
+/**
+ * How `relative` writes a distance of time: below a minute "now" (amount 0), then in whole minutes, hours and days
+ * (`size` seconds each, rounded), and from a week on the date. `relativeChangesAt` reads the same table.
+ */
+const RELATIVE_STEPS = [
+  { below: 60, unit: 'second', size: 0 },
+  { below: 3600, unit: 'minute', size: 60 },
+  { below: 86_400, unit: 'hour', size: 3600 },
+  { below: 7 * 86_400, unit: 'day', size: 86_400 },
+] as const;
+
+function relativeStep(seconds: number): (typeof RELATIVE_STEPS)[number] | undefined {
+  const abs = Math.abs(seconds);
+  return RELATIVE_STEPS.find((step) => abs < step.below);
+}
+
+/**
+ * The first instant (ms since the epoch) at or after which `relative(value, ·)` may read otherwise than at `now`, or
+ * null if it never will (a past instant more than a week ago reads as its date). For a page kept as finished HTML:
+ * "for 5 minutter siden" stays right until then. Exact for past instants (the text changes within a millisecond
+ * after it); for an instant more than a minute ahead (clock skew — announcements are published in the past) it
+ * answers a second on, which is early and so only costs a render.
+ */
+export function relativeChangesAt(value: Date, now: Date): number | null {
+  const seconds = Math.round((value.getTime() - now.getTime()) / 1000);
+  if (seconds >= 60) return now.getTime() + 1000;
+  const step = relativeStep(seconds);
+  if (!step) return null;
+  // Time runs on, so `seconds` falls: the text changes at the first whole `elapsed` (= -seconds) where the rounded
+  // amount does (Math.round(-elapsed / size) drops below the current one once elapsed > size × (0.5 − amount)), or
+  // where the next step starts, whichever comes first.
+  let elapsed: number = step.below;
+  if (step.size > 0) {
+    const amount = Math.round(seconds / step.size);
+    elapsed = Math.min(Math.floor(step.size * (0.5 - amount)) + 1, step.below);
+  }
+  // `seconds` (rounded) reaches -elapsed once (value − now) / 1000 < −elapsed + 0.5.
+  return value.getTime() + (elapsed - 0.5) * 1000;
+}
+
 /** The translator of one language (made once per process: Intl formatters are costly to build, cheap to use). */
 export function translator(language: Language): Translator {
   let made = cache.get(language);
@@ -89,12 +129,9 @@ export function translator(language: Language): Translator {
     dateTime,
     relative(value: Date, now: Date = new Date()) {
       const seconds = Math.round((value.getTime() - now.getTime()) / 1000);
-      const abs = Math.abs(seconds);
-      if (abs < 60) return relativeText(0, 'second');
-      if (abs < 3600) return relativeText(Math.round(seconds / 60), 'minute');
-      if (abs < 86_400) return relativeText(Math.round(seconds / 3600), 'hour');
-      if (abs < 7 * 86_400) return relativeText(Math.round(seconds / 86_400), 'day');
-      return date(value);
+      const step = relativeStep(seconds);
+      if (!step) return date(value);
+      return relativeText(step.size === 0 ? 0 : Math.round(seconds / step.size), step.unit);
     },
   });
   cache.set(language, made);
