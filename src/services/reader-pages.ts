@@ -21,9 +21,14 @@ import { readAnnouncement } from './reading.js';
 import { type AnnouncementView, type SubscriptionView, subscriptionView } from './views.js';
 
 export interface ChannelPageData {
-  channel: Pick<ChannelRecord, 'slug' | 'title' | 'description' | 'visibility'>;
+  channel: Pick<ChannelRecord, 'id' | 'slug' | 'title' | 'description' | 'visibility'>;
   /** Pinned ones on top of the first page (`pinned: true`), then newest first. */
   announcements: Page<AnnouncementView>;
+  /**
+   * For the newest page read through the read cache: the first moment the listing changes by itself (an
+   * announcement's expiry or the end of a pin), null for none. Undefined otherwise (not looked up).
+   */
+  changesAt?: Date | null;
   /** Whether the actor may subscribe with an account (signed in, reads the channel). */
   canSubscribe: boolean;
   /** The actor's subscription to it, if signed in and subscribed. */
@@ -42,10 +47,10 @@ export async function channelPage(
   request: ChannelListingRequest,
 ): Promise<ChannelPageData> {
   const channel = await readableChannel(deps, actor, slug);
-  const [announcements, subscription] = await Promise.all([
+  const [listing, subscription] = await Promise.all([
     isNewestPage(request)
       ? newestListing(deps, actor, channel, request)
-      : listAnnouncementsIn(deps, actor, channel, request),
+      : listAnnouncementsIn(deps, actor, channel, request).then((page) => ({ page, changesAt: undefined })),
     actor.kind === 'user'
       ? deps.db.subscription.findUnique({
           where: { channelId_userId: { channelId: channel.id, userId: actor.userId } },
@@ -54,12 +59,14 @@ export async function channelPage(
   ]);
   return {
     channel: {
+      id: channel.id,
       slug: channel.slug,
       title: channel.title,
       description: channel.description,
       visibility: channel.visibility,
     },
-    announcements,
+    announcements: listing.page,
+    ...(listing.changesAt !== undefined ? { changesAt: listing.changesAt } : {}),
     canSubscribe: canSubscribe(actor, channel),
     subscription: subscription ? subscriptionView(subscription, channel.slug) : null,
   };
@@ -85,17 +92,18 @@ function isNewestPage(request: ChannelListingRequest): boolean {
  * cost two statements (pinned and the page, with every body) where the JSON of the same items cost none.
  *
  * The cached page is shared by every request that hits it, so it is frozen (items included): templates only read.
+ * Its end (`changesAt`) comes along, for what is made from it (the finished page, src/web/page-cache.ts).
  */
 async function newestListing(
   deps: { db: Db; publicUrl: string; readCache?: ReadCache | undefined },
   actor: Actor,
   channel: ChannelRecord,
   request: ChannelListingRequest,
-): Promise<Page<AnnouncementView>> {
+): Promise<NewestListing> {
   const cache = deps.readCache;
-  if (!cache?.enabled) return listAnnouncementsIn(deps, actor, channel, request);
+  if (!cache?.enabled) return { page: await listAnnouncementsIn(deps, actor, channel, request), changesAt: undefined };
   const key = `newest-views:${channel.id}:${audienceScopeKey(actor, channel.role)}:${request.readerLanguage ?? ''}:${request.limit}`;
-  const cached = cache.get<Page<AnnouncementView>>(key);
+  const cached = cache.get<NewestListing>(key);
   if (cached) return cached;
   const token = cache.begin();
   const [page, changesAt] = await Promise.all([
@@ -106,13 +114,20 @@ async function newestListing(
     items: Object.freeze(page.items.map((item) => Object.freeze(item))) as AnnouncementView[],
     nextCursor: page.nextCursor,
   });
-  cache.store(token, key, frozen, {
+  const listing: NewestListing = Object.freeze({ page: frozen, changesAt });
+  cache.store(token, key, listing, {
     // What the views hold, about as the JSON of them measures (strings dominate).
     bytes: JSON.stringify(frozen).length + 200,
     dependencies: [channel.id],
     validUntil: changesAt?.getTime() ?? null,
   });
-  return frozen;
+  return listing;
+}
+
+interface NewestListing {
+  page: Page<AnnouncementView>;
+  /** See ChannelPageData.changesAt (undefined: not read through the cache). */
+  changesAt: Date | null | undefined;
 }
 
 /** Another announcement this one links to (the incident a follow-up resolves, or the reverse), if the actor may see it. */

@@ -23,11 +23,21 @@ export interface SendPageOptions {
  * on Accept-Language.
  */
 export function sendPage(reply: FastifyReply, ctx: PageContext, page: VNode, options: SendPageOptions = {}) {
+  return sendDocument(reply, ctx, renderDocument(page), options);
+}
+
+/** Sends a document already rendered for `ctx` (a kept copy, src/web/page-cache.ts), with sendPage's headers. */
+export function sendDocument(
+  reply: FastifyReply,
+  ctx: PageContext,
+  document: string | Buffer,
+  options: SendPageOptions = {},
+) {
   return reply
     .code(options.status ?? 200)
     .type('text/html; charset=utf-8')
     .header('content-language', ctx.language)
     .header('cache-control', ctx.viewer ? 'private, no-store' : 'no-cache')
     .header('vary', 'Cookie, Accept-Language')
-    .send(renderDocument(page));
+    .send(document);
 }

@@ -20,6 +20,7 @@ import { MAX_SEARCH_QUERY_LENGTH, searchAnnouncements } from '../../../services/
 import { deleteMySubscription, putMySubscription } from '../../../services/subscriptions.js';
 import type { FieldErrors } from '../../../web/components/forms.js';
 import type { PageContext } from '../../../web/context.js';
+import { isSharedAddress, sendSharedPage } from '../../../web/page-cache.js';
 import { ANNOUNCEMENT_DONE, AnnouncementPage } from '../../../web/pages/announcement.js';
 import { CHANNEL_DONE, ChannelPage, type EmailSubscriptionForm } from '../../../web/pages/channel.js';
 import { ChannelDirectoryPage } from '../../../web/pages/channels.js';
@@ -117,10 +118,9 @@ export async function readerPages(app: FastifyInstance, { db, config, queues, re
     );
   });
 
-  /** The channel page, also as the answer of its forms when they come back invalid (400). */
-  async function sendChannelPage(
+  /** The channel page for `ctx`, also as the answer of its forms when they come back invalid (400). */
+  async function renderChannelPage(
     request: FastifyRequest,
-    reply: FastifyReply,
     ctx: PageContext,
     slug: string,
     form: { emailForm?: EmailSubscriptionForm; subscribeErrors?: FieldErrors } = {},
@@ -134,9 +134,7 @@ export async function readerPages(app: FastifyInstance, { db, config, queues, re
       readerLanguage: ctx.language,
     });
     const invalid = form.emailForm !== undefined || form.subscribeErrors !== undefined;
-    return sendPage(
-      reply,
-      ctx,
+    const page = (
       <ChannelPage
         ctx={ctx}
         data={data}
@@ -150,14 +148,33 @@ export async function readerPages(app: FastifyInstance, { db, config, queues, re
             ? widgetSnippet({ publicUrl, channels: [data.channel.slug], lang: ctx.language })
             : undefined
         }
-      />,
-      { status: invalid ? 400 : 200 },
+      />
     );
+    return { page, data, status: invalid ? 400 : 200 };
+  }
+
+  async function sendChannelPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ctx: PageContext,
+    slug: string,
+    form: { emailForm?: EmailSubscriptionForm; subscribeErrors?: FieldErrors } = {},
+  ) {
+    const { page, status } = await renderChannelPage(request, ctx, slug, form);
+    return sendPage(reply, ctx, page, { status });
   }
 
   app.get<SlugParams>('/channels/:slug', { config: page, schema: hidden }, async (request, reply) => {
     const ctx = await app.pageContext(request);
-    return sendChannelPage(request, reply, ctx, request.params.slug);
+    const slug = request.params.slug;
+    // The plain address, for an anonymous reader: the finished page from the read cache (src/web/page-cache.ts).
+    if (!ctx.viewer && isSharedAddress(request.url, WEB_PATHS.channel(slug))) {
+      return sendSharedPage(reply, ctx, app.readCache, request.url, async (shared) => {
+        const { page, data } = await renderChannelPage(request, shared, slug);
+        return { page, dependencies: [data.channel.id], changesAt: data.changesAt };
+      });
+    }
+    return sendChannelPage(request, reply, ctx, slug);
   });
 
   // Subscribe, change the e-mail mode, or leave, with the account.
