@@ -11,10 +11,12 @@ let app: FastifyInstance;
 let base: string;
 let browser: BrowserContext;
 let testBrowser: TestBrowser | undefined;
+let channelSlug: string;
 
 beforeAll(async () => {
-  ctx = await createTestContext();
-  await createChannel(ctx.deps.db, { visibility: 'public' });
+  // The read cache on, so the channel page is served as the copy kept for anonymous readers (src/web/page-cache.ts).
+  ctx = await createTestContext({ READ_CACHE_TTL_MS: '60000' });
+  channelSlug = (await createChannel(ctx.deps.db, { visibility: 'public' })).slug;
   app = await buildApp(ctx.deps, { logger: false });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   testBrowser = await launchBrowser();
@@ -61,6 +63,20 @@ describe('Content-Security-Policy in Chromium', () => {
     expect(maxWidth).not.toBe('none');
     // Designsystemet's module ran (script-src 'self'): it defines the ds-field custom element.
     await expect.poll(() => page.evaluate("customElements.get('ds-field') !== undefined")).toBe(true);
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('the channel page kept for anonymous readers runs its module without a violation', async () => {
+    const path = `/channels/${channelSlug}`;
+    const first = await open(path);
+    await first.page.close();
+    const hits = app.readCache.stats().hits;
+    const { page, violations } = await open(path);
+    // Served from the kept copy (one hit: the page itself, nothing read or rendered).
+    expect(app.readCache.stats().hits).toBe(hits + 1);
+    // The copy button's module ran (script-src 'self'): it shows the controls it hides without JavaScript.
+    await expect.poll(() => page.locator('[data-copy-controls]').isVisible()).toBe(true);
     expect(violations).toEqual([]);
     await page.close();
   });
