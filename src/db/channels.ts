@@ -1,7 +1,8 @@
 /** Channel look-ups with the asking actor's role, the facts access rules need. Prisma types stop here. */
 import type { ChannelFacts } from '../domain/access.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility } from '../domain/types.js';
-import type { Db } from './prisma.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { type Db, queryRows } from './prisma.js';
 
 export interface ChannelRecord extends ChannelFacts {
   id: string;
@@ -50,4 +51,32 @@ export function announcementAccessInclude(actor: Actor) {
       },
     },
   };
+}
+
+/**
+ * findChannelBySlug's record and the actor's display name, in ONE statement: what publishing needs before it writes
+ * (the name is the new announcement's author as readers see it, so the response is built without reading the
+ * announcement back). Through Prisma the channel and its role were two round trips. Null when there is no such
+ * channel; `actorName` is null for an anonymous actor.
+ */
+export async function findChannelAndActorName(
+  db: Pick<Db, '$queryRaw'>,
+  slug: string,
+  actor: Actor,
+): Promise<{ channel: ChannelRecord; actorName: string | null } | null> {
+  const userId = actor.kind === 'user' ? actor.userId : null;
+  const [row] = await queryRows<
+    Omit<ChannelRecord, 'role'> & { role: ChannelRoleKind | null; actorName: string | null }
+  >(
+    db,
+    Prisma.sql`SELECT c.id::text AS id, c.slug, c.title, c.description, c.visibility::text AS visibility,
+                      c."createdAt", c."updatedAt", r.role::text AS role,
+                      (SELECT u."displayName" FROM "User" u WHERE u.id = ${userId}::uuid) AS "actorName"
+                 FROM "Channel" c
+                 LEFT JOIN "ChannelRole" r ON r."channelId" = c.id AND r."userId" = ${userId}::uuid
+                WHERE c.slug = ${slug}`,
+  );
+  if (!row) return null;
+  const { actorName, ...channel } = row;
+  return { channel, actorName };
 }

@@ -2,9 +2,18 @@
 import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 
-/** A unique constraint was violated (P2002): the caller turns it into AppError('conflict'). */
+/**
+ * A unique constraint was violated: P2002 from Prisma's model queries; SQLSTATE 23505 from a statement run on the pg
+ * pool (queryRows) or, wrapped by the driver adapter, through `$queryRaw` (P2010 with the driver's error as cause).
+ * The caller turns it into AppError('conflict').
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  if (error instanceof pg.DatabaseError) return error.code === '23505';
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === 'P2002') return true;
+  const cause = (error.meta as { driverAdapterError?: { cause?: Record<string, unknown> } } | undefined)
+    ?.driverAdapterError?.cause;
+  return cause?.kind === 'UniqueConstraintViolation' || (cause?.kind === 'postgres' && cause.code === '23505');
 }
 
 /** The record an update or delete needed was not there (P2025), e.g. deleted concurrently. */

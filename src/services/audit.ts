@@ -9,6 +9,7 @@ import type { AuditAction, AuditOutcome, AuditTargetType } from '../domain/audit
 import { decodeAuditCursor, encodeAuditCursor } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
+import type { Prisma } from '../generated/prisma/client.js';
 
 export interface AuditEntry {
   actor: Actor | 'system';
@@ -24,19 +25,35 @@ type AuditWriter = Pick<Db, 'auditLog'>;
 
 /** Writes one record. Pass a transaction client to make the record part of the change it describes. */
 export async function recordAudit(db: AuditWriter, entry: AuditEntry): Promise<void> {
+  const { details, ...row } = auditRow(entry);
+  await db.auditLog.create({ data: { ...row, details: details ?? undefined } });
+}
+
+/**
+ * The AuditLog row of an entry, for a writer that puts it into a statement of its own (publishing writes it together
+ * with the announcement: src/db/announcement-writes.ts).
+ */
+export function auditRow(entry: AuditEntry): {
+  actorKind: string;
+  actorUserId: string | null;
+  action: string;
+  outcome: string;
+  targetType: string | null;
+  targetId: string | null;
+  requestId: string | null;
+  details: Prisma.InputJsonObject | null;
+} {
   const actor = entry.actor;
-  await db.auditLog.create({
-    data: {
-      actorKind: actor === 'system' ? 'system' : actor.kind,
-      actorUserId: actor !== 'system' && actor.kind === 'user' ? actor.userId : null,
-      action: entry.action,
-      outcome: entry.outcome,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      requestId: entry.requestId ?? null,
-      details: entry.details ? (entry.details as object) : undefined,
-    },
-  });
+  return {
+    actorKind: actor === 'system' ? 'system' : actor.kind,
+    actorUserId: actor !== 'system' && actor.kind === 'user' ? actor.userId : null,
+    action: entry.action,
+    outcome: entry.outcome,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    requestId: entry.requestId ?? null,
+    details: entry.details ? (entry.details as Prisma.InputJsonObject) : null,
+  };
 }
 
 /** The most records one page of the audit log holds. */

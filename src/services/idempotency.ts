@@ -16,7 +16,6 @@ import type { Db } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { type PublishInput, publishAnnouncement } from './publish.js';
 import type { AnnouncementView } from './views.js';
 
@@ -87,10 +86,8 @@ export async function publishAnnouncementIdempotently(
   await deps.db.idempotencyKey.deleteMany({ where: { userId: actor.userId, key, createdAt: { lt: expiryCutoff() } } });
 
   try {
-    const view = await publishAnnouncement(deps, actor, channelSlug, input, requestId, async (tx, published) => {
-      await tx.idempotencyKey.create({
-        data: { userId: actor.userId, key, fingerprint, responseStatus: 201, responseBody: asJson(published) },
-      });
+    const view = await publishAnnouncement(deps, actor, channelSlug, input, requestId, {
+      idempotency: { key, fingerprint },
     });
     return { status: 201, body: view, replayed: false };
   } catch (error) {
@@ -112,11 +109,6 @@ interface StoredKey {
   fingerprint: string;
   responseStatus: number;
   responseBody: unknown;
-}
-
-/** The body exactly as it went over the wire (dates as strings, no undefined members). */
-function asJson(view: AnnouncementView): Prisma.InputJsonObject {
-  return JSON.parse(JSON.stringify(view)) as Prisma.InputJsonObject;
 }
 
 function expiryCutoff(now = new Date()): Date {
