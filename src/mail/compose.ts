@@ -4,6 +4,7 @@
  * and recognisable when re-sent (Message-ID derived from the delivery id, so unique per ledger row). Pure: no I/O.
  */
 
+import { randomBytes } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Importance, Language } from '../domain/types.js';
 import type { AnnouncementView } from '../services/views.js';
@@ -181,6 +182,49 @@ export function composeAnnouncementEmail(input: AnnouncementEmailInput): Outgoin
     html: renderAnnouncementHtml(content, subject),
     messageId: deliveryMessageId(input.deliveryId, input.publicUrl),
     headers: bulkHeaders(input.language, link, mailtoOf(input)),
+  };
+}
+
+/** What composeAnnouncementEmail needs that differs from one recipient of a batch to the next. */
+export type AnnouncementEmailRecipient = Pick<AnnouncementEmailInput, 'deliveryId' | 'to' | 'unsubscribeToken'>;
+
+/** Characters that encodeURIComponent and escapeHtml leave as they are (unsubscribe tokens use only these). */
+const LINK_SAFE = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * composeAnnouncementEmail for the many recipients of one announcement in one language: the subject, sender, text and
+ * HTML are rendered once, with a placeholder token where a recipient's unsubscribe token goes, and each message is
+ * the rendered parts joined with that recipient's token. Rendering per recipient cost ~65 µs of a worker's ~1 ms per
+ * message (bench/email-fanout.ts profile) for output that differs only in the token. The placeholder is random per
+ * composer and made of link-safe characters, as tokens are, so the templates pass both through unchanged; a token
+ * that is not link-safe (never made by signUnsubscribeToken) is composed the long way. The result equals
+ * composeAnnouncementEmail's (tests/unit/mail-compose.test.ts).
+ */
+export function announcementEmailComposer(
+  shared: Omit<AnnouncementEmailInput, keyof AnnouncementEmailRecipient>,
+): (recipient: AnnouncementEmailRecipient) => OutgoingMail {
+  const placeholder = `0.${randomBytes(33).toString('base64url')}`;
+  const withLink = composeAnnouncementEmail({ ...shared, deliveryId: '0', to: 'x@x', unsubscribeToken: placeholder });
+  const withoutLink = composeAnnouncementEmail({ ...shared, deliveryId: '0', to: 'x@x', unsubscribeToken: null });
+  const split = (value: string) => value.split(placeholder);
+  const text = split(withLink.text);
+  const html = split(withLink.html);
+  const headers = Object.entries(withLink.headers).map(([name, value]) => [name, split(value)] as const);
+  const host = new URL(shared.publicUrl).hostname;
+  return (recipient) => {
+    const token = recipient.unsubscribeToken;
+    const messageId = `<delivery-${recipient.deliveryId}@${host}>`;
+    if (token === null)
+      return { ...withoutLink, to: checkedAddress(recipient.to), messageId, headers: { ...withoutLink.headers } };
+    if (!LINK_SAFE.test(token)) return composeAnnouncementEmail({ ...shared, ...recipient });
+    return {
+      ...withLink,
+      to: checkedAddress(recipient.to),
+      text: text.join(token),
+      html: html.join(token),
+      messageId,
+      headers: Object.fromEntries(headers.map(([name, parts]) => [name, parts.join(token)])),
+    };
   };
 }
 

@@ -1,6 +1,7 @@
 /** Composing the announcement e-mail, signing unsubscribe tokens and classifying SMTP errors: pure functions. */
 import { describe, expect, it } from 'vitest';
 import {
+  announcementEmailComposer,
   announcementSubject,
   composeAnnouncementEmail,
   deliveryMessageId,
@@ -35,6 +36,55 @@ function compose(overrides: Partial<Parameters<typeof composeAnnouncementEmail>[
     ...overrides,
   });
 }
+
+describe('announcementEmailComposer', () => {
+  const shared = {
+    from: 'BOTT Meldingskanal <noreply@example.no>',
+    organisationName: 'Universitetet i Oslo',
+    publicUrl: 'https://meldingskanal.example.no',
+    language: 'nn' as const,
+    channelTitle: 'BOTT SA <&>',
+    announcement: {
+      title: 'Nedetid «i dag»',
+      body: '**Linje** en\n\n[lenkje](https://x.example/?a=1&b=2)',
+      importance: 'critical' as const,
+    },
+    unsubscribeMailto: 'unsubscribe@example.no',
+  };
+
+  it('gives every recipient the message composeAnnouncementEmail gives them', () => {
+    const composer = announcementEmailComposer(shared);
+    const key = KEY;
+    const recipients = [
+      {
+        deliveryId: 1n,
+        to: 'ola@example.org',
+        unsubscribeToken: signUnsubscribeToken(key, { subscriptionId: 7n, recipient: 'email:ola@example.org' }),
+      },
+      {
+        deliveryId: 123456789n,
+        to: ' kari@example.org ',
+        unsubscribeToken: signUnsubscribeToken(key, { subscriptionId: 9_000_000_001n, recipient: 'user:x' }),
+      },
+      // An incident's follow-up to a former subscriber: no unsubscribe link at all.
+      { deliveryId: 3n, to: 'per@example.org', unsubscribeToken: null },
+      // Not a token signUnsubscribeToken makes: composed the long way, still the same.
+      { deliveryId: 4n, to: 'liv@example.org', unsubscribeToken: 'a b&c' },
+    ];
+    for (const recipient of recipients) {
+      const mail = composer(recipient);
+      expect(mail).toEqual(composeAnnouncementEmail({ ...shared, ...recipient }));
+      if (recipient.unsubscribeToken?.includes('.')) expect(mail.text).toContain(recipient.unsubscribeToken);
+    }
+  });
+
+  it('refuses a recipient address that could inject headers', () => {
+    const composer = announcementEmailComposer(shared);
+    expect(() =>
+      composer({ deliveryId: 1n, to: 'a@example.org\r\nBcc: x@example.org', unsubscribeToken: '7.abc' }),
+    ).toThrow(InvalidAddressError);
+  });
+});
 
 describe('composeAnnouncementEmail', () => {
   it('builds subject, Message-ID and the one-click unsubscribe headers', () => {

@@ -26,7 +26,7 @@ import { pickVersion } from '../../src/domain/announcement.js';
 import type { EmailMode, Importance, Language } from '../../src/domain/types.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Logger } from '../../src/logger.js';
-import { composeAckReminderEmail, composeAnnouncementEmail, emailAnnouncementOf } from '../../src/mail/compose.js';
+import { announcementEmailComposer, composeAckReminderEmail, emailAnnouncementOf } from '../../src/mail/compose.js';
 import { describeMailError, isPermanentMailError, type Mailer } from '../../src/mail/mailer.js';
 import { composeCorrectionEmail, composeRetractionEmail } from '../../src/mail/notices.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
@@ -281,8 +281,9 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
   // Sent rows are settled in groups as their sends complete (one UPDATE for all that completed while the previous one
   // ran), not one statement per message; each row still gets its own outcome.
   const sent = sentSettler(db);
+  const composers: Composers = new Map();
   const settled = await Promise.allSettled(
-    rows.map((row) => deliverOne(row, records.get(row.announcementId), suppressed, sent, deps)),
+    rows.map((row) => deliverOne(row, records.get(row.announcementId), suppressed, sent, deps, composers)),
   );
   const settleError = await sent.done().then(
     () => undefined,
@@ -320,6 +321,7 @@ async function deliverOne(
   suppressed: ReadonlySet<string>,
   sent: SentSettler,
   deps: EmailProcessorDeps,
+  composers: Composers,
 ): Promise<Outcome> {
   const { db, logger } = deps;
   // No record: the announcement was deleted after the claim (the row is about to go with it, by cascade).
@@ -333,7 +335,7 @@ async function deliverOne(
   }
 
   try {
-    const message = composeMessage(row, record!, deps);
+    const message = composeMessage(row, record!, deps, composers);
     await deps.mailer.send(message);
   } catch (error) {
     const description = describeMailError(error);
@@ -375,7 +377,12 @@ async function retryLater(row: ClaimedDelivery, description: string, deps: Email
 }
 
 /** The message of one delivery, by its kind, in the recipient's language (pickVersion's fallback for the content). */
-function composeMessage(row: ClaimedDelivery, record: AnnouncementRecord, deps: EmailProcessorDeps) {
+function composeMessage(
+  row: ClaimedDelivery,
+  record: AnnouncementRecord,
+  deps: EmailProcessorDeps,
+  composers: Composers,
+) {
   const requested = languageOf(row);
   const language = requested ?? record.versions[0]!.language;
   const unsubscribeToken =
@@ -416,6 +423,18 @@ function composeMessage(row: ClaimedDelivery, record: AnnouncementRecord, deps: 
       url: announcementView(record, { publicUrl: deps.publicUrl, language: requested }).url,
     });
   }
-  const view = announcementView(record, { publicUrl: deps.publicUrl, language: requested });
-  return composeAnnouncementEmail({ ...common, announcement: emailAnnouncementOf(view) });
+  // Every input but the recipient's own is the same for a batch's rows of one announcement, language and
+  // sender: rendered once per batch (announcementEmailComposer), not once per recipient.
+  const key = `${record.id}\n${requested ?? ''}\n${language}\n${row.organisationName ?? ''}\n${row.channelTitle}`;
+  let compose = composers.get(key);
+  if (!compose) {
+    const view = announcementView(record, { publicUrl: deps.publicUrl, language: requested });
+    const { deliveryId: _id, to: _to, unsubscribeToken: _token, ...shared } = common;
+    compose = announcementEmailComposer({ ...shared, announcement: emailAnnouncementOf(view) });
+    composers.set(key, compose);
+  }
+  return compose({ deliveryId: row.id, to: common.to, unsubscribeToken });
 }
+
+/** The announcement composers of one batch, by announcement, language and sender (see composeMessage). */
+type Composers = Map<string, ReturnType<typeof announcementEmailComposer>>;
