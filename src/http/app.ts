@@ -135,7 +135,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // -- registrations (in order). Each line registers one plugin; plugins own their resources (onClose). --
   // 0. route policies, FIRST: its onRoute hook refuses (app start fails) any route added later without a policy.
   //    Swagger UI registers its pages and static files itself and takes no route config: they are public docs.
-  //    @fastify/cors adds an `OPTIONS *` route for preflights (answered in its hook, before authentication): public.
+  //    The CORS plugin adds an `OPTIONS *` route for preflights (answered in its hook, before authentication): public.
   await app.register(policyPlugin, {
     byPrefix: [
       { prefix: DOCS_PATH, policy: POLICY.public },

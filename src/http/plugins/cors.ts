@@ -17,8 +17,7 @@
  * src/http/routes/email-subscriptions.ts), which anyone may call without credentials and which answers the same
  * whatever the address's state. Also without credentials, with Content-Type as its one extra request header.
  */
-import cors, { type FastifyCorsOptions } from '@fastify/cors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Paths (without the query) that widget origins may read with GET or HEAD. */
@@ -76,36 +75,88 @@ export function isWidgetSubscribe(request: Pick<FastifyRequest, 'method' | 'url'
   return method.toUpperCase() === 'POST' && WIDGET_SUBSCRIBE_PATH.test(request.url.split('?')[0] ?? '');
 }
 
+/** What one kind of cross-origin request may do: its preflight's answer. */
+interface CorsRule {
+  methods: string;
+  allowedHeaders: string;
+}
+
+const WIDGET_READ: CorsRule = { methods: READ_METHODS.join(', '), allowedHeaders: 'Accept, Accept-Language' };
+const WIDGET_SUBSCRIBE: CorsRule = { methods: 'POST', allowedHeaders: 'Accept, Accept-Language, Content-Type' };
+const WIDGET_LIVE: CorsRule = {
+  methods: 'GET',
+  allowedHeaders: 'Accept, Accept-Language, Last-Event-ID, Cache-Control',
+};
+/** Response headers a widget's script may read. */
+const EXPOSED_HEADERS = 'x-request-id, retry-after';
+
+function ruleFor(request: FastifyRequest): CorsRule | undefined {
+  if (isWidgetRead(request)) return WIDGET_READ;
+  if (isWidgetLive(request)) return WIDGET_LIVE;
+  if (isWidgetSubscribe(request)) return WIDGET_SUBSCRIBE;
+  return undefined;
+}
+
+/** Adds `Origin` to Vary unless it (or `*`) is there already. */
+function varyByOrigin(reply: FastifyReply): void {
+  const vary = reply.getHeader('vary');
+  if (vary === undefined || vary === '') {
+    reply.header('vary', 'Origin');
+    return;
+  }
+  const present = (Array.isArray(vary) ? vary.join(',') : String(vary))
+    .split(',')
+    .map((name) => name.trim().toLowerCase());
+  if (!present.includes('origin') && !present.includes('*')) reply.header('vary', `${String(vary)}, Origin`);
+}
+
+/**
+ * One onRequest hook (what @fastify/cors did with a delegator, whose options it rebuilt and merged for every request:
+ * a measurable part of a cached feed's 304). A request without an Origin header is no CORS request, so it gets only
+ * `Vary: Origin` — caches must keep it apart from the answers that carry CORS headers — and nothing else is looked
+ * at; preflights (OPTIONS) are always checked, and one without Origin or Access-Control-Request-Method is refused
+ * with 400 as before.
+ */
 async function corsPlugin(app: FastifyInstance, options: CorsPluginOptions): Promise<void> {
-  const widgetRead: FastifyCorsOptions = {
-    // A list: @fastify/cors echoes the request's Origin only when it is one of these exact strings.
-    origin: [...options.allowedOrigins],
-    credentials: false,
-    methods: READ_METHODS,
-    allowedHeaders: ['Accept', 'Accept-Language'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
-    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
-  };
-  const widgetSubscribe: FastifyCorsOptions = {
-    ...widgetRead,
-    methods: ['POST'],
-    allowedHeaders: ['Accept', 'Accept-Language', 'Content-Type'],
-  };
-  const widgetLive: FastifyCorsOptions = {
-    ...widgetRead,
-    methods: ['GET'],
-    allowedHeaders: ['Accept', 'Accept-Language', 'Last-Event-ID', 'Cache-Control'],
-  };
-  const optionsFor = (request: FastifyRequest): FastifyCorsOptions => {
-    if (isWidgetRead(request)) return widgetRead;
-    if (isWidgetLive(request)) return widgetLive;
-    if (isWidgetSubscribe(request)) return widgetSubscribe;
-    return { origin: false };
-  };
-  await app.register(cors, {
-    hideOptionsRoute: true,
-    delegator: (request, callback) => callback(null, optionsFor(request)),
+  // Exact strings: an origin is echoed only when it is one of these.
+  const allowed = new Set(options.allowedOrigins);
+  app.decorateRequest('corsPreflightEnabled', false);
+  app.addHook('onRequest', (request, reply, done) => {
+    varyByOrigin(reply);
+    const origin = request.headers.origin;
+    const preflight = request.method === 'OPTIONS';
+    if (origin === undefined && !preflight) return done();
+    const rule = ruleFor(request);
+    if (!rule) return done();
+    if (origin !== undefined && allowed.has(origin)) reply.header('access-control-allow-origin', origin);
+    reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+    if (!preflight) return done();
+    if (!origin || !request.headers['access-control-request-method']) {
+      reply.code(400).type('text/plain').send('Invalid Preflight Request');
+      return;
+    }
+    request.corsPreflightEnabled = true;
+    // Answered here, before rate limits and authentication: a browser's preflight carries no credentials.
+    reply
+      .header('access-control-allow-methods', rule.methods)
+      .header('access-control-allow-headers', rule.allowedHeaders)
+      .header('access-control-max-age', String(PREFLIGHT_MAX_AGE_SECONDS))
+      .code(204)
+      .header('content-length', '0')
+      .send();
   });
+  // Lets Fastify accept preflights at all; they are answered in the hook above, others are 404 as for any path.
+  app.options('*', { schema: { hide: true } }, (request, reply) => {
+    if (!request.corsPreflightEnabled) return reply.callNotFound();
+    return reply.send();
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the CORS hook on a preflight it answers. */
+    corsPreflightEnabled: boolean;
+  }
 }
 
 export default fp(corsPlugin, { name: 'meldingskanal-cors', fastify: '5.x' });
