@@ -19,6 +19,7 @@
  * `X-Frame-Options: DENY` for browsers without frame-ancestors; Cross-Origin-Opener/Resource-Policy same-origin.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
@@ -153,9 +154,20 @@ async function securityHeadersPlugin(app: FastifyInstance, options: SecurityHead
       return noncesOf(this);
     },
   });
-  const setHeaders = (request: FastifyRequest, reply: FastifyReply) => {
-    applyHeaders(request.raw, reply.raw, () => {});
-    reply.raw.setHeader('content-security-policy', plainPolicy);
+  // Helmet's headers do not depend on the request (constant names and values from the options above): recorded once
+  // from its middleware, then set from the list, without walking its dozen middleware functions for every response.
+  const helmetHeaders: [string, string][] = [];
+  const helmetRemoved: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => helmetHeaders.push([name, value]),
+    removeHeader: (name: string) => helmetRemoved.push(name),
+  };
+  applyHeaders({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  helmetHeaders.push(['content-security-policy', plainPolicy]);
+  const setHeaders = (_request: FastifyRequest, reply: FastifyReply) => {
+    const raw = reply.raw;
+    for (const name of helmetRemoved) raw.removeHeader(name);
+    for (const [name, value] of helmetHeaders) raw.setHeader(name, value);
   };
   app.addHook('onRequest', (request, reply, done) => {
     // A WebSocket handshake that succeeds is answered by ws (101 Switching Protocols), not with this response: its
