@@ -100,6 +100,9 @@ export async function startWorkers(deps: Deps, options: StartWorkersOptions): Pr
       config.delivery.sweepIntervalMs,
     );
 
+    // Prisma loads its query compiler (WebAssembly, ~0.5 s of CPU) at a client's first query: here, before the relay
+    // starts, not on the first announcement's way to its recipients (bench/email-fanout.ts, first e-mail).
+    await deps.db.$queryRaw`SELECT 1`;
     await relay.start();
   } catch (error) {
     await close().catch(() => {});
