@@ -12,10 +12,11 @@
  * an expired key counts as unused.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../db/prisma.js';
+import { type Db, queryRows } from '../db/prisma.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { type PublishInput, publishAnnouncement } from './publish.js';
 import type { AnnouncementView } from './views.js';
 
@@ -80,10 +81,8 @@ export async function publishAnnouncementIdempotently(
   const fingerprint = requestFingerprint(channelSlug, input);
   const where = { userId_key: { userId: actor.userId, key } };
 
-  const stored = await findLiveKey(deps.db, actor.userId, key);
+  const stored = await takeLiveKey(deps.db, actor.userId, key);
   if (stored) return replay(stored, fingerprint);
-  // An expired row would still hold the primary key; it no longer counts, so it makes room for the new one.
-  await deps.db.idempotencyKey.deleteMany({ where: { userId: actor.userId, key, createdAt: { lt: expiryCutoff() } } });
 
   try {
     const view = await publishAnnouncement(deps, actor, channelSlug, input, requestId, {
@@ -115,8 +114,22 @@ function expiryCutoff(now = new Date()): Date {
   return new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS);
 }
 
-function findLiveKey(db: Db, userId: string, key: string): Promise<StoredKey | null> {
-  return db.idempotencyKey.findFirst({ where: { userId, key, createdAt: { gte: expiryCutoff() } } });
+/**
+ * The live row of (user, key), if any, in the statement that also deletes an expired one: an expired row would still
+ * hold the primary key; it no longer counts, so it makes room for the new one. One round trip where a look-up and a
+ * delete were two, on every publication with a key.
+ */
+async function takeLiveKey(db: Db, userId: string, key: string): Promise<StoredKey | null> {
+  const cutoff = expiryCutoff();
+  // A data-modifying WITH runs whether or not the query reads it; the SELECT sees the rows as they were before it.
+  const [row] = await queryRows<StoredKey>(
+    db,
+    Prisma.sql`WITH expired AS (
+                 DELETE FROM "IdempotencyKey" WHERE "userId" = ${userId}::uuid AND key = ${key} AND "createdAt" < ${cutoff})
+               SELECT fingerprint, "responseStatus", "responseBody" FROM "IdempotencyKey"
+                WHERE "userId" = ${userId}::uuid AND key = ${key} AND "createdAt" >= ${cutoff}`,
+  );
+  return row ?? null;
 }
 
 function replay(stored: StoredKey, fingerprint: string): IdempotentResponse {
