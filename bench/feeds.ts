@@ -142,7 +142,8 @@ async function main(): Promise<void> {
       await measure('atom', load(`${api.url}${atomPath}`));
       if (atomEtag)
         await measure('atom304', load(`${api.url}${atomPath}`, { headers: { 'if-none-match': atomEtag } }), 304);
-      // Pages carry a fresh CSP nonce each, so they are rendered per request (from the cached reads).
+      // Anonymous readers' pages at their plain addresses are kept as finished HTML (src/web/page-cache.ts); the CSP
+      // nonces stay per response, in the header.
       await measure('memoryHtml', load(`${baselineUrl}/memory/html`));
       await measure('html', load(`${api.url}${htmlPath}`, { headers: { accept: 'text/html' } }));
       await measure('htmlAnnouncement', load(`${api.url}${announcementPath}`, { headers: { accept: 'text/html' } }));

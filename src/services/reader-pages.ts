@@ -138,7 +138,7 @@ export interface LinkedAnnouncement {
 
 export interface AnnouncementPageData {
   announcement: AnnouncementView & { acknowledged?: boolean };
-  channel: { slug: string; title: string };
+  channel: { id: string; slug: string; title: string };
   /** Newest first; one entry (revision 1) until the first edit. */
   revisions: RevisionView[];
   /** The incident this follow-up resolves, when the actor may see it. */
@@ -147,12 +147,18 @@ export interface AnnouncementPageData {
   resolvedBy: LinkedAnnouncement | null;
   /** For a signed-in reader: their 1–5 vote, if any, and whether they have read it. */
   reader: { stars: number | null; read: boolean } | null;
+  /**
+   * When asked for (`withChangesAt`): the first moment what the page shows changes by itself — an expiry or the end of
+   * a pin in its channel, where the incident and its follow-up live too — null for none.
+   */
+  changesAt?: Date | null;
 }
 
 /**
  * An announcement's page: the announcement in the reader's language (readAnnouncement: the rules of GET
  * /announcements/{id}, counted as a view of a signed-in reader), its channel, its revision history, the linked
- * incident or follow-up, and the reader's own rating and read state.
+ * incident or follow-up, and the reader's own rating and read state; with `withChangesAt`, when that changes by
+ * itself (for a page kept as finished HTML, src/web/page-cache.ts; one statement more).
  * @throws AppError not_found as GET /announcements/{id} does.
  */
 export async function announcementPage(
@@ -160,16 +166,30 @@ export async function announcementPage(
   actor: Actor,
   id: string,
   language: Language | null,
+  options: { withChangesAt?: boolean } = {},
 ): Promise<AnnouncementPageData> {
   const announcement = await readAnnouncement(deps, actor, id, language);
   const [channel, revisions, resolves, resolvedBy, reader] = await Promise.all([
-    deps.db.channel.findUniqueOrThrow({ where: { slug: announcement.channel }, select: { slug: true, title: true } }),
+    deps.db.channel.findUniqueOrThrow({
+      where: { slug: announcement.channel },
+      select: { id: true, slug: true, title: true },
+    }),
     listRevisions(deps, actor, announcement.id, language),
     linked(deps.db, actor, announcement.resolves, language),
     linked(deps.db, actor, announcement.resolvedBy, language),
     actor.kind === 'user' ? readerState(deps.db, actor.userId, announcement.id) : null,
   ]);
-  return { announcement, channel, revisions: revisions.items, resolves, resolvedBy, reader };
+  const data: AnnouncementPageData = {
+    announcement,
+    channel,
+    revisions: revisions.items,
+    resolves,
+    resolvedBy,
+    reader,
+  };
+  // A follow-up resolves an incident of its own channel (publish.ts assertResolvable): one channel covers all three.
+  if (options.withChangesAt) data.changesAt = await nextTimedChange(deps.db, [channel.id], new Date());
+  return data;
 }
 
 async function linked(

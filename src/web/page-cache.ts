@@ -1,6 +1,7 @@
 /**
- * Finished pages for anonymous readers, kept as bytes in the read cache (src/services/read-cache.ts): the channel
- * page's plain address is what most visitors open, and rendering it costs far more than sending it. The kept copy is
+ * Finished pages for anonymous readers, kept as bytes in the read cache (src/services/read-cache.ts): a channel's
+ * page and an announcement's, at their plain addresses, are what most visitors open (from the widget, e-mails, links
+ * shared in chat), and reading and rendering one costs far more than sending it. The kept copy is
  * dropped by the same PostgreSQL change notifications as the listings and feeds it is made from (publish, edit,
  * retract, pin, a rename — in any API process, a worker or SQL), never stored across a change that came during the
  * render, and only kept while the cache is listening.
@@ -56,16 +57,17 @@ const NONCE_ATTRIBUTE = /\snonce=/i;
 
 /**
  * Sends the page at `url` (an address isSharedAddress accepted) for an anonymous viewer from the cache, or renders it
- * with `render` and keeps it. A signed-in viewer's page is always rendered (and not kept).
+ * with `render` and keeps it. A signed-in viewer's page is always rendered (and not kept). `render` is told whether
+ * the page will be kept (`keeping`), so it can leave out what only keeping needs (`changesAt`).
  */
 export async function sendSharedPage(
   reply: FastifyReply,
   ctx: PageContext,
   cache: ReadCache | undefined,
   url: string,
-  render: (ctx: PageContext) => Promise<SharedRender>,
+  render: (ctx: PageContext, keeping: boolean) => Promise<SharedRender>,
 ) {
-  if (ctx.viewer || !cache?.enabled) return sendDocument(reply, ctx, renderDocument((await render(ctx)).page));
+  if (ctx.viewer || !cache?.enabled) return sendDocument(reply, ctx, renderDocument((await render(ctx, false)).page));
   const key = `page:${ctx.language}:${url}`;
   const kept = cache.get<Buffer>(key);
   if (kept) return sendDocument(reply, ctx, kept);
@@ -81,7 +83,7 @@ export async function sendSharedPage(
       return ctx.relative(value, now);
     },
   };
-  const rendered = await render(noting);
+  const rendered = await render(noting, true);
   const document = renderDocument(rendered.page);
   const body = Buffer.from(document);
   if (rendered.changesAt !== undefined && !NONCE_ATTRIBUTE.test(document)) {

@@ -241,29 +241,45 @@ export async function readerPages(app: FastifyInstance, { db, config, queues, re
     },
   );
 
-  /** The announcement page, also as the answer of the rating form when it comes back invalid (400). */
+  /** The announcement page for `ctx`, also as the answer of the rating form when it comes back invalid (400). */
+  async function renderAnnouncementPage(
+    request: FastifyRequest<IdParams>,
+    ctx: PageContext,
+    options: { ratingErrors?: FieldErrors; withChangesAt?: boolean } = {},
+  ) {
+    const data = await announcementPage({ db, publicUrl, viewerSecret }, ctx.actor, request.params.id, ctx.language, {
+      withChangesAt: options.withChangesAt ?? false,
+    });
+    const page = (
+      <AnnouncementPage
+        ctx={ctx}
+        data={data}
+        done={options.ratingErrors ? undefined : doneParam(request, ANNOUNCEMENT_DONE)}
+        ratingErrors={options.ratingErrors}
+      />
+    );
+    return { page, data };
+  }
+
   async function sendAnnouncementPage(
     request: FastifyRequest<IdParams>,
     reply: FastifyReply,
     ctx: PageContext,
     ratingErrors?: FieldErrors,
   ) {
-    const data = await announcementPage({ db, publicUrl, viewerSecret }, ctx.actor, request.params.id, ctx.language);
-    return sendPage(
-      reply,
-      ctx,
-      <AnnouncementPage
-        ctx={ctx}
-        data={data}
-        done={ratingErrors ? undefined : doneParam(request, ANNOUNCEMENT_DONE)}
-        ratingErrors={ratingErrors}
-      />,
-      { status: ratingErrors ? 400 : 200 },
-    );
+    const { page } = await renderAnnouncementPage(request, ctx, ratingErrors ? { ratingErrors } : {});
+    return sendPage(reply, ctx, page, { status: ratingErrors ? 400 : 200 });
   }
 
   app.get<IdParams>('/announcements/:id', { config: page, schema: hidden }, async (request, reply) => {
     const ctx = await app.pageContext(request);
+    // The plain address (or ?lang=), for an anonymous reader: the finished page from the read cache, as the channel's.
+    if (!ctx.viewer && isSharedAddress(request.url, WEB_PATHS.announcement(request.params.id))) {
+      return sendSharedPage(reply, ctx, app.readCache, request.url, async (shared, keeping) => {
+        const { page, data } = await renderAnnouncementPage(request, shared, { withChangesAt: keeping });
+        return { page, dependencies: [data.channel.id], changesAt: data.changesAt };
+      });
+    }
     return sendAnnouncementPage(request, reply, ctx);
   });
 
