@@ -616,7 +616,7 @@ export const SETTINGS = {
     parse: integer(100, 600000),
   }),
   READ_CACHE_TTL_MS: setting({
-    doc: "Longest time an API process keeps a channel's newest page, its public feeds and the channel itself in memory (src/services/read-cache.ts; changes drop them at once, through PostgreSQL's notifications). `0` turns the cache off.",
+    doc: "Longest time an API process keeps a channel's newest page, its public feeds, the channel itself and the pages anonymous readers see in memory (src/services/read-cache.ts; changes drop them at once, through PostgreSQL's notifications). `0` turns the cache off.",
     default: '60000',
     parse: integer(0, 3600000),
   }),

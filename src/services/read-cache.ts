@@ -1,6 +1,7 @@
 /**
  * The API process's cache of what anonymous and signed-in readers read most: the newest page of a channel (per
- * audience scope and language), its feed documents, and the channel row behind a slug. A hit costs no query at all.
+ * audience scope and language), its feed documents, the channel row behind a slug, and the finished HTML of the pages
+ * anonymous readers open most (src/web/page-cache.ts). A hit costs no query at all.
  *
  * Correctness comes from PostgreSQL, not from the code paths that write (src/db/read-notifications.ts): triggers
  * announce every change of announcements, their parts and stats, channels, authors' names and organisations' codes,
