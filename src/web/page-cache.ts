@@ -24,10 +24,14 @@
  *   relative text: the page would then read differently with and without JavaScript, and by the browser's clock
  *   rather than the service's, while the copy of a page whose newest item is an hour old lives an hour anyway and
  *   one with a fresh item a minute — one render a minute, against hundreds of requests a second.
+ * - **Revalidation.** A kept copy is sent with a strong ETag (its bytes' hash), so a browser's revalidation of the
+ *   `no-cache` page is a 304 without a body while the copy stands.
  */
 import type { FastifyReply } from 'fastify';
 import type { VNode } from 'preact';
 import { LANGUAGES } from '../domain/types.js';
+import { isNotModified } from '../feeds/conditional.js';
+import { strongEtag } from '../services/newest-page.js';
 import type { Dependencies, ReadCache } from '../services/read-cache.js';
 import type { PageContext } from './context.js';
 import { relativeChangesAt } from './i18n/translator.js';
@@ -52,6 +56,18 @@ export function isSharedAddress(url: string, path: string): boolean {
   return (LANGUAGES as readonly string[]).includes(url.slice(path.length + 6));
 }
 
+/** A kept page: its bytes and their strong validator, so a browser's revalidation (`no-cache`) is a bodiless 304. */
+interface KeptPage {
+  body: Buffer;
+  etag: string;
+}
+
+function sendKept(reply: FastifyReply, ctx: PageContext, page: KeptPage) {
+  reply.header('etag', page.etag);
+  if (isNotModified(reply.request.headers, page.etag, null)) return sendDocument(reply, ctx, '', { status: 304 });
+  return sendDocument(reply, ctx, page.body);
+}
+
 /** A nonce attribute in markup: such a page depends on its response (`nonce="…"`, in any case, unquoted too). */
 const NONCE_ATTRIBUTE = /\snonce=/i;
 
@@ -69,8 +85,8 @@ export async function sendSharedPage(
 ) {
   if (ctx.viewer || !cache?.enabled) return sendDocument(reply, ctx, renderDocument((await render(ctx, false)).page));
   const key = `page:${ctx.language}:${url}`;
-  const kept = cache.get<Buffer>(key);
-  if (kept) return sendDocument(reply, ctx, kept);
+  const kept = cache.get<KeptPage>(key);
+  if (kept) return sendKept(reply, ctx, kept);
 
   const token = cache.begin();
   // The earliest moment a relative time on the page would read otherwise: the page's `relative` notes each one.
@@ -86,13 +102,14 @@ export async function sendSharedPage(
   const rendered = await render(noting, true);
   const document = renderDocument(rendered.page);
   const body = Buffer.from(document);
-  if (rendered.changesAt !== undefined && !NONCE_ATTRIBUTE.test(document)) {
-    const validUntil = Math.min(relativeUntil, rendered.changesAt?.getTime() ?? Number.POSITIVE_INFINITY);
-    cache.store(token, key, body, {
-      bytes: body.length + key.length + 100,
-      dependencies: rendered.dependencies,
-      validUntil: Number.isFinite(validUntil) ? validUntil : null,
-    });
-  }
-  return sendDocument(reply, ctx, body);
+  if (rendered.changesAt === undefined || NONCE_ATTRIBUTE.test(document)) return sendDocument(reply, ctx, body);
+  const page: KeptPage = { body, etag: strongEtag(body) };
+  const validUntil = Math.min(relativeUntil, rendered.changesAt?.getTime() ?? Number.POSITIVE_INFINITY);
+  const stored = cache.store(token, key, page, {
+    bytes: body.length + key.length + 150,
+    dependencies: rendered.dependencies,
+    validUntil: Number.isFinite(validUntil) ? validUntil : null,
+  });
+  // Only a kept page has a validator: one rendered during a change is not what the next request will get.
+  return stored ? sendKept(reply, ctx, page) : sendDocument(reply, ctx, body);
 }

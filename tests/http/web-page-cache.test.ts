@@ -111,17 +111,38 @@ describe('the channel page for anonymous readers', () => {
     expect(scriptNonce(second)).not.toBe(scriptNonce(first));
     expect(second.body).not.toMatch(/nonce/i);
     expect(second.body).not.toContain('_csrf');
+    // A kept copy has a strong validator: the browser's revalidation (no-cache) is a 304 without a body.
+    expect(second.headers.etag).toMatch(/^"[\w-]{32}"$/);
+    const revalidated = await getPage(b, pagePath(), { headers: { 'if-none-match': String(second.headers.etag) } });
+    expect(revalidated.statusCode).toBe(304);
+    expect(revalidated.body).toBe('');
+    expect(revalidated.headers.etag).toBe(second.headers.etag);
+    expect(revalidated.headers.vary).toBe('Cookie, Accept-Language');
+    // Another language's copy has its own validator; a signed-in reader's page has none (and is never a 304).
+    const english = await kept(() => getPage(b, `${pagePath()}?lang=en`), 'the en copy');
+    expect(english.headers.etag).not.toBe(second.headers.etag);
+    const signedIn = await getPage(b, pagePath(), {
+      session: reader,
+      headers: { 'if-none-match': String(second.headers.etag) },
+    });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.headers.etag).toBeUndefined();
   });
 
   it('is forgotten when the other process publishes, edits or retracts', async () => {
     await kept(() => getPage(b, pagePath()), 'the kept copy');
 
+    const before = await kept(() => getPage(b, pagePath()), 'the kept copy');
     const { id } = await publish(channel, { title: 'Andre melding', body: 'Mer tekst' });
     await eventually(
       () => getPage(b, pagePath()),
       (r) => r.body.includes('Andre melding'),
       'the publication on B',
     );
+    // The old validator no longer matches.
+    const stale = await getPage(b, pagePath(), { headers: { 'if-none-match': String(before.headers.etag) } });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.body).toContain('Andre melding');
     await kept(() => getPage(b, pagePath()), 'the new copy kept');
 
     const edited = await a.inject({
