@@ -16,6 +16,7 @@
  * same rules.
  */
 import { AjvCompiler } from '@fastify/ajv-compiler';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Ajv, AnySchemaObject, KeywordDefinition, SchemaValidateFunction } from 'ajv';
 import type { FastifyServerOptions } from 'fastify';
 import { isBlankText, isTextKind, normaliseText, TEXT_KINDS, type TextKind, textProblem } from '../domain/text.js';
@@ -189,11 +190,44 @@ function assertKindsDeclared(route: { schema: unknown; method?: string; url?: st
   }
 }
 
+type SchemaNode = Record<string, unknown>;
+
+const isSchemaNode = (value: unknown): value is SchemaNode =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A response schema with every "X or null" (`anyOf: [X, { type: 'null' }]`, TypeBox's `Type.Union([X, Type.Null()])`)
+ * written as X with `type: [X's type, 'null']`, for fast-json-stringify only (the OpenAPI document keeps the
+ * original). fast-json-stringify picks an `anyOf` branch by running an Ajv validation of the value against each
+ * branch, formats included, for every nullable field of every item: on a listing page of 20 announcements that made
+ * serialising it four times the cost of JSON.stringify. With a type list it checks `=== null` / `typeof`. The output
+ * is the same for every value the schema allows.
+ */
+export function withNullableTypes(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withNullableTypes);
+  if (!isSchemaNode(node)) return node;
+  const out: SchemaNode = {};
+  for (const [key, value] of Object.entries(node)) out[key] = withNullableTypes(value);
+  const anyOf = out.anyOf;
+  if (!Array.isArray(anyOf) || anyOf.length !== 2) return out;
+  const nullIndex = anyOf.findIndex((branch) => isSchemaNode(branch) && branch.type === 'null');
+  const other = anyOf[1 - nullIndex];
+  if (nullIndex === -1 || !isSchemaNode(other) || typeof other.type !== 'string') return out;
+  if (['anyOf', 'oneOf', 'allOf', '$ref', 'not', 'if'].some((keyword) => keyword in other)) return out;
+  const { anyOf: _replaced, ...siblings } = out;
+  return { ...siblings, ...other, type: [other.type, 'null'] };
+}
+
 export function requestValidation(): SchemaController {
   const bodies = AjvCompiler();
   const textParts = AjvCompiler();
+  const serializers = SerializerSelector();
   return {
     compilersFactory: {
+      buildSerializer(externalSchemas, serializerOptions) {
+        const compile = serializers(externalSchemas, serializerOptions);
+        return (route) => compile({ ...route, schema: withNullableTypes(route.schema) as typeof route.schema });
+      },
       buildValidator(externalSchemas, ajvServerOptions) {
         const plugins = ajvServerOptions?.plugins ?? [];
         const forBodies = bodies(externalSchemas, {
