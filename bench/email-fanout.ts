@@ -12,7 +12,8 @@
  * Subscribers are half accounts (a quarter of them in English), half bare addresses; the ledger is checked after each
  * run (every delivery `sent`, none twice).
  *
- * Settings: BENCH_EMAIL_SIZES (default 10000,100000), BENCH_DIGEST_SIZE (default 100000; 0 skips the digest run).
+ * Settings: BENCH_EMAIL_SIZES (default 10000,100000), BENCH_DIGEST_SIZE (default 100000; 0 skips the digest run),
+ * BENCH_EMAIL_BATCH_SIZE and BENCH_EMAIL_CONCURRENCY (default: the product's).
  * Run alone: `npx tsx bench/email-fanout.ts`.
  */
 import { Redis } from 'ioredis';
@@ -44,6 +45,16 @@ const MAX_MESSAGES = 1000;
  */
 const WORKER_HEAP_MB = process.env.BENCH_WORKER_HEAP_MB === '0' ? 0 : envNumber('BENCH_WORKER_HEAP_MB', 192);
 const WORKER_NODE_ARGS = WORKER_HEAP_MB > 0 ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
+/**
+ * BENCH_EMAIL_BATCH_SIZE and BENCH_EMAIL_CONCURRENCY try other EMAIL_BATCH_SIZE and EMAIL_CONCURRENCY settings in the
+ * worker; unset, the product's defaults are measured.
+ */
+const WORKER_SETTINGS: Record<string, string> = Object.fromEntries(
+  [
+    ['EMAIL_BATCH_SIZE', process.env.BENCH_EMAIL_BATCH_SIZE],
+    ['EMAIL_CONCURRENCY', process.env.BENCH_EMAIL_CONCURRENCY],
+  ].filter((entry): entry is [string, string] => Boolean(entry[1])),
+);
 
 interface SinkStats {
   accepted: number;
@@ -93,7 +104,7 @@ async function startMailWorker(world: World, sink: Sink, name: string): Promise<
     name,
     nodeArgs: WORKER_NODE_ARGS,
     // Info, to see "workers started"; per-batch lines are at debug.
-    env: { SMTP_URL: sink.url, MAIL_FROM, LOG_LEVEL: 'info', SMTP_POOL_SIZE: String(POOL_SIZE) },
+    env: { SMTP_URL: sink.url, MAIL_FROM, LOG_LEVEL: 'info', SMTP_POOL_SIZE: String(POOL_SIZE), ...WORKER_SETTINGS },
   });
   let started = false;
   worker.onLine((line) => {
