@@ -39,7 +39,9 @@ function spawnCli(args: string[], env: Record<string, string>): Promise<Run> {
       {
         cwd: PROJECT_ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-        timeout: 20_000,
+        // Generous: every run compiles the CLI's imports through tsx, and ten of them start at once; on a machine
+        // loaded by other work that took over 20 s in CI. A CLI that hangs still fails the test.
+        timeout: 90_000,
       },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') return reject(error);
@@ -65,7 +67,7 @@ async function makeUser(email: string, options: { isAdmin?: boolean; displayName
 }
 
 // Each test uses its own users and channels, so they run concurrently: the cost of a test here is process start-up.
-describe.concurrent('cli', () => {
+describe.concurrent('cli', { timeout: 240_000 }, () => {
   it('create-admin creates an administrator and prints a token that authenticates with admin scope', async () => {
     const run = await cli('create-admin', '--email', 'Admin@UiB.no', '--name', 'Første administrator', '--org', 'uib');
 
