@@ -115,6 +115,23 @@ describe('API and workers behind Redis Sentinel', () => {
     await waitFor(() => smtp.messagesTo(address).length === 2, {
       what: 'the e-mail after the failover',
       timeoutMs: 30_000,
+    }).catch(async (error: unknown) => {
+      // Where the announcement stopped (this failed once in a quiet CI run, not reproduced alone): the outbox, the
+      // delivery ledger and the queues as the workers' Redis sees them.
+      const events = await db.outboxEvent.findMany({
+        where: { channelId: channel.id },
+        select: { type: true, relayedAt: true, processedAt: true, attempts: true, position: true },
+      });
+      const deliveries = await db.delivery.groupBy({ by: ['status'], where: { recipient: address }, _count: true });
+      const counts = {
+        fanout: await ctx.deps.queues.fanout.getJobCounts().catch((e: Error) => e.message),
+        email: await ctx.deps.queues.email.getJobCounts().catch((e: Error) => e.message),
+      };
+      console.error(
+        '[sentinel] after the failover:',
+        JSON.stringify({ events, deliveries, counts }, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+      );
+      throw error;
     });
     const recoveredMs = Date.now() - failoverAt;
     await live.frame(
