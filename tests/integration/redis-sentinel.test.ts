@@ -40,13 +40,20 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  // Each step is timed: closing through Sentinel took over 60 s twice in full CI runs on a loaded machine (alone it
-  // takes seconds), and the log line names the step that did.
+  // Closing through Sentinel has hung in full CI runs (over 180 s; seconds when the file runs alone): a connection
+  // that did not follow the failover — an open problem, see docs/deployment.md. Each step is timed and named when it
+  // is slow; a close still waiting after 20 s is reported and waited for again once the Redis servers are stopped
+  // (which ends whatever it waits on), so the teardown finishes and the log says which step it was.
+  const pending: Promise<unknown>[] = [];
   const step = async (what: string, close: () => unknown) => {
     const started = Date.now();
-    await close();
+    const closing = Promise.resolve().then(close);
+    const finished = await Promise.race([closing.then(() => true), new Promise((r) => setTimeout(r, 20_000, false))]);
     const ms = Date.now() - started;
-    if (ms > 2_000) console.warn(`[sentinel-close] ${what} took ${ms} ms`);
+    if (!finished) {
+      console.warn(`[sentinel-close] ${what} has not finished after ${ms} ms`);
+      pending.push(closing);
+    } else if (ms > 2_000) console.warn(`[sentinel-close] ${what} took ${ms} ms`);
   };
   live?.close();
   await step('app.close()', () => app?.close());
@@ -55,6 +62,7 @@ afterAll(async () => {
   await step('smtp.close()', () => smtp?.close());
   await step('ctx.close()', () => ctx?.close());
   await step('stopAllRedisServers()', () => stopAllRedisServers());
+  await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 30_000))]);
 }, 180_000);
 
 describe('API and workers behind Redis Sentinel', () => {
