@@ -86,6 +86,18 @@ const databaseName = `mk_docker_${randomBytes(5).toString('hex')}`;
 const redisPrefix = `mkdocker${randomBytes(4).toString('hex')}`;
 const children = new Set<ChildProcess>();
 
+/**
+ * Part of a production configuration, as an operator's shell or a CI job might have exported it: installing and
+ * building must not read runtime settings (only starting does), so every RUN step gets these, and one that loaded the
+ * configuration would fail on them (tests/integration/install.test.ts exports the same for the postinstall).
+ */
+const HALF_SET_CONFIGURATION = {
+  SMTP_URL: 'smtp://127.0.0.1:2525',
+  APP_ENV: 'production',
+  PORT: 'not-a-port',
+  DKIM_DOMAIN: 'uio.no',
+};
+
 try {
   const stages: BuiltStage[] = [];
   for (const [index, stage] of dockerfile.stages.entries()) stages.push(buildStage(stage, index, stages));
@@ -200,18 +212,6 @@ function runStep(stage: BuiltStage, step: Instruction, built: BuiltStage[], labe
       return;
   }
 }
-
-/**
- * Part of a production configuration, as an operator's shell or a CI job might have exported it: installing and
- * building must not read runtime settings (only starting does), so every RUN step gets these, and one that loaded the
- * configuration would fail on them (tests/integration/install.test.ts exports the same for the postinstall).
- */
-const HALF_SET_CONFIGURATION = {
-  SMTP_URL: 'smtp://127.0.0.1:2525',
-  APP_ENV: 'production',
-  PORT: 'not-a-port',
-  DKIM_DOMAIN: 'uio.no',
-};
 
 /**
  * The environment of a RUN step: what a Node.js base image provides, the half-set configuration above, and the
