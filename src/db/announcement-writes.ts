@@ -15,6 +15,18 @@ import type { Importance, Language } from '../domain/types.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { type Db, queryRows } from './prisma.js';
 
+/** An AuditLog row as the publishing statement writes it (built by src/services/audit.ts's auditRow). */
+export interface AuditRow {
+  actorKind: string;
+  actorUserId: string | null;
+  action: string;
+  outcome: string;
+  targetType: string | null;
+  targetId: string | null;
+  requestId: string | null;
+  details: Prisma.InputJsonObject | null;
+}
+
 export interface NewAnnouncement {
   /** Chosen by the caller (a v4 UUID), so that what depends on it is known before the statement runs. */
   id: string;
@@ -45,16 +57,7 @@ export interface NewAnnouncementWrite {
   revision: { editorId: string | null; content: Prisma.InputJsonObject };
   /** The outbox event (none for a draft). */
   outboxEvent: { type: string; payload: Prisma.InputJsonObject } | null;
-  audit: {
-    actorKind: string;
-    actorUserId: string | null;
-    action: string;
-    outcome: string;
-    targetType: string | null;
-    targetId: string | null;
-    requestId: string | null;
-    details: Prisma.InputJsonObject | null;
-  };
+  audit: AuditRow;
   /** Stored with the publication (src/services/idempotency.ts); its primary key decides between concurrent retries. */
   idempotencyKey: {
     userId: string;

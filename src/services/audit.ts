@@ -3,6 +3,7 @@
  * append-only (a database trigger refuses UPDATE, DELETE and TRUNCATE). Never put e-mail addresses, tokens or session
  * ids in `details`.
  */
+import type { AuditRow } from '../db/announcement-writes.js';
 import type { Db } from '../db/prisma.js';
 import { canReadAuditLog } from '../domain/access.js';
 import type { AuditAction, AuditOutcome, AuditTargetType } from '../domain/audit.js';
@@ -33,16 +34,7 @@ export async function recordAudit(db: AuditWriter, entry: AuditEntry): Promise<v
  * The AuditLog row of an entry, for a writer that puts it into a statement of its own (publishing writes it together
  * with the announcement: src/db/announcement-writes.ts).
  */
-export function auditRow(entry: AuditEntry): {
-  actorKind: string;
-  actorUserId: string | null;
-  action: string;
-  outcome: string;
-  targetType: string | null;
-  targetId: string | null;
-  requestId: string | null;
-  details: Prisma.InputJsonObject | null;
-} {
+export function auditRow(entry: AuditEntry): AuditRow {
   const actor = entry.actor;
   return {
     actorKind: actor === 'system' ? 'system' : actor.kind,
