@@ -11,7 +11,8 @@
  *
  * Settings: BENCH_FEED_DURATION_S (measured seconds per run, default 5), BENCH_FEED_WARMUP_S (default 2),
  * BENCH_FEED_CONNECTIONS (default 100), BENCH_FEED_ROUNDS (each pair measured this many times, medians reported,
- * default 1), BENCH_FEED_RATE (the fixed rate, default 1000).
+ * default 1), BENCH_FEED_RATE (the fixed rate, default 1000), BENCH_FEED_CASES (comma-separated run names, e.g.
+ * `pgOlder,older,pgOlderFixed,olderFixed`: only those are measured, the others' figures are NaN; default all).
  *
  * Run alone: `npx tsx bench/feeds.ts`.
  */
@@ -30,6 +31,9 @@ const WARMUP_S = envNumber('BENCH_FEED_WARMUP_S', 2);
 const CONNECTIONS = envNumber('BENCH_FEED_CONNECTIONS', 100);
 const ROUNDS = envNumber('BENCH_FEED_ROUNDS', 1);
 const FIXED_RATE = envNumber('BENCH_FEED_RATE', 1000);
+const CASES = process.env.BENCH_FEED_CASES
+  ? new Set(process.env.BENCH_FEED_CASES.split(',').map((c) => c.trim()))
+  : null;
 const ANNOUNCEMENTS = 400;
 const SLUG = 'bench-feed';
 
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
     });
     const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number | null })[]>();
     const measure = async (name: string, spec: LoadSpec, expect: number = 200) => {
+      if (CASES && !CASES.has(name)) return;
       progress(`${name}: ${spec.overallRate ? `${spec.overallRate} req/s` : `${spec.connections} connections`}`);
       const server = spec.url.startsWith(api.url) ? api.child.pid : baseline.pid;
       const result = await runLoad(spec, expect, server);
