@@ -145,14 +145,63 @@ export async function loadAnnouncementRecords(db: DbOrTx, ids: readonly string[]
   });
 }
 
+/**
+ * What announcementView (src/services/views.ts) reads of a record: all a listing page loads (src/db/reading.ts
+ * channelListingPage), where the full record's other columns would be read, sent and parsed for nothing.
+ */
+export type AnnouncementViewRecord = Pick<
+  AnnouncementRecord,
+  | 'id'
+  | 'channelSlug'
+  | 'authorName'
+  | 'status'
+  | 'importance'
+  | 'type'
+  | 'versions'
+  | 'affectedSystem'
+  | 'startsAt'
+  | 'endsAt'
+  | 'resolvesId'
+  | 'resolvedById'
+  | 'audience'
+  | 'publishedAt'
+  | 'publishAt'
+  | 'expiresAt'
+  | 'revision'
+  | 'editedAt'
+  | 'ackRequired'
+  | 'ackDeadline'
+> & { attachments: Pick<AttachmentRecord, 'id' | 'filename' | 'contentType' | 'size'>[] };
+
+/** The language versions of a row: the original first, then its translations in LANGUAGES order. */
+export function versionsOf(
+  row: Pick<RecordRow, 'language' | 'title' | 'summary' | 'body'>,
+  translations: RecordRow['translations'],
+): LanguageVersion[] {
+  const original: LanguageVersion = { language: row.language, title: row.title, summary: row.summary, body: row.body };
+  return [
+    original,
+    ...translations
+      .filter((t) => t.language !== row.language)
+      .sort((a, b) => LANGUAGES.indexOf(a.language) - LANGUAGES.indexOf(b.language))
+      .map((t) => ({ language: t.language, title: t.title, summary: t.summary, body: t.body })),
+  ];
+}
+
+/** The audience with codes, ordered by code; an id whose organisation is gone shows as itself. */
+export function audienceOf(
+  audienceOrganisationIds: readonly string[],
+  organisations: RecordRow['organisations'],
+): AnnouncementRecord['audience'] {
+  if (audienceOrganisationIds.length === 0) return [];
+  const codeOf = new Map(organisations.map((o) => [o.id, o.code]));
+  return audienceOrganisationIds
+    .map((id) => ({ id, code: codeOf.get(id) ?? id }))
+    .sort((a, b) => a.code.localeCompare(b.code));
+}
+
 /** The record of a RECORD_COLUMNS row. */
 export function recordOf(row: RecordRow): AnnouncementRecord {
-  const original: LanguageVersion = { language: row.language, title: row.title, summary: row.summary, body: row.body };
-  const translations = row.translations
-    .filter((t) => t.language !== row.language)
-    .sort((a, b) => LANGUAGES.indexOf(a.language) - LANGUAGES.indexOf(b.language))
-    .map((t) => ({ language: t.language, title: t.title, summary: t.summary, body: t.body }));
-  const codeOf = new Map(row.organisations.map((o) => [o.id, o.code]));
   return {
     id: row.id,
     channelId: row.channelId,
@@ -162,16 +211,14 @@ export function recordOf(row: RecordRow): AnnouncementRecord {
     status: row.status,
     importance: row.importance,
     type: row.type,
-    versions: [original, ...translations],
+    versions: versionsOf(row, row.translations),
     affectedSystem: row.affectedSystem,
     startsAt: row.startsAt,
     endsAt: row.endsAt,
     resolvesId: row.resolvesId,
     resolvedById: row.resolvedById,
     audienceOrganisationIds: row.audienceOrganisationIds,
-    audience: row.audienceOrganisationIds
-      .map((id) => ({ id, code: codeOf.get(id) ?? id }))
-      .sort((a, b) => a.code.localeCompare(b.code)),
+    audience: audienceOf(row.audienceOrganisationIds, row.organisations),
     publishedAt: row.publishedAt,
     publishAt: row.publishAt,
     expiresAt: row.expiresAt,

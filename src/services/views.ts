@@ -3,7 +3,7 @@
  * the same fields. Mappers emit only these declared fields.
  */
 import { renderMarkdown } from '../content/markdown.js';
-import { type AnnouncementRecord, languagesOf, loadAnnouncementRecords } from '../db/announcement-records.js';
+import { type AnnouncementViewRecord, languagesOf, loadAnnouncementRecords } from '../db/announcement-records.js';
 import { type AnnouncementStatus, type AnnouncementType, isExpired, pickVersion } from '../domain/announcement.js';
 import type { Language } from '../domain/types.js';
 import { absoluteUrl, WEB_PATHS } from '../web/paths.js';
@@ -149,8 +149,11 @@ export function announcementCalendarUrl(publicUrl: string, id: string): string {
   return absoluteUrl(publicUrl, WEB_PATHS.announcementCalendar(id));
 }
 
-/** The REST/live/feed shape of a loaded record (src/db/announcement-records.ts) in the reader's language. */
-export function announcementView(record: AnnouncementRecord, options: AnnouncementViewOptions): AnnouncementView {
+/**
+ * The REST/live/feed shape of a loaded record (src/db/announcement-records.ts; a full one or a listing's) in the
+ * reader's language.
+ */
+export function announcementView(record: AnnouncementViewRecord, options: AnnouncementViewOptions): AnnouncementView {
   const version = pickVersion(record.versions, options.language);
   const url = announcementUrl(options.publicUrl, record.id);
   return {
