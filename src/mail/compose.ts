@@ -9,6 +9,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import type { Importance, Language } from '../domain/types.js';
 import type { AnnouncementView } from '../services/views.js';
 import type { MailAddress, OutgoingMail } from './mailer.js';
+import { mimeTemplate } from './mime.js';
 import {
   displayTitle,
   type EmailAnnouncement,
@@ -211,19 +212,49 @@ export function announcementEmailComposer(
   const html = split(withLink.html);
   const headers = Object.entries(withLink.headers).map(([name, value]) => [name, split(value)] as const);
   const host = new URL(shared.publicUrl).hostname;
+  // The MIME bytes too (src/mail/mime.ts): the headers that carry the token are the recipient's, the rest shared.
+  const mimeWithLink = mimeTemplate({
+    from: withLink.from,
+    subject: withLink.subject,
+    headers: Object.fromEntries(
+      headers.filter(([, parts]) => parts.length === 1).map(([name, [value]]) => [name, value!]),
+    ),
+    text,
+    html,
+  });
+  const ownHeaders = headers.filter(([, parts]) => parts.length > 1);
+  const mimeWithoutLink = mimeTemplate({
+    from: withoutLink.from,
+    subject: withoutLink.subject,
+    headers: withoutLink.headers,
+    text: [withoutLink.text],
+    html: [withoutLink.html],
+  });
   return (recipient) => {
     const token = recipient.unsubscribeToken;
     const messageId = `<delivery-${recipient.deliveryId}@${host}>`;
-    if (token === null)
-      return { ...withoutLink, to: checkedAddress(recipient.to), messageId, headers: { ...withoutLink.headers } };
+    const to = checkedAddress(recipient.to);
+    if (token === null) {
+      const raw = mimeWithoutLink.build({ to, messageId, headers: {}, slot: '' });
+      return { ...withoutLink, to, messageId, headers: { ...withoutLink.headers }, raw };
+    }
     if (!LINK_SAFE.test(token)) return composeAnnouncementEmail({ ...shared, ...recipient });
+    const own = Object.fromEntries(ownHeaders.map(([name, parts]) => [name, parts.join(token)]));
+    const raw = mimeWithLink.build({ to, messageId, headers: own, slot: token });
+    // text and html are joined only when read: the SMTP mailer sends `raw` and never reads them.
     return {
-      ...withLink,
-      to: checkedAddress(recipient.to),
-      text: text.join(token),
-      html: html.join(token),
+      from: withLink.from,
+      to,
+      subject: withLink.subject,
+      get text() {
+        return text.join(token);
+      },
+      get html() {
+        return html.join(token);
+      },
       messageId,
-      headers: Object.fromEntries(headers.map(([name, parts]) => [name, parts.join(token)])),
+      headers: Object.fromEntries(headers.map(([name, parts]) => [name, parts.length === 1 ? parts[0]! : own[name]!])),
+      raw,
     };
   };
 }

@@ -3,6 +3,7 @@
  * error classes) stop here.
  */
 import nodemailer from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 import { type DkimSettings, dkimTransportOptions } from './dkim.js';
 
 /** One composed e-mail to one recipient. Header values must already be free of CR/LF (compose.ts sees to that). */
@@ -20,6 +21,11 @@ export interface OutgoingMail {
   messageId: string;
   /** Extra headers (List-Unsubscribe, Auto-Submitted…). */
   headers: Record<string, string>;
+  /**
+   * This same message as MIME, already built (src/mail/mime.ts, for the recipients of a batch): the SMTP mailer sends
+   * these bytes instead of having nodemailer build them from the fields above, which still describe it.
+   */
+  raw?: string | undefined;
 }
 
 export interface MailAddress {
@@ -82,17 +88,26 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   return {
     async send(message) {
       if (closed) throw Object.assign(new Error('Mailer is closed'), { code: 'ECONNECTION' });
-      const info = await transport.sendMail({
-        from: message.from,
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-        messageId: message.messageId,
-        headers: message.headers,
-        // No X-Mailer: it tells nobody anything useful and reveals the library version.
-        xMailer: false,
-      });
+      const info = await transport.sendMail(
+        message.raw === undefined
+          ? {
+              from: message.from,
+              to: message.to,
+              subject: message.subject,
+              text: message.text,
+              html: message.html,
+              messageId: message.messageId,
+              headers: message.headers,
+              // No X-Mailer: it tells nobody anything useful and reveals the library version.
+              xMailer: false,
+            }
+          : // A raw message is not parsed: the envelope is given (the addresses its From and To name).
+            {
+              raw: message.raw,
+              envelope: { from: envelopeAddress(message.from), to: [message.to] },
+              messageId: message.messageId,
+            },
+      );
       return {
         accepted: (info.accepted ?? []).map(String),
         response: info.response ?? '',
@@ -106,6 +121,13 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
       transport.close();
     },
   };
+}
+
+/** The bare address of a From (`Name <address>` or an address object), for a raw message's envelope. */
+function envelopeAddress(from: string | MailAddress): string {
+  if (typeof from !== 'string') return from.address;
+  const [parsed] = addressparser(from, { flatten: true });
+  return parsed?.address || from.trim();
 }
 
 /** Error shape nodemailer gives, as far as classification needs it. */
