@@ -5,6 +5,7 @@ import type { Mailer } from '../src/mail/mailer.js';
 import { type EmailJob, QUEUE } from '../src/queue/jobs.js';
 import { type BoundWorker, bindWorker } from './binding.js';
 import { type EmailJobResult, processEmailJob } from './processors/email.js';
+import { sentGroups } from './processors/ledger.js';
 
 export function createEmailWorker(
   deps: Pick<Deps, 'config' | 'db' | 'queues'>,
@@ -21,6 +22,8 @@ export function createEmailWorker(
     unsubscribeMailto: config.unsubscribeMailto,
     maxAttempts: config.delivery.emailMaxAttempts,
     logger: options.logger,
+    // One for the process: the jobs in flight write their sent rows in shared statements.
+    sentGroups: sentGroups(deps.db),
   };
   return bindWorker<EmailJob, EmailJobResult>(QUEUE.email, (data) => processEmailJob(data, processorDeps), {
     config,

@@ -38,6 +38,7 @@ import {
   backoffWithJitterMs,
   claimDeliveries,
   parseDeliveryIds,
+  type SentGroups,
   type SentSettler,
   sentSettler,
 } from './ledger.js';
@@ -55,6 +56,8 @@ export interface EmailProcessorDeps {
   /** EMAIL_MAX_ATTEMPTS: after this many transient failures a delivery is marked failed. */
   maxAttempts: number;
   logger: Logger;
+  /** The process's grouping of sent rows (sentGroups), shared by the jobs in flight; absent: one per job. */
+  sentGroups?: SentGroups | undefined;
 }
 
 export interface EmailJobResult {
@@ -280,7 +283,7 @@ export async function processEmailJob(data: EmailJob, deps: EmailProcessorDeps):
   );
   // Sent rows are settled in groups as their sends complete (one UPDATE for all that completed while the previous one
   // ran), not one statement per message; each row still gets its own outcome.
-  const sent = sentSettler(db);
+  const sent = sentSettler(db, deps.sentGroups);
   const composers: Composers = new Map();
   const settled = await Promise.allSettled(
     rows.map((row) => deliverOne(row, records.get(row.announcementId), suppressed, sent, deps, composers)),
