@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAnnouncementCursor } from '../src/domain/cursor.js';
 import { type LoadResult, type LoadSpec, runLoad } from './lib/load.js';
-import { describeChild, freePort, startNode, waitUntil } from './lib/processes.js';
+import { cpuTimeOf, describeChild, freePort, startNode, waitUntil } from './lib/processes.js';
 import { envNumber, median, progress, ratio, summarise, Targets } from './lib/report.js';
 import { seedAnnouncements, seedChannel, seedOrganisations, seedPublisher } from './lib/seed.js';
 import { createWorld, startApi } from './lib/world.js';
@@ -128,13 +128,33 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP_S,
       ...extra,
     });
-    const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number | null })[]>();
+    type Measured = LoadResult & { serverCpuUsPerRequest: number | null; dbCpuUsPerRequest: number | null };
+    const results = new Map<string, Measured[]>();
+    // PostgreSQL's CPU time for the run: the backends connected to the benchmark's own database (only the server
+    // under load queries it during a run), read from /proc — null when PostgreSQL runs elsewhere. The product and
+    // the plain-pg baseline share the machine's two cores with it, so a query that costs PostgreSQL more slows both
+    // without showing in the server's own CPU time.
+    const backendCpu = async (): Promise<Map<number, number | null>> => {
+      const { rows } = await world.pool.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      return new Map(rows.map((row) => [row.pid, cpuTimeOf(row.pid)]));
+    };
     const measure = async (name: string, spec: LoadSpec, expect: number = 200) => {
       if (CASES && !CASES.has(name)) return;
       progress(`${name}: ${spec.overallRate ? `${spec.overallRate} req/s` : `${spec.connections} connections`}`);
       const server = spec.url.startsWith(api.url) ? api.child.pid : baseline.pid;
+      const dbBefore = await backendCpu();
       const result = await runLoad(spec, expect, server);
-      results.set(name, [...(results.get(name) ?? []), result]);
+      const dbAfter = await backendCpu();
+      let dbMs: number | null = 0;
+      for (const [pid, after] of dbAfter) {
+        const before = dbBefore.get(pid) ?? 0;
+        if (after === null || before === null) dbMs = null;
+        else if (dbMs !== null) dbMs += after - before;
+      }
+      const dbCpuUsPerRequest = dbMs === null ? null : (dbMs * 1000) / result.allRequests;
+      results.set(name, [...(results.get(name) ?? []), { ...result, dbCpuUsPerRequest }]);
     };
 
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -166,6 +186,7 @@ async function main(): Promise<void> {
     const p99 = (name: string) => median((results.get(name) ?? []).map((r) => r.latencyMs.p99));
     // Server CPU time per request: independent of what else runs on the machine, unlike the rates.
     const cpu = (name: string) => median((results.get(name) ?? []).map((r) => r.serverCpuUsPerRequest ?? Number.NaN));
+    const dbCpu = (name: string) => median((results.get(name) ?? []).map((r) => r.dbCpuUsPerRequest ?? Number.NaN));
     const targets = new Targets();
     targets.atLeast('newest JSON ≥ 0.9× in-memory', rps('json') / rps('memoryJson'), 0.9);
     targets.atLeast('newest Atom ≥ 0.9× in-memory', rps('atom') / rps('memoryAtom'), 0.9);
@@ -220,6 +241,9 @@ async function main(): Promise<void> {
         cpuUsHtmlAnnouncement: cpu('htmlAnnouncement'),
         cpuUsPgOlder: cpu('pgOlder'),
         cpuUsOlder: cpu('older'),
+        // PostgreSQL's CPU time per request of the same runs (see backendCpu).
+        dbCpuUsPgOlder: dbCpu('pgOlder'),
+        dbCpuUsOlder: dbCpu('older'),
         connections: CONNECTIONS,
         seconds: DURATION_S,
       },
