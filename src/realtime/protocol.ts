@@ -180,8 +180,20 @@ export function encodedFrameOf(frame: ServerFrame): EncodedFrame {
  */
 export class EventFrames {
   private readonly encoded = new Map<string, EncodedFrame>();
+  /**
+   * The frame per language a connection asks for (null: the original), so a broadcast picks the version once per
+   * language, not once per connection.
+   */
+  private readonly byRequested = new Map<Language | null, EncodedFrame>();
+  /** The event's position, parsed once for all the connections it is handed to (they de-duplicate by it). */
+  readonly position: bigint;
+  /** What canSeeAnnouncement decides on for this event, made once for all connections. */
+  readonly audience: { status: 'published'; audienceOrganisationIds: readonly string[] };
 
-  constructor(readonly event: LiveEvent) {}
+  constructor(readonly event: LiveEvent) {
+    this.position = BigInt(event.eventId);
+    this.audience = { status: 'published', audienceOrganisationIds: event.audienceOrganisationIds };
+  }
 
   /**
    * The frames of an event object, made once per object: the replay a reconnect storm shares
@@ -203,6 +215,8 @@ export class EventFrames {
 
   /** The shared frame for a connection reading in `language`. */
   frame(language: Language | null): EncodedFrame {
+    const known = this.byRequested.get(language);
+    if (known !== undefined) return known;
     // Keyed by the version actually sent, so an nn and an nb reader of an announcement with neither share a frame.
     const key =
       this.event.type === 'announcement.retracted' ? '' : viewInLanguage(this.event.announcements, language).language;
@@ -211,6 +225,7 @@ export class EventFrames {
       frame = new EncodedFrame(encodeFrame(liveFrameOf(this.event, language)), this.event.eventId);
       this.encoded.set(key, frame);
     }
+    this.byRequested.set(language, frame);
     return frame;
   }
 

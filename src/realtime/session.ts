@@ -224,9 +224,21 @@ export class LiveSession implements LiveListener {
         this.close(CLOSE.tryAgainLater, 'too many events during replay');
       return;
     }
-    const id = BigInt(event.eventId);
+    // Parsed once per event for every connection (EventFrames.position).
+    const id = frames.position;
     if (this.alreadyHas(id)) return;
     this.sendEvent(id, frames);
+  }
+
+  /**
+   * Hub callback: consecutive events of one channel, in order, as deliver() would get them one by one; what they send
+   * is written to the connection together (one system call, see batch()).
+   */
+  deliverAll(runOfFrames: readonly EventFrames[]): void {
+    if (this.closed) return;
+    this.batch(() => {
+      for (const frames of runOfFrames) this.deliver(frames.event, frames);
+    });
   }
 
   /**
@@ -257,13 +269,10 @@ export class LiveSession implements LiveListener {
    * Whether this socket is sent `event`: its channel is watched and the actor may see the announcement (for a
    * retraction: could have seen it while it was published).
    */
-  private mayReceive(event: LiveEvent): boolean {
-    const channel = this.channelIds.get(event.channelId);
+  private mayReceive(frames: EventFrames): boolean {
+    const channel = this.channelIds.get(frames.event.channelId);
     if (!channel) return false;
-    return canSeeAnnouncement(this.actor, channel, {
-      status: 'published',
-      audienceOrganisationIds: event.audienceOrganisationIds,
-    });
+    return canSeeAnnouncement(this.actor, channel, frames.audience);
   }
 
   /**
@@ -275,7 +284,7 @@ export class LiveSession implements LiveListener {
   private sendEvent(id: bigint, frames: EventFrames): boolean {
     const event = frames.event;
     const announcementId = event.type === 'announcement.retracted' ? event.announcementId : event.announcements[0]!.id;
-    const visible = this.mayReceive(event);
+    const visible = this.mayReceive(frames);
     let frame: EncodedFrame;
     if (visible) {
       frame = frames.frame(this.language);
@@ -512,7 +521,7 @@ export class LiveSession implements LiveListener {
       if (this.floor > replay.head) this.floor = replay.head;
       if (!this.send({ type: 'reset', channels: slugs, reason: replay.reason, eventId: String(replay.head) })) return;
       const after = held
-        .map((frames) => [BigInt(frames.event.eventId), frames] as const)
+        .map((frames) => [frames.position, frames] as const)
         .filter(([id]) => id > replay.head && !this.alreadyHas(id))
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       for (const [id, frames] of after) if (!this.sendEvent(id, frames)) return;
@@ -524,12 +533,11 @@ export class LiveSession implements LiveListener {
     // by position, send in position order.
     const byId = new Map<bigint, EventFrames>();
     for (const event of replay.events) {
-      const id = BigInt(event.eventId);
-      if (!this.recent.has(id)) byId.set(id, EventFrames.of(event));
+      const frames = EventFrames.of(event);
+      if (!this.recent.has(frames.position)) byId.set(frames.position, frames);
     }
     for (const frames of held) {
-      const id = BigInt(frames.event.eventId);
-      if (!this.alreadyHas(id)) byId.set(id, frames);
+      if (!this.alreadyHas(frames.position)) byId.set(frames.position, frames);
     }
     const ordered = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [id, frames] of ordered) {

@@ -10,6 +10,9 @@ import type { EncodedFrame } from './protocol.js';
 import type { LiveTransport } from './session.js';
 import { formatSseRetry, SSE_HEARTBEAT } from './sse.js';
 
+/** ws's options for a text message (it copies them: one object for every send). */
+const TEXT = { binary: false } as const;
+
 /** A WebSocket as a transport: text messages (the frame's shared UTF-8 bytes), pings answered by pongs. */
 export function webSocketTransport(socket: WebSocket): LiveTransport {
   return {
@@ -21,7 +24,7 @@ export function webSocketTransport(socket: WebSocket): LiveTransport {
     },
     send(frame) {
       // The bytes are shared by every socket sent this frame; a server does not mask, so ws sends them as they are.
-      socket.send(frame.bytes, { binary: false });
+      socket.send(frame.bytes, TEXT);
     },
     close(code, reason) {
       socket.close(code, reason);

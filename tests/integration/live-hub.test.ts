@@ -183,6 +183,37 @@ describe('LiveHub', () => {
     expect(deliveredWhenLoopRan).toBe(3);
   });
 
+  it('hands consecutive waiting events of one channel to a listener as one run, in order, between other channels', async () => {
+    const { hub } = newHub({ sliceSize: 2 });
+    const runs: string[][] = [];
+    class RunRecorder extends Recorder {
+      deliverAll(frames: readonly EventFrames[]) {
+        runs.push(frames.map((f) => f.event.eventId));
+        for (const f of frames) this.deliver(f.event, f);
+      }
+    }
+    const batched = new RunRecorder();
+    const plain = new Recorder();
+    const other = new Recorder();
+    const filler = Array.from({ length: 3 }, () => new Recorder());
+    for (const listener of [...filler, batched, plain]) hub.watch(listener, 'chan-a');
+    hub.watch(other, 'chan-b');
+
+    // The first event's fan-out yields after two deliveries; the events received meanwhile wait together.
+    hub.receive(JSON.stringify(event(20, 'chan-a')));
+    hub.receive(JSON.stringify(event(21, 'chan-a')));
+    hub.receive(JSON.stringify(event(22, 'chan-a')));
+    hub.receive(JSON.stringify(event(23, 'chan-b')));
+    hub.receive(JSON.stringify(event(24, 'chan-a')));
+    await hub.whenIdle();
+
+    expect(runs).toEqual([['21', '22']]);
+    expect(batched.ids()).toEqual(['20', '21', '22', '24']);
+    expect(plain.ids()).toEqual(['20', '21', '22', '24']);
+    expect(other.ids()).toEqual(['23']);
+    for (const listener of filler) expect(listener.ids()).toEqual(['20', '21', '22', '24']);
+  });
+
   it('forgets a disconnected listener everywhere and stops on close', async () => {
     const { hub } = newHub();
     await hub.start();

@@ -193,6 +193,12 @@ function setup(
   return { socket, hub, session, send, deliver };
 }
 
+/** deliver()'s arguments for an event, as the hub passes them. */
+function pair(e: LiveEvent): [LiveEvent, EventFrames] {
+  const frames = new EventFrames(e);
+  return [frames.event, frames];
+}
+
 describe('LiveSession', () => {
   it('acknowledges a subscribe, reporting unreadable channels as denied, and watches only the granted ones', async () => {
     const { socket, hub, session, send } = setup({ readable: ['alpha'] });
@@ -216,6 +222,17 @@ describe('LiveSession', () => {
     deliver(event(6));
     deliver(event(4));
     expect(socket.eventIds()).toEqual(['5', '4', '6']);
+  });
+
+  it('writes a run of events from the hub as one batch, with the same de-duplication as one by one', async () => {
+    const socket = new BatchingSocket();
+    const { session, send } = setup({ socket });
+    await send({ type: 'subscribe', channels: ['alpha'] });
+    session.deliver(...pair(event(7)));
+    session.deliverAll([event(8), event(7), event(9), event(10, 'beta')].map((e) => new EventFrames(e)));
+    expect(socket.eventIds()).toEqual(['7', '8', '9']);
+    // The subscribe's acknowledgement and event 7 were written on their own; 8 and 9 in one batch.
+    expect(socket.batches).toEqual([['announcement.published', 'announcement.published']]);
   });
 
   it('remembers a bounded window of ids', async () => {
