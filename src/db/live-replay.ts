@@ -30,13 +30,16 @@ export const LIVE_LOG_LOCK = 0x6d6b2d6c697665n;
  */
 export async function drawPositions(tx: Prisma.TransactionClient, count: number): Promise<bigint> {
   if (!Number.isSafeInteger(count) || count < 1) throw new Error('drawPositions needs a positive count');
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LIVE_LOG_LOCK})`;
-  // The sequence was created by migration 20261127100000_live_positions.
-  const [row] = await tx.$queryRaw<{ first: bigint }[]>`SELECT nextval('"OutboxEvent_position_seq"') AS first`;
-  const first = BigInt(row!.first);
-  const last = first + BigInt(count - 1);
-  if (count > 1) await tx.$executeRaw`SELECT setval('"OutboxEvent_position_seq"', ${last})`;
-  return first;
+  // One statement (it was three round trips, on the path of every live event's first receipt): the materialised CTE
+  // is scanned before the outer target list is evaluated, so the lock is held before nextval runs; setval then moves
+  // the sequence to the block's last position (for a block of one, to the value nextval just gave: no change). The
+  // sequence was created by migration 20261127100000_live_positions.
+  const [row] = await tx.$queryRaw<{ first: bigint }[]>`
+    WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(${LIVE_LOG_LOCK}))
+    SELECT setval('"OutboxEvent_position_seq"', nextval('"OutboxEvent_position_seq"') + ${count - 1}::bigint)
+           - ${count - 1}::bigint AS first
+      FROM locked`;
+  return BigInt(row!.first);
 }
 
 /** One outbox event to replay; the caller loads its announcement with the one loader and builds the LiveEvent. */
