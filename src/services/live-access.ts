@@ -8,11 +8,21 @@
  * The rules are the REST rules: a session is alive as resolveSession decides (absolute and idle limits), a token as
  * authenticateToken decides (not revoked, not expired), and a channel readable as canReadChannel decides.
  */
-import type { Db } from '../db/prisma.js';
+import { type Db, queryRows } from '../db/prisma.js';
 import { type ChannelFacts, canReadChannel } from '../domain/access.js';
 import type { Actor, ChannelRoleKind, ChannelVisibility, TokenScope } from '../domain/types.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { SessionTimeouts } from './sessions.js';
 import { allowedScopes } from './tokens.js';
+
+/** The user behind a credential, as the credential queries select it. */
+interface CredentialUser {
+  userId: string;
+  isAdmin: boolean;
+  organisationId: string | null;
+}
+
+const USER_COLUMNS = Prisma.sql`u.id::text AS "userId", u."isAdmin", u."organisationId"::text AS "organisationId"`;
 
 /**
  * What a live connection was authenticated with: a sign-in session (by its id, the hash of the cookie secret), an API
@@ -53,20 +63,27 @@ export async function resolveLiveCredentials(
     else if (credential.kind === 'session') sessionIds.add(credential.sessionId);
     else tokenHashes.add(credential.tokenHash);
   }
-  const userSelect = { id: true, isAdmin: true, organisationId: true } as const;
+  // On the driver (one statement each; every live connection's subscribe passes here, and Prisma's query engine cost
+  // several times the CPU of the statement itself).
   const [sessions, tokens] = await Promise.all([
     sessionIds.size === 0
       ? []
-      : db.session.findMany({
-          where: { id: { in: [...sessionIds] } },
-          select: { id: true, lastSeenAt: true, expiresAt: true, user: { select: userSelect } },
-        }),
+      : queryRows<{ id: string; lastSeenAt: Date; expiresAt: Date } & CredentialUser>(
+          db,
+          Prisma.sql`SELECT s.id, s."lastSeenAt", s."expiresAt", ${USER_COLUMNS}
+                       FROM "Session" s JOIN "User" u ON u.id = s."userId"
+                      WHERE s.id = ANY(${[...sessionIds]}::text[])`,
+        ),
     tokenHashes.size === 0
       ? []
-      : db.apiToken.findMany({
-          where: { tokenHash: { in: [...tokenHashes] } },
-          select: { tokenHash: true, scopes: true, revokedAt: true, expiresAt: true, user: { select: userSelect } },
-        }),
+      : queryRows<
+          { tokenHash: string; scopes: string[]; revokedAt: Date | null; expiresAt: Date | null } & CredentialUser
+        >(
+          db,
+          Prisma.sql`SELECT t."tokenHash", t.scopes, t."revokedAt", t."expiresAt", ${USER_COLUMNS}
+                       FROM "ApiToken" t JOIN "User" u ON u.id = t."userId"
+                      WHERE t."tokenHash" = ANY(${[...tokenHashes]}::text[])`,
+        ),
   ]);
   const nowMs = now.getTime();
   for (const id of sessionIds) result.set(`session:${id}`, null);
@@ -75,24 +92,23 @@ export async function resolveLiveCredentials(
     // lastSeenAt (an open tab is not activity) nor deletes the row (the next request does).
     const alive = session.expiresAt.getTime() > nowMs && nowMs - session.lastSeenAt.getTime() < timeouts.idleTimeoutMs;
     if (!alive) continue;
-    const { user } = session;
     result.set(`session:${session.id}`, {
       kind: 'user',
-      userId: user.id,
-      isAdmin: user.isAdmin,
-      organisationId: user.organisationId,
-      scopes: allowedScopes(user),
+      userId: session.userId,
+      isAdmin: session.isAdmin,
+      organisationId: session.organisationId,
+      scopes: allowedScopes(session),
     });
   }
   for (const hash of tokenHashes) result.set(`token:${hash}`, null);
   for (const token of tokens) {
     if (token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= nowMs)) continue;
-    const allowed = allowedScopes(token.user);
+    const allowed = allowedScopes(token);
     result.set(`token:${token.tokenHash}`, {
       kind: 'user',
-      userId: token.user.id,
-      isAdmin: token.user.isAdmin,
-      organisationId: token.user.organisationId,
+      userId: token.userId,
+      isAdmin: token.isAdmin,
+      organisationId: token.organisationId,
       scopes: (token.scopes as TokenScope[]).filter((s) => allowed.includes(s)),
     });
   }
