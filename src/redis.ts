@@ -99,6 +99,44 @@ export function parseRedisUrl(raw: string): RedisTopology {
   };
 }
 
+/**
+ * ioredis's client, with one repair: `disconnect()` of a client that is `reconnecting` ends it.
+ *
+ * `reconnecting` means the socket has already closed and a retry timer is pending (after a Sentinel failover every
+ * client is there for `retryStrategy`'s first delay, 200 ms; during a Redis outage for seconds at a time). ioredis's
+ * `disconnect()` then clears the timer and ends a socket that is already gone, so no `close` and no `end` event ever
+ * come: the client stays `reconnecting` for good, its pending commands are never settled, and whoever waits for
+ * `end` waits forever. BullMQ's `Worker.close()` does exactly that: it disconnects the worker's blocking connection
+ * and awaits `end` (RedisConnection.disconnect). Closing the workers within a second or two of a failover hung
+ * (tests/integration/redis-sentinel.test.ts; the same as BullMQ issues #4585 and #4656). A socketless client is
+ * ended the way ioredis ends one that never connected (status `wait`, its closeHandler): status `end`, pending
+ * commands rejected with "Connection is closed.".
+ *
+ * `duplicate()` keeps the class: BullMQ makes each worker's blocking connection with `duplicate()`.
+ */
+class RedisClient extends Redis {
+  override disconnect(reconnect = false): void {
+    const socketless = !reconnect && this.status === 'reconnecting';
+    super.disconnect(reconnect);
+    if (socketless && this.status === 'reconnecting') {
+      // Internals of ioredis 5 (Redis.setStatus, flushQueue, manuallyClosing), as its own closeHandler uses them;
+      // tests/unit/redis-client.test.ts fails if they change.
+      const internals = this as unknown as {
+        manuallyClosing: boolean;
+        setStatus(status: 'end'): void;
+        flushQueue(error: Error): void;
+      };
+      internals.manuallyClosing = false;
+      internals.setStatus('end');
+      internals.flushQueue(new Error('Connection is closed.'));
+    }
+  }
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new RedisClient({ ...this.options, ...override });
+  }
+}
+
 /** Reconnect with capped back-off; Redis restarts are routine. */
 const retryStrategy = (times: number) => Math.min(times * 200, 5000);
 
@@ -125,10 +163,10 @@ export function createRedis(url: string, role: RedisRole, name: string): Redis {
   const connectionName = `meldingskanal:${name}`;
   const { enableOfflineQueue, ...perNode } = PER_ROLE[role];
   if (topology.kind === 'single') {
-    return new Redis(topology.url, { connectionName, retryStrategy, ...PER_ROLE[role] });
+    return new RedisClient(topology.url, { connectionName, retryStrategy, ...PER_ROLE[role] });
   }
   if (topology.kind === 'sentinel') {
-    return new Redis({
+    return new RedisClient({
       connectionName,
       retryStrategy,
       ...PER_ROLE[role],
