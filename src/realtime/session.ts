@@ -147,8 +147,12 @@ export class LiveSession implements LiveListener {
    * edit that narrows the audience tells exactly these sockets to remove it.
    */
   private readonly sentAnnouncements = new Set<string>();
-  /** The ids sent most recently, oldest first (a Set keeps insertion order). */
-  private readonly recent = new Set<bigint>();
+  /**
+   * The positions sent most recently, oldest first (a Set keeps insertion order), by their decimal string: event ids
+   * are canonical (parseEventId admits no leading zeros), and a string's hash is computed once for the one string every
+   * connection is handed, where a bigint's was hashed again by each connection's Set.
+   */
+  private readonly recent = new Set<string>();
   /** The URL's `since`, applied to the first subscribe frame that has none of its own. */
   private pendingSince: string | undefined;
   /** Live events held back while a replay is read; undefined when no replay is running. */
@@ -224,10 +228,8 @@ export class LiveSession implements LiveListener {
         this.close(CLOSE.tryAgainLater, 'too many events during replay');
       return;
     }
-    // Parsed once per event for every connection (EventFrames.position).
-    const id = frames.position;
-    if (this.alreadyHas(id)) return;
-    this.sendEvent(id, frames);
+    if (this.alreadyHas(frames)) return;
+    this.sendEvent(frames);
   }
 
   /**
@@ -281,7 +283,7 @@ export class LiveSession implements LiveListener {
    * socket that was sent the announcement on this connection, as a retraction with reason `audience` (remove it: it
    * is no longer for this reader); other sockets outside the audience get nothing.
    */
-  private sendEvent(id: bigint, frames: EventFrames): boolean {
+  private sendEvent(frames: EventFrames): boolean {
     const event = frames.event;
     const announcementId = event.type === 'announcement.retracted' ? event.announcementId : event.announcements[0]!.id;
     const visible = this.mayReceive(frames);
@@ -302,7 +304,7 @@ export class LiveSession implements LiveListener {
       return true;
     }
     if (!this.sendRaw(frame)) return false;
-    this.remember(id);
+    this.remember(frames.event.eventId);
     this.sentAnnouncements.delete(announcementId);
     if (visible && event.type !== 'announcement.retracted') {
       // Re-inserted last, so the set forgets first the announcements it was sent longest ago.
@@ -522,9 +524,9 @@ export class LiveSession implements LiveListener {
       if (!this.send({ type: 'reset', channels: slugs, reason: replay.reason, eventId: String(replay.head) })) return;
       const after = held
         .map((frames) => [frames.position, frames] as const)
-        .filter(([id]) => id > replay.head && !this.alreadyHas(id))
+        .filter(([id, frames]) => id > replay.head && !this.alreadyHas(frames))
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      for (const [id, frames] of after) if (!this.sendEvent(id, frames)) return;
+      for (const [, frames] of after) if (!this.sendEvent(frames)) return;
       return;
     }
 
@@ -534,16 +536,16 @@ export class LiveSession implements LiveListener {
     const byId = new Map<bigint, EventFrames>();
     for (const event of replay.events) {
       const frames = EventFrames.of(event);
-      if (!this.recent.has(frames.position)) byId.set(frames.position, frames);
+      if (!this.recent.has(frames.event.eventId)) byId.set(frames.position, frames);
     }
     for (const frames of held) {
-      if (!this.alreadyHas(frames.position)) byId.set(frames.position, frames);
+      if (!this.alreadyHas(frames)) byId.set(frames.position, frames);
     }
     const ordered = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [id, frames] of ordered) {
+    for (const [, frames] of ordered) {
       // Access to a channel may have been revoked while its replay was read; the replay query filtered by audience
       // already, and the same rule is applied here to both sources.
-      if (!this.sendEvent(id, frames)) return;
+      if (!this.sendEvent(frames)) return;
     }
     this.send({ type: 'replayed', channels: slugs, count: replay.events.length });
   }
@@ -564,11 +566,11 @@ export class LiveSession implements LiveListener {
     });
   }
 
-  private alreadyHas(id: bigint): boolean {
-    return id <= this.floor || this.recent.has(id);
+  private alreadyHas(frames: EventFrames): boolean {
+    return frames.position <= this.floor || this.recent.has(frames.event.eventId);
   }
 
-  private remember(id: bigint): void {
+  private remember(id: string): void {
     this.recent.add(id);
     if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
   }
