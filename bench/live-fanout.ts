@@ -41,6 +41,8 @@ interface Receipts {
   first: number | null;
   last: number | null;
   sample?: string | null;
+  /** Connections the server closed so far, by close code (see bench/servers/live-clients.ts). */
+  closed?: Record<string, number>;
 }
 
 /** The clients' process and its control API. */
@@ -71,8 +73,12 @@ async function startClients(): Promise<Clients> {
   await waitUntil(async () => (await fetch(`${base}/receipts`).catch(() => undefined))?.ok, 'the live clients', {
     child,
   });
-  const receipts = async (marker: string, sample = false) =>
-    (await (await fetch(`${base}/receipts?marker=${marker}${sample ? '&sample' : ''}`)).json()) as Receipts;
+  const receipts = async (marker: string, sample = false) => {
+    const response = await fetch(`${base}/receipts?marker=${marker}${sample ? '&sample' : ''}`);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`clients /receipts: ${response.status} ${text}`);
+    return JSON.parse(text) as Receipts;
+  };
   return {
     child,
     connect: (spec) => post('/connect', spec) as Promise<{ ms: number; connected: number }>,
@@ -86,15 +92,24 @@ async function startClients(): Promise<Clients> {
     close: async () => {
       await post('/close');
     },
-    waitFor: (marker, count, what) =>
-      waitUntil(
-        async () => {
-          const got = await receipts(marker);
-          return got.count >= count ? got : undefined;
-        },
-        what,
-        { timeoutMs: 60_000, intervalMs: 10, child },
-      ),
+    waitFor: async (marker, count, what) => {
+      let got: Receipts | undefined;
+      try {
+        return await waitUntil(
+          async () => {
+            got = await receipts(marker);
+            return got.count >= count ? got : undefined;
+          },
+          what,
+          { timeoutMs: 60_000, intervalMs: 10, child },
+        );
+      } catch (error) {
+        // Say how far it got and whether the server dropped connections (slow reader, missed pong) or a frame was lost.
+        throw new Error(
+          `${(error as Error).message}: ${got?.count ?? 0} received; closed ${JSON.stringify(got?.closed)}`,
+        );
+      }
+    },
   };
 }
 

@@ -9,7 +9,9 @@
  *     opens `count` connections, at most `batch` at a time; done when each has answered its subscription
  *     (`subscribed` frame on a WebSocket; the stream's first byte on SSE)
  *   POST /expect {marker}     start counting receipts of frames containing `marker`
- *   GET  /receipts?marker=…   {count, first, last}
+ *   GET  /receipts?marker=…   {count, first, last, closed}
+ *     `closed`: the connections closed by the server so far, by close code (a WebSocket) or `stream` (an event
+ *     stream's end), so that a wait that times out can tell a lost frame from a connection the server dropped
  *   POST /close               closes every connection
  */
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -31,6 +33,13 @@ interface Receipts {
 const expected = new Map<string, { marker: Buffer; receipts: Receipts }>();
 const sockets: WebSocket[] = [];
 const streams: IncomingMessage[] = [];
+/** Connections that ended while this process still held them, by close code (`stream` for an event stream). */
+const closed: Record<string, number> = {};
+let closing = false;
+
+function noteClosed(reason: string): void {
+  if (!closing) closed[reason] = (closed[reason] ?? 0) + 1;
+}
 
 function received(data: Buffer): void {
   if (expected.size === 0) return;
@@ -79,6 +88,7 @@ function openWebSocket(spec: ConnectSpec): Promise<void> {
     socket.on('error', (error) => {
       if (!subscribed) reject(error);
     });
+    socket.on('close', (code) => noteClosed(String(code)));
     sockets.push(socket);
   });
 }
@@ -92,6 +102,7 @@ function openStream(spec: ConnectSpec): Promise<void> {
         return;
       }
       streams.push(response);
+      response.on('close', () => noteClosed('stream'));
       let started = false;
       // A frame may be split between chunks: look at the end of the previous one too, one byte short of a marker
       // (markers are MARKER_LENGTH characters), so no marker is seen twice.
@@ -152,15 +163,21 @@ const control = createServer((request, response) => {
     if (url.pathname === '/receipts') {
       const marker = url.searchParams.get('marker') ?? '';
       const receipts = expected.get(marker)?.receipts ?? { count: 0, first: null, last: null, sample: null };
-      return reply(200, url.searchParams.has('sample') ? receipts : { ...receipts, sample: undefined });
+      return reply(200, { ...receipts, sample: url.searchParams.has('sample') ? receipts.sample : undefined, closed });
     }
     if (request.method === 'POST' && url.pathname === '/forget') {
       expected.clear();
       return reply(204);
     }
     if (request.method === 'POST' && url.pathname === '/close') {
+      // Closed on purpose: not counted as dropped by the server (the close events come after this turn).
+      closing = true;
       for (const socket of sockets.splice(0)) socket.terminate();
       for (const stream of streams.splice(0)) stream.destroy();
+      setTimeout(() => {
+        closing = false;
+        for (const key of Object.keys(closed)) delete closed[key];
+      }, 1000);
       return reply(204);
     }
     reply(404);
