@@ -47,7 +47,7 @@
  * (src/realtime/sse.ts) and heartbeat comments.
  */
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -317,9 +317,9 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   /** Where sessions set up their subscriptions and send their replays, a slice per turn of the event loop. */
   const setupLane = new SetupLane(SETUP_SLICE_MS);
 
-  const portsFor = (watcher: () => Watcher, request: FastifyRequest): SessionPorts => ({
+  const portsFor = (watcher: () => Watcher, log: FastifyRequest['log']): SessionPorts => ({
     hub,
-    log: request.log,
+    log,
     setup: (step) => setupLane.run(step),
     async resolveChannels(slugs) {
       // The rights of this moment, as a REST request would see them, not those the socket was opened with; read through
@@ -390,12 +390,9 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   const upgradeListenersBefore = new Set(app.server.listeners('upgrade'));
   await app.register(websocket, {
     options: { maxPayload: config.ws.maxPayloadBytes },
-    // Errors on an established socket. ws reports protocol violations (an oversized frame, bad UTF-8) here AFTER it
-    // has started closing the socket with the right code (1009, 1007…); terminating now could cut that close frame
-    // off, so only a socket that is still open is terminated.
+    // Errors on an established socket (until letRequestGo replaces the plugin's listener), and errors the handler throws.
     errorHandler(error, socket, request) {
-      request.log.debug({ err: error }, 'live: socket error');
-      if (socket.readyState === socket.OPEN) socket.terminate();
+      onSocketError(request.log, error, socket);
     },
     // Before the HTTP server stops accepting: WebSockets get 1001, event streams end; both reconnect elsewhere.
     preClose: async () => {
@@ -429,8 +426,10 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   // onRequest hook ran first. An onRequest hook registered before it (the auth plugin's, answering 401) ends the
   // request earlier; the socket, detached from the HTTP server by the upgrade, would then stay open forever (and
   // app.close() would wait on it). So any upgrade request that was answered with a plain HTTP response is cut here.
-  app.addHook('onResponse', async (request) => {
+  // (A callback hook: it runs after every response of the app, and an async one would cost a promise each time.)
+  app.addHook('onResponse', (request, _reply, done) => {
     if (request.ws !== true && isUpgradeRequest(request.raw.headers)) request.raw.socket.destroy();
+    done();
   });
 
   const heartbeat = setInterval(() => {
@@ -622,6 +621,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
           await authenticateLive(request, reply);
           if (!request.ws) return;
           await openConnection(request);
+          upgradeResponses.set(request, reply.raw);
         },
         openInTurn,
       ],
@@ -629,10 +629,12 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     (socket: WebSocket, request) => {
       const { since } = request.query as { since?: string };
       const session = startSession(request, webSocketTransport(socket), since);
+      const release = slotReleases.get(request);
       // Handlers are attached synchronously: a frame sent right after the handshake must not be lost.
       socket.on('message', (data, isBinary) => session.receive(data, isBinary));
       socket.on('pong', () => session.markAlive());
-      socket.on('close', () => endSession(request, session));
+      socket.on('close', () => endSession(release, session));
+      letRequestGo(socket, request);
     },
   );
 
@@ -704,12 +706,13 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       transport.start(SSE_RETRY_MS.min + Math.floor(Math.random() * (SSE_RETRY_MS.max - SSE_RETRY_MS.min)));
       // EventSource resends the last id it got; it is newer than the URL's since, which stays as it was.
       const session = startSession(request, transport, lastEventId ?? since);
+      const release = slotReleases.get(request);
       streams.set(
         session,
         new Promise<void>((resolve) =>
           response.once('close', () => {
             streams.delete(session);
-            endSession(request, session);
+            endSession(release, session);
             resolve();
           }),
         ),
@@ -814,7 +817,7 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     let watcher: Watcher | undefined;
     const session = new LiveSession(
       transport,
-      portsFor(() => watcher!, request),
+      portsFor(() => watcher!, request.log),
       limits,
       { actor: request.actor, language: request.liveLanguage ?? null },
       since,
@@ -824,9 +827,35 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     return session;
   }
 
+  /**
+   * Once the WebSocket is open, its session has what it needs of the HTTP request (actor, credential, language, the
+   * request's logger); the rest — Fastify's request and reply, Node's IncomingMessage with its headers and the
+   * ServerResponse with the headers hooks set on it — would otherwise live as long as the socket, kept by two links
+   * (a heap snapshot of 1,000 sockets showed ~2.5 KB each):
+   * - @fastify/websocket's 'error' listener on the socket, a closure over request and reply (it hands them to
+   *   errorHandler). It is the only 'error' listener at this point (ws adds none on the WebSocket itself); it is
+   *   replaced by one that does the same (onSocketError) with the request's logger alone. Should a later version add
+   *   others, nothing is removed (the socket then just keeps its request, as before).
+   * - The ServerResponse @fastify/websocket assigned to the raw socket (as Node does for every request), which Node
+   *   keeps there until the response ends; an upgraded connection's never does. Detached, as Node does when a
+   *   response ends. Nothing listens for that response's end: the reply is hijacked (no onResponse hooks), the
+   *   connection slot and the session end with the socket's own 'close'.
+   */
+  function letRequestGo(socket: WebSocket, request: FastifyRequest): void {
+    const listeners = socket.listeners('error');
+    if (listeners.length === 1) {
+      socket.removeListener('error', listeners[0] as (error: Error) => void);
+      const log = request.log;
+      socket.on('error', (error) => onSocketError(log, error, socket));
+    }
+    const response = upgradeResponses.get(request);
+    upgradeResponses.delete(request);
+    if (response?.socket) response.detachSocket(response.socket);
+  }
+
   /** The connection ended, whoever ended it. */
-  function endSession(request: FastifyRequest, session: LiveSession): void {
-    slotReleases.get(request)?.();
+  function endSession(release: (() => void) | undefined, session: LiveSession): void {
+    release?.();
     removeWatcher(session);
     session.dispose();
   }
@@ -877,6 +906,19 @@ function checkSince(since: string | undefined, field: string): void {
 
 /** Connection-slot releases of connections on their way to the handler. */
 const slotReleases = new WeakMap<FastifyRequest, () => void>();
+
+/** The (never sent) HTTP responses of WebSocket upgrades on their way to the handler, to detach (letRequestGo). */
+const upgradeResponses = new WeakMap<FastifyRequest, ServerResponse>();
+
+/**
+ * An error on an established socket. ws reports protocol violations (an oversized frame, bad UTF-8) here AFTER it has
+ * started closing the socket with the right code (1009, 1007…); terminating now could cut that close frame off, so
+ * only a socket that is still open is terminated.
+ */
+function onSocketError(log: FastifyRequest['log'], error: unknown, socket: WebSocket): void {
+  log.debug({ err: error }, 'live: socket error');
+  if (socket.readyState === socket.OPEN) socket.terminate();
+}
 
 /** What the request is authenticated with, by reference (a session id or a token hash, never a secret). */
 function requestCredential(request: FastifyRequest): LiveCredential {
