@@ -75,7 +75,19 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   app.decorateRequest('session', null, []);
   await app.register(fastifyCookie);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook with a fast path: a request with neither an Authorization header nor a session cookie (feed
+  // readers, widgets, most page views) is anonymous at once, without a promise; any credential goes the async way.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.authorization === undefined && request.cookies[SESSION_COOKIE] === undefined) {
+      request.session = null;
+      request.actor = ANONYMOUS;
+      request.authMethod = 'anonymous';
+      return done();
+    }
+    authenticate(request, reply).then(() => done(), done);
+  });
+
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     request.session = null;
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
@@ -98,7 +110,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     }
     request.actor = actor;
     request.authMethod = 'token';
-  });
+  }
 }
 
 export default fp(authPlugin, { name: 'meldingskanal-auth', fastify: '5.x' });

@@ -131,18 +131,20 @@ async function csrfPlugin(app: FastifyInstance, options: CsrfPluginOptions): Pro
   const allowedOrigins = new Set(options.allowedOrigins);
 
   // preValidation: the body is parsed (a form's `_csrf` field is readable) but not yet validated or acted on.
-  app.addHook('preValidation', async (request) => {
-    if (request.authMethod !== 'session' || !request.session) return;
-    if (!UNSAFE_METHODS.has(request.method)) return;
-    if (request.routeOptions.config?.csrf === false) return;
+  // A callback hook: the check never waits, and an async hook would cost every request a promise.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.authMethod !== 'session' || !request.session) return done();
+    if (!UNSAFE_METHODS.has(request.method)) return done();
+    if (request.routeOptions.config?.csrf === false) return done();
     // Such a route checks a multipart body itself as it reads it; any other body of it is checked here as usual.
-    if (request.routeOptions.config?.csrf === 'multipart' && isMultipartRequest(request)) return;
+    if (request.routeOptions.config?.csrf === 'multipart' && isMultipartRequest(request)) return done();
 
     const refusal = csrfRefusal(request, presentedToken(request), allowedOrigins);
-    if (refusal) throw refusal;
+    if (refusal) return done(refusal);
 
     const body = request.body as Record<string, unknown> | null | undefined;
     if (body && typeof body === 'object' && CSRF_FORM_FIELD in body) delete body[CSRF_FORM_FIELD];
+    done();
   });
 }
 

@@ -270,10 +270,11 @@ async function rateLimitPlugin(app: FastifyInstance, options: RateLimitPluginOpt
     await enforce(perClient, request, reply);
   });
 
-  // After every onRequest hook, authentication included: request.actor is known here.
-  app.addHook('preValidation', async (request, reply) => {
-    if (request.actor?.kind !== 'user' || isExempt(request)) return;
-    await enforce(perUser, request, reply);
+  // After every onRequest hook, authentication included: request.actor is known here. A callback hook, so that the
+  // requests it does not concern (anonymous readers, API tokens) pay no promise for it.
+  app.addHook('preValidation', (request, reply, done) => {
+    if (request.actor?.kind !== 'user' || isExempt(request)) return done();
+    enforce(perUser, request, reply).then(() => done(), done);
   });
 }
 
