@@ -42,7 +42,8 @@ export function announcementFilterSql(filter: AnnouncementFilter): Prisma.Sql[] 
   if (filter.importance) conditions.push(Prisma.sql`a.importance::text = ${filter.importance}`);
   if (filter.type) conditions.push(Prisma.sql`a.type::text = ${filter.type}`);
   if (filter.organisationId) {
-    conditions.push(Prisma.sql`(cardinality(a."audienceOrganisationIds") = 0
+    // `= '{}'` rather than cardinality(…) = 0, for the planner's estimate (audienceScopeSql says why).
+    conditions.push(Prisma.sql`(a."audienceOrganisationIds" = '{}'::uuid[]
       OR ${filter.organisationId}::uuid = ANY(a."audienceOrganisationIds"))`);
   }
   if (filter.from) conditions.push(Prisma.sql`a."publishedAt" >= ${filter.from}::timestamptz`);
