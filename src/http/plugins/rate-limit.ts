@@ -181,31 +181,60 @@ async function connected(redis: Redis, timeoutMs: number): Promise<void> {
   }
 }
 
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-type LimitResult = Awaited<ReturnType<Limiter>>;
+/** One of the two global limits (per IP, per user): its own store (key scope), budget and key. */
+interface GlobalLimit {
+  store: RedisLimitStore;
+  max: number;
+  key: (request: FastifyRequest) => string;
+}
 
 /** Remaining requests of the tightest limit reported so far, per request (for the x-ratelimit-* headers). */
 const reportedRemaining = new WeakMap<FastifyRequest, number>();
 
-async function enforce(limiter: Limiter, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const result: LimitResult = await limiter(request);
-  // Allow-listed, or Redis did not answer (skipOnError leaves ttl 0): nothing to enforce or report.
-  if (result.isAllowed || result.ttl <= 0) return;
-  const retryAfterSeconds = Math.max(1, result.ttlInSeconds);
-  if (result.isExceeded) {
-    reply.header('retry-after', retryAfterSeconds);
-    reply.header('x-ratelimit-limit', result.max);
-    reply.header('x-ratelimit-remaining', 0);
-    reply.header('x-ratelimit-reset', retryAfterSeconds);
-    throw rateLimitedError(retryAfterSeconds);
-  }
-  const tightest = reportedRemaining.get(request);
-  if (tightest === undefined || result.remaining < tightest) {
-    reportedRemaining.set(request, result.remaining);
-    reply.header('x-ratelimit-limit', result.max);
-    reply.header('x-ratelimit-remaining', result.remaining);
-    reply.header('x-ratelimit-reset', result.ttlInSeconds);
-  }
+/**
+ * Counts the request against a global limit and answers `done` (with the 429 when it is over). The store is asked
+ * directly, as @fastify/rate-limit's applyRateLimit would (same keys, same arithmetic: remaining = max - current,
+ * exceeded when current > max, failing open on a store error), but without its promises: a request counted in this
+ * process (src/http/rate-tally.ts, the common case) is decided synchronously, where the plugin's limiter cost three
+ * promises and as many microtask turns. Per-route limits still go through @fastify/rate-limit.
+ */
+function enforce(
+  limit: GlobalLimit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  let key = limit.key(request);
+  // As applyRateLimit does: a route's rate-limit group shares one counter.
+  const routeLimit = request.routeOptions.config?.rateLimit;
+  if (typeof routeLimit === 'object' && routeLimit.groupId) key += routeLimit.groupId;
+  limit.store.incr(
+    key,
+    (error, result) => {
+      // Redis did not answer (fail open; the store logged the outage), or no window: nothing to enforce or report.
+      if (error || !result || result.ttl <= 0) return done();
+      const ttlInSeconds = Math.ceil(result.ttl / 1000);
+      const retryAfterSeconds = Math.max(1, ttlInSeconds);
+      if (result.current > limit.max) {
+        reply.header('retry-after', retryAfterSeconds);
+        reply.header('x-ratelimit-limit', limit.max);
+        reply.header('x-ratelimit-remaining', 0);
+        reply.header('x-ratelimit-reset', retryAfterSeconds);
+        return done(rateLimitedError(retryAfterSeconds));
+      }
+      const remaining = Math.max(0, limit.max - result.current);
+      const tightest = reportedRemaining.get(request);
+      if (tightest === undefined || remaining < tightest) {
+        reportedRemaining.set(request, remaining);
+        reply.header('x-ratelimit-limit', limit.max);
+        reply.header('x-ratelimit-remaining', remaining);
+        reply.header('x-ratelimit-reset', ttlInSeconds);
+      }
+      done();
+    },
+    RATE_WINDOW_MS,
+    limit.max,
+  );
 }
 
 function isExempt(request: FastifyRequest): boolean {
@@ -251,30 +280,29 @@ async function rateLimitPlugin(app: FastifyInstance, options: RateLimitPluginOpt
     errorResponseBuilder: (_request, context) => rateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 
-  const scoped = (limitScope: string, limit: RateLimitOptions) =>
-    app.createRateLimit({ ...limit, limitScope } as RateLimitOptions);
-  const perClient = scoped('ip', {
+  // The counters' keys are `…:ratelimit:ip:<address>` and `…:ratelimit:user:<user id>` (the scopes' child stores).
+  const perClient: GlobalLimit = {
+    store: root.child({ limitScope: 'ip' }),
     max: rateLimit.ipPerMinute,
-    timeWindow: RATE_WINDOW_MS,
-    keyGenerator: clientAddressKey,
-  });
-  const perUser = scoped('user', {
+    key: clientAddressKey,
+  };
+  const perUser: GlobalLimit = {
+    store: root.child({ limitScope: 'user' }),
     max: rateLimit.userPerMinute,
-    timeWindow: RATE_WINDOW_MS,
-    keyGenerator: (request) => (request.actor?.kind === 'user' ? request.actor.userId : ''),
-  });
+    key: (request) => (request.actor?.kind === 'user' ? request.actor.userId : ''),
+  };
 
   // Registered before the auth plugin (src/http/app.ts), so this runs before any credential is looked up.
-  app.addHook('onRequest', async (request, reply) => {
-    if (isExempt(request)) return;
-    await enforce(perClient, request, reply);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (isExempt(request)) return done();
+    enforce(perClient, request, reply, done);
   });
 
   // After every onRequest hook, authentication included: request.actor is known here. A callback hook, so that the
   // requests it does not concern (anonymous readers, API tokens) pay no promise for it.
   app.addHook('preValidation', (request, reply, done) => {
     if (request.actor?.kind !== 'user' || isExempt(request)) return done();
-    enforce(perUser, request, reply).then(() => done(), done);
+    enforce(perUser, request, reply, done);
   });
 }
 
