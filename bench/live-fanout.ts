@@ -5,8 +5,8 @@
  *
  * - time from the publish request to the first and the last client's receipt, p50 and p95 over BENCH_LIVE_PUBLISHES
  *   publishes (each waits until every client has it);
- * - sustained deliveries/s: publishing back to back (8 at a time) for BENCH_LIVE_SUSTAIN_S seconds, frames received
- *   / time;
+ * - sustained deliveries/s: publishing back to back for BENCH_LIVE_SUSTAIN_S seconds in 8 lanes (each lane's next
+ *   publication once every client has its previous one), frames received / time;
  * - a feed request's p99 (the channel's newest page, at a fixed 50 requests/s) while that runs, and idle;
  * - server RSS per connection, and the time to open all connections (each answered `subscribed`).
  *
@@ -57,6 +57,9 @@ interface Clients {
   waitFor(marker: string, count: number, what: string): Promise<Receipts>;
 }
 
+/** The API's last lines (warnings and errors: the bench runs it at LOG_LEVEL=warn), for a wait that failed. */
+let apiOutput: () => string = () => '';
+
 async function startClients(): Promise<Clients> {
   const port = await freePort();
   const child = startNode('live-clients', 'bench/servers/live-clients.ts', { env: { CONTROL_PORT: String(port) } });
@@ -106,7 +109,8 @@ async function startClients(): Promise<Clients> {
       } catch (error) {
         // Say how far it got and whether the server dropped connections (slow reader, missed pong) or a frame was lost.
         throw new Error(
-          `${(error as Error).message}: ${got?.count ?? 0} received; closed ${JSON.stringify(got?.closed)}`,
+          `${(error as Error).message}: ${got?.count ?? 0} received; closed ${JSON.stringify(got?.closed)}\n` +
+            `the API's last lines:\n${apiOutput()}`,
         );
       }
     },
@@ -156,7 +160,14 @@ async function rounds(clients: Clients, count: number, publishes: number, send: 
 
 /**
  * Sends back to back, SUSTAIN_LANES at a time, for SUSTAIN_S seconds; deliveries per second until the last receipt.
- * Several lanes, so that the fan-out, not one publication's round trip, is what limits the rate.
+ * Several lanes, so that the fan-out, not one publication's round trip, is what limits the rate. Each lane sends its
+ * next publication once every client has its previous one, so at most SUSTAIN_LANES events are on their way to any
+ * client: lanes that only waited for the publish answer offered far more than the fan-out (or the clients' process)
+ * could take, and the backlog grew with the phase's length. At 10,000 sockets on a loaded machine it took the clients'
+ * process more than WS_PING_INTERVAL_MS (30 s) to read its way to a ping, and the server rightly ended every socket
+ * that missed its pong (the 00:24 UTC run timed out here; at 00:56 every client saw its socket end with 1006, and at
+ * 01:06 the API logged 7,343 then 2,657 connections ended at a heartbeat while the clients' own control server answered
+ * 408): that measured the backlog, not the fan-out.
  */
 async function sustained(clients: Clients, count: number, send: (m: string) => Promise<void>): Promise<number> {
   const markers: string[] = [];
@@ -167,13 +178,14 @@ async function sustained(clients: Clients, count: number, send: (m: string) => P
       markers.push(m);
       await clients.expect(m);
       await send(m);
+      await clients.waitFor(m, count, `${count} receipts of ${m} (sustained)`);
     }
   };
   await Promise.all(Array.from({ length: SUSTAIN_LANES }, lane));
   let last = started;
   let delivered = 0;
   for (const m of markers) {
-    const got = await clients.waitFor(m, count, `${count} receipts of ${m} (sustained)`);
+    const got = await clients.receipts(m);
     last = Math.max(last, got.last!);
     delivered += got.count;
   }
@@ -197,6 +209,7 @@ async function main(): Promise<void> {
     const readerToken = await seedReader(world);
     const api = await startApi(world);
     stops.push(() => api.child.stop());
+    apiOutput = () => api.child.output.slice(-20).join('\n');
     const worker = startWorker(world, {
       env: { LOG_LEVEL: 'info', SMTP_URL: 'smtp://127.0.0.1:9', MAIL_FROM: 'a@example.org' },
     });
@@ -237,6 +250,7 @@ async function main(): Promise<void> {
       });
       if (connected.connected < size) throw new Error(`only ${connected.connected} of ${size} connected`);
       const perConnection = ((rssMb(api.child) - before) * 1024) / size;
+      progress(`${tag}: connected in ${connected.ms.toFixed(0)} ms, ${perConnection.toFixed(1)} KB RSS per connection`);
       // Warm-up publications (not measured), then the frame the baseline will send.
       const sampleMarker = marker();
       await clients.expect(sampleMarker);
@@ -270,6 +284,9 @@ async function main(): Promise<void> {
         batch: 100,
       });
       const basePerConnection = ((rssMb(base) - baseBefore) * 1024) / size;
+      progress(
+        `${tag}: baseline connected in ${baseConnected.ms.toFixed(0)} ms, ${basePerConnection.toFixed(1)} KB RSS per connection`,
+      );
       const broadcast = async (m: string) => {
         const response = await fetch(`http://127.0.0.1:${basePort}/broadcast`, {
           method: 'POST',

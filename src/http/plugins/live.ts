@@ -448,7 +448,20 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
   });
 
   const heartbeat = setInterval(() => {
-    for (const session of watchers.keys()) if (!session.heartbeat()) removeWatcher(session);
+    let ended = 0;
+    for (const session of watchers.keys()) {
+      if (session.heartbeat()) continue;
+      removeWatcher(session);
+      ended += 1;
+    }
+    // One line per tick, not per connection: many at once (a client host that stopped reading, a network partition)
+    // is what an operator needs to see, and the count says how many clients will be reconnecting.
+    if (ended > 0) {
+      app.log.warn(
+        { ended, open: watchers.size, pingIntervalMs: config.ws.pingIntervalMs },
+        'live: connections ended at a heartbeat (a WebSocket that missed its pong, an event stream too far behind)',
+      );
+    }
   }, config.ws.pingIntervalMs);
   // The timer alone must not keep a process alive that is otherwise done.
   heartbeat.unref();
