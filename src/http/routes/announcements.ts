@@ -33,6 +33,7 @@ import {
 } from '../schemas/announcements.js';
 import { ChannelParams } from '../schemas/channels.js';
 import { BEARER_OPTIONAL, BEARER_REQUIRED, BODY_ERRORS, errorResponses } from '../schemas/common.js';
+import { utf8Bytes } from '../utf8-bytes.js';
 
 export interface AnnouncementRoutesOptions {
   db: Db;
@@ -154,10 +155,13 @@ export const announcementRoutes: FastifyPluginAsyncTypebox<AnnouncementRoutesOpt
         if (isNotModified(request.headers, page.etag, null)) return raw.code(304).send();
         return raw.type('application/json; charset=utf-8').send(page.body);
       }
-      return listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, {
+      const page = await listChannelAnnouncementsWithStats(deps, request.actor, request.params.slug, {
         ...query,
         readerLanguage: readerLanguage(request),
       });
+      // The 200 schema's serialiser's bytes, encoded once (utf8Bytes).
+      const raw = reply as unknown as FastifyReply;
+      return raw.type('application/json; charset=utf-8').send(utf8Bytes(String(reply.serialize(page))));
     },
   );
 
