@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { TrustProxy } from '../config.js';
 import type { Deps } from '../deps.js';
 import { type DestinationStream, loggerOptions, scrubbingDestination } from '../logger.js';
@@ -31,6 +31,7 @@ import readCachePlugin from './plugins/read-cache.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
 import webPlugin, { createErrorPages } from './plugins/web.js';
 import policyPlugin, { POLICY } from './policy.js';
+import { RequestLogController } from './request-log.js';
 import { acknowledgementRoutes } from './routes/acknowledgements.js';
 import { adminQueueRoutes } from './routes/admin-queues.js';
 import { announcementRoutes } from './routes/announcements.js';
@@ -121,7 +122,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new RequestLogController(),
     schemaController: requestValidation(),
     // A path that is not valid UTF-8 once percent-decoded (or too long) is refused before routing: in our error shape.
     frameworkErrors: frameworkErrorHandler,
