@@ -112,6 +112,23 @@ describe('subscribing', () => {
     expect(appA.liveHub.subscriptionCount).toBeGreaterThanOrEqual(1);
   });
 
+  it('forgets a client that ends its side of the connection at once, and then ends its own side', async () => {
+    const connectionsBefore = appA.liveHub.connectionCount;
+    const socketsBefore = appA.websocketServer.clients.size;
+    const client = await connect(urlA);
+    await subscribed(client, ['nyheter']);
+    expect(appA.liveHub.connectionCount).toBe(connectionsBefore + 1);
+    // A TCP half-close (FIN), as a client that drops its socket sends; the client keeps reading.
+    const raw = (client.socket as unknown as { _socket: import('node:net').Socket })._socket;
+    const serverEnded = new Promise<void>((resolve) => raw.once('end', () => resolve()));
+    raw.end();
+    // The session is gone at once, and ws's own end handling (run later, in the setup lane) ends the server's side
+    // and closes the socket.
+    await waitFor(() => appA.liveHub.connectionCount === connectionsBefore, { what: 'the session forgotten' });
+    await serverEnded;
+    await waitFor(() => appA.websocketServer.clients.size === socketsBefore, { what: 'the server socket closed' });
+  });
+
   it('denies internal and restricted channels to anonymous exactly like a slug that does not exist', async () => {
     const client = await connect(urlA);
     expect(await subscribed(client, ['tilsatte', 'styret', 'finst-ikkje'])).toEqual({

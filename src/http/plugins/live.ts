@@ -48,6 +48,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -661,7 +662,9 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
       // Handlers are attached synchronously: a frame sent right after the handshake must not be lost.
       socket.on('message', (data, isBinary) => session.receive(data, isBinary));
       socket.on('pong', () => session.markAlive());
-      socket.on('close', () => endSession(release, session));
+      const end = once(() => endSession(release, session));
+      socket.on('close', end);
+      endOnPeerEnd(socket, end);
       letRequestGo(socket, request);
     },
   );
@@ -880,6 +883,32 @@ async function livePlugin(app: FastifyInstance, options: LivePluginOptions): Pro
     if (response?.socket) response.detachSocket(response.socket);
   }
 
+  /**
+   * When the client's side of the TCP connection ends (its FIN), the session ends at once, and ws's own handling of
+   * that end (ending its frame parser, half-closing the socket, after which the socket closes) runs in its turn in the
+   * setup lane.
+   *
+   * Why: in a reconnect storm thousands of clients drop their sockets at the same moment, and the kernel reports all
+   * those ends in one or two polls of the event loop. Handled there, ws's end → shutdown → close chain for 2,000
+   * sockets filled turns of 45–90 ms (tests/e2e/faults/reconnect-storm.test.ts), and the publisher's request and the
+   * broadcast to everyone else waited behind them. Now what stays in the poll is reading the end and forgetting the
+   * session (O(1)); no frame is sent to a socket whose peer has gone. ws's listener is found by its name; should a
+   * version of ws rename it, nothing is deferred (the behaviour of before), which the storm test's figure would show.
+   */
+  function endOnPeerEnd(socket: WebSocket, end: () => void): void {
+    const raw = (socket as unknown as { _socket?: Socket })._socket;
+    const wsOnEnd = raw?.listeners('end').find((listener) => listener.name === 'socketOnEnd');
+    if (!raw || !wsOnEnd) return;
+    raw.removeListener('end', wsOnEnd as () => void);
+    raw.on('end', () => {
+      end();
+      void setupLane.run(() => {
+        // Already closed meanwhile (a reset, an error): ws's close handling has run, and its end handling must not.
+        if (!raw.destroyed) (wsOnEnd as () => void).call(raw);
+      });
+    });
+  }
+
   /** The connection ended, whoever ended it. */
   function endSession(release: (() => void) | undefined, session: LiveSession): void {
     release?.();
@@ -942,6 +971,16 @@ const upgradeResponses = new WeakMap<FastifyRequest, ServerResponse>();
  * started closing the socket with the right code (1009, 1007…); terminating now could cut that close frame off, so
  * only a socket that is still open is terminated.
  */
+/** `fn` run on the first call only. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 function onSocketError(log: FastifyRequest['log'], error: unknown, socket: WebSocket): void {
   log.debug({ err: error }, 'live: socket error');
   if (socket.readyState === socket.OPEN) socket.terminate();
